@@ -1,0 +1,14 @@
+"""envcompare: figures from Chinese city environmental reports, as tidy comparable tables.
+
+    >>> import envcompare
+    >>> corpus = envcompare.load_reports("seeds")
+    >>> corpus.documents()[["doc", "city", "doc_type", "report_year"]]   # doctest: +SKIP
+
+Pipeline, one module per stage: load -> clean -> extract -> tidy -> compare -> present.
+"""
+
+from .errors import ReportError
+from .load import Corpus, LoadError, Report, load_reports, read_report
+
+__version__ = "0.1.0"
+__all__ = ["Corpus", "LoadError", "Report", "ReportError", "load_reports", "read_report", "__version__"]

@@ -1,0 +1,287 @@
+"""Clean stage: raw report text -> normalised body text with a map back to raw offsets.
+
+What goes: page headers (read first by the metadata stage), web furniture (print/close links,
+navigation lists, 上一篇/下一篇), spam glued to titles, pinyin glosses, and paragraphs repeated
+verbatim. What changes: full-width forms to ASCII (NFKC), traditional to simplified characters,
+lower-case pollutant codes to upper case. Every character of the cleaned text remembers the raw
+character it came from, so a figure found later points at the original text.
+The rules are data: data/clean.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .resources import read_yaml
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A raw line (or part of one) the cleaner took out, and why."""
+
+    reason: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Cleaned text plus `offsets[i]`, the raw-text index of `text[i]`."""
+
+    text: str
+    offsets: array
+    removed: tuple[Removal, ...] = ()
+    header: tuple[str, ...] = ()
+    lines: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Raw-text [start, end) covering cleaned-text [start, end)."""
+        if end <= start:
+            raw = self.offsets[start] if start < len(self.offsets) else 0
+            return raw, raw
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(frozen=True)
+class _Rules:
+    header: re.Pattern[str]
+    boilerplate: re.Pattern[str]
+    bullet: re.Pattern[str]
+    nav_max: int
+    nav_run: int
+    spam: re.Pattern[str]
+    upper: re.Pattern[str]
+    canonical: dict[str, str]
+    water_class: re.Pattern[str]
+    gloss: re.Pattern[str]
+    dup_min: int
+
+
+@lru_cache(maxsize=1)
+def rules() -> _Rules:
+    cfg = read_yaml("clean.yaml")
+    keys = sorted(cfg["header_keys"], key=len, reverse=True)
+    key_alt = "|".join(r"\s*".join(map(re.escape, k)) for k in keys)
+    header = rf"^(?:{key_alt})\s*[::]"
+    spam_words = "|".join(map(re.escape, cfg["spam_words"]))
+    tokens = sorted(cfg["canonical_tokens"], key=len, reverse=True)
+    return _Rules(
+        header=re.compile(header),
+        boilerplate=re.compile("|".join(f"(?:{p})" for p in cfg["boilerplate_lines"])),
+        bullet=re.compile(cfg["navigation"]["bullet"]),
+        nav_max=int(cfg["navigation"]["max_length"]),
+        nav_run=int(cfg["navigation"]["min_run"]),
+        spam=re.compile(
+            rf"(?:\s*[-_|–—]+\s*[^-_|–—]*?|[A-Za-z0-9]*[\u4e00-\u9fff]{{0,3}})(?:{spam_words})[^-_|–—]{{0,12}}$",
+            re.I,
+        ),
+        upper=re.compile(
+            r"(?<![A-Za-z])(?:" + "|".join(map(re.escape, tokens)) + r")(?![A-Za-z])", re.I
+        ),
+        canonical={t.lower(): t for t in tokens},
+        water_class=re.compile(cfg["water_class_letters"]),
+        gloss=re.compile(cfg["pinyin_gloss"]),
+        dup_min=int(cfg["duplicate_min_chars"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified (OpenCC t2s)."""
+    return _t2s().convert(text)
+
+
+def _delete(text: str, index: list[int], spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    if not spans:
+        return text, index
+    keep = [True] * len(text)
+    for s, e in spans:
+        for i in range(s, e):
+            keep[i] = False
+    return "".join(c for c, k in zip(text, keep) if k), [x for x, k in zip(index, keep) if k]
+
+
+def normalise_line(line: str, base: int, markdown: bool = False) -> tuple[str, list[int]]:
+    """Normalise one raw line; return the text and the raw index of each of its characters."""
+    r = rules()
+    index = list(range(base, base + len(line)))
+    text = line
+    if markdown:
+        text, index = _delete(text, index, _markdown_spans(text))
+    if not text.isascii():
+        nfkc = unicodedata.normalize("NFKC", text)
+        if len(nfkc) != len(text):
+            chars, idx = [], []
+            for ch, i in zip(text, index):
+                n = unicodedata.normalize("NFKC", ch)
+                chars.append(n)
+                idx.extend([i] * len(n))
+            nfkc = "".join(chars)
+            index = idx
+        text = nfkc
+        simp = to_simplified(text)
+        if len(simp) != len(text):
+            simp = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
+        text = simp
+        text, index = _delete(text, index, [m.span() for m in r.gloss.finditer(text)])
+    text = r.upper.sub(lambda m: r.canonical[m.group(0).lower()], text)
+    text = r.water_class.sub(lambda m: m.group(1).upper(), text)
+    # squeeze runs of blanks (scrapes pad with spaces, nbsp, ideographic spaces)
+    spans = [(m.start() + 1, m.end()) for m in re.finditer(r"[ \t\u00a0\u3000]{2,}", text)]
+    text, index = _delete(text, index, spans)
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    return stripped, index[lead : lead + len(stripped)]
+
+
+MD_PATTERNS = (
+    re.compile(r"^\s{0,3}#{1,6}\s+"),
+    re.compile(r"^\s{0,3}>\s?"),
+    re.compile(r"^\s*[-*+]\s+(?=\S)"),
+    re.compile(r"\*\*|__|`"),
+    re.compile(r"!\[[^\]]*\]\([^)]*\)"),
+    re.compile(r"(?<=\])\([^)]*\)"),
+    re.compile(r"\[(?=[^\]]*\]\()"),
+    re.compile(r"\](?=\()"),
+)
+
+
+def _markdown_spans(text: str) -> list[tuple[int, int]]:
+    spans: set[tuple[int, int]] = set()
+    for p in MD_PATTERNS:
+        spans.update(m.span() for m in p.finditer(text) if m.end() > m.start())
+    return sorted(spans)
+
+
+def _is_header(text: str) -> bool:
+    return bool(rules().header.match(text))
+
+
+def clean(raw: str, markdown: bool = False) -> Cleaned:
+    """Clean a report's raw text. Pure function of its input."""
+    r = rules()
+    lines: list[tuple[str, list[int], int, int]] = []
+    pos = 0
+    for part in raw.splitlines(keepends=True):
+        body = part.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+        text, index = normalise_line(body, pos, markdown)
+        lines.append((text, index, pos, pos + len(part)))
+        pos += len(part)
+
+    verdict: list[str | None] = []  # None = keep, else the reason for removal
+    header: list[str] = []
+    for text, _, _, _ in lines:
+        if not text:
+            verdict.append("blank")
+        elif _is_header(text.replace(" ", "")) or _is_header(text):
+            verdict.append("header")
+            header.append(text)
+        elif r.boilerplate.search(text):
+            verdict.append("boilerplate")
+        elif not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", text):
+            verdict.append("no text")
+        else:
+            verdict.append(None)
+    _mark_navigation(lines, verdict)
+    removed: list[Removal] = []
+    _cut_title_spam(lines, verdict, raw, removed)
+    _mark_duplicates(lines, verdict)
+
+    out: list[str] = []
+    offsets = array("l")
+    spans: list[tuple[int, int]] = []
+    length = 0
+    line_break = 0
+    for (text, index, start, end), why in zip(lines, verdict):
+        if why is None:
+            if out:
+                out.append("\n")
+                offsets.append(line_break)
+                length += 1
+            out.append(text)
+            offsets.extend(index)
+            spans.append((length, length + len(text)))
+            length += len(text)
+            line_break = start + len(raw[start:end].rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"))
+        elif why != "blank":
+            removed.append(Removal(why, start, end, raw[start:end].rstrip("\r\n")))
+    removed.sort(key=lambda x: x.start)
+    return Cleaned("".join(out), offsets, tuple(removed), tuple(header), tuple(spans))
+
+
+def _mark_navigation(lines, verdict) -> None:
+    r = rules()
+    run: list[int] = []
+
+    def flush() -> None:
+        if len(run) >= r.nav_run:
+            for i in run:
+                verdict[i] = "navigation"
+        run.clear()
+
+    for i, (text, *_rest) in enumerate(lines):
+        if verdict[i] == "blank":
+            continue
+        if verdict[i] is None and r.bullet.match(text) and len(text) <= r.nav_max and "。" not in text:
+            run.append(i)
+        else:
+            flush()
+    flush()
+
+
+def _cut_title_spam(lines, verdict, raw, removed) -> None:
+    """Cut spam glued to title-like lines near the top of the page."""
+    r = rules()
+    seen = 0
+    for i, (text, index, start, end) in enumerate(lines):
+        if verdict[i] is not None:
+            continue
+        seen += 1
+        if seen > 6:
+            break
+        if "。" in text or len(text) > 80:
+            continue
+        m = r.spam.search(text)
+        if not m or m.start() < 4:
+            continue
+        cut = m.start()
+        raw_s, raw_e = index[cut], index[-1] + 1
+        removed.append(Removal("title spam", raw_s, raw_e, raw[raw_s:raw_e]))
+        lines[i] = (text[:cut].rstrip(), index[: len(text[:cut].rstrip())], start, end)
+
+
+def _mark_duplicates(lines, verdict) -> None:
+    r = rules()
+    seen: set[str] = set()
+    short_repeats: list[int] = []
+    for i, (text, *_rest) in enumerate(lines):
+        if verdict[i] is not None:
+            continue
+        key = re.sub(r"\s+", "", text)
+        if key in seen:
+            if len(key) >= r.dup_min:
+                verdict[i] = "duplicate"
+            else:
+                short_repeats.append(i)
+        seen.add(key)
+    kept = [i for i, v in enumerate(verdict) if v in (None, "duplicate")]
+    for i in short_repeats:
+        k = kept.index(i)
+        before = verdict[kept[k - 1]] if k > 0 else "duplicate"
+        after = verdict[kept[k + 1]] if k + 1 < len(kept) else "duplicate"
+        if before == "duplicate" and after == "duplicate":
+            verdict[i] = "duplicate"
+
+
+__all__ = ["Cleaned", "Removal", "clean", "normalise_line", "to_simplified"]

@@ -1,0 +1,236 @@
+"""Load stage: report files -> Report objects (raw text, cleaned text, offset map, metadata).
+
+    >>> from envcompare import load_reports
+    >>> corpus = load_reports("seeds")
+    >>> [r.meta.city for r in corpus][:2]          # doctest: +SKIP
+    ['福州', '济南']
+
+One unreadable file never sinks a batch: it becomes an entry in `corpus.errors` naming the file
+and the reason, and the rest load. Offsets everywhere refer to `Report.raw_text`: the decoded
+file, or for HTML the visible text extracted from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .clean import Cleaned, clean
+from .decode import decode
+from .errors import ReportError
+from .htmltext import declared_charset, visible_text
+from .metadata import Metadata, infer
+
+FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+SIDECARS = {"metadata.csv", "sources.csv"}
+MAX_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Report:
+    """One loaded report."""
+
+    doc: str
+    path: str
+    raw_text: str
+    cleaned: Cleaned
+    meta: Metadata
+    encoding: str
+    format: str
+    html_meta: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def text(self) -> str:
+        """Cleaned, normalised text: what extraction reads."""
+        return self.cleaned.text
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Raw-text offsets of a cleaned-text span."""
+        return self.cleaned.raw_span(start, end)
+
+
+@dataclass(frozen=True)
+class LoadError:
+    path: str
+    reason: str
+
+
+@dataclass
+class Corpus:
+    """Reports that loaded, and the files that did not (with the reason)."""
+
+    reports: list[Report]
+    errors: list[LoadError]
+
+    def __iter__(self) -> Iterator[Report]:
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __getitem__(self, doc: str | int) -> Report:
+        if isinstance(doc, int):
+            return self.reports[doc]
+        for r in self.reports:
+            if r.doc == doc:
+                return r
+        raise KeyError(doc)
+
+    def documents(self) -> pd.DataFrame:
+        """One row per file (loaded or not): the documents table."""
+        return documents_table(self.reports, self.errors)
+
+
+DOC_COLUMNS = {
+    "doc": "string",
+    "city": "string",
+    "province": "string",
+    "publisher": "string",
+    "title": "string",
+    "published": "string",
+    "doc_type": "string",
+    "report_year": "Int64",
+    "years": "string",
+    "encoding": "string",
+    "format": "string",
+    "raw_chars": "Int64",
+    "chars": "Int64",
+    "removed_lines": "Int64",
+    "error": "string",
+}
+
+
+def documents_table(reports: Iterable[Report], errors: Iterable[LoadError] = ()) -> pd.DataFrame:
+    rows = []
+    for r in reports:
+        m = r.meta
+        rows.append(
+            {
+                "doc": r.doc,
+                "city": m.city,
+                "province": m.province,
+                "publisher": m.publisher,
+                "title": m.title,
+                "published": m.published.isoformat() if m.published else None,
+                "doc_type": m.doc_type,
+                "report_year": m.report_year,
+                "years": ";".join(map(str, m.years)),
+                "encoding": r.encoding,
+                "format": r.format,
+                "raw_chars": len(r.raw_text),
+                "chars": len(r.text),
+                "removed_lines": len(r.cleaned.removed),
+                "error": None,
+            }
+        )
+    for e in errors:
+        rows.append({"doc": Path(e.path).name, "error": e.reason})
+    df = pd.DataFrame(rows, columns=list(DOC_COLUMNS))
+    return df.astype(DOC_COLUMNS).sort_values("doc", kind="stable").reset_index(drop=True)
+
+
+def read_report(path: str | os.PathLike, metadata: dict[str, object] | None = None) -> Report:
+    """Load one report file; raise ReportError (file + reason) when it cannot be used."""
+    p = Path(path)
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        raise ReportError(str(p), f"unsupported file type {p.suffix or '(none)'!r}; expected .txt, .md, .html or .htm")
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise ReportError(str(p), f"file too large ({size} bytes; limit {MAX_BYTES})")
+        data = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise ReportError(str(p), "file not found") from exc
+    except IsADirectoryError as exc:
+        raise ReportError(str(p), "is a directory") from exc
+    except OSError as exc:
+        raise ReportError(str(p), f"cannot read: {exc.strerror or exc}") from exc
+    return report_from_bytes(data, p.name, str(p), fmt, metadata)
+
+
+def report_from_bytes(
+    data: bytes, doc: str, path: str = "", fmt: str = "text", metadata: dict[str, object] | None = None
+) -> Report:
+    """Build a Report from file bytes: decode, (HTML: visible text), clean, infer metadata."""
+    declared = declared_charset(data) if fmt == "html" else None
+    text, encoding = decode(data, path or doc, declared)
+    html_meta: dict[str, str] = {}
+    if fmt == "html":
+        text, html_meta = visible_text(text)
+    raw = text.lstrip("\ufeff")
+    cleaned = clean(raw, markdown=fmt == "markdown")
+    if not cleaned.text.strip():
+        raise ReportError(path or doc, "no report text left after cleaning")
+    meta = infer(cleaned.text, cleaned.header, html_meta)
+    if metadata:
+        meta = meta.override(metadata)
+    return Report(doc, path, raw, cleaned, meta, encoding, fmt, html_meta)
+
+
+def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:
+    """Expand files and folders (recursively, sorted, symlink loops skipped)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files: list[Path] = []
+    errors: list[LoadError] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            seen: set[tuple[int, int]] = set()
+            for root, dirs, names in os.walk(p, followlinks=True):
+                st = os.stat(root)
+                if (st.st_dev, st.st_ino) in seen:
+                    dirs[:] = []
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if name.startswith(".") or name in SIDECARS:
+                        continue
+                    files.append(Path(root) / name)
+        elif p.exists() or p.is_symlink():
+            files.append(p)
+        else:
+            errors.append(LoadError(str(p), "no such file or folder"))
+    return files, errors
+
+
+def _sidecar_metadata(files: list[Path]) -> dict[str, dict[str, object]]:
+    """metadata.csv beside report files: a `file` column plus any Metadata field."""
+    given: dict[str, dict[str, object]] = {}
+    for folder in sorted({f.parent for f in files}):
+        sidecar = folder / "metadata.csv"
+        if sidecar.is_file():
+            df = pd.read_csv(sidecar, dtype=str, keep_default_na=False)
+            for row in df.to_dict("records"):
+                given[str(folder / row.pop("file"))] = row
+    return given
+
+
+def load_reports(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    metadata: pd.DataFrame | dict[str, dict[str, object]] | None = None,
+) -> Corpus:
+    """Load report files and folders into a Corpus.
+
+    `metadata` (a DataFrame with a `file` column, or {file name: {field: value}}) and a
+    `metadata.csv` beside the files override inferred metadata field by field.
+    """
+    files, errors = list_files(paths)
+    sidecar = _sidecar_metadata(files)
+    if isinstance(metadata, pd.DataFrame):
+        metadata = {str(r.pop("file")): r for r in metadata.astype(object).to_dict("records")}
+    given = metadata or {}
+    reports: list[Report] = []
+    for f in files:
+        extra = {**sidecar.get(str(f), {}), **given.get(f.name, {}), **given.get(str(f), {})}
+        try:
+            reports.append(read_report(f, extra))
+        except ReportError as exc:
+            errors.append(LoadError(exc.path, exc.reason))
+    return Corpus(reports, errors)

@@ -1,0 +1,212 @@
+"""Metadata inference: city, province, publisher, title, dates, document type and years.
+
+Read from what a page says about itself (header lines such as 发布时间/来源/发布机构, HTML meta
+fields, the title) and, failing that, from the body: a report that never names its city in the
+header still names it in the text more than any other place. Metadata a user supplies wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from functools import lru_cache
+
+from .places import CITY_LEVELS, find_places, lookup
+from .resources import read_yaml
+
+DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+DATE_KEYS = ("发布日期", "发布时间", "发文日期", "印发日期", "成文日期", "日期", "时间")
+PUBLISHER_KEYS = ("发布机构", "发文机关", "发布单位", "信息来源", "文章来源", "来源")
+ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护厅|环保局|生态环境委员会")
+LEAD_IN = re.compile(r"^(?:现将|特将|现就|关于)|(?:的)?(?:情况)?如下[::]?$")
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What is known about one report. `years` are the years its figures cover."""
+
+    city: str | None = None
+    province: str | None = None
+    publisher: str | None = None
+    title: str | None = None
+    published: date | None = None
+    doc_type: str = "article"
+    report_year: int | None = None
+    years: tuple[int, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def override(self, given: dict[str, object]) -> Metadata:
+        """Metadata given by the user replaces inferred fields (empty values are ignored)."""
+        names = {f.name for f in fields(self)} - {"sources"}
+        changes: dict[str, object] = {}
+        for key, value in given.items():
+            if key not in names or value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            changes[key] = _coerce(key, value)
+        if "city" in changes and "province" not in changes:
+            place = lookup(str(changes["city"]))
+            if place:
+                changes["province"] = place.province
+        if "years" in changes and "report_year" not in changes and changes["years"]:
+            changes["report_year"] = changes["years"][0]
+        src = dict(self.sources)
+        src.update({k: "given" for k in changes})
+        return replace(self, **changes, sources=src)
+
+
+def _coerce(key: str, value: object) -> object:
+    if key == "published":
+        return value if isinstance(value, date) else parse_date(str(value))
+    if key == "report_year":
+        return int(float(str(value)))
+    if key == "years":
+        if isinstance(value, (list, tuple)):
+            return tuple(int(v) for v in value)
+        return tuple(int(v) for v in re.findall(r"\d{4}", str(value)))
+    if key == "city":
+        return strip_suffix(str(value).strip())
+    return str(value).strip()
+
+
+def parse_date(text: str) -> date | None:
+    m = re.search(DATE, text)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def strip_suffix(name: str) -> str:
+    place = lookup(name)
+    return place.short if place and place.level in CITY_LEVELS else re.sub(r"(市|省)$", "", name)
+
+
+@lru_cache(maxsize=1)
+def _doctypes() -> list[tuple[str, tuple[str, ...]]]:
+    return [(d["type"], tuple(d["words"])) for d in read_yaml("doctypes.yaml")]
+
+
+@lru_cache(maxsize=1)
+def _key_pattern() -> re.Pattern[str]:
+    keys = sorted(read_yaml("clean.yaml")["header_keys"], key=len, reverse=True)
+    alt = "|".join(r"[\s\u2002\u00a0]*".join(map(re.escape, k)) for k in keys)
+    return re.compile(rf"(?<![\u4e00-\u9fff])({alt})\s*[::]")
+
+
+def parse_header(header: str) -> dict[str, str]:
+    """Header lines -> {key: value}; keys as in data/clean.yaml, first occurrence wins."""
+    fields_: dict[str, str] = {}
+    matches = list(_key_pattern().finditer(header))
+    for m, nxt in zip(matches, matches[1:] + [None]):
+        key = re.sub(r"[\s\u2002\u00a0]", "", m.group(1))
+        value = header[m.end() : nxt.start() if nxt else len(header)].split("\n")[0].strip(" \u00a0\u2002-—")
+        if value and key not in fields_:
+            fields_[key] = value
+    return fields_
+
+
+def _field(header: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((header[k] for k in keys if header.get(k)), None)
+
+
+def title_of(lines: list[str], html_meta: dict[str, str]) -> str | None:
+    for key in ("articletitle", "title", "og:title"):
+        if html_meta.get(key):
+            return html_meta[key].strip()
+    for line in lines[:3]:
+        if line and len(line) <= 80 and "。" not in line:
+            return LEAD_IN.sub("", line) or line
+    return None
+
+
+def _named_org(text: str) -> str | None:
+    """First environment bureau named with its place (济南市生态环境局) in the text."""
+    for m in ORG.finditer(text):
+        before = find_places(text[max(0, m.start() - 12) : m.start()])
+        if before and before[-1].end == min(12, m.start()):
+            return before[-1].place.name + m.group(0)
+    return None
+
+
+def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | None = None) -> Metadata:
+    """Infer metadata from a cleaned report (its text and removed header lines)."""
+    html_meta = {k.lower(): v for k, v in (html_meta or {}).items()}
+    head = parse_header("\n".join(header))
+    lines = text.split("\n")
+    sources: dict[str, str] = {}
+
+    title = title_of(lines, html_meta)
+    name_field = _field(head, ("名称", "标题"))
+    if name_field and not title:
+        title = name_field
+    if title:
+        sources["title"] = "html meta" if html_meta.get("articletitle") or html_meta.get("title") else "first line"
+
+    published = None
+    for key in DATE_KEYS:
+        value = _field(head, (key,))
+        if value and (published := parse_date(value)):
+            sources["published"] = key
+            break
+    if published is None:
+        for key in ("pubdate", "publishdate", "firstpublishedtime", "article:published_time"):
+            if html_meta.get(key) and (published := parse_date(html_meta[key])):
+                sources["published"] = f"html meta {key}"
+                break
+
+    publisher = _field(head, PUBLISHER_KEYS) or html_meta.get("contentsource")
+    if not publisher or not ORG.search(publisher):
+        publisher = _named_org(text) or publisher
+    if publisher:
+        publisher = re.split(r"\s", publisher.strip())[0]
+        sources["publisher"] = "header" if _field(head, PUBLISHER_KEYS) else "text"
+
+    city, province = _infer_city(text, " ".join(filter(None, [title, publisher, *head.values()])))
+    if city:
+        sources["city"] = "text"
+    if publisher and city and not find_places(publisher):
+        place = lookup(city)
+        publisher = (place.name if place else city + "市") + publisher
+        sources["publisher"] = "header + inferred city"
+
+    doc_type = "article"
+    probe = title or (lines[0] if lines else "")
+    for kind, words in _doctypes():
+        if any(w in probe for w in words):
+            doc_type = kind
+            break
+
+    title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d)", probe)]
+    if title_years:
+        years = tuple(sorted(set(title_years)))
+        report_year = max(years) if doc_type == "plan" else min(years)
+    else:
+        counts = Counter(int(y) for y in YEAR.findall(text))
+        if published:
+            counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
+        report_year = max(counts, key=lambda y: (counts[y], y)) if counts else (published.year if published else None)
+        years = (report_year,) if report_year else ()
+    return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources)
+
+
+def _infer_city(text: str, prominent: str) -> tuple[str | None, str | None]:
+    """The city a report is about: named in title/publisher/header, else most named in the body."""
+    votes: Counter[str] = Counter()
+    province_of: dict[str, str] = {}
+    for weight, source in ((10.0, prominent), (1.0, text)):
+        for m in find_places(source):
+            p = m.place
+            if p.level == "province":
+                continue
+            city = p.city
+            province_of.setdefault(city, p.province)
+            votes[city] += weight * (2.0 if m.full else 1.0) * (1.0 if p.level in CITY_LEVELS else 0.5)
+    if not votes:
+        return None, None
+    city, _ = max(votes.items(), key=lambda kv: (kv[1], kv[0]))
+    return city, province_of[city]

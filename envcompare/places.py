@@ -1,0 +1,109 @@
+"""The gazetteer: Chinese provinces, cities, counties and districts from data/places.csv.
+
+Built once from the National Bureau of Statistics division codes (see data/README.md). Used to
+infer a report's city and, in extraction, to attribute figures to the place a sentence names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+
+from .resources import read_csv
+
+CITY_LEVELS = ("municipality", "prefecture", "county_city")
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    short: str
+    level: str
+    province: str
+    prefecture: str
+    pinyin: str
+
+    @property
+    def city(self) -> str:
+        """The city this place belongs to, for attribution votes (a district votes for its city)."""
+        if self.level in CITY_LEVELS:
+            return self.short
+        return _short_of(self.prefecture) if self.prefecture else self.short
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    place: Place
+    full: bool  # written with its suffix (武汉市), not only the short form (武汉)
+
+
+@lru_cache(maxsize=1)
+def places() -> tuple[Place, ...]:
+    df = read_csv("places.csv")
+    return tuple(Place(**row) for row in df.to_dict("records"))
+
+
+@lru_cache(maxsize=1)
+def _by_name() -> dict[str, Place]:
+    return {p.name: p for p in places()}
+
+
+def _short_of(name: str) -> str:
+    p = _by_name().get(name)
+    return p.short if p else name
+
+
+def lookup(name: str) -> Place | None:
+    """A city-level place by full or short name (武汉市 or 武汉); cities win over provinces."""
+    return _city_index().get(name) or _by_name().get(name)
+
+
+@lru_cache(maxsize=1)
+def _city_index() -> dict[str, Place]:
+    index: dict[str, Place] = {}
+    for p in places():
+        if p.level in CITY_LEVELS:
+            index.setdefault(p.short, p)
+            index.setdefault(p.name, p)
+    return index
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> ahocorasick.Automaton:
+    """Full names of every place; short names of city-level places and provinces.
+
+    Short names of counties and districts are left out: two-character forms such as 东方 or
+    合作 are everyday words.
+    """
+    keys: dict[str, tuple[Place, bool]] = {}
+    for p in places():
+        if p.level in ("province", "municipality"):
+            keys.setdefault(p.name, (p, True))
+            if len(p.short) >= 2:
+                keys.setdefault(p.short, (p, False))
+    for p in places():
+        if p.level in CITY_LEVELS:
+            keys[p.name] = (p, True)
+            if p.level != "county_city" and len(p.short) >= 2 and (p.short not in keys or keys[p.short][0].level == "province"):
+                keys[p.short] = (p, False)
+    for p in places():
+        if p.level in ("district", "county"):
+            keys.setdefault(p.name, (p, True))
+    auto = ahocorasick.Automaton()
+    for key, (place, full) in keys.items():
+        auto.add_word(key, (len(key), place, full))
+    auto.make_automaton()
+    return auto
+
+
+def find_places(text: str) -> list[Mention]:
+    """Non-overlapping, leftmost-longest place mentions in `text`."""
+    found: list[Mention] = []
+    for end, (length, place, full) in _automaton().iter_long(text):
+        found.append(Mention(end - length + 1, end + 1, place, full))
+    return found

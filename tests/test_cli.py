@@ -1,0 +1,57 @@
+"""Command line: help everywhere, build writes what it says, bad paths fail cleanly."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "envcompare", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["load", "--help"]])
+def test_help(args):
+    res = run(*args)
+    assert res.returncode == 0
+    assert "usage: envcompare" in res.stdout
+
+
+def test_console_script_help():
+    script = shutil.which("envcompare", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("envcompare console script not installed (pip install -r requirements.txt installs it)")
+    res = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "build" in res.stdout
+
+
+def test_build_writes_documents_table(tmp_path):
+    res = run("build", str(ROOT / "seeds"), "--out", str(tmp_path / "out"))
+    assert res.returncode == 0, res.stderr
+    path = tmp_path / "out" / "documents.csv"
+    assert f"wrote {path}" in res.stdout
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese correctly
+    docs = pd.read_csv(path, encoding="utf-8-sig")
+    assert sorted(docs["city"]) == ["武汉", "武汉", "济南", "潜江", "福州"]
+
+
+def test_load_reports_bad_files_and_goes_on(tmp_path):
+    shutil.copy(ROOT / "seeds" / "jinan_2023_report.txt", tmp_path / "ok.txt")
+    (tmp_path / "bad.txt").write_bytes(b"")
+    res = run("load", str(tmp_path))
+    assert res.returncode == 0
+    assert "济南" in res.stdout
+    assert "bad.txt: empty file" in res.stderr
+
+
+def test_missing_path_fails_with_one_line(tmp_path):
+    res = run("load", str(tmp_path / "nope"))
+    assert res.returncode != 0
+    assert "no such file or folder" in res.stderr

@@ -1,0 +1,177 @@
+"""Load stage: encodings, formats, bad files, metadata inference and overrides."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import opencc
+import pandas as pd
+import pytest
+
+from envcompare import ReportError, load_reports, read_report
+
+SAMPLE = "wuhan_2022_summary_2023_plan.txt"
+
+
+@pytest.fixture(scope="module")
+def sample_text(seeds_dir) -> str:
+    return (seeds_dir / SAMPLE).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def expected(sample_text, tmp_path_factory) -> str:
+    p = tmp_path_factory.mktemp("orig") / "report.txt"
+    p.write_text(sample_text, encoding="utf-8")
+    return read_report(p).text
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _html(text: str) -> str:
+    paras = "".join(f"<p>{line}</p>\n" for line in text.split("\n") if line.strip())
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>page</title>"
+        "<style>p { color: red } .x:before { content: '999天' }</style>"
+        "<script>var pm25 = 12; document.write('<p>优良天数为1天</p>');</script></head>"
+        f"<body><div class='nav'><script>track()</script></div>{paras}"
+        "<noscript>请启用JavaScript</noscript></body></html>"
+    )
+
+
+VARIANTS = {
+    "gbk": lambda t: ("report.txt", t.replace("\xa0", " ").encode("gbk")),
+    "gb18030": lambda t: ("report.txt", t.encode("gb18030")),
+    "utf8-bom": lambda t: ("report.txt", t.encode("utf-8-sig")),
+    "utf16": lambda t: ("report.txt", t.encode("utf-16")),
+    "utf16le-no-bom": lambda t: ("report.txt", t.encode("utf-16-le")),
+    "big5-traditional": lambda t: ("report.txt", opencc.OpenCC("s2tw").convert(t.replace("\xa0", " ")).encode("big5")),
+    "utf8-traditional": lambda t: ("report.txt", opencc.OpenCC("s2t").convert(t).encode("utf-8")),
+    "html": lambda t: ("report.html", _html(t).encode("utf-8")),
+    "html-gbk": lambda t: ("report.htm", _html(t).replace("charset='utf-8'", "charset='gbk'").replace("\xa0", " ").encode("gbk")),
+    "fullwidth": lambda t: ("report.txt", _fullwidth(t).encode("utf-8")),
+    "markdown": lambda t: ("report.md", ("# " + t.replace("\n\n", "\n\n")).encode("utf-8")),
+    "crlf": lambda t: ("report.txt", t.replace("\n", "\r\n").encode("utf-8")),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_same_report_in_every_encoding_and_format_cleans_the_same(variant, sample_text, expected, tmp_path):
+    name, data = VARIANTS[variant](sample_text)
+    path = tmp_path / name
+    path.write_bytes(data)
+    report = read_report(path)
+    if variant.endswith("traditional"):
+        # 著 is both the traditional form of 着 and a simplified character of its own (显著):
+        # character-level t2s cannot undo s2t there. Every other character must match.
+        assert len(report.text) == len(expected)
+        diffs = {(a, b) for a, b in zip(report.text, expected) if a != b}
+        assert diffs <= {("著", "着")}
+    else:
+        assert report.text == expected
+    assert report.meta.city == "武汉"
+    assert "999天" not in report.raw_text and "track()" not in report.raw_text
+
+
+def test_html_raw_text_is_the_visible_text(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>T</title><meta name='ArticleTitle' content='某市2023年工作总结'>"
+        "<meta name='PubDate' content='2024-01-05 09:00'></head><body><h1>某市2023年工作总结</h1>"
+        "<p>全市优良天数为300天&nbsp;,同比增加5天。</p><script>alert(1)</script></body></html>",
+        encoding="utf-8",
+    )
+    report = read_report(path)
+    assert "alert" not in report.raw_text
+    assert "全市优良天数为300天" in report.raw_text
+    assert report.meta.title == "某市2023年工作总结"
+    assert str(report.meta.published) == "2024-01-05"
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b"  \n\n ", "empty file"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8, "binary"),
+        ("report.pdf", "%PDF-1.4 2022年优良天数为294天".encode(), "unsupported file type '.pdf'"),
+        ("report.docx", b"PK\x03\x04", "unsupported file type '.docx'"),
+        ("noext", "优良天数为294天".encode(), "unsupported file type"),
+        ("nav.html", "<html><body><p>【打印】【关闭】</p></body></html>".encode(), "no report text"),
+    ],
+)
+def test_bad_files_fail_with_a_named_reason(tmp_path, name, data, reason):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ReportError) as err:
+        read_report(path)
+    assert err.value.path.endswith(name)
+    assert reason in err.value.reason
+    assert name in str(err.value)
+
+
+def test_undecodable_bytes_are_an_error_not_mojibake(tmp_path):
+    path = tmp_path / "broken.txt"
+    # valid GB18030 lead bytes followed by bytes no Chinese encoding accepts
+    path.write_bytes("优良天数".encode("gbk") + b"\x81\x20\xff\xfe\x81\x7f" * 40)
+    with pytest.raises(ReportError) as err:
+        read_report(path)
+    assert "broken.txt" in str(err.value)
+
+
+def test_a_batch_survives_bad_files(tmp_path, seeds_dir):
+    shutil.copy(seeds_dir / SAMPLE, tmp_path / "good.txt")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "table.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    corpus = load_reports([tmp_path, tmp_path / "missing.txt"])
+    assert [r.doc for r in corpus] == ["good.txt"]
+    failed = {Path(e.path).name: e.reason for e in corpus.errors}
+    assert set(failed) == {"empty.txt", "binary.txt", "table.xls", "missing.txt"}
+    docs = corpus.documents()
+    assert len(docs) == 5
+    assert docs.set_index("doc").loc["empty.txt", "error"] == "empty file"
+
+
+def test_seed_metadata_matches_hand_written_sources(corpus, sources):
+    docs = corpus.documents().set_index("doc")
+    assert set(docs.index) == set(sources["file"])
+    for row in sources.itertuples():
+        got = docs.loc[row.file]
+        assert got["city"] == row.city, row.file
+        assert got["province"] == row.province, row.file
+        assert got["doc_type"] == row.doc_type, row.file
+        assert int(got["report_year"]) == int(row.report_year), row.file
+        assert (got["published"] if pd.notna(got["published"]) else "") == row.published, row.file
+        assert got["publisher"] == row.publisher, row.file
+
+
+def test_sources_csv_is_not_read_by_the_loader(corpus):
+    # seeds/sources.csv is ground truth for tests; inference must stand on the texts alone
+    assert all("given" not in r.meta.sources.values() for r in corpus)
+
+
+def test_given_metadata_wins(tmp_path, seeds_dir):
+    shutil.copy(seeds_dir / "fuzhou_2022_plan.txt", tmp_path / "a.txt")
+    pd.DataFrame([{"file": "a.txt", "city": "厦门市", "published": "2022-03-04", "doc_type": ""}]).to_csv(
+        tmp_path / "metadata.csv", index=False
+    )
+    report = load_reports(tmp_path)["a.txt"]
+    assert report.meta.city == "厦门"
+    assert report.meta.province == "福建省"
+    assert str(report.meta.published) == "2022-03-04"
+    assert report.meta.doc_type == "plan"  # empty given value keeps the inferred one
+    report = load_reports(tmp_path, metadata={"a.txt": {"report_year": 2021}})["a.txt"]
+    assert report.meta.report_year == 2021 and report.meta.city == "厦门"
+
+
+def test_city_inferred_from_body_when_header_is_silent():
+    from envcompare.load import report_from_bytes
+
+    text = "2023年全市生态环境工作要点\n日期:2023-02-01 来源:生态环境局\n推动《绵阳市“十四五”生态环境保护规划》实施,打响“绿色绵阳”品牌。对标成都,学习重庆经验。"
+    report = report_from_bytes(text.encode(), "x.txt")
+    assert (report.meta.city, report.meta.province) == ("绵阳", "四川省")
+    assert report.meta.publisher == "绵阳市生态环境局"
+    assert report.meta.doc_type == "plan" and report.meta.report_year == 2023

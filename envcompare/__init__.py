@@ -9,6 +9,17 @@ Pipeline, one module per stage: load -> clean -> extract -> tidy -> compare -> p
 
 from .errors import ReportError
 from .load import Corpus, LoadError, Report, load_reports, read_report
+from .tidy import FACT_COLUMNS, extract
 
 __version__ = "0.1.0"
-__all__ = ["Corpus", "LoadError", "Report", "ReportError", "load_reports", "read_report", "__version__"]
+__all__ = [
+    "FACT_COLUMNS",
+    "Corpus",
+    "LoadError",
+    "Report",
+    "ReportError",
+    "__version__",
+    "extract",
+    "load_reports",
+    "read_report",
+]

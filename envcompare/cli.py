@@ -10,6 +10,7 @@ from pathlib import Path
 from . import __version__
 from .load import Corpus, load_reports
 from .output import write_table
+from .tidy import documents_with_counts, extract
 
 
 def _report_errors(corpus: Corpus) -> None:
@@ -30,13 +31,59 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0 if corpus.reports or not corpus.errors else 1
 
 
+def _companion(path: Path) -> Path:
+    """documents table beside a facts file: facts.csv -> facts.documents.csv"""
+    return path.with_name(f"{path.stem}.documents{path.suffix}")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    corpus = load_reports(args.paths)
+    facts = extract(corpus, unmapped=args.unmapped)
+    docs = documents_with_counts(corpus, facts)
+    out = Path(args.output)
+    write_table(facts, out)
+    write_table(docs, _companion(out))
+    print(f"wrote {out} ({len(facts)} facts from {len(corpus)} reports)")
+    print(f"wrote {_companion(out)} ({len(docs)} documents)")
+    _report_errors(corpus)
+    return 0 if corpus.reports or not corpus.errors else 1
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .evaluate import annotated_docs, load_gold, misses, score
+
+    corpus = load_reports(args.paths)
+    facts = extract(corpus)
+    gold = load_gold(args.gold)
+    docs = annotated_docs(facts, args.gold)
+    table = score(facts, gold, docs)
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        fp, fn = misses(facts, gold, docs)
+        cols = ["doc", "indicator", "value", "unit", "kind", "year", "period", "city", "evidence"]
+        print(f"\nfalse positives ({len(fp)}):")
+        print(fp[cols].to_string(index=False) if len(fp) else "  none")
+        print(f"\nmissed gold facts ({len(fn)}):")
+        print(fn[cols].to_string(index=False) if len(fn) else "  none")
+    worst = table[["precision", "recall"]].min().min()
+    return 0 if worst >= args.threshold else 1
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     corpus = load_reports(args.paths)
-    docs = corpus.documents()
-    written = [write_table(docs, out / "documents.csv")]
+    facts = extract(corpus)
+    docs = documents_with_counts(corpus, facts)
+    written = [
+        write_table(facts, out / "facts.csv"),
+        write_table(extract(corpus, unmapped=True), out / "facts_all.csv"),
+        write_table(docs, out / "documents.csv"),
+    ]
     print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(corpus.errors)} failed)")
+    print(f"extracted {len(facts)} catalog facts")
     for path in written:
         print(f"wrote {path}")
     _report_errors(corpus)
@@ -56,6 +103,20 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="report files or folders (default: seeds)")
     b.add_argument("-o", "--out", default="out", help="output folder (default: out)")
     b.set_defaults(func=cmd_build)
+
+    ex = sub.add_parser("extract", help="extract every figure into the tidy facts table",
+                        description="Extract facts from report files/folders; also writes a documents table beside them.")
+    ex.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders")
+    ex.add_argument("-o", "--output", default="facts.csv", help="facts table: .csv (default facts.csv), .parquet or .xlsx")
+    ex.add_argument("--unmapped", action="store_true", help="also keep figures that match no catalog indicator (label column)")
+    ex.set_defaults(func=cmd_extract)
+
+    ev = sub.add_parser("evaluate", help="score extraction against the hand-made gold annotations",
+                        description="Precision and recall per document and per domain against data/gold, with the misses.")
+    ev.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="annotated reports (default: seeds)")
+    ev.add_argument("--gold", type=Path, default=None, help="gold folder (default: data/gold)")
+    ev.add_argument("--threshold", type=float, default=0.95, help="exit non-zero below this precision/recall (default 0.95)")
+    ev.set_defaults(func=cmd_evaluate)
 
     ld = sub.add_parser("load", help="load reports and show the documents table",
                         description="Load report files/folders and print (or write) one row per document.")

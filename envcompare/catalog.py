@@ -1,0 +1,121 @@
+"""The indicator catalog (data/indicators.csv) and finding indicator names in text.
+
+Literal aliases go into one Aho-Corasick automaton (one pass per text, however large the
+catalog); aliases with a gap (`反馈…问题`: up to six characters between the parts) go into one
+combined regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+import pandas as pd
+
+from .resources import read_csv
+
+GAP = "…"
+GAP_RE = r"[^,;。:!?、,\d]{0,6}?"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    domain: str
+    name_zh: str
+    name_en: str
+    unit: str
+    direction: str
+    part_of: str
+
+
+@dataclass(frozen=True)
+class IndicatorMention:
+    start: int
+    end: int
+    indicator: Indicator
+    alias: str
+    role: str  # "name", "zero" (a zero-construction name) or "subject"
+
+
+@lru_cache(maxsize=1)
+def catalog() -> pd.DataFrame:
+    """The catalog as a DataFrame, one row per indicator id."""
+    return read_csv("indicators.csv")
+
+
+@lru_cache(maxsize=1)
+def indicators() -> dict[str, Indicator]:
+    return {
+        r["id"]: Indicator(r["id"], r["domain"], r["name_zh"], r["name_en"], r["unit"], r["direction"], r["part_of"])
+        for r in catalog().to_dict("records")
+    }
+
+
+def _aliases() -> list[tuple[str, str, str]]:
+    out = []
+    for r in catalog().to_dict("records"):
+        for role, column in (("name", "aliases"), ("zero", "zero_aliases"), ("subject", "subjects")):
+            for alias in filter(None, (a.strip() for a in r[column].split("|"))):
+                out.append((alias, r["id"], role))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> tuple[ahocorasick.Automaton, re.Pattern[str] | None, dict[str, list[tuple[str, str]]]]:
+    auto = ahocorasick.Automaton()
+    gapped: dict[str, list[tuple[str, str]]] = {}
+    literal: dict[str, list[tuple[str, str]]] = {}
+    for alias, ind, role in _aliases():
+        (gapped if GAP in alias else literal).setdefault(alias, []).append((ind, role))
+    for alias, targets in literal.items():
+        auto.add_word(alias, (alias, tuple(targets)))
+    auto.make_automaton()
+    pattern = None
+    if gapped:
+        parts = sorted(gapped, key=len, reverse=True)
+        pattern = re.compile("|".join(f"(?P<g{i}>{GAP_RE.join(map(re.escape, a.split(GAP)))})" for i, a in enumerate(parts)))
+        gapped = {f"g{i}": (a, gapped[a]) for i, a in enumerate(parts)}  # type: ignore[assignment]
+    return auto, pattern, gapped
+
+
+def _ascii_boundary_ok(text: str, start: int, end: int, alias: str) -> bool:
+    """PM2.5 inside PM2.5PM10 is a name; CO inside COD or CO2 is not."""
+    if alias[0].isascii() and alias[0].isalpha() and start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return False
+    if end < len(text):
+        nxt = text[end]
+        if alias[-1].isascii() and alias[-1].isalpha() and nxt.isascii() and nxt.isalnum():
+            return False
+        if alias[-1].isdigit() and (nxt.isdigit() or (nxt == "." and end + 1 < len(text) and text[end + 1].isdigit())):
+            return False
+    return True
+
+
+def find_indicators(text: str) -> list[IndicatorMention]:
+    """Leftmost-longest indicator mentions, in text order."""
+    auto, pattern, gapped = _matchers()
+    cat = indicators()
+    found: list[tuple[int, int, str, tuple[tuple[str, str], ...]]] = []
+    for end, (alias, targets) in auto.iter(text):
+        start = end - len(alias) + 1
+        if _ascii_boundary_ok(text, start, end + 1, alias):
+            found.append((start, end + 1, alias, targets))
+    if pattern is not None:
+        for m in pattern.finditer(text):
+            alias, targets = gapped[m.lastgroup]  # type: ignore[index]
+            found.append((m.start(), m.end(), alias, tuple(targets)))
+    # longest names first, then leftmost: 空气质量优良天数比例 is a ratio, not 空气质量优良天(数)
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    taken = bytearray(len(text) + 1)
+    mentions: list[IndicatorMention] = []
+    for start, end, alias, targets in found:
+        if any(taken[start:end]):
+            continue
+        taken[start:end] = b"\x01" * (end - start)
+        for ind, role in targets:
+            mentions.append(IndicatorMention(start, end, cat[ind], alias, role))
+    mentions.sort(key=lambda m: m.start)
+    return mentions

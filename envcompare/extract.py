@@ -1,0 +1,668 @@
+"""Extract stage: a cleaned report -> facts (one per figure), each pointing at its raw span.
+
+A report is read line by line (headings switch between achieved results and plans, and set
+the year), then sentence by sentence. In a sentence, indicator names (catalog aliases) and
+quantities (numbers with units) are paired by a few constructions that recur across Chinese
+environmental reports, each with examples in data/examples/extract.yaml:
+
+- name then figure (优良天数比例为80.5%), across 分别 lists (PM10、PM2.5分别为55、35微克/立方米);
+- a count before its noun (完成498个长江入河排污口整治任务), and parts of a total
+  (106项整改任务中,已整改完成86项);
+- year-on-year changes (同比下降5.4%, 同比增加1.3个百分点, 同比持平) of the figure before them;
+- zero and full constructions (不出现重度污染天气, 无劣V类断面, 饮用水水源地水质全部达标).
+
+Cues (change verbs, comparators, hedges, periods) are data: data/rules.yaml.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from .catalog import Indicator, IndicatorMention, find_indicators, indicators
+from .load import Report
+from .numbers import Quantity, find_quantities
+from .places import CITY_LEVELS, find_places
+from .resources import read_yaml
+
+CLAUSE_BREAK = ",;:"
+SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
+HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
+YEAR_IN_TEXT = re.compile(r"(?<![较比与\d])((?:19|20)\d{2})\s*年(?!以来)")
+LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
+
+
+@dataclass
+class Fact:
+    """A fact in cleaned-text coordinates, before it is tidied into a table row."""
+
+    start: int
+    end: int
+    indicator: Indicator | None
+    value: float
+    unit: str
+    kind: str
+    comparator: str = ""
+    approx: bool = False
+    qualifier: str = ""
+    period: str = "annual"
+    year: int | None = None
+    city: str = ""
+    label: str = ""
+    sentence: tuple[int, int] = (0, 0)
+    in_parens: bool = False
+
+
+@dataclass(frozen=True)
+class _Rules:
+    change: re.Pattern[str]
+    up: frozenset[str]
+    down: frozenset[str]
+    better: frozenset[str]
+    worse: frozenset[str]
+    flat: re.Pattern[str]
+    other_base: re.Pattern[str]
+    target_cues: re.Pattern[str]
+    comp_before: tuple[tuple[str, str], ...]
+    comp_after: dict[str, str]
+    approx_after_actual: frozenset[str]
+    zero_neg: re.Pattern[str]
+    full: re.Pattern[str]
+    spread: tuple[str, ...]
+    part_words: re.Pattern[str]
+    completion_after: re.Pattern[str]
+    periods: tuple[tuple[re.Pattern[str], str, dict[str, str]], ...]
+    place_words: dict[str, str | None]
+    not_place_after: tuple[str, ...]
+    section_target: tuple[str, ...]
+    section_actual: tuple[str, ...]
+    qualifier: re.Pattern[str]
+    qualifier_trim: tuple[str, ...]
+    scope: re.Pattern[str]
+    gap_after: int
+    gap_before: int
+    counting_units: frozenset[str]
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=1)
+def rules() -> _Rules:
+    r = read_yaml("rules.yaml")
+    ch = r["change"]
+    verbs = ch["up"] + ch["down"] + ch["better"] + ch["worse"]
+    change = re.compile(
+        rf"(?:(?P<base>{_alt(ch['bases'])})|(?P<other>{ch['other_base']}))?(?:分别|均|都|至少|约)?"
+        rf"(?P<verb>{_alt(verbs)})了?(?:分别|约|近)?$"
+    )
+    periods = tuple((re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
+    return _Rules(
+        change=change,
+        up=frozenset(ch["up"]),
+        down=frozenset(ch["down"]),
+        better=frozenset(ch["better"]),
+        worse=frozenset(ch["worse"]),
+        flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?:{_alt(ch['flat'])})"),
+        other_base=re.compile(ch["other_base"]),
+        target_cues=re.compile(_alt(r["target_cues"])),
+        comp_before=tuple(sorted(r["comparators"]["before"].items(), key=lambda kv: -len(kv[0]))),
+        comp_after=dict(r["comparators"]["after"]),
+        approx_after_actual=frozenset(r["approx"]["after_actual"]),
+        zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
+        full=re.compile(_alt(r["full_phrases"])),
+        spread=tuple(r["spread_words"]),
+        part_words=re.compile(rf"(?:{_alt(r['part_words'])})$"),
+        completion_after=re.compile("|".join(r["completion_after"])),
+        periods=periods,
+        place_words=dict(r["place_words"]),
+        not_place_after=tuple(r["not_a_place_after"]),
+        section_target=tuple(r["section_target_words"]),
+        section_actual=tuple(r["section_actual_words"]),
+        qualifier=re.compile("|".join(f"(?:{p})" for p in r["qualifier_patterns"])),
+        qualifier_trim=tuple(r["qualifier_trim"]),
+        scope=re.compile(r["scope_clause"]),
+        gap_after=int(r["max_gap_after_name"]),
+        gap_before=int(r["max_gap_before_name"]),
+        counting_units=frozenset(r["counting_units"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def _children() -> dict[str, Indicator]:
+    """Part indicators by their total: gov.inspection_issues -> gov.inspection_issues_rectified."""
+    return {i.part_of: i for i in indicators().values() if i.part_of}
+
+
+@dataclass
+class _Context:
+    """What the reader knows when it reaches a sentence."""
+
+    report: Report
+    target: bool
+    section_year: int | None
+    paragraph_year: int | None = None
+    facts: list[Fact] = field(default_factory=list)
+
+
+def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
+    """All facts of one report, in text order, duplicates removed (first occurrence kept)."""
+    text = report.text
+    mentions = find_indicators(text)
+    quantities = find_quantities(text)
+    m_starts = [m.start for m in mentions]
+    q_starts = [q.start for q in quantities]
+    meta = report.meta
+    ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
+    pos = 0
+    for line in text.split("\n"):
+        line_start, pos = pos, pos + len(line) + 1
+        _enter_line(ctx, line)
+        for sm in SENTENCE.finditer(line):
+            s, e = line_start + sm.start(), line_start + sm.end()
+            ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
+            qs = quantities[bisect.bisect_left(q_starts, s) : bisect.bisect_left(q_starts, e)]
+            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], [q for q in qs if q.after_end <= e])
+    seen: set[tuple] = set()
+    out: list[Fact] = []
+    previous: Fact | None = None
+    for f in ctx.facts:
+        # a rate right after a count describes that count (热线297件,整改完成率100%): the count is
+        # part of its identity, so two 100% rates of different counts are two facts
+        anchor = None
+        if previous and previous.sentence == f.sentence and f.unit == "%" and previous.unit == "count":
+            anchor = (previous.value, previous.qualifier)
+        previous = f
+        if f.indicator is None and not unmapped:
+            continue
+        if f.indicator is None and not f.unit:
+            continue  # a bare number with no indicator is not a figure of anything
+        key = (f.city, f.year, f.period, f.indicator.id if f.indicator else f.label, f.kind, round(f.value, 6), f.unit, f.qualifier, anchor)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out
+
+
+def _enter_line(ctx: _Context, line: str) -> None:
+    r = rules()
+    stripped = line.strip()
+    years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
+    if HEADING.match(stripped) and len(stripped) <= 40:
+        # the cue word nearest the end decides: 重点工作成效 reports results, 工作总结和工作安排 plans
+        cues = [(stripped.rfind(w), True) for w in r.section_target if w in stripped]
+        cues += [(stripped.rfind(w), False) for w in r.section_actual if w in stripped]
+        ctx.target = max(cues)[1] if cues else ctx.report.meta.doc_type == "plan"
+        heading_years = [int(y) for y in YEAR_IN_TEXT.findall(stripped)]
+        ctx.section_year = heading_years[0] if heading_years else None
+        ctx.paragraph_year = None
+    else:
+        ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
+
+
+def _default_year(ctx: _Context) -> int | None:
+    if ctx.paragraph_year:
+        return ctx.paragraph_year
+    if ctx.section_year:
+        return ctx.section_year
+    meta = ctx.report.meta
+    if meta.report_year and ctx.target and meta.doc_type in ("summary", "report"):
+        return max([*meta.years, meta.report_year + 1]) if max(meta.years or [0]) > meta.report_year else meta.report_year + 1
+    return meta.report_year
+
+
+def _clause_start(text: str, s: int, pos: int) -> int:
+    i = pos
+    while i > s and text[i - 1] not in CLAUSE_BREAK:
+        i -= 1
+    return i
+
+
+def _clause_end(text: str, pos: int, e: int) -> int:
+    i = pos
+    while i < e and text[i] not in CLAUSE_BREAK:
+        i += 1
+    return i
+
+
+def _in_parens(text: str, s: int, pos: int) -> bool:
+    seg = text[s:pos]
+    return seg.count("(") > seg.count(")")
+
+
+def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
+    """Quantities joined only by 、/和 form one list (55、35、34微克/立方米)."""
+    groups: list[list[Quantity]] = []
+    for q in qs:
+        if groups and text[groups[-1][-1].after_end : q.start] in ("、", "和", "及"):
+            groups[-1].append(q)
+        else:
+            groups.append([q])
+    out = []
+    for g in groups:
+        unit = g[-1]
+        fixed = [q if q.unit else replace(q, unit=unit.unit, unit_text=unit.unit_text) for q in g] if unit.unit else g
+        out.append(fixed)
+    return out
+
+
+def _chain(text: str, ms: list[IndicatorMention], last: IndicatorMention) -> list[IndicatorMention]:
+    """Names listed together before one figure list: 可吸入颗粒物(PM10)、细颗粒物(PM2.5)、二氧化氮(NO2)."""
+    names = [m for m in ms if m.role == "name"]
+    i = names.index(last)
+    chain = [last]
+    while i > 0:
+        prev = names[i - 1]
+        between = text[prev.end : chain[0].start]
+        if prev.indicator.id == chain[0].indicator.id and between.strip("()") == "":
+            chain[0] = prev if prev.start < chain[0].start else chain[0]
+            i -= 1
+            continue
+        if between.strip("()") in LIST_JOIN and not re.search(r"[,;。]", between):
+            chain.insert(0, prev)
+            i -= 1
+            continue
+        break
+    # a name written twice in a row (细颗粒物(PM2.5)) counts once
+    out: list[IndicatorMention] = []
+    for m in chain:
+        if not out or out[-1].indicator.id != m.indicator.id:
+            out.append(m)
+    return out
+
+
+def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
+    if change:
+        return q.unit in (ind.unit, "%") or (ind.unit == "%" and q.unit == "pp")
+    if q.unit is None:
+        return ind.unit == "index"
+    return q.unit == ind.unit
+
+
+def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity]) -> None:
+    r = rules()
+    text = ctx.report.text
+    sent_facts: list[Fact] = []
+    last_level: list[Fact] = []
+    groups = _groups(text, qs)
+    claimed: set[int] = set()
+    resolved: dict[int, list[tuple[Indicator | None, Quantity, str, str]]] = {}
+
+    # pass 1: changes, and figures that follow their names
+    floor = s
+    for gi, g in enumerate(groups):
+        head = g[0]
+        cs = _clause_start(text, s, head.start)
+        pre = text[max(cs, floor) : head.start - len(head.before)]
+        ch = r.change.search(pre)
+        names = [m for m in ms if m.role == "name" and max(cs, floor) <= m.start and m.end <= head.start]
+        if ch:
+            if names:
+                near = _chain(text, ms, names[-1])
+                inds = [m.indicator for m in near]
+            else:
+                inds = []
+            resolved[gi] = [(inds[i] if i < len(inds) else (inds[-1] if len(inds) == 1 else None), q, "change", "") for i, q in enumerate(g)]
+        elif names:
+            last = names[-1]
+            gap = text[last.end : head.start - len(head.before)]
+            if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap):
+                chain = _chain(text, ms, last)
+                pairs = []
+                if len(chain) == len(g):
+                    pairs = [(m.indicator, q, "level", "") for m, q in zip(chain, g)]
+                else:
+                    pairs = [(last.indicator, q, "level", "") for q in g]
+                if all(_compatible(ind, q, False) for ind, q, _, _ in pairs):
+                    resolved[gi] = pairs
+                    claimed.update(id(m) for m in chain)
+        floor = g[-1].after_end
+
+    # pass 2: counts written before their noun
+    for gi, g in enumerate(groups):
+        if gi in resolved:
+            continue
+        q = g[-1]
+        if q.unit_text not in r.counting_units and q.unit != "yuan":
+            continue
+        ce = _clause_end(text, q.after_end, e)
+        nxt_q = next((x.start for x in qs if x.start >= q.after_end), e)
+        for m in ms:
+            if m.role != "name" or m.start < q.after_end or id(m) in claimed:
+                continue
+            if m.start - q.after_end > r.gap_before or m.end > min(ce, nxt_q):
+                break
+            if _compatible(m.indicator, q, False):
+                ind = m.indicator
+                tail = text[m.end : ce]
+                child = _children().get(ind.id)
+                how = "level"
+                if child and r.completion_after.match(tail.lstrip("的")):
+                    ind, how = child, "completed"  # the total restated as done: no parent needed
+                qual = text[q.after_end : m.start].strip("的")
+                resolved[gi] = [(ind, x, how, qual) for x in g]
+                claimed.add(id(m))
+                break
+
+    periods = _period_cues(text, s, e)
+    places = _place_cues(ctx, text, s, e)
+    for gi, g in enumerate(groups):
+        pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
+        cs = _clause_start(text, s, g[0].start)
+        scope = _scope_before(text, s, g[0].start)
+        quals = _list_qualifiers(text, cs, ms, g, pairs)
+        for idx, (ind, q, how, between) in enumerate(pairs):
+            is_change = how == "change"
+            if ind is not None and ind.part_of and how != "completed" and not _has_parent(ind, sent_facts, ms, q.start):
+                ind = None
+            if ind is not None and not _compatible(ind, q, is_change):
+                ind = None
+            kind = "change" if is_change else _kind(ctx, text, cs, q)
+            value = q.value
+            if is_change:
+                head = g[0]
+                m = r.change.search(text[max(cs, s) : head.start - len(head.before)])
+                verb = m.group("verb") if m else ""
+                value = _signed(value, verb, ind)
+            f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
+            f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
+            f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
+            f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind) or scope
+            f.period = _period(periods, q.start)
+            if is_change:
+                m = r.change.search(text[max(cs, s) : g[0].start - len(g[0].before)])
+                if m and m.group("other"):
+                    f.period = _normal_base(m.group("other"))
+            f.year = _year(ctx, text, s, q.start)
+            f.city = _city(ctx, places, q.start, text)
+            f.sentence = (s, e)
+            f.in_parens = _in_parens(text, s, q.start)
+            if ind is None:
+                f.label = _label(text, cs, q)
+            sent_facts.append(f)
+        if any(f.kind != "change" and f.indicator for f in sent_facts[-len(pairs):]):
+            current = [f for f in sent_facts[-len(pairs):] if f.indicator and not f.in_parens]
+            if current:
+                last_level = current
+        # changes that found no name of their own take the figures before them
+        for f in sent_facts[-len(pairs):]:
+            if f.kind == "change" and f.indicator is None and last_level:
+                j = sent_facts[-len(pairs):].index(f)
+                src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
+                if src and _compatible(src.indicator, _as_q(f), True):
+                    f.indicator = src.indicator
+                    f.qualifier = f.qualifier or src.qualifier
+                    f.value = _signed(abs(f.value), _verb_of(text, s, f), src.indicator)
+                    f.label = ""
+    _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods)
+    _flat(ctx, text, s, e, ms, sent_facts, places, periods)
+    sent_facts.sort(key=lambda f: f.start)
+    ctx.facts.extend(sent_facts)
+
+
+def _as_q(f: Fact) -> Quantity:
+    return Quantity(f.start, f.end, f.value, f.unit or None, "", f.approx, "", "", f.end)
+
+
+def _verb_of(text: str, s: int, f: Fact) -> str:
+    cs = _clause_start(text, s, f.start)
+    m = rules().change.search(text[cs : f.start].rstrip("约近"))
+    if not m:
+        head = re.search(rf"(?:{_alt(rules().up | rules().down | rules().better | rules().worse)})[^,;]*$", text[cs : f.start])
+        return head.group(0)[:2] if head else ""
+    return m.group("verb")
+
+
+def _signed(value: float, verb: str, ind: Indicator | None) -> float:
+    r = rules()
+    v = abs(value)
+    if verb in r.down:
+        return -v
+    if verb in r.better:
+        return -v if ind is not None and ind.direction == "lower_better" else v
+    if verb in r.worse:
+        return v if ind is not None and ind.direction == "lower_better" else -v
+    return v
+
+
+def _normal_base(text: str) -> str:
+    m = re.search(r"(\d{4})年", text)
+    if m and not text.endswith("以来"):
+        return f"较{m.group(1)}年"
+    return text.replace("”", "").replace("“", "")
+
+
+def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], before: int) -> bool:
+    """A part (已整改完成86项) needs its total as the latest figure before it, or named before it."""
+    levels = [f for f in facts if f.indicator and f.kind != "change" and f.start < before]
+    if levels:
+        return levels[-1].indicator.id in (ind.part_of, ind.id)
+    return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
+
+
+def _kind(ctx: _Context, text: str, cs: int, q: Quantity) -> str:
+    if ctx.target:
+        return "target"
+    return "target" if rules().target_cues.search(text[cs : q.start]) else "actual"
+
+
+def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
+    r = rules()
+    if q.after in r.comp_after:
+        return r.comp_after[q.after]
+    if head.before in ("超过",):
+        return ">"
+    pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start - len(head.before)])
+    pre = re.sub(r"(分别|均|都)$", "", pre)
+    for word, comp in r.comp_before:
+        if pre.endswith(word):
+            return comp
+    if ind is None:
+        return ""
+    return "<=" if ind.direction == "lower_better" else ">="
+
+
+def _period_cues(text: str, s: int, e: int) -> list[tuple[int, str]]:
+    cues = []
+    sent = text[s:e]
+    for pattern, form, normalise in rules().periods:
+        for m in pattern.finditer(sent):
+            groups = [g for g in m.groups() if g is not None]
+            value = form.format(*groups) if "{" in form else form
+            for a, b in normalise.items():
+                value = value.replace(a, b)
+            cues.append((s + m.start(), value))
+    return sorted(cues)
+
+
+def _period(cues: list[tuple[int, str]], pos: int) -> str:
+    found = "annual"
+    for start, value in cues:
+        if start < pos:
+            found = value
+    return found
+
+
+def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
+    sent = text[s:pos]
+    sent = re.sub(r"《[^》]*》", "", sent)
+    years = [int(y) for y in YEAR_IN_TEXT.findall(sent)]
+    return years[-1] if years else _default_year(ctx)
+
+
+def _place_cues(ctx: _Context, text: str, s: int, e: int) -> list[tuple[int, int, str]]:
+    """Places named in the sentence as the owner of a figure: (start, end, city label)."""
+    r = rules()
+    meta = ctx.report.meta
+    sent = text[s:e]
+    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
+    cues: list[tuple[int, int, str]] = []
+    for m in find_places(sent):
+        if any(a <= m.start < b for a, b in titles) or sent[m.end :].startswith(r.not_place_after):
+            continue
+        p = m.place
+        if p.level in CITY_LEVELS or p.level in ("province",):
+            label = p.short
+        else:
+            label = p.name
+        if label == meta.city:
+            label = ""
+        cues.append((s + m.start, s + m.end, label))
+    for word, label in r.place_words.items():
+        for m in re.finditer(re.escape(word), sent):
+            if label is None:
+                continue
+            value = label.format(province=(meta.province or "").removesuffix("省")) if "{" in label else label
+            cues.append((s + m.start(), s + m.end(), value))
+    return sorted(cues)
+
+
+def _city(ctx: _Context, cues: list[tuple[int, int, str]], pos: int, text: str) -> str:
+    cs = _clause_start(text, 0, pos)
+    own = ctx.report.meta.city or ""
+    found = own
+    for start, _end, label in cues:
+        if cs <= start < pos:
+            found = label or own
+    return found
+
+
+def _scope_before(text: str, s: int, pos: int) -> str:
+    """'…中,' clauses earlier in the sentence: 24个主要河流断面中 -> 24个主要河流断面."""
+    r = rules()
+    scope = ""
+    cs = s
+    for i in range(s, pos):
+        if text[i] == ";":
+            scope, cs = "", i + 1
+        elif text[i] in CLAUSE_BREAK:
+            m = r.scope.search(text[cs:i])
+            if m:
+                scope = m.group(1)
+            cs = i + 1
+    return scope
+
+
+def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind: Indicator | None) -> str:
+    r = rules()
+    if ind is None:
+        return ""
+    name = next((m for m in reversed(ms) if m.indicator.id == ind.id and m.end <= q.start and m.start >= cs), None)
+    if name is None:
+        return ""
+    prefix = text[cs : name.start]
+    part = r.part_words.search(prefix)
+    if part and ind.unit == "count":
+        return part.group(0)
+    found = [m for m in r.qualifier.finditer(text, cs, name.end) if m.start() < name.start]
+    return found[-1].group(0) if found else ""
+
+
+def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Quantity], pairs) -> list[str]:
+    """县级及以上、农村“千吨万人”集中式饮用水水源地水质达标率分别达100%、95% -> one qualifier per figure."""
+    if len(g) < 2 or not pairs or len({p[0].id for p in pairs if p[0]}) != 1:
+        return []
+    ind = pairs[0][0]
+    name = next((m for m in reversed(ms) if m.indicator.id == ind.id and m.end <= g[0].start and m.start >= cs), None)
+    if name is None:
+        return []
+    items = [i for i in text[cs : name.start].split("、")]
+    if len(items) != len(g):
+        return []
+    trims = rules().qualifier_trim
+    out = []
+    for item in items:
+        item = item.strip()
+        changed = True
+        while changed:
+            changed = False
+            for t in trims:
+                if item.endswith(t) and len(item) > len(t):
+                    item = item[: -len(t)]
+                    changed = True
+        out.append(item)
+    return out
+
+
+def _label(text: str, cs: int, q: Quantity) -> str:
+    after = re.match(r"[^,;。、和及(]{1,14}", text[q.after_end :])
+    if q.unit_text in rules().counting_units and after:
+        return after.group(0)
+    before = text[cs : q.start - len(q.before)]
+    return re.sub(r"^(全市|全省|全年|其中)", "", before)[-14:]
+
+
+def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
+    r = rules()
+    for m in ms:
+        if m.role == "zero":
+            pre = text[max(s, m.start - 4) : m.start]
+            z = r.zero_neg.search(pre)
+            if not z:
+                continue
+            start = m.start - len(z.group(0)) + (len(z.group("spread")) if z.group("spread") else 0)
+            quals = [""]
+            if z.group("spread"):
+                earlier = [
+                    f.qualifier
+                    for f in sent_facts
+                    if f.start < m.start and f.indicator and f.indicator.domain == m.indicator.domain and f.qualifier and f.kind != "change"
+                ]
+                quals = list(dict.fromkeys(earlier)) or [""]
+            elif (sc := _scope_before(text, s, m.start)):
+                quals = [sc]
+            for qual in quals:
+                _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts, places, periods)
+        elif m.role == "subject":
+            ce = _clause_end(text, m.end, e)
+            full = r.full.search(text, m.end, ce)
+            if not full or full.start() - m.end > 8:
+                continue
+            cs = _clause_start(text, s, m.start)
+            found = list(r.qualifier.finditer(text[cs : m.start]))
+            qual = found[-1].group(0) if found else ""
+            _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0, qual, sent_facts, places, periods)
+
+
+def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts, places, periods) -> None:
+    cs = _clause_start(text, s, start)
+    q = Quantity(start, end, value, ind.unit, "", False, "", "", end)
+    kind = _kind(ctx, text, cs, q)
+    f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
+    f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
+    f.period = _period(periods, start)
+    f.year = _year(ctx, text, s, start)
+    f.city = _city(ctx, places, start, text)
+    f.sentence = (s, e)
+    f.in_parens = _in_parens(text, s, start)
+    sent_facts.append(f)
+
+
+def _flat(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
+    r = rules()
+    for m in r.flat.finditer(text, s, e):
+        word = re.search(r"持平|保持不变|无变化", m.group(0))
+        if not word:
+            continue
+        start, end = m.start() + word.start(), m.start() + word.end()
+        cs = _clause_start(text, s, start)
+        names = [x for x in ms if x.role == "name" and cs <= x.start and x.end <= start]
+        before = [f for f in sent_facts if f.start < start and f.indicator and f.kind != "change" and not f.in_parens]
+        if names:
+            ind, qual = names[-1].indicator, ""
+        elif before:
+            ind, qual = before[-1].indicator, before[-1].qualifier
+        else:
+            continue
+        unit = "pp" if ind.unit == "%" else ind.unit
+        f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
+        f.period = _period(periods, start)
+        f.year = _year(ctx, text, s, start)
+        f.city = _city(ctx, places, start, text)
+        f.sentence = (s, e)
+        sent_facts.append(f)

@@ -1,0 +1,111 @@
+"""Tidy stage: facts -> the facts table (one row per fact, explicit dtypes, raw-text provenance).
+
+    >>> import envcompare
+    >>> facts = envcompare.extract(envcompare.load_reports("seeds"))
+    >>> facts.loc[0, ["city", "indicator", "value", "unit", "kind", "evidence"]]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .extract import Fact, extract_facts
+from .load import Corpus, Report, load_reports
+
+FACT_COLUMNS: dict[str, str] = {
+    "city": "string",
+    "year": "Int64",
+    "period": "string",
+    "indicator": "string",
+    "value": "float64",
+    "unit": "string",
+    "direction": "string",
+    "kind": "string",
+    "comparator": "string",
+    "approx": "boolean",
+    "qualifier": "string",
+    "domain": "string",
+    "doc": "string",
+    "start": "Int64",
+    "end": "Int64",
+    "evidence": "string",
+    "sentence": "string",
+}
+UNMAPPED_COLUMNS = {**FACT_COLUMNS, "label": "string"}
+
+
+def fact_rows(report: Report, facts: Iterable[Fact]) -> list[dict[str, object]]:
+    """Rows for one report: cleaned-text spans mapped back to raw-text offsets."""
+    rows = []
+    raw = report.raw_text
+    for f in facts:
+        start, end = report.raw_span(f.start, f.end)
+        s0, s1 = report.raw_span(*f.sentence)
+        ind = f.indicator
+        rows.append(
+            {
+                "city": f.city or None,
+                "year": f.year,
+                "period": f.period,
+                "indicator": ind.id if ind else None,
+                "value": f.value,
+                "unit": f.unit or None,
+                "direction": ind.direction if ind else None,
+                "kind": f.kind,
+                "comparator": f.comparator or None,
+                "approx": f.approx,
+                "qualifier": f.qualifier or None,
+                "domain": ind.domain if ind else None,
+                "doc": report.doc,
+                "start": start,
+                "end": end,
+                "evidence": raw[start:end],
+                "sentence": raw[s0:s1].strip(),
+                "label": f.label or None,
+            }
+        )
+    return rows
+
+
+def facts_frame(rows: list[dict[str, object]], unmapped: bool = False) -> pd.DataFrame:
+    columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
+    df = pd.DataFrame(rows, columns=list(columns))
+    return df.astype(columns).reset_index(drop=True)
+
+
+def extract(
+    reports: Corpus | Iterable[Report] | str | os.PathLike | Iterable[str | os.PathLike],
+    unmapped: bool = False,
+) -> pd.DataFrame:
+    """The facts table of some reports (a Corpus, Reports, or paths to load).
+
+    unmapped=True also keeps figures that match no catalog indicator, with a `label` column
+    naming the quantity (e.g. 长江入河排污口整治任务).
+    """
+    if isinstance(reports, (str, os.PathLike)) or (
+        not isinstance(reports, Corpus) and not isinstance(reports, Report) and _are_paths(reports)
+    ):
+        reports = load_reports(reports)  # type: ignore[arg-type]
+    if isinstance(reports, Report):
+        reports = [reports]
+    rows: list[dict[str, object]] = []
+    for report in reports:
+        rows.extend(fact_rows(report, extract_facts(report, unmapped=unmapped)))
+    return facts_frame(rows, unmapped)
+
+
+def _are_paths(items) -> bool:
+    items = list(items) if not isinstance(items, list) else items
+    return bool(items) and all(isinstance(i, (str, os.PathLike)) for i in items)
+
+
+def documents_with_counts(corpus: Corpus, facts: pd.DataFrame) -> pd.DataFrame:
+    """The documents table plus the number of facts found in each."""
+    docs = corpus.documents()
+    counts = facts.groupby("doc").size() if len(facts) else pd.Series(dtype="int64")
+    docs["facts"] = docs["doc"].map(counts).fillna(0).astype("Int64")
+    docs.loc[docs["error"].notna(), "facts"] = pd.NA
+    return docs

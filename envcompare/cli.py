@@ -57,7 +57,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     corpus = load_reports(args.paths)
     facts = extract(corpus)
     gold = load_gold(args.gold)
-    docs = annotated_docs(facts, args.gold)
+    docs = annotated_docs([r.doc for r in corpus], args.gold)
     table = score(facts, gold, docs)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -56,10 +56,10 @@ def match(facts: pd.DataFrame, gold: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     return facts, gold
 
 
-def annotated_docs(facts: pd.DataFrame, folder: Path | None = None) -> list[str]:
-    """Documents that have a gold file (an empty gold file means: no catalog facts in it)."""
+def annotated_docs(docs: list[str], folder: Path | None = None) -> list[str]:
+    """The documents that have a gold file (an empty gold file means: no catalog facts in it)."""
     stems = {p.stem for p in gold_files(folder)}
-    return sorted(d for d in set(facts["doc"]) if Path(d).stem in stems)
+    return sorted(d for d in set(docs) if Path(d).stem in stems)
 
 
 def score(facts: pd.DataFrame, gold: pd.DataFrame, docs: list[str] | None = None) -> pd.DataFrame:

@@ -85,6 +85,7 @@ class _Rules:
     gap_after: int
     gap_before: int
     counting_units: frozenset[str]
+    links: frozenset[str]
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -129,6 +130,7 @@ def rules() -> _Rules:
         gap_after=int(r["max_gap_after_name"]),
         gap_before=int(r["max_gap_before_name"]),
         counting_units=frozenset(r["counting_units"]),
+        links=frozenset(r["clause_links"]),
     )
 
 
@@ -308,6 +310,12 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
             else:
                 inds = []
             resolved[gi] = [(inds[i] if i < len(inds) else (inds[-1] if len(inds) == 1 else None), q, "change", "") for i, q in enumerate(g)]
+        elif not names and pre in r.links:
+            # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
+            earlier = [m for m in ms if m.role == "name" and m.end <= cs and id(m) not in claimed]
+            if earlier and all(not (earlier[-1].end <= x.start < cs) for x in qs) and _compatible(earlier[-1].indicator, head, False):
+                resolved[gi] = [(earlier[-1].indicator, q, "level", "") for q in g]
+                claimed.add(id(earlier[-1]))
         elif names:
             last = names[-1]
             gap = text[last.end : head.start - len(head.before)]
@@ -476,8 +484,14 @@ def _period_cues(text: str, s: int, e: int) -> list[tuple[int, str]]:
             value = form.format(*groups) if "{" in form else form
             for a, b in normalise.items():
                 value = value.replace(a, b)
-            cues.append((s + m.start(), value))
-    return sorted(cues)
+            cues.append((s + m.start(), s + m.end(), value))
+    kept: list[tuple[int, str]] = []
+    last_end = -1
+    for start, end, value in sorted(cues, key=lambda c: (c[0], -(c[1] - c[0]))):
+        if start >= last_end:  # 1-11月 is one period, not also 11月
+            kept.append((start, value))
+            last_end = end
+    return kept
 
 
 def _period(cues: list[tuple[int, str]], pos: int) -> str:

@@ -2,8 +2,7 @@
 
     >>> from envcompare import load_reports
     >>> corpus = load_reports("seeds")
-    >>> [r.meta.city for r in corpus][:2]          # doctest: +SKIP
-    ['福州', '济南']
+    >>> corpus.documents()[["doc", "city", "doc_type", "report_year"]]   # doctest: +SKIP
 
 One unreadable file never sinks a batch: it becomes an entry in `corpus.errors` naming the file
 and the reason, and the rest load. Offsets everywhere refer to `Report.raw_text`: the decoded

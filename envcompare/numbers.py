@@ -123,7 +123,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if is_cn:
             if not any(c in "零一二两三四五六七八九十" for c in num):
                 continue  # 万名, 千方百计: scale characters alone are words, not numbers
-            if not unit_text or unit_text in ("元",) or (num == "一" and unit_text not in ("天", "%")):
+            if not unit_text or (num == "一" and unit_text not in ("天", "%")):
                 continue  # 十四五, 一是, 一批: Chinese numerals count only with a unit
         if m.group("pct"):
             pct = m.group("pct")

@@ -39,7 +39,7 @@ class Mention:
     start: int
     end: int
     place: Place
-    full: bool  # written with its suffix (武汉市), not only the short form (武汉)
+    full: bool  # written with its suffix (成都市), not only the short form (成都)
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +59,7 @@ def _short_of(name: str) -> str:
 
 
 def lookup(name: str) -> Place | None:
-    """A city-level place by full or short name (武汉市 or 武汉); cities win over provinces."""
+    """A city-level place by full or short name (成都市 or 成都); cities win over provinces."""
     return _city_index().get(name) or _by_name().get(name)
 
 

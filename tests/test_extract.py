@@ -1,0 +1,105 @@
+"""Extraction: rule examples (data/examples/extract.yaml), gold scores, and provenance."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import envcompare
+from envcompare.evaluate import annotated_docs, load_gold, score
+from envcompare.load import report_from_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = yaml.safe_load((ROOT / "data" / "examples" / "extract.yaml").read_text(encoding="utf-8"))
+
+
+def _expected(fact) -> dict:
+    indicator, value, unit, kind, *extra = fact
+    out = {"indicator": indicator, "value": float(value), "unit": unit, "kind": kind}
+    if extra:
+        out.update(extra[0])
+    return out
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["rule"] for e in EXAMPLES])
+def test_rule_examples(example):
+    report = report_from_bytes(example["text"].encode("utf-8"), "example.txt", metadata=example["meta"])
+    facts = envcompare.extract(report)
+    got = facts.to_dict("records")
+    expected = [_expected(f) for f in example["facts"]]
+    assert len(got) == len(expected), facts[["indicator", "value", "unit", "kind", "evidence"]].to_string()
+    for want in expected:
+        hits = [
+            g for g in got
+            if g["indicator"] == want["indicator"] and g["unit"] == want["unit"] and g["kind"] == want["kind"]
+            and math.isclose(g["value"], want["value"], rel_tol=1e-9, abs_tol=1e-9)
+        ]
+        assert hits, f"missing {want}\n{facts[['indicator', 'value', 'unit', 'kind', 'evidence']]}"
+        g = hits[0]
+        for key in ("comparator", "period", "city", "year", "approx"):
+            if key in want:
+                assert g[key] == want[key], (key, g[key], want[key])
+        # every fact points at the raw characters that state it
+        assert report.raw_text[g["start"] : g["end"]] == g["evidence"]
+
+
+@pytest.fixture(scope="module")
+def seed_facts(corpus) -> pd.DataFrame:
+    return envcompare.extract(corpus)
+
+
+def test_gold_precision_and_recall(seed_facts, corpus):
+    gold = load_gold()
+    table = score(seed_facts, gold, annotated_docs([r.doc for r in corpus]))
+    assert set(table.loc[table["by"] == "doc", "key"]) == {
+        "fuzhou_2022_plan.txt", "jinan_2023_report.txt", "qianjiang_2023_plan.txt",
+        "wuhan_2019_article.txt", "wuhan_2022_summary_2023_plan.txt",
+    }
+    assert set(table.loc[table["by"] == "domain", "key"]) >= {"air", "water", "soil", "climate", "governance"}
+    low = table[(table["precision"] < 0.95) | (table["recall"] < 0.95)]
+    assert low.empty, low.to_string()
+
+
+def test_gold_offsets_are_exact(corpus):
+    gold = load_gold()
+    for row in gold.itertuples():
+        assert corpus[row.doc].raw_text[row.start : row.end] == row.evidence
+
+
+def test_evidence_is_the_raw_text_at_its_offsets(corpus):
+    facts = envcompare.extract(corpus, unmapped=True)
+    assert len(facts) > 100
+    for row in facts.itertuples():
+        raw = corpus[row.doc].raw_text
+        assert raw[row.start : row.end] == row.evidence
+        assert row.evidence in row.sentence
+
+
+def test_facts_table_columns_and_dtypes(seed_facts):
+    assert list(seed_facts.columns) == list(envcompare.FACT_COLUMNS)
+    assert {c: str(t) for c, t in seed_facts.dtypes.items()} == envcompare.FACT_COLUMNS
+    assert seed_facts["indicator"].notna().all()
+    assert set(seed_facts["kind"]) <= {"actual", "target", "change"}
+
+
+def test_cli_extract_writes_facts_and_documents(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "facts.csv"
+    res = subprocess.run([sys.executable, "-m", "envcompare", "extract", str(ROOT / "seeds"), "-o", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    facts = pd.read_csv(out, encoding="utf-8-sig")
+    docs = pd.read_csv(tmp_path / "facts.documents.csv", encoding="utf-8-sig")
+    assert list(facts.columns) == list(envcompare.FACT_COLUMNS)
+    assert docs.set_index("doc")["facts"].sum() == len(facts)
+    for suffix in (".parquet", ".xlsx"):
+        res = subprocess.run([sys.executable, "-m", "envcompare", "extract", str(ROOT / "seeds"), "-o", str(tmp_path / f"f{suffix}")],
+                             capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert res.returncode == 0, res.stderr
+    assert len(pd.read_parquet(tmp_path / "f.parquet")) == len(facts)

@@ -294,6 +294,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
     groups = _groups(text, qs)
     claimed: set[int] = set()
     resolved: dict[int, list[tuple[Indicator | None, Quantity, str, str]]] = {}
+    changes: dict[int, tuple[str, str]] = {}  # group -> (direction verb, other base)
 
     # pass 1: changes, and figures that follow their names
     floor = s
@@ -304,6 +305,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
         ch = r.change.search(pre)
         names = [m for m in ms if m.role == "name" and max(cs, floor) <= m.start and m.end <= head.start]
         if ch:
+            changes[gi] = (ch.group("verb"), ch.group("other") or "")
             if names:
                 near = _chain(text, ms, names[-1])
                 inds = [m.indicator for m in near]
@@ -371,21 +373,15 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
             if ind is not None and not _compatible(ind, q, is_change):
                 ind = None
             kind = "change" if is_change else _kind(ctx, text, cs, q)
-            value = q.value
-            if is_change:
-                head = g[0]
-                m = r.change.search(text[max(cs, s) : head.start - len(head.before)])
-                verb = m.group("verb") if m else ""
-                value = _signed(value, verb, ind)
+            verb, other_base = changes.get(gi, ("", ""))
+            value = _signed(q.value, verb, ind) if is_change else q.value
             f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind) or scope
             f.period = _period(periods, q.start)
-            if is_change:
-                m = r.change.search(text[max(cs, s) : g[0].start - len(g[0].before)])
-                if m and m.group("other"):
-                    f.period = _normal_base(m.group("other"))
+            if other_base:
+                f.period = _normal_base(other_base)
             f.year = _year(ctx, text, s, q.start)
             f.city = _city(ctx, places, q.start, text)
             f.sentence = (s, e)
@@ -405,7 +401,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
                 if src and _compatible(src.indicator, _as_q(f), True):
                     f.indicator = src.indicator
                     f.qualifier = f.qualifier or src.qualifier
-                    f.value = _signed(abs(f.value), _verb_of(text, s, f), src.indicator)
+                    f.value = _signed(f.value, changes.get(gi, ("", ""))[0], src.indicator)
                     f.label = ""
     _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods)
     _flat(ctx, text, s, e, ms, sent_facts, places, periods)
@@ -415,15 +411,6 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
 
 def _as_q(f: Fact) -> Quantity:
     return Quantity(f.start, f.end, f.value, f.unit or None, "", f.approx, "", "", f.end)
-
-
-def _verb_of(text: str, s: int, f: Fact) -> str:
-    cs = _clause_start(text, s, f.start)
-    m = rules().change.search(text[cs : f.start].rstrip("约近"))
-    if not m:
-        head = re.search(rf"(?:{_alt(rules().up | rules().down | rules().better | rules().worse)})[^,;]*$", text[cs : f.start])
-        return head.group(0)[:2] if head else ""
-    return m.group("verb")
 
 
 def _signed(value: float, verb: str, ind: Indicator | None) -> float:

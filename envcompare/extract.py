@@ -27,6 +27,7 @@ from .load import Report
 from .numbers import Quantity, find_quantities
 from .places import CITY_LEVELS, find_places
 from .resources import read_yaml
+from .tables import read_tables
 
 CLAUSE_BREAK = ",;:"
 SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
@@ -66,6 +67,7 @@ class _Rules:
     flat: re.Pattern[str]
     other_base: re.Pattern[str]
     target_cues: re.Pattern[str]
+    target_year: re.Pattern[str]
     comp_before: tuple[tuple[str, str], ...]
     comp_after: dict[str, str]
     approx_after_actual: frozenset[str]
@@ -111,6 +113,7 @@ def rules() -> _Rules:
         flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?:{_alt(ch['flat'])})"),
         other_base=re.compile(ch["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
+        target_year=re.compile(r["target_year_cue"]),
         comp_before=tuple(sorted(r["comparators"]["before"].items(), key=lambda kv: -len(kv[0]))),
         comp_after=dict(r["comparators"]["after"]),
         approx_after_actual=frozenset(r["approx"]["after_actual"]),
@@ -160,10 +163,20 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     q_starts = [q.start for q in quantities]
     meta = report.meta
     ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
+    lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
-        line_start, pos = pos, pos + len(line) + 1
+        lines.append((pos, line))
+        pos += len(line) + 1
+    cells, table_lines = read_tables(text, lines, mentions, _units(), meta.report_year)
+    by_line: dict[int, list] = {}
+    for c in cells:
+        by_line.setdefault(c.line, []).append(c)
+    for li, (line_start, line) in enumerate(lines):
         _enter_line(ctx, line)
+        if li in table_lines:
+            ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
+            continue
         for sm in SENTENCE.finditer(line):
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
@@ -189,6 +202,22 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         seen.add(key)
         out.append(f)
     return out
+
+
+@lru_cache(maxsize=1)
+def _units() -> dict[str, tuple[str, float]]:
+    return {k: (v[0], float(v[1])) for k, v in read_yaml("units.yaml")["units"].items()}
+
+
+def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
+    kind = "target" if c.kind == "target" or (ctx.target and c.kind == "actual" and c.year is None) else c.kind
+    f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind)
+    if kind == "target":
+        f.comparator = "<=" if c.indicator.direction == "lower_better" else ">="
+    f.year = c.year or _default_year(ctx)
+    f.city = ctx.report.meta.city or ""
+    f.sentence = (line_start, line_start + line_len)
+    return f
 
 
 def _enter_line(ctx: _Context, line: str) -> None:
@@ -282,7 +311,8 @@ def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
     if change:
         return q.unit in (ind.unit, "%") or (ind.unit == "%" and q.unit == "pp")
     if q.unit is None:
-        return ind.unit == "index"
+        # 劣V类水体比例为0: a bare zero is a zero in the indicator's own unit
+        return ind.unit == "index" or (q.value == 0 and not q.unit_text)
     return q.unit == ind.unit
 
 
@@ -372,7 +402,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
                 ind = None
             if ind is not None and not _compatible(ind, q, is_change):
                 ind = None
-            kind = "change" if is_change else _kind(ctx, text, cs, q)
+            kind = "change" if is_change else _kind(ctx, text, cs, q, s)
             verb, other_base = changes.get(gi, ("", ""))
             value = _signed(q.value, verb, ind) if is_change else q.value
             f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
@@ -380,9 +410,9 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind) or scope
             f.period = _period(periods, q.start)
-            if other_base:
-                f.period = _normal_base(other_base)
             f.year = _year(ctx, text, s, q.start)
+            if other_base:
+                f.period = _normal_base(other_base, f.year)
             f.city = _city(ctx, places, q.start, text)
             f.sentence = (s, e)
             f.in_parens = _in_parens(text, s, q.start)
@@ -425,10 +455,11 @@ def _signed(value: float, verb: str, ind: Indicator | None) -> float:
     return v
 
 
-def _normal_base(text: str) -> str:
+def _normal_base(text: str, year: int | None) -> str:
+    """较2020年 stays a base; 较2022年 in a 2023 figure is simply year-on-year."""
     m = re.search(r"(\d{4})年", text)
     if m and not text.endswith("以来"):
-        return f"较{m.group(1)}年"
+        return "annual" if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
     return text.replace("”", "").replace("“", "")
 
 
@@ -440,19 +471,20 @@ def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], b
     return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
 
 
-def _kind(ctx: _Context, text: str, cs: int, q: Quantity) -> str:
+def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
+    r = rules()
     if ctx.target:
         return "target"
-    return "target" if rules().target_cues.search(text[cs : q.start]) else "actual"
+    if r.target_cues.search(text[cs : q.start]):
+        return "target"
+    return "target" if s is not None and r.target_year.search(text[s : q.start]) else "actual"
 
 
 def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
     r = rules()
     if q.after in r.comp_after:
         return r.comp_after[q.after]
-    if head.before in ("超过",):
-        return ">"
-    pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start - len(head.before)])
+    pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start])
     pre = re.sub(r"(分别|均|都)$", "", pre)
     for word, comp in r.comp_before:
         if pre.endswith(word):
@@ -633,7 +665,7 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
 def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts, places, periods) -> None:
     cs = _clause_start(text, s, start)
     q = Quantity(start, end, value, ind.unit, "", False, "", "", end)
-    kind = _kind(ctx, text, cs, q)
+    kind = _kind(ctx, text, cs, q, s)
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(periods, start)

@@ -143,7 +143,8 @@ def find_quantities(text: str) -> list[Quantity]:
         range_end = float(m.group("num2")) if m.group("num2") else None
         after = m.group("after") or ""
         end = m.end() - len(after)
-        approx = bool(m.group("before") or m.group("hedge") or after == "左右" or range_end is not None)
+        negated = m.group("before") and m.start() > 0 and text[m.start() - 1] == "不"  # 不超过 is a bound
+        approx = bool((m.group("before") and not negated) or m.group("hedge") or after == "左右" or range_end is not None)
         out.append(
             Quantity(start, end, float(value), unit_code, unit_text, approx, m.group("before") or "", after, m.end(), range_end)
         )

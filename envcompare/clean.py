@@ -50,6 +50,8 @@ class Cleaned:
 @dataclass(frozen=True)
 class _Rules:
     header: re.Pattern[str]
+    header_date: re.Pattern[str]
+    header_date_max: int
     boilerplate: re.Pattern[str]
     bullet: re.Pattern[str]
     nav_max: int
@@ -72,6 +74,8 @@ def rules() -> _Rules:
     tokens = sorted(cfg["canonical_tokens"], key=len, reverse=True)
     return _Rules(
         header=re.compile(header),
+        header_date=re.compile(cfg["header_date_line"]),
+        header_date_max=int(cfg["header_date_max_length"]),
         boilerplate=re.compile("|".join(f"(?:{p})" for p in cfg["boilerplate_lines"])),
         bullet=re.compile(cfg["navigation"]["bullet"]),
         nav_max=int(cfg["navigation"]["max_length"]),
@@ -165,7 +169,10 @@ def _markdown_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _is_header(text: str) -> bool:
-    return bool(rules().header.match(text))
+    r = rules()
+    if r.header.match(text):
+        return True
+    return len(text) <= r.header_date_max and "。" not in text and bool(r.header_date.match(text))
 
 
 def clean(raw: str, markdown: bool = False) -> Cleaned:

@@ -151,6 +151,7 @@ class _Context:
     target: bool
     section_year: int | None
     paragraph_year: int | None = None
+    doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
     facts: list[Fact] = field(default_factory=list)
 
 
@@ -163,6 +164,10 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     q_starts = [q.start for q in quantities]
     meta = report.meta
     ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
+    title = meta.title or ""
+    title_periods = _period_cues(title, 0, len(title))
+    if title_periods:
+        ctx.doc_period = title_periods[-1][1]
     lines: list[tuple[int, str]] = []
     pos = 0
     for line in text.split("\n"):
@@ -409,7 +414,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind) or scope
-            f.period = _period(periods, q.start)
+            f.period = _period(periods, q.start, ctx.doc_period)
             f.year = _year(ctx, text, s, q.start)
             if other_base:
                 f.period = _normal_base(other_base, f.year)
@@ -513,8 +518,8 @@ def _period_cues(text: str, s: int, e: int) -> list[tuple[int, str]]:
     return kept
 
 
-def _period(cues: list[tuple[int, str]], pos: int) -> str:
-    found = "annual"
+def _period(cues: list[tuple[int, str]], pos: int, default: str = "annual") -> str:
+    found = default
     for start, value in cues:
         if start < pos:
             found = value
@@ -593,7 +598,14 @@ def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind:
     if part and ind.unit == "count":
         return part.group(0)
     found = [m for m in r.qualifier.finditer(text, cs, name.end) if m.start() < name.start]
-    return found[-1].group(0) if found else ""
+    if not found:
+        return ""
+    start, end = found[-1].span()
+    for m in reversed(found[:-1]):  # 县级及以上 + 城市 -> 县级及以上城市
+        if m.end() != start:
+            break
+        start = m.start()
+    return text[start:end]
 
 
 def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Quantity], pairs) -> list[str]:
@@ -668,7 +680,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts, 
     kind = _kind(ctx, text, cs, q, s)
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
-    f.period = _period(periods, start)
+    f.period = _period(periods, start, ctx.doc_period)
     f.year = _year(ctx, text, s, start)
     f.city = _city(ctx, places, start, text)
     f.sentence = (s, e)
@@ -694,7 +706,7 @@ def _flat(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
             continue
         unit = "pp" if ind.unit == "%" else ind.unit
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
-        f.period = _period(periods, start)
+        f.period = _period(periods, start, ctx.doc_period)
         f.year = _year(ctx, text, s, start)
         f.city = _city(ctx, places, start, text)
         f.sentence = (s, e)

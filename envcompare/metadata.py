@@ -148,6 +148,9 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         sources["title"] = "html meta" if html_meta.get("articletitle") or html_meta.get("title") else "first line"
 
     published = None
+    undated = [h for h in header if re.match(DATE, h.strip())]
+    if undated and not any(_field(head, (k,)) for k in DATE_KEYS):
+        head = {**head, "日期": undated[0].strip()}
     for key in DATE_KEYS:
         value = _field(head, (key,))
         if value and (published := parse_date(value)):

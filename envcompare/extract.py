@@ -634,12 +634,21 @@ def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Qua
     return out
 
 
+LABEL_AFTER = re.compile(r"(?:以上|以下|余|多)?([^,;。、:()\d和及与]{2,16})")
+LINK_TAIL = re.compile(r"(?:为|达|达到|是|共|共计|累计|约|近|不低于|不高于|不少于|不超过|至少|超过|分别为|分别达|分别|均为|均|了)+$")
+LEAD_WORDS = re.compile(r"^(?:全市|全省|全年|其中|今年|同时|并|已|一是|二是|三是|四是|五是|六是)+")
+
+
 def _label(text: str, cs: int, q: Quantity) -> str:
-    after = re.match(r"[^,;。、和及(]{1,14}", text[q.after_end :])
-    if q.unit_text in rules().counting_units and after:
-        return after.group(0)
-    before = text[cs : q.start - len(q.before)]
-    return re.sub(r"^(全市|全省|全年|其中)", "", before)[-14:]
+    """The words naming an unmapped figure: the noun after a count (498个…整治任务), else the
+    phrase before the figure without its linking verb (线上执法检查率达37.12% -> 线上执法检查率)."""
+    if q.unit_text in rules().counting_units:
+        m = LABEL_AFTER.match(text, q.after_end)
+        if m:
+            return m.group(1)
+    before = re.split(r"[、()\d]", text[cs : q.start - len(q.before)])[-1]
+    before = LEAD_WORDS.sub("", LINK_TAIL.sub("", before))
+    return before[-16:]
 
 
 def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:

@@ -87,8 +87,11 @@ def decode(data: bytes, name: str, declared: str | None = None) -> tuple[str, st
         candidates.append((text, encoding))
     if not candidates:
         raise ReportError(name, "not valid UTF-8, UTF-16, GB18030 or Big5 text (undecodable bytes)")
-    scored = sorted(((plausibility(t), -i, t, e) for i, (t, e) in enumerate(candidates)), reverse=True)
-    score, _, text, encoding = scored[0]
+    if len(candidates) == 1 and candidates[0][1] == "utf-8":
+        (text, encoding), score = candidates[0], 1.0  # valid UTF-8 is not ambiguous
+    else:
+        scored = sorted(((plausibility(t), -i, t, e) for i, (t, e) in enumerate(candidates)), reverse=True)
+        score, _, text, encoding = scored[0]
     if _looks_binary(text):
         raise ReportError(name, "binary content (control bytes), not a text report")
     if score < MIN_PLAUSIBILITY and encoding != "utf-8":

@@ -25,7 +25,7 @@ from functools import lru_cache
 from .catalog import Indicator, IndicatorMention, find_indicators, indicators
 from .load import Report
 from .numbers import Quantity, find_quantities
-from .places import CITY_LEVELS, find_places
+from .places import CITY_LEVELS, Mention, find_places
 from .resources import read_yaml
 from .tables import read_tables
 
@@ -160,8 +160,10 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     text = report.text
     mentions = find_indicators(text)
     quantities = find_quantities(text)
+    places = find_places(text)
     m_starts = [m.start for m in mentions]
     q_starts = [q.start for q in quantities]
+    p_starts = [p.start for p in places]
     meta = report.meta
     ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
     title = meta.title or ""
@@ -186,7 +188,10 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
             qs = quantities[bisect.bisect_left(q_starts, s) : bisect.bisect_left(q_starts, e)]
-            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], [q for q in qs if q.after_end <= e])
+            if not qs and not ms:
+                continue  # nothing here can become a fact
+            ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
+            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], [q for q in qs if q.after_end <= e], ps)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -321,7 +326,9 @@ def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
     return q.unit == ind.unit
 
 
-def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity]) -> None:
+def _read_sentence(
+    ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
+) -> None:
     r = rules()
     text = ctx.report.text
     sent_facts: list[Fact] = []
@@ -395,7 +402,7 @@ def _read_sentence(ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs
                 break
 
     periods = _period_cues(text, s, e)
-    places = _place_cues(ctx, text, s, e)
+    places = _place_cues(ctx, text, s, e, ps)
     for gi, g in enumerate(groups):
         pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
         cs = _clause_start(text, s, g[0].start)
@@ -533,14 +540,15 @@ def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
     return years[-1] if years else _default_year(ctx)
 
 
-def _place_cues(ctx: _Context, text: str, s: int, e: int) -> list[tuple[int, int, str]]:
+def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[tuple[int, int, str]]:
     """Places named in the sentence as the owner of a figure: (start, end, city label)."""
     r = rules()
     meta = ctx.report.meta
     sent = text[s:e]
     titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
     cues: list[tuple[int, int, str]] = []
-    for m in find_places(sent):
+    for m in ps:
+        m = replace(m, start=m.start - s, end=m.end - s)
         if any(a <= m.start < b for a, b in titles) or sent[m.end :].startswith(r.not_place_after):
             continue
         p = m.place

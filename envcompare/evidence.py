@@ -1,0 +1,105 @@
+"""See the evidence: a report as HTML with every extracted figure highlighted.
+
+The cleaned text is shown (what extraction read); each figure is marked where its raw-text
+evidence falls, coloured by kind, and carries its row (indicator, value, unit, year, period) in a
+tooltip. All report text is escaped: a scraped page is untrusted and never becomes markup.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .load import Report
+from .output import atomic_write
+
+KIND_COLOURS = {"actual": "#cfe8d5", "target": "#d6e4f5", "change": "#f8e3c4", "derived": "#eeeeee"}
+STYLE = """
+body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       max-width: 60em; margin: 2em auto; line-height: 1.8; color: #222; }
+.report p { margin: 0.4em 0; }
+mark { border-radius: 3px; padding: 0 2px; }
+mark.actual { background: %(actual)s; } mark.target { background: %(target)s; }
+mark.change { background: %(change)s; } mark.derived { background: %(derived)s; }
+.legend span { display: inline-block; padding: 0 0.6em; margin-right: 0.6em; border-radius: 3px; }
+table { border-collapse: collapse; font-size: 0.9em; margin-top: 1.5em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+""" % KIND_COLOURS
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    """An HTML page; shows itself in Jupyter."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def save(self, path: str | Path) -> Path:
+        return atomic_write(Path(path), lambda p: p.write_text(self.html, encoding="utf-8"))
+
+
+def fmt(value: float) -> str:
+    """16122500.0 -> 16122500, 80.5 -> 80.5 (never scientific notation)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
+
+
+def _tooltip(row: pd.Series) -> str:
+    parts = [str(row["indicator"]) if pd.notna(row["indicator"]) else str(row.get("label", "")),
+             f"{fmt(row['value'])} {row['unit'] if pd.notna(row['unit']) else ''}".strip(),
+             str(row["kind"]), f"{row['year']}" if pd.notna(row["year"]) else "", str(row["period"])]
+    if pd.notna(row.get("comparator")):
+        parts.insert(2, f"target {row['comparator']}")
+    return " · ".join(p for p in parts if p)
+
+
+def show_evidence(report: Report, facts: pd.DataFrame) -> EvidencePage:
+    """The report's cleaned text with its facts highlighted (facts: rows of `extract`)."""
+    rows = facts[facts["doc"] == report.doc].sort_values(["start", "end"], kind="stable")
+    offsets = report.cleaned.offsets
+    text = report.text
+    marks: list[tuple[int, int, pd.Series]] = []
+    last_end = -1
+    for _, row in rows.iterrows():
+        s = bisect.bisect_left(offsets, int(row["start"]))
+        e = bisect.bisect_left(offsets, int(row["end"]))
+        if s >= last_end and e > s:
+            marks.append((s, e, row))
+            last_end = e
+    out: list[str] = []
+    pos = 0
+    for s, e, row in marks:
+        out.append(html.escape(text[pos:s]))
+        out.append(
+            f'<mark class="{html.escape(str(row["kind"]))}" title="{html.escape(_tooltip(row))}">'
+            f"{html.escape(text[s:e])}</mark>"
+        )
+        pos = e
+    out.append(html.escape(text[pos:]))
+    body = "".join(out).split("\n")
+    paragraphs = "\n".join(f"<p>{line}</p>" for line in body if line.strip())
+    legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
+    table_rows = "".join(
+        "<tr>" + "".join(
+            f'<td class="{"num" if col == "value" else ""}">{html.escape("" if pd.isna(row[col]) else (fmt(row[col]) if col == "value" else str(row[col])))}</td>'
+            for col in ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence")
+        ) + "</tr>"
+        for _, row in rows.iterrows()
+    )
+    title = html.escape(report.meta.title or report.doc)
+    page = (
+        f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+        f"<style>{STYLE}</style></head><body>"
+        f"<h1>{title}</h1><p class=\"legend\">{legend} — {len(rows)} figures; hover a figure for its row.</p>"
+        f"<div class=\"report\">{paragraphs}</div>"
+        "<h2>Figures found</h2><table><thead><tr>"
+        + "".join(f"<th>{h}</th>" for h in ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence"))
+        + f"</tr></thead><tbody>{table_rows}</tbody></table></body></html>"
+    )
+    return EvidencePage(page)

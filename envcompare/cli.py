@@ -9,17 +9,37 @@ from pathlib import Path
 
 from . import __version__
 from .load import Corpus, load_reports
-from .output import write_table
+from .output import check_output_type, write_table
 from .tidy import documents_with_counts, extract
 
 
-def _report_errors(corpus: Corpus) -> None:
+class UsageError(Exception):
+    """A problem with what the command was asked to do: one line to stderr, exit status 2."""
+
+
+def _load(args: argparse.Namespace) -> Corpus:
+    corpus = load_reports(args.paths)
+    if not corpus.reports and not corpus.errors:
+        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, args.paths))}")
+    if not corpus.reports:
+        reasons = "; ".join(f"{e.path}: {e.reason}" for e in corpus.errors[:3])
+        more = f" (+{len(corpus.errors) - 3} more)" if len(corpus.errors) > 3 else ""
+        raise UsageError(f"no report could be loaded: {reasons}{more}")
+    return corpus
+
+
+def _finish(corpus: Corpus, args: argparse.Namespace) -> int:
+    """Name every file that failed; exit 0 on partial success unless --strict."""
     for e in corpus.errors:
         print(f"skipped {e.path}: {e.reason}", file=sys.stderr)
+    if not corpus.reports:
+        print("envcompare: no report could be loaded", file=sys.stderr)
+        return 1
+    return 1 if corpus.errors and getattr(args, "strict", False) else 0
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    corpus = load_reports(args.paths)
+    corpus = _load(args)
     docs = corpus.documents()
     if args.output:
         write_table(docs, Path(args.output))
@@ -27,8 +47,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     else:
         cols = ["doc", "city", "province", "doc_type", "report_year", "published", "chars", "error"]
         print(docs[cols].to_string(index=False))
-    _report_errors(corpus)
-    return 0 if corpus.reports or not corpus.errors else 1
+    return _finish(corpus, args)
 
 
 def _companion(path: Path) -> Path:
@@ -37,7 +56,8 @@ def _companion(path: Path) -> Path:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    corpus = load_reports(args.paths)
+    check_output_type(Path(args.output))
+    corpus = _load(args)
     facts = extract(corpus, unmapped=args.unmapped)
     docs = documents_with_counts(corpus, facts)
     out = Path(args.output)
@@ -45,8 +65,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     write_table(docs, _companion(out))
     print(f"wrote {out} ({len(facts)} facts from {len(corpus)} reports)")
     print(f"wrote {_companion(out)} ({len(docs)} documents)")
-    _report_errors(corpus)
-    return 0 if corpus.reports or not corpus.errors else 1
+    return _finish(corpus, args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -54,7 +73,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from .evaluate import annotated_docs, load_gold, misses, score
 
-    corpus = load_reports(args.paths)
+    corpus = _load(args)
     facts = extract(corpus)
     gold = load_gold(args.gold)
     docs = annotated_docs([r.doc for r in corpus], args.gold)
@@ -74,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    corpus = load_reports(args.paths)
+    corpus = _load(args)
     facts = extract(corpus)
     docs = documents_with_counts(corpus, facts)
     written = [
@@ -86,8 +105,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"extracted {len(facts)} catalog facts")
     for path in written:
         print(f"wrote {path}")
-    _report_errors(corpus)
-    return 0 if corpus.reports else 1
+    return _finish(corpus, args)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -102,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
                        description="Load, extract and compare the reports under PATH and write the results to --out.")
     b.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="report files or folders (default: seeds)")
     b.add_argument("-o", "--out", default="out", help="output folder (default: out)")
+    b.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
     b.set_defaults(func=cmd_build)
 
     ex = sub.add_parser("extract", help="extract every figure into the tidy facts table",
@@ -109,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders")
     ex.add_argument("-o", "--output", default="facts.csv", help="facts table: .csv (default facts.csv), .parquet or .xlsx")
     ex.add_argument("--unmapped", action="store_true", help="also keep figures that match no catalog indicator (label column)")
+    ex.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
     ex.set_defaults(func=cmd_extract)
 
     ev = sub.add_parser("evaluate", help="score extraction against the hand-made gold annotations",
@@ -122,13 +142,24 @@ def parser() -> argparse.ArgumentParser:
                         description="Load report files/folders and print (or write) one row per document.")
     ld.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders")
     ld.add_argument("-o", "--output", help="write the table (.csv, .parquet or .xlsx) instead of printing it")
+    ld.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
     ld.set_defaults(func=cmd_load)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"envcompare: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # unwritable output, full disk ...
+        print(f"envcompare: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # e.g. an output type we do not write
+        print(f"envcompare: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

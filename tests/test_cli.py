@@ -55,3 +55,34 @@ def test_missing_path_fails_with_one_line(tmp_path):
     res = run("load", str(tmp_path / "nope"))
     assert res.returncode != 0
     assert "no such file or folder" in res.stderr
+
+
+def test_empty_folder_and_bad_output_fail_with_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = run("extract", str(tmp_path / "empty"), "-o", str(tmp_path / "f.csv"))
+    assert res.returncode != 0 and res.stderr.count("\n") == 1 and "no report files" in res.stderr
+    res = run("extract", str(ROOT / "seeds"), "-o", str(tmp_path / "f.json"))
+    assert res.returncode != 0 and "unsupported output type" in res.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run("extract", str(ROOT / "seeds"), "-o", str(blocker / "f.csv"))
+    assert res.returncode != 0 and res.stderr.startswith("envcompare: cannot write") and res.stderr.count("\n") == 1
+
+
+def test_partial_success_exits_zero_unless_strict(tmp_path):
+    shutil.copy(ROOT / "seeds" / "jinan_2023_report.txt", tmp_path / "ok.txt")
+    (tmp_path / "bad.txt").write_bytes(bytes(range(256)) * 4)
+    res = run("extract", str(tmp_path), "-o", str(tmp_path / "f.csv"))
+    assert res.returncode == 0 and "bad.txt" in res.stderr
+    res = run("extract", str(tmp_path), "-o", str(tmp_path / "f.csv"), "--strict")
+    assert res.returncode == 1 and "bad.txt" in res.stderr
+
+
+def test_csv_text_cells_never_become_formulas(tmp_path):
+    from envcompare.output import write_table
+
+    df = pd.DataFrame({"evidence": ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-8.6%", "-cmd", "80.5%"], "value": [1.0, 2, 3, -8.6, 5, 80.5]})
+    write_table(df, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")
+    assert list(back["evidence"]) == ["'=HYPERLINK(\"http://x\")", "'+1+1", "'@SUM(A1)", "-8.6%", "'-cmd", "80.5%"]
+    assert list(back["value"]) == [1.0, 2, 3, -8.6, 5, 80.5]

@@ -55,7 +55,7 @@ def guard_text(value: object) -> object:
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) == "string":
+        if pd.api.types.is_string_dtype(out[col]) or pd.api.types.is_object_dtype(out[col]):
             out[col] = out[col].map(guard_text, na_action="ignore").astype(out[col].dtype)
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -106,7 +107,7 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
-def _delete(text: str, index: list[int], spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+def _delete(text: str, index: Sequence[int], spans: list[tuple[int, int]]) -> tuple[str, Sequence[int]]:
     if not spans:
         return text, index
     keep = [True] * len(text)
@@ -116,15 +117,26 @@ def _delete(text: str, index: list[int], spans: list[tuple[int, int]]) -> tuple[
     return "".join(c for c, k in zip(text, keep) if k), [x for x, k in zip(index, keep) if k]
 
 
-def normalise_line(line: str, base: int, markdown: bool = False) -> tuple[str, list[int]]:
-    """Normalise one raw line; return the text and the raw index of each of its characters."""
+BLANK_RUN = re.compile(r"[ \t\u00a0\u3000]{2,}")
+ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def normalise_line(line: str, base: int, markdown: bool = False, simplified: str | None = None) -> tuple[str, Sequence[int]]:
+    """Normalise one raw line; return the text and the raw index of each of its characters.
+
+    `simplified`: the line already NFKC-normalised and simplified character for character
+    (the whole-text fast path of `clean`).
+    """
     r = rules()
-    index = list(range(base, base + len(line)))
-    text = line
+    index: Sequence[int] = range(base, base + len(line))
+    text = line if simplified is None else simplified
     if markdown:
         text, index = _delete(text, index, _markdown_spans(text))
-    if not text.isascii():
-        nfkc = unicodedata.normalize("NFKC", text)
+    if simplified is not None:
+        if "(" in text:
+            text, index = _delete(text, index, [m.span() for m in r.gloss.finditer(text)])
+    elif not text.isascii():
+        nfkc = text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
         if len(nfkc) != len(text):
             chars, idx = [], []
             for ch, i in zip(text, index):
@@ -139,10 +151,11 @@ def normalise_line(line: str, base: int, markdown: bool = False) -> tuple[str, l
             simp = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
         text = simp
         text, index = _delete(text, index, [m.span() for m in r.gloss.finditer(text)])
-    text = r.upper.sub(lambda m: r.canonical[m.group(0).lower()], text)
-    text = r.water_class.sub(lambda m: m.group(1).upper(), text)
+    if ASCII_LETTER.search(text):
+        text = r.upper.sub(lambda m: r.canonical[m.group(0).lower()], text)
+        text = r.water_class.sub(lambda m: m.group(1).upper(), text)
     # squeeze runs of blanks (scrapes pad with spaces, nbsp, ideographic spaces)
-    spans = [(m.start() + 1, m.end()) for m in re.finditer(r"[ \t\u00a0\u3000]{2,}", text)]
+    spans = [(m.start() + 1, m.end()) for m in BLANK_RUN.finditer(text)]
     text, index = _delete(text, index, spans)
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
@@ -178,11 +191,15 @@ def _is_header(text: str) -> bool:
 def clean(raw: str, markdown: bool = False) -> Cleaned:
     """Clean a report's raw text. Pure function of its input."""
     r = rules()
-    lines: list[tuple[str, list[int], int, int]] = []
+    lines: list[tuple[str, Sequence[int], int, int]] = []
+    # fast path: when NFKC and t2s keep every character in place, normalise the text once
+    whole = to_simplified(unicodedata.normalize("NFKC", raw)) if not raw.isascii() else raw
+    one_to_one = len(whole) == len(raw) and whole.count("\n") == raw.count("\n")
     pos = 0
     for part in raw.splitlines(keepends=True):
         body = part.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        text, index = normalise_line(body, pos, markdown)
+        pre = whole[pos : pos + len(body)] if one_to_one else None
+        text, index = normalise_line(body, pos, markdown, pre)
         lines.append((text, index, pos, pos + len(part)))
         pos += len(part)
 

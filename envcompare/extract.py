@@ -188,8 +188,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
             qs = quantities[bisect.bisect_left(q_starts, s) : bisect.bisect_left(q_starts, e)]
-            if not qs and not ms:
-                continue  # nothing here can become a fact
+            if not ms and (not unmapped or not qs):
+                continue  # no indicator named: nothing here can become a catalog fact
             ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
             _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], [q for q in qs if q.after_end <= e], ps)
     seen: set[tuple] = set()

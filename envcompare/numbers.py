@@ -83,7 +83,10 @@ def _patterns() -> _Patterns:
     before = "|".join(map(re.escape, sorted(rules["approx"]["before"], key=len, reverse=True)))
     arabic = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
     chinese = rf"[{CN_CHARS}]+(?:点[{''.join(CN_DIGITS)}]+)?"
-    number = rf"(?P<num>{arabic}|百分之(?P<pct>{chinese}|{arabic})|{chinese})"
+    # a Chinese numeral counts only with a unit after it (十四五 and 一是 are words): say so in
+    # the pattern, so the regex engine rejects them without a Python-level look
+    cn_with_unit = rf"{chinese}(?=(?:{scale_alt})?(?:余|多)?(?:{unit_alt}))"
+    number = rf"(?P<num>{arabic}|百分之(?P<pct>{chinese}|{arabic})|{cn_with_unit})"
     rng = rf"(?:\s*(?:-|—|–|~|至|到)\s*(?P<num2>{arabic}))?"
     pattern = (
         rf"(?P<before>{before})?{number}{rng}"

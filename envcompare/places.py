@@ -103,7 +103,10 @@ def _automaton() -> ahocorasick.Automaton:
 
 def find_places(text: str) -> list[Mention]:
     """Non-overlapping, leftmost-longest place mentions in `text`."""
-    found: list[Mention] = []
-    for end, (length, place, full) in _automaton().iter_long(text):
-        found.append(Mention(end - length + 1, end + 1, place, full))
-    return found
+    return list(_find_places(text))
+
+
+@lru_cache(maxsize=16)
+def _find_places(text: str) -> tuple[Mention, ...]:
+    # memoised: the metadata and extract stages both read the same cleaned text
+    return tuple(Mention(end - length + 1, end + 1, place, full) for end, (length, place, full) in _automaton().iter_long(text))

@@ -1,0 +1,64 @@
+"""Charts: Chinese glyphs render (no missing-glyph warnings), English labels, files written."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+import envcompare
+from envcompare import present
+from envcompare.fonts import cjk_family, font_file
+
+
+@pytest.fixture(scope="module")
+def facts(corpus):
+    return envcompare.extract(corpus)
+
+
+@pytest.fixture(scope="module")
+def references():
+    from envcompare.resources import data_path
+
+    return pd.read_csv(data_path("references.csv"))
+
+
+def test_font_is_an_ofl_noto_cjk_file():
+    path = font_file()
+    assert path is not None, "no CJK font: install fonts-noto-cjk or mplfonts (requirements.txt)"
+    assert "NotoSansCJK" in path.name and "SimHei" not in str(path)
+    assert cjk_family() and "Noto Sans CJK" in cjk_family()
+
+
+CHARTS = {
+    "indicator": lambda f, r, lang: present.indicator_chart(f, "air.pm25", r, lang=lang),
+    "good_days": lambda f, r, lang: present.indicator_chart(f, "air.good_days_ratio", r, lang=lang),
+    "changes": lambda f, r, lang: present.changes_chart(f, lang=lang),
+    "coverage": lambda f, r, lang: present.coverage_chart(f, lang=lang),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_figures_draw_without_missing_glyphs(facts, references, name, lang, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" becomes a failure
+        fig = CHARTS[name](facts, references, lang)
+        paths = present.save_figure(fig, tmp_path / name)
+    assert [p.suffix for p in paths] == [".png", ".svg"]
+    assert all(p.stat().st_size > 5000 for p in paths)
+
+
+def test_english_labels_use_pinyin_and_catalog_names(facts, references):
+    fig = present.indicator_chart(facts, "air.pm25", references, lang="en")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert set(labels) == {"Wuhan", "Jinan"}
+    assert ax.get_xlabel() == "PM2.5 concentration (μg/m³)"
+
+
+def test_svg_is_deterministic(facts, references, tmp_path):
+    a = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "a")[1].read_bytes()
+    b = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "b")[1].read_bytes()
+    assert a == b

@@ -1,0 +1,609 @@
+"""Policy-text stage: what each report spends its words on (themes, attention, keywords).
+
+Figures are half of a report; the other half is where the bureau puts its words. This stage
+segments the cleaned text with jieba tuned for the domain and returns tidy tables:
+
+    >>> from envcompare import load_reports, text
+    >>> corpus = load_reports("seeds")
+    >>> text.segment("PM2.5浓度为38微克/立方米")          # doctest: +SKIP
+    ['PM2.5', '浓度', '为', '38微克/立方米']
+    >>> text.theme_shares(corpus)      # share of words and sentences per theme, per document and city/year
+    >>> text.attention(corpus)         # environmental attention index (literature definition)
+    >>> text.keywords(corpus)          # distinctive words per city (TF-IDF across cities), with sentences
+    >>> text.plan_vs_summary(corpus)   # theme shares of plan sections vs reported results
+
+Segmentation uses a private `jieba.Tokenizer` (jieba's global default tokenizer is never touched),
+built once per process: jieba's dictionary, then `data/text/userdict.txt` and every theme and
+attention word, so that terms like 生态保护红线 or 化学需氧量 stay whole. Figures (80.5%,
+1612.25万元, 38微克/立方米) and codes (PM2.5) are cut out by a regular expression before jieba sees
+the text. Content words are the tokens left after removing stop words (`data/text/stopwords.txt`),
+punctuation and figures; every share below is a share of content words.
+
+Vocabulary is data: `data/text/` (themes.yaml, attention.yaml, stopwords.txt, userdict.txt,
+segment.yaml). Every table is sorted explicitly, so the same input gives the same rows in the same
+order with the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+import pandas as pd
+
+from .extract import SENTENCE, _Context, _enter_line
+from .load import Corpus, Report
+from .resources import data_path, read_csv, read_yaml
+
+__all__ = [
+    "ATTENTION_COLUMNS",
+    "KEYWORD_COLUMNS",
+    "PLAN_COLUMNS",
+    "THEME_COLUMNS",
+    "Theme",
+    "attention",
+    "attention_words",
+    "keywords",
+    "plan_vs_summary",
+    "segment",
+    "theme_shares",
+    "themes",
+]
+
+HAN_OR_LATIN = re.compile(r"[\u3400-\u9fffA-Za-z]")
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A policy theme: its words (data/text/themes.yaml) and why they are chosen."""
+
+    id: str
+    zh: str
+    en: str
+    words: tuple[str, ...]
+    source: str
+
+
+def _read_word_list(name: str) -> list[tuple[str, ...]]:
+    """Lines of a data/text word file, split on whitespace; '#' comments and blank lines skipped."""
+    rows = []
+    with open(data_path(f"text/{name}"), encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                rows.append(tuple(line.split()))
+    return rows
+
+
+@lru_cache(maxsize=1)
+def themes() -> tuple[Theme, ...]:
+    """The themes of data/text/themes.yaml, in file order; a word may belong to one theme only."""
+    out: list[Theme] = []
+    owner: dict[str, str] = {}
+    for t in read_yaml("text/themes.yaml")["themes"]:
+        words = tuple(dict.fromkeys(str(w) for w in t["words"]))
+        for w in words:
+            if w in owner:
+                raise ValueError(f"themes.yaml: {w!r} is in both {owner[w]!r} and {t['id']!r}")
+            owner[w] = t["id"]
+        out.append(Theme(str(t["id"]), str(t["zh"]), str(t["en"]), words, str(t["source"])))
+    return tuple(out)
+
+
+def attention_words() -> tuple[str, ...]:
+    """The environment-related words of the attention index (data/text/attention.yaml)."""
+    return tuple(str(w) for w in read_yaml("text/attention.yaml")["words"])
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    return frozenset(row[0] for row in _read_word_list("stopwords.txt"))
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """Gazetteer names and short names (data/places.csv): left out of keywords."""
+    df = read_csv("places.csv")
+    return frozenset(n for n in (*df["name"], *df["short"]) if n)
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Raise a logger's level for the duration (jieba prints its dictionary loading at DEBUG)."""
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(map(re.escape, words))
+
+
+class _Segmenter:
+    """A private jieba tokenizer with the domain dictionary, plus the figure-protecting pre-pass."""
+
+    def __init__(self) -> None:
+        self.tokenizer = jieba.Tokenizer()  # private: jieba.dt (the global default) stays as it is
+        with _quiet(jieba.default_logger):
+            self.tokenizer.initialize()
+            seg = read_yaml("text/segment.yaml")
+            floor = int(seg["userdict_min_freq"])
+            for row in _read_word_list("userdict.txt"):
+                self._add(row[0], int(row[1]) if len(row) > 1 else None, floor)
+            for theme in themes():
+                for w in theme.words:
+                    self._add(w, None)
+            for w in attention_words():
+                self._add(w, None)
+        units = read_yaml("units.yaml")
+        unit_words = sorted({*units["units"], *seg["figure_suffixes"]}, key=len, reverse=True)
+        scales = sorted(units["scales"], key=len, reverse=True)
+        number = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
+        hedge = f"(?:{_alt(seg['figure_hedges'])})?"
+        figure = rf"(?:{number}){hedge}(?:(?:{_alt(unit_words)})|(?:{_alt(scales)}){hedge}(?:{_alt(unit_words)})?)?"
+        # units written with a slash or Latin letters stay whole even without a number before them
+        odd_units = [u for u in unit_words if not re.fullmatch(r"[\u3400-\u9fff%]+", u)]
+        self.protect = re.compile(f"(?P<figure>{figure})|(?P<code>{seg['code']})|(?P<unit>{_alt(odd_units)})")
+        self.units = frozenset(unit_words)
+        self.ignore = re.compile("|".join(f"(?:{p})" for p in seg.get("ignore") or [])) if seg.get("ignore") else None
+        self.stop = _stopwords()
+
+    def _add(self, word: str, freq: int | None, floor: int = 0) -> None:
+        """Add a word that must stay whole: at least jieba's suggested frequency (whole on its
+        own) and `floor` (whole between common neighbours: 以十九大为 is not 十九/大为)."""
+        if freq is not None and freq <= 0:
+            # jieba's add_word(freq=0) writes to finalseg's module-level force-split set
+            raise ValueError(f"userdict.txt: frequency of {word!r} must be positive")
+        if freq is None:
+            freq = max(self.tokenizer.suggest_freq(word, False), floor)
+        self.tokenizer.add_word(word, freq)
+
+    def tokens(self, text: str) -> list[str]:
+        """All tokens of text but whitespace: figures and codes whole, the rest cut by jieba."""
+        out: list[str] = []
+        cut = self.tokenizer.lcut
+        pos = 0
+        for m in self.protect.finditer(text):
+            if m.start() > pos:
+                out.extend(cut(text[pos : m.start()]))
+            out.append(m.group())
+            pos = m.end()
+        if pos < len(text):
+            out.extend(cut(text[pos:]))
+        return [t for t in out if t.strip()]
+
+    def is_content(self, token: str) -> bool:
+        """A word that carries content: not a stop word, figure, unit or punctuation."""
+        return (
+            token not in self.stop
+            and not token[0].isdigit()
+            and token not in self.units
+            and HAN_OR_LATIN.search(token) is not None
+        )
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _segmenter_cached() -> _Segmenter:
+    return _Segmenter()
+
+
+def _segmenter() -> _Segmenter:
+    """The process's one segmenter, built on first use (jieba's dictionary loads once)."""
+    with _LOCK:
+        return _segmenter_cached()
+
+
+def segment(text: str, content: bool = False) -> list[str]:
+    """Tokens of `text` (whitespace dropped); `content=True` keeps only content words.
+
+    Figures with their units (80.5%, 1612.25万元, 38微克/立方米, 2022年) and codes (PM2.5, NO2)
+    are single tokens; user-dictionary, theme and attention words stay whole.
+    """
+    seg = _segmenter()
+    toks = seg.tokens(text)
+    return [t for t in toks if seg.is_content(t)] if content else toks
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@lru_cache(maxsize=1)
+def _theme_matcher() -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """(one-character words -> theme, [(longer word, theme)] longest first)."""
+    single: dict[str, str] = {}
+    longer: list[tuple[str, str]] = []
+    for t in themes():
+        for w in t.words:
+            if len(w) == 1:
+                single[w] = t.id
+            else:
+                longer.append((w, t.id))
+    longer.sort(key=lambda wt: (-len(wt[0]), wt[0]))
+    return single, longer
+
+
+@lru_cache(maxsize=65536)
+def _themes_of(token: str) -> tuple[str, ...]:
+    """Themes of a content word: those of the longest listed word it contains (sorted ids)."""
+    single, longer = _theme_matcher()
+    best = 0
+    found: set[str] = set()
+    for w, tid in longer:
+        if len(w) < best:
+            break
+        if w in token:
+            best = len(w)
+            found.add(tid)
+    if not found and token in single:
+        found.add(single[token])
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=65536)
+def _is_env(token: str) -> bool:
+    return any(w in token for w in attention_words())
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """One sentence of a report: cleaned-text offsets, plan or reported part, content words."""
+
+    start: int
+    end: int
+    plan: bool
+    words: tuple[str, ...]
+
+
+_ANALYSED: dict[tuple[str, str | None], tuple[_Sentence, ...]] = {}
+
+
+def _sentences(report: Report) -> tuple[_Sentence, ...]:
+    """Sentences with content words; sections switch between plan and results as in extract."""
+    key = (report.text, report.meta.doc_type)  # _enter_line reads only the text and doc_type
+    cached = _ANALYSED.get(key)
+    if cached is not None:
+        return cached
+    seg = _segmenter()
+    text = report.text
+    ctx = _Context(report, target=report.meta.doc_type == "plan", section_year=None)
+    out: list[_Sentence] = []
+    pos = 0
+    for line in text.split("\n"):
+        line_start, pos = pos, pos + len(line) + 1
+        _enter_line(ctx, line)
+        if seg.ignore is not None:
+            line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
+        for sm in SENTENCE.finditer(line):
+            words = tuple(t for t in seg.tokens(sm.group()) if seg.is_content(t))
+            if words:
+                out.append(_Sentence(line_start + sm.start(), line_start + sm.end(), ctx.target, words))
+    result = tuple(out)
+    if len(_ANALYSED) >= 256:
+        _ANALYSED.clear()
+    _ANALYSED[key] = result
+    return result
+
+
+def _reports(corpus: Corpus | Iterable[Report]) -> list[Report]:
+    return sorted(corpus, key=lambda r: (r.doc, r.path))
+
+
+def _group_key(r: Report) -> tuple[bool, str, bool, int]:
+    m = r.meta
+    return (m.city is None, m.city or "", m.report_year is None, m.report_year or 0)
+
+
+# --------------------------------------------------------------------------- theme shares
+
+THEME_COLUMNS = {
+    "level": "string",
+    "city": "string",
+    "year": "Int64",
+    "doc": "string",
+    "doc_type": "string",
+    "documents": "Int64",
+    "theme": "string",
+    "theme_zh": "string",
+    "theme_en": "string",
+    "tokens": "Int64",
+    "content_tokens": "Int64",
+    "token_share": "float64",
+    "sentences": "Int64",
+    "total_sentences": "Int64",
+    "sentence_share": "float64",
+}
+PLAN_COLUMNS = {
+    "city": "string",
+    "year": "Int64",
+    "doc": "string",
+    "doc_type": "string",
+    "part": "string",
+    **{k: v for k, v in THEME_COLUMNS.items() if k not in ("level", "city", "year", "doc", "doc_type", "documents")},
+}
+
+
+@dataclass
+class _Tally:
+    """Counts behind theme shares for a set of sentences."""
+
+    tokens: Counter
+    sentences: Counter
+    content_tokens: int = 0
+    total_sentences: int = 0
+
+    @classmethod
+    def of(cls, sentences: Iterable[_Sentence]) -> _Tally:
+        tally = cls(Counter(), Counter())
+        for s in sentences:
+            touched: set[str] = set()
+            for w in s.words:
+                for tid in _themes_of(w):
+                    tally.tokens[tid] += 1
+                    touched.add(tid)
+            tally.sentences.update(touched)
+            tally.content_tokens += len(s.words)
+            tally.total_sentences += 1
+        return tally
+
+    def add(self, other: _Tally) -> None:
+        self.tokens.update(other.tokens)
+        self.sentences.update(other.sentences)
+        self.content_tokens += other.content_tokens
+        self.total_sentences += other.total_sentences
+
+    def rows(self, base: dict[str, object]) -> list[dict[str, object]]:
+        out = []
+        for t in themes():
+            n, s = self.tokens[t.id], self.sentences[t.id]
+            out.append(
+                base
+                | {
+                    "theme": t.id,
+                    "theme_zh": t.zh,
+                    "theme_en": t.en,
+                    "tokens": n,
+                    "content_tokens": self.content_tokens,
+                    "token_share": n / self.content_tokens if self.content_tokens else math.nan,
+                    "sentences": s,
+                    "total_sentences": self.total_sentences,
+                    "sentence_share": s / self.total_sentences if self.total_sentences else math.nan,
+                }
+            )
+        return out
+
+
+def _doc_base(r: Report) -> dict[str, object]:
+    return {"city": r.meta.city, "year": r.meta.report_year, "doc": r.doc, "doc_type": r.meta.doc_type}
+
+
+def theme_shares(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
+    """Share of content words and of sentences per theme, per document and per city/year.
+
+    One row per (document or city/year, theme), every theme listed (zeros included):
+    `token_share` = content words of the theme / all content words; `sentence_share` = sentences
+    with at least one word of the theme / sentences with content words. `level` is `document` or
+    `city_year` (the documents of one city and report year pooled: counts are summed, not
+    averaged). A word counts for the theme of the longest theme word it contains
+    (data/text/themes.yaml), so one word rarely counts twice and shares are comparable across
+    themes; the rest of the content words belong to no theme.
+    """
+    reports = _reports(corpus)
+    rows: list[dict[str, object]] = []
+    groups: dict[tuple, list[Report]] = defaultdict(list)
+    tallies: dict[int, _Tally] = {}  # by id(report): two folders may hold files of one name
+    for r in reports:
+        tallies[id(r)] = _Tally.of(_sentences(r))
+        rows += tallies[id(r)].rows({"level": "document", **_doc_base(r), "documents": 1})
+        groups[_group_key(r)].append(r)
+    for key in sorted(groups):
+        members = groups[key]
+        total = _Tally(Counter(), Counter())
+        for r in members:
+            total.add(tallies[id(r)])
+        m = members[0].meta
+        doc_types = ";".join(sorted({r.meta.doc_type for r in members if r.meta.doc_type}))
+        base = {"level": "city_year", "city": m.city, "year": m.report_year, "doc": None, "doc_type": doc_types or None}
+        rows += total.rows(base | {"documents": len(members)})
+    return _frame(rows, THEME_COLUMNS)
+
+
+def _frame(rows: list[dict[str, object]], columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- attention
+
+ATTENTION_COLUMNS = {
+    "level": "string",
+    "city": "string",
+    "year": "Int64",
+    "doc": "string",
+    "doc_type": "string",
+    "documents": "Int64",
+    "env_words": "Int64",
+    "content_words": "Int64",
+    "attention": "float64",
+}
+
+
+def attention(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
+    """Environmental attention index per document and per city/year.
+
+    attention = environment-related words / all content words, the measure of local governments'
+    environmental attention in 陈诗一、陈登科 (2018, 经济研究 53(2)) and 王印红、李萌竹 (2017,
+    中国人口·资源与环境 27(2)): the frequency of environment-related words over the report's word
+    count. Word list (data/text/attention.yaml): 环境保护, 环保, 污染, 能耗, 减排, 排污, 生态, 绿色,
+    低碳, 空气, 化学需氧量, 二氧化硫, 二氧化碳, PM10, PM2.5. A content word counts once when it is or
+    contains a listed word (生态环境 counts through 生态); content words exclude stop words,
+    punctuation and figures. City/year rows pool the counts of their documents.
+    """
+    reports = _reports(corpus)
+    rows: list[dict[str, object]] = []
+    counts: dict[int, tuple[int, int]] = {}  # by id(report)
+    groups: dict[tuple, list[Report]] = defaultdict(list)
+    for r in reports:
+        env = total = 0
+        for s in _sentences(r):
+            env += sum(_is_env(w) for w in s.words)
+            total += len(s.words)
+        counts[id(r)] = (env, total)
+        rows.append({"level": "document", **_doc_base(r), "documents": 1, **_attention_cells(env, total)})
+        groups[_group_key(r)].append(r)
+    for key in sorted(groups):
+        members = groups[key]
+        env = sum(counts[id(r)][0] for r in members)
+        total = sum(counts[id(r)][1] for r in members)
+        m = members[0].meta
+        doc_types = ";".join(sorted({r.meta.doc_type for r in members if r.meta.doc_type}))
+        rows.append(
+            {
+                "level": "city_year",
+                "city": m.city,
+                "year": m.report_year,
+                "doc": None,
+                "doc_type": doc_types or None,
+                "documents": len(members),
+                **_attention_cells(env, total),
+            }
+        )
+    return _frame(rows, ATTENTION_COLUMNS)
+
+
+def _attention_cells(env: int, total: int) -> dict[str, object]:
+    return {"env_words": env, "content_words": total, "attention": env / total if total else math.nan}
+
+
+# --------------------------------------------------------------------------- keywords
+
+KEYWORD_COLUMNS = {
+    "city": "string",
+    "rank": "Int64",
+    "keyword": "string",
+    "score": "float64",
+    "count": "Int64",
+    "tf": "float64",
+    "idf": "float64",
+    "cities": "Int64",
+    "theme": "string",
+    "sentences": "Int64",
+    "example": "Int64",
+    "doc": "string",
+    "start": "Int64",
+    "end": "Int64",
+    "sentence": "string",
+}
+
+
+def keywords(corpus: Corpus | Iterable[Report], top: int = 20, examples: int = 1, places: bool = False) -> pd.DataFrame:
+    """Distinctive keywords per city by TF-IDF across the corpus, with the sentences behind them.
+
+    Each city's reports are pooled into one document. tf = the word's count / the city's content
+    words; idf = ln(number of cities / cities using the word); score = tf * idf. A word every city
+    uses scores 0 and is never listed, so at least two cities are needed. Candidates are content
+    words of two or more characters (stop words, figures and punctuation are never keywords);
+    place names of the gazetteer (data/places.csv) are left out unless `places=True`. Ties are
+    broken by count, then by the word itself.
+
+    One row per keyword and example sentence (`examples` per keyword, in document and text
+    order): `sentences` counts the city's sentences containing the word, `sentence` is the
+    cleaned sentence, `start`/`end` its raw-text offsets in `doc`. `theme` is the word's theme.
+    """
+    place_names = frozenset() if places else _places()
+    by_city: dict[tuple[bool, str], list[Report]] = defaultdict(list)
+    for r in _reports(corpus):
+        by_city[(r.meta.city is None, r.meta.city or "")].append(r)
+    counts: dict[tuple[bool, str], Counter] = {}
+    totals: dict[tuple[bool, str], int] = {}
+    df: Counter = Counter()
+    for city, reports in by_city.items():
+        c: Counter = Counter()
+        total = 0
+        for r in reports:
+            for s in _sentences(r):
+                total += len(s.words)
+                c.update(w for w in s.words if len(w) > 1 and w not in place_names)
+        counts[city], totals[city] = c, total
+        df.update(c.keys())
+    n = len(by_city)
+    rows: list[dict[str, object]] = []
+    for city in sorted(by_city):
+        c, total = counts[city], totals[city]
+        scored = []
+        for w, k in c.items():
+            idf = math.log(n / df[w])
+            if idf > 0:
+                scored.append((-(k / total) * idf, -k, w, idf))
+        scored.sort()
+        chosen = scored[:top]
+        found: dict[str, list[tuple[Report, _Sentence]]] = {w: [] for _, _, w, _ in chosen}
+        for r in by_city[city]:
+            for s in _sentences(r):
+                for w in set(s.words) & found.keys():
+                    found[w].append((r, s))
+        for rank, (neg_score, neg_k, w, idf) in enumerate(chosen, 1):
+            hits = found[w]
+            theme = ";".join(_themes_of(w)) or None
+            base = {
+                "city": None if city[0] else city[1],
+                "rank": rank,
+                "keyword": w,
+                "score": -neg_score,
+                "count": -neg_k,
+                "tf": -neg_k / total,
+                "idf": idf,
+                "cities": df[w],
+                "theme": theme,
+                "sentences": len(hits),
+            }
+            for i, (r, s) in enumerate(hits[: max(examples, 1)], 1):
+                start, end = r.raw_span(s.start, s.end)
+                rows.append(
+                    base | {"example": i, "doc": r.doc, "start": start, "end": end, "sentence": r.text[s.start : s.end]}
+                )
+    return _frame(rows, KEYWORD_COLUMNS)
+
+
+# --------------------------------------------------------------------------- plan vs summary
+
+
+def plan_vs_summary(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
+    """Theme shares of what a report plans (`part` = plan) versus what it reports done (`done`).
+
+    Sections are told apart as the extract stage does (extract._enter_line): a numbered heading
+    (一、…) with a plan word (安排, 打算, 计划, 要点, 目标, 任务 …, data/rules.yaml
+    section_target_words) starts a plan part, one with a result word (总结, 成效, 情况 …,
+    section_actual_words) a reported part; text before any such heading follows the document
+    type (a plan is all plan). One row per (document, part present in it, theme); shares as in
+    `theme_shares`, within the part.
+    """
+    rows: list[dict[str, object]] = []
+    for r in _reports(corpus):
+        sentences = _sentences(r)
+        for part, plan in (("done", False), ("plan", True)):
+            chosen = [s for s in sentences if s.plan is plan]
+            if chosen:
+                rows += _Tally.of(chosen).rows({**_doc_base(r), "part": part})
+    return _frame(rows, PLAN_COLUMNS)

@@ -1,0 +1,389 @@
+"""Policy-text stage (envcompare/text.py): segmentation, themes, attention, keywords, plan vs summary."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import jieba
+import jieba.finalseg
+import pandas as pd
+import pytest
+
+from envcompare import text
+from envcompare.load import report_from_bytes
+
+
+def _jieba_global_state() -> tuple:
+    """What another caller of jieba could observe: the default tokenizer, HMM force-splits, logger."""
+    dt = jieba.dt
+    return (
+        dt.initialized,
+        len(dt.FREQ),
+        dt.total,
+        dict(dt.user_word_tag_tab),
+        frozenset(jieba.finalseg.Force_Split_Words),
+        jieba.default_logger.level,
+    )
+
+
+# taken at collection, before any test has built the segmenter
+GLOBAL_AT_IMPORT = _jieba_global_state()
+BUILT_AT_IMPORT = text._segmenter_cached.cache_info().currsize > 0
+
+
+def _report(body: str, doc: str = "hand.txt", city: str = "甲", doc_type: str = "summary", year: int = 2023):
+    return report_from_bytes(
+        body.encode("utf-8"), doc, metadata={"city": city, "doc_type": doc_type, "report_year": year}
+    )
+
+
+def _userdict_terms() -> list[str]:
+    return [row[0] for row in text._read_word_list("userdict.txt")]
+
+
+# ---------------------------------------------------------------- segmentation
+
+
+def test_jieba_global_default_untouched():
+    text.segment("推进无废城市建设,持续开展入河排污口整治")
+    if BUILT_AT_IMPORT:  # something built it before this module was imported: rebuild to observe
+        before = _jieba_global_state()
+        text._segmenter_cached.cache_clear()
+        text.segment("无废城市")
+    else:
+        before = GLOBAL_AT_IMPORT
+    assert _jieba_global_state() == before
+    seg = text._segmenter()
+    assert seg.tokenizer is not jieba.dt
+    assert seg.tokenizer.FREQ.get("无废城市")
+    if jieba.dt.initialized:  # another caller's tokenizer does not know our words
+        assert not jieba.dt.FREQ.get("环评告知承诺")
+
+
+def test_segmenter_initialised_once():
+    first = text._segmenter()
+    misses = text._segmenter_cached.cache_info().misses
+    for s in ("空气质量", "水质", "党建"):
+        text.segment(s)
+    assert text._segmenter() is first
+    assert text._segmenter_cached.cache_info().misses == misses
+
+
+def test_userdict_is_large_and_has_the_issue_terms():
+    terms = _userdict_terms()
+    assert len(terms) >= 80
+    assert len(set(terms)) == len(terms)
+    for t in [
+        "细颗粒物",
+        "排污许可",
+        "无废城市",
+        "生态保护红线",
+        "长江大保护",
+        "碳达峰",
+        "碳中和",
+        "入河排污口",
+        "黑臭水体",
+        "河湖长制",
+        "环评告知承诺",
+        "化学需氧量",
+        "挥发性有机物",
+        "生态环境损害赔偿",
+        "督察整改",
+    ]:
+        assert t in terms
+
+
+SAMPLE_SENTENCES = [
+    "推进{}工作",
+    "全市{}情况良好。",
+    "以{}为重点,",
+    "加强{}和管理",
+    "对{}进行排查",
+    "做好{}的各项工作",
+    "持续开展{}专项行动",
+    "{}",
+]
+
+
+@pytest.mark.parametrize("template", SAMPLE_SENTENCES)
+def test_userdict_terms_stay_whole(template):
+    broken = [
+        (t, text.segment(template.format(t))) for t in _userdict_terms() if t not in text.segment(template.format(t))
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize(
+    "sentence, term",
+    [
+        ("完成498个长江入河排污口整治任务", "入河排污口"),
+        ("化学需氧量、挥发性有机物(VOCs)重点工程减排任务", "化学需氧量"),
+        ("化学需氧量、挥发性有机物(VOCs)重点工程减排任务", "挥发性有机物"),
+        ("严格落实“三会一课”、主题党日等制度", "三会一课"),
+        ("全市以环评告知承诺方式审批项目占比60%以上", "环评告知承诺"),
+        ("组织启动生态环境损害赔偿案件141件并办结37件", "生态环境损害赔偿"),
+        ("开展生态保护红线保护成效年度评估", "生态保护红线"),
+        ("持续推进长江大保护,深化河湖长制", "长江大保护"),
+        ("持续推进长江大保护,深化河湖长制", "河湖长制"),
+        ("细颗粒物(PM2.5)浓度为38微克/立方米", "细颗粒物"),
+        ("均无劣V类水质断面", "劣V类"),
+        ("以学习贯彻习近平新时代中国特色社会主义思想主题教育为主线", "习近平新时代中国特色社会主义思想"),
+    ],
+)
+def test_terms_whole_in_report_sentences(sentence, term):
+    assert term in text.segment(sentence)
+
+
+def test_every_theme_and_attention_word_is_one_token():
+    words = [w for t in text.themes() for w in t.words] + list(text.attention_words())
+    assert [w for w in words if text.segment(w) != [w]] == []
+
+
+def test_figures_and_units_are_single_tokens():
+    toks = text.segment(
+        "PM2.5PM10年平均浓度分别不高于20.5、37微克每立方米,优良天数比例为80.5%,同比增加1.3个百分点,"
+        "共处罚款1612.25万元,报废老旧汽油车2万辆,单位:微克/立方米,2022年底前完成"
+    )
+    for t in [
+        "PM2.5",
+        "PM10",
+        "20.5",
+        "37微克每立方米",
+        "80.5%",
+        "1.3个百分点",
+        "1612.25万元",
+        "2万辆",
+        "微克/立方米",
+        "2022年",
+    ]:
+        assert t in toks
+    content = text.segment("细颗粒物(PM2.5)浓度为38微克/立方米,同比下降5.4%", content=True)
+    assert content == ["细颗粒物", "PM2.5", "浓度", "下降"]  # figures and units are not content words
+
+
+def test_stop_words_are_not_content():
+    stop = text._stopwords()
+    for w in ["坚持", "推进", "加强", "深入", "全面", "工作", "开展", "的", "和"]:
+        assert w in stop
+    assert text.segment("坚持深入推进和全面加强工作,开展的", content=True) == []
+
+
+# ---------------------------------------------------------------- themes
+
+HAND = (
+    "一、工作成效\n"
+    "空气质量明显改善,入海排污口整治完成。\n"
+    "加强执法检查和党建工作(牵头单位:监测站、执法科)。\n"
+    "二、下一步工作安排\n"
+    "水质稳定达标,水更清。\n"
+)
+# Content words by sentence (stop words 完成 加强 和 工作 下一步 安排 更 dropped; the bracketed list of
+# responsible units is ignored, so 监测站 and 执法科 count for nothing; the headings keep no content word):
+#   s1 (done): 空气质量 明显改善 入海排污口 整治       -> air 1 (空气质量), marine 1 (入海排污口: its longest
+#                                                       theme word is 入海排污口, not water's 排污口)
+#   s2 (done): 执法检查 党建                           -> enforcement 1 (执法检查 contains 执法), party 1
+#   s3 (plan): 水质 稳定 达标 水 清                      -> water 2 (水质; 水 = the one-character word)
+# 11 content words in 3 sentences:
+#   token shares  air 1/11, marine 1/11, enforcement 1/11, party 1/11, water 2/11, every other theme 0
+#   sentence shares  air, marine, enforcement, party, water 1/3 each
+HAND_TOKENS = {"air": 1, "marine": 1, "enforcement_inspection": 1, "party_discipline": 1, "water": 2}
+HAND_SENTENCES = {"air": 1, "marine": 1, "enforcement_inspection": 1, "party_discipline": 1, "water": 1}
+
+
+def test_theme_shares_of_a_hand_written_document():
+    df = text.theme_shares([_report(HAND)])
+    doc = df[df["level"] == "document"].set_index("theme")
+    assert list(doc.index) == [t.id for t in text.themes()]
+    assert (doc["content_tokens"] == 11).all() and (doc["total_sentences"] == 3).all()
+    for theme, row in doc.iterrows():
+        assert row["tokens"] == HAND_TOKENS.get(theme, 0), theme
+        assert row["token_share"] == pytest.approx(HAND_TOKENS.get(theme, 0) / 11), theme
+        assert row["sentence_share"] == pytest.approx(HAND_SENTENCES.get(theme, 0) / 3), theme
+    city = df[df["level"] == "city_year"].set_index("theme")
+    pd.testing.assert_series_equal(city["token_share"], doc["token_share"])
+    assert city["doc"].isna().all() and (city["documents"] == 1).all()
+
+
+def test_city_year_pools_counts_not_shares():
+    a = _report("空气质量改善。水质达标。", doc="a.txt")  # 空气质量 改善 | 水质 达标: 4 words, air 1
+    b = _report("臭氧污染防控。", doc="b.txt")  # 臭氧污染 防控: 2 words, air 1
+    df = text.theme_shares([a, b])
+    air = df[(df["level"] == "city_year") & (df["theme"] == "air")].iloc[0]
+    assert (air["tokens"], air["content_tokens"], air["documents"]) == (2, 6, 2)
+    assert air["token_share"] == pytest.approx(2 / 6)  # pooled, not the mean of 1/4 and 1/2
+
+
+def test_plan_vs_summary_of_the_hand_document():
+    df = text.plan_vs_summary([_report(HAND)]).set_index(["part", "theme"])
+    assert df.loc[("done", "air"), "content_tokens"] == 6  # s1 + s2
+    assert df.loc[("done", "air"), "token_share"] == pytest.approx(1 / 6)
+    assert df.loc[("done", "party_discipline"), "sentence_share"] == pytest.approx(1 / 2)
+    assert df.loc[("done", "water"), "tokens"] == 0
+    assert df.loc[("plan", "water"), "token_share"] == pytest.approx(2 / 5)  # s3 under 二、下一步工作安排
+    assert df.loc[("plan", "water"), "sentence_share"] == 1.0
+    assert df.loc[("plan", "air"), "tokens"] == 0
+
+
+def test_themes_data():
+    ids = [t.id for t in text.themes()]
+    for required in [
+        "air",
+        "water",
+        "soil_groundwater",
+        "waste_chemicals",
+        "climate_carbon",
+        "ecology_biodiversity",
+        "nuclear_radiation",
+        "enforcement_inspection",
+        "approvals_business",
+        "monitoring_digital",
+        "party_discipline",
+    ]:
+        assert required in ids
+    assert len(ids) == len(set(ids))
+    for t in text.themes():
+        assert t.zh and t.en and t.source and t.words
+
+
+# ---------------------------------------------------------------- attention
+
+ATTENTION_TEXT = "生态环境持续向好。全市环保投入增加,污染减排成效明显,PM2.5浓度下降5%,党建工作扎实。"
+# content words: 生态环境 环保 投入 增加 污染 减排 明显 PM2.5 浓度 下降 党建 = 11
+# (stop words 持续 全市 成效 工作 扎实, the figure 5% and punctuation are not content words)
+# environment-related: 生态环境 (contains 生态), 环保, 污染, 减排, PM2.5 = 5  ->  attention 5/11
+
+
+def test_attention_index_equals_the_hand_count():
+    assert text.segment(ATTENTION_TEXT, content=True) == [
+        "生态环境",
+        "环保",
+        "投入",
+        "增加",
+        "污染",
+        "减排",
+        "明显",
+        "PM2.5",
+        "浓度",
+        "下降",
+        "党建",
+    ]
+    row = text.attention([_report(ATTENTION_TEXT)]).iloc[0]
+    assert (row["env_words"], row["content_words"]) == (5, 11)
+    assert row["attention"] == pytest.approx(5 / 11)
+
+
+def test_attention_words_are_the_literature_list():
+    assert set(text.attention_words()) == {
+        "环境保护",
+        "环保",
+        "污染",
+        "能耗",
+        "减排",
+        "排污",
+        "生态",
+        "绿色",
+        "低碳",
+        "空气",
+        "化学需氧量",
+        "二氧化硫",
+        "二氧化碳",
+        "PM10",
+        "PM2.5",
+    }
+
+
+# ---------------------------------------------------------------- keywords
+
+
+def test_keywords_tfidf_by_hand():
+    a = _report("臭氧治理。臭氧监测。", doc="a.txt", city="甲")  # 臭氧 治理 臭氧 监测
+    b = _report("水质监测。水质改善。", doc="b.txt", city="乙")  # 水质 监测 水质 改善
+    df = text.keywords([a, b], top=5)
+    # 监测 is used by both cities: idf ln(2/2) = 0, never listed
+    assert "监测" not in set(df["keyword"])
+    got = {(r.city, r.keyword): (r.rank, r.count, r.score, r.sentences) for r in df.itertuples()}
+    ln2 = math.log(2)
+    assert got[("甲", "臭氧")] == (1, 2, pytest.approx(2 / 4 * ln2), 2)
+    assert got[("甲", "治理")] == (2, 1, pytest.approx(1 / 4 * ln2), 1)
+    assert got[("乙", "水质")] == (1, 2, pytest.approx(2 / 4 * ln2), 2)
+    first = df[(df["city"] == "甲") & (df["keyword"] == "臭氧")].iloc[0]
+    assert first["sentence"] == "臭氧治理。" and first["doc"] == "a.txt"
+    assert a.raw_text[first["start"] : first["end"]] == "臭氧治理。"
+
+
+def test_stop_words_never_in_keyword_output(corpus):
+    df = text.keywords(corpus, top=200, examples=3)
+    assert len(df) > 0
+    stop = text._stopwords()
+    assert not set(df["keyword"]) & stop
+    assert not df["keyword"].str.match(r"^\d").any()  # no figures
+    assert (df["keyword"].str.len() >= 2).all()
+    assert not set(df["keyword"]) & text._places()  # no gazetteer place names by default
+    assert (df["example"] <= 3).all()
+    assert all(k in s for k, s in zip(df["keyword"], df["sentence"], strict=True))
+    first = df[(df["rank"] <= 20) & (df["example"] == 1)]
+    assert all(k in text.segment(s) for k, s in zip(first["keyword"], first["sentence"], strict=True))  # a whole token
+
+
+def test_keywords_per_city_on_the_seeds(corpus):
+    df = text.keywords(corpus, top=20)
+    assert set(df["city"]) == {r.meta.city for r in corpus}
+    assert (df.groupby("city")["rank"].max() == 20).all()
+    ordered = df.sort_values(["city", "score", "count", "keyword"], ascending=[True, False, False, True])
+    assert list(ordered.index) == list(df.index)  # score, then count, then the word itself
+
+
+# ---------------------------------------------------------------- determinism and dtypes
+
+
+def _all_tables(reports):
+    return [
+        text.theme_shares(reports),
+        text.attention(reports),
+        text.keywords(reports, examples=2),
+        text.plan_vs_summary(reports),
+    ]
+
+
+def test_deterministic(corpus):
+    first = _all_tables(corpus)
+    text._ANALYSED.clear()  # recompute from the text, not from the cache
+    again = _all_tables(list(reversed(list(corpus))))
+    for a, b in zip(first, again, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_explicit_dtypes(corpus):
+    for df, columns in zip(
+        _all_tables(corpus),
+        [text.THEME_COLUMNS, text.ATTENTION_COLUMNS, text.KEYWORD_COLUMNS, text.PLAN_COLUMNS],
+        strict=True,
+    ):
+        assert {c: str(t) for c, t in df.dtypes.items()} == columns
+
+
+def test_seed_tables_are_plausible(corpus):
+    shares = text.theme_shares(corpus)
+    docs = shares[shares["level"] == "document"]
+    assert docs.groupby("doc")["token_share"].sum().between(0.1, 1.0).all()
+    # the 2019 article is about air-quality preparations for the Military World Games
+    wuhan19 = docs[docs["doc"] == "wuhan_2019_article.txt"].set_index("theme")["token_share"]
+    assert wuhan19.idxmax() == "air"
+    # only the coastal city writes about the sea
+    marine = docs[docs["theme"] == "marine"].set_index("doc")["tokens"]
+    assert marine[marine > 0].index.tolist() == ["fuzhou_2022_plan.txt"]
+    att = text.attention(corpus)
+    assert att["attention"].between(0.03, 0.3).all()
+    parts = text.plan_vs_summary(corpus)
+    assert set(parts.loc[parts["doc"] == "jinan_2023_report.txt", "part"]) == {"done", "plan"}
+    assert set(parts.loc[parts["doc"] == "qianjiang_2023_plan.txt", "part"]) == {"plan"}
+
+
+def test_jieba_logger_is_quiet_while_loading(caplog):
+    logger = jieba.default_logger
+    level = logger.level
+    with caplog.at_level(logging.NOTSET), text._quiet(logger):
+        logger.debug("Building prefix dict from the default dictionary ...")  # what initialize() logs
+    assert not [r for r in caplog.records if r.name == "jieba"]
+    assert logger.level == level  # restored afterwards

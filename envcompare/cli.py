@@ -96,10 +96,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     corpus = _load(args)
     facts = extract(corpus)
     docs = documents_with_counts(corpus, facts)
+    from . import text as policy_text
+
     written = [
         write_table(facts, out / "facts.csv"),
         write_table(extract(corpus, unmapped=True), out / "facts_all.csv"),
         write_table(docs, out / "documents.csv"),
+        write_table(policy_text.theme_shares(corpus), out / "theme_shares.csv"),
+        write_table(policy_text.attention(corpus), out / "attention.csv"),
+        write_table(policy_text.keywords(corpus, top=20), out / "keywords.csv"),
+        write_table(policy_text.plan_vs_summary(corpus), out / "plan_vs_summary.csv"),
     ]
     print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(corpus.errors)} failed)")
     print(f"extracted {len(facts)} catalog facts")

@@ -1,15 +1,74 @@
-"""Excel output with openpyxl. Report text is untrusted: it is always written as text, never a formula."""
+"""Excel output with openpyxl. Report text is untrusted: it is always written as text, never a formula.
+
+`to_excel` writes the comparison workbook; the same facts always give the same bytes (fixed
+document properties and zip timestamps, no current time inside).
+"""
 
 from __future__ import annotations
 
+import io
+import math
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.xml.constants import ARC_CORE
+from openpyxl.xml.functions import tostring
+
+from .catalog import catalog
+from .compare import (
+    against_references,
+    benchmark,
+    compare,
+    coverage_table,
+    derive_previous_year,
+    indicator_info,
+    load_references,
+    score_table,
+    targets_vs_actuals,
+)
+from .output import atomic_write
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+BOOLEAN_FORMAT = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows xlsx booleans as 1/0 without it
+HEADER_WIDTH = 24  # wrapped header lines wider than this wrap instead of widening the column
+
+# Fixed document time and zip entry time: a workbook's bytes depend on its facts only.
+FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+NUMBER_FORMATS: Mapping[str, str] = {
+    "%": "0.0",
+    "pp": "0.0",
+    "day": "0",
+    "count": "0",
+    "yuan": "#,##0",
+    "ug/m3": "0.0",
+    "mg/m3": "0.0",
+    "index": "0.00",
+}
+COMPARATOR_SIGNS: Mapping[str, str] = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+ARROWS: Mapping[str, str] = {"higher_better": " ↑", "lower_better": " ↓"}
+
+RED, YELLOW, GREEN = "FFF8696B", "FFFFEB84", "FF63BE7B"
+GOOD_FILL = PatternFill("solid", fgColor="C6EFCE")
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+NEUTRAL_FILL = PatternFill("solid", fgColor="EDEDED")
+YEAR_FILL = PatternFill("solid", fgColor="FFEB9C")
+TARGET_FONT = Font(italic=True, color="1F4E79")
+OTHER_YEAR_FONT = Font(italic=True, color="9C5700")
+GOOD_WORDS = ("met", "meets", "better")
+BAD_WORDS = ("not met", "exceeds", "worse", "falls short")
 
 
 def set_text(cell: Cell, value: str) -> None:
@@ -21,6 +80,7 @@ def set_text(cell: Cell, value: str) -> None:
 
 
 def write_value(cell: Cell, value: object) -> None:
+    """Write one value: numbers as numbers, missing as empty, everything else as guarded text."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         cell.value = None
     elif isinstance(value, str):
@@ -30,28 +90,83 @@ def write_value(cell: Cell, value: object) -> None:
     elif isinstance(value, (int, float)):
         cell.value = value
     elif hasattr(value, "item"):
-        cell.value = value.item()
+        write_value(cell, value.item())
     else:
         set_text(cell, str(value))
 
 
-def fill_sheet(ws, df: pd.DataFrame) -> None:
-    """Header row (bold, frozen, filtered) and the table's values, written safely."""
-    from openpyxl.styles import Font
+def display_width(text: str) -> int:
+    """Characters as Excel shows them: CJK and full-width count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
-    for j, name in enumerate(df.columns, start=1):
+
+def number_format(unit: object, comparator: object = None) -> str:
+    """The Excel number format for a unit; a target's comparator is shown before the number."""
+    fmt = NUMBER_FORMATS.get(unit, "General") if isinstance(unit, str) else "General"
+    sign = COMPARATOR_SIGNS.get(comparator) if isinstance(comparator, str) else None
+    return f'"{sign}"{fmt}' if sign else fmt
+
+
+def fill_sheet(
+    ws,
+    df: pd.DataFrame,
+    headers: Sequence[str] | None = None,
+    number_formats: Mapping[str, str | Sequence[str | None]] | None = None,
+    freeze: str = "A2",
+) -> None:
+    """Header row (bold, frozen, filtered) and the table's values, written safely.
+
+    headers: labels to show instead of the column names (may hold a line break);
+    number_formats: per column, one format or one per row.
+    """
+    labels = [str(h) for h in (headers if headers is not None else df.columns)]
+    wrap = any("\n" in h for h in labels)
+    for j, label in enumerate(labels, start=1):
         c = ws.cell(row=1, column=j)
-        set_text(c, str(name))
+        set_text(c, label)
         c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=wrap, vertical="top")
+    if wrap:  # room for every header line, long ones wrapped at HEADER_WIDTH
+        ws.row_dimensions[1].height = 15 * max(
+            sum(max(1, math.ceil(display_width(line) / HEADER_WIDTH)) for line in h.split("\n")) for h in labels
+        )
+    formats = {list(df.columns).index(k): v for k, v in (number_formats or {}).items() if k in df.columns}
     for i, row in enumerate(df.itertuples(index=False), start=2):
         for j, value in enumerate(row, start=1):
-            write_value(ws.cell(row=i, column=j), value)
-    ws.freeze_panes = "A2"
+            cell = ws.cell(row=i, column=j)
+            write_value(cell, value)
+            fmt = formats.get(j - 1)
+            fmt = fmt if isinstance(fmt, str) or fmt is None else fmt[i - 2]
+            if isinstance(cell.value, bool):
+                cell.number_format = BOOLEAN_FORMAT
+            elif fmt and isinstance(cell.value, (int, float)):
+                cell.number_format = fmt
+    ws.freeze_panes = freeze
     if len(df.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(1, len(df) + 1)}"
-    for j, name in enumerate(df.columns, start=1):
-        width = max([len(str(name))] + [len(str(v)) for v in df.iloc[:200, j - 1].tolist()])
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width * 1.2 + 2))
+    for j, label in enumerate(labels, start=1):
+        lines = [display_width(line) for line in label.split("\n")]
+        cells = [min(max(lines), HEADER_WIDTH) if wrap else max(lines)]
+        cells += [display_width(str(v)) for v in df.iloc[:200, j - 1].tolist() if not pd.isna(v)]
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, max(cells) * 1.1 + 2))
+
+
+def save_workbook(wb: Workbook, path: str | os.PathLike) -> None:
+    """Save with fixed document times and zip entry times: same workbook, same bytes."""
+    props = wb.properties
+    props.creator = "envcompare"
+    props.lastModifiedBy = None
+    props.created = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)  # openpyxl stamps `modified` with the current time here ...
+    props.modified = FIXED_TIME  # ... so core.xml is written again below with the fixed time
+    core = tostring(props.to_tree())
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, core if info.filename == ARC_CORE else src.read(info.filename))
 
 
 def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
@@ -60,5 +175,308 @@ def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
     ws = wb.active
     ws.title = title
     fill_sheet(ws, df)
-    wb.properties.creator = "envcompare"
-    wb.save(path)
+    save_workbook(wb, path)
+
+
+# --- the comparison workbook ------------------------------------------------------------------
+
+SHEET_NOTES = (
+    ("About", "this sheet: what each sheet is, the documents used, how to read the colours"),
+    ("Comparison", "cities side by side: one row per city and year (latest per city by default), one column per indicator"),
+    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS)"),
+    ("Weights", "the indicators each composite used, their weights, and why the others were left out"),
+    ("<domain>", "one sheet per domain (air, water, ...): actual rows, then target rows, for every city and year"),
+    ("Targets", "each target against the same city's actual for the same indicator and year: met / not met / no actual yet"),
+    ("Benchmark", "one city's actuals against another city's targets"),
+    ("References", "actuals against GB 3095-2012, the WHO 2021 guidelines and national averages: exceeds / meets, ratio"),
+    ("Derived", "previous-year values implied by a value and its year-on-year change (kind = derived), with both sources"),
+    ("Coverage", "how many facts each city has per indicator, year and kind: check this before comparing"),
+    ("Facts", "the tidy facts table: every figure with its evidence and raw-text offsets"),
+    ("Sources", "the documents and their metadata"),
+)
+LEGEND = (
+    ("↑ / ↓ in a header", "higher is better / lower is better; no arrow: neither (counts of cases, fines)"),
+    ("green … red fill", "better … worse within the column, whichever way the indicator points"),
+    ("italic brown number", "a figure from an older year than the newest row of the sheet: years differ across rows"),
+    ("amber year cell", "this row's year is not the newest year in the sheet"),
+    ("blue italic number with ≥ ≤ > <", "a target (the comparator is part of the number format), not an actual"),
+    ("status green / red", "met, meets, better / not met, exceeds, worse"),
+)
+
+
+def _header(column: str, info: pd.Series | None) -> str:
+    """Chinese name, English name, [unit] and the direction arrow, one per line."""
+    if info is None:
+        return column
+    names = [n for n in (info["name_zh"], info["name_en"]) if isinstance(n, str)] or [column]
+    if " [" in column:  # an indicator that comes in several units (changes): say which
+        names.append(column.split(" [")[0])
+    return "\n".join([*names, f"[{info['unit']}]{ARROWS.get(info['direction'], '')}"])
+
+
+def _colour_scale(ws, col: int, first: int, last: int, direction: str) -> None:
+    """Direction-aware colour scale on one column's rows: better green, worse red."""
+    if direction not in ARROWS or last < first:
+        return
+    low, high = (RED, GREEN) if direction == "higher_better" else (GREEN, RED)
+    letter = get_column_letter(col)
+    ws.conditional_formatting.add(
+        f"{letter}{first}:{letter}{last}",
+        ColorScaleRule(start_type="min", start_color=low, mid_type="percentile", mid_value=50, mid_color=YELLOW,
+                       end_type="max", end_color=high),
+    )
+
+
+def _status_colours(ws, df: pd.DataFrame, column: str) -> None:
+    if column not in df.columns or not len(df):
+        return
+    letter = get_column_letter(list(df.columns).index(column) + 1)
+    ref = f"{letter}2:{letter}{len(df) + 1}"
+    for words, fill in ((GOOD_WORDS, GOOD_FILL), (BAD_WORDS, BAD_FILL)):
+        for w in words:
+            ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{w}"'], fill=fill))
+
+
+def _wide_sheet(ws, table: pd.DataFrame, info: pd.DataFrame, comparators: Mapping[tuple, str] | None = None) -> None:
+    """A Comparison-style sheet: city, year, latest|kind, then one column per indicator.
+
+    info: the companion table indexed by column; comparators: (city, year, column) -> the
+    comparator of a target cell (rows whose third column is "target").
+    """
+    columns = list(table.columns[3:])
+    headers = list(table.columns[:3]) + [_header(c, info.loc[c]) for c in columns]
+    formats = {c: number_format(info.loc[c, "unit"]) for c in columns}
+    fill_sheet(ws, table, headers=headers, number_formats=formats, freeze="D2")
+    years = table["year"].dropna()
+    newest = years.max() if len(years) else None
+    mixed = years.nunique() > 1
+    kinds = table.iloc[:, 2].tolist() if table.columns[2] == "kind" else ["actual"] * len(table)
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        other_year = mixed and row[1] != newest
+        if other_year:
+            ws.cell(row=i, column=2).fill = YEAR_FILL
+        for j, col in enumerate(columns, start=4):
+            cell = ws.cell(row=i, column=j)
+            if cell.value is None:
+                continue
+            if kinds[i - 2] == "target":
+                comp = (comparators or {}).get((row[0], row[1], col))
+                cell.number_format = number_format(info.loc[col, "unit"], comp)
+                cell.font = TARGET_FONT
+            elif other_year:
+                cell.font = OTHER_YEAR_FONT
+    actual_rows = [i for i, k in enumerate(kinds, start=2) if k == "actual"]
+    if actual_rows:  # actual rows come first: one contiguous range per column
+        for j, col in enumerate(columns, start=4):
+            _colour_scale(ws, j, min(actual_rows), max(actual_rows), info.loc[col, "direction"])
+
+
+def _comparison_table(cmp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Comparison sheet's table (city, year, latest, indicators) and its column info."""
+    table = pd.concat([cmp.rows[["latest"]], cmp.values], axis=1).reset_index()
+    return table, cmp.indicators.set_index("column")
+
+
+def _domain_table(facts: pd.DataFrame, domain: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple, str]]:
+    """One domain: actual rows, then target rows (city, year, kind, indicators), column info and
+    the comparator of every target cell."""
+    tables, infos, comparators = [], [], {}
+    for kind in ("actual", "target"):
+        cmp = compare(facts, domain=domain, kind=kind)
+        if not len(cmp.values):
+            continue
+        t = cmp.values.reset_index()
+        t.insert(2, "kind", pd.array([kind] * len(t), dtype="string"))
+        tables.append(t)
+        infos.append(cmp.indicators)
+        if kind == "target":
+            for c in cmp.cells.itertuples(index=False):
+                if isinstance(c.comparator, str):
+                    comparators[(c.city, c.year, c.column)] = c.comparator
+    if not tables:
+        return pd.DataFrame(columns=["city", "year", "kind"]), pd.DataFrame(), {}
+    info = pd.concat(infos).drop_duplicates("column").set_index("column")
+    order = {ind: i for i, ind in enumerate(catalog()["id"])}
+    columns = sorted(info.index, key=lambda c: (order.get(info.loc[c, "indicator"], 10**6), c))
+    table = pd.concat(tables, ignore_index=True)
+    return table[["city", "year", "kind", *columns]], info, comparators
+
+
+def _per_row_formats(df: pd.DataFrame, columns: Sequence[str], comparator: str | None = None) -> dict[str, list[str]]:
+    """Per-row number formats from each row's `unit` (and, for targets, its comparator column)."""
+    comps = df[comparator].tolist() if comparator else [None] * len(df)
+    return {
+        c: [number_format(u if isinstance(u, str) else None, k if isinstance(k, str) else None)
+            for u, k in zip(df["unit"].tolist(), comps, strict=True)]
+        for c in columns
+        if c in df.columns
+    }
+
+
+def _mark_targets(ws, df: pd.DataFrame, column: str) -> None:
+    if column not in df.columns:
+        return
+    j = list(df.columns).index(column) + 1
+    for i in range(2, len(df) + 2):
+        if ws.cell(row=i, column=j).value is not None:
+            ws.cell(row=i, column=j).font = TARGET_FONT
+
+
+def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str], references: pd.DataFrame) -> None:
+    from . import __version__  # here, not at the top: the package may import this module first
+
+    row = 1
+
+    def line(*values: object, bold: bool = False) -> None:
+        nonlocal row
+        for j, v in enumerate(values, start=1):
+            c = ws.cell(row=row, column=j)
+            write_value(c, v)
+            if bold:
+                c.font = Font(bold=True)
+        row += 1
+
+    line(f"envcompare {__version__}: figures from Chinese city environmental reports, side by side")
+    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    line("Every number points back to the characters it came from (Facts: doc, start, end, evidence).")
+    row += 1
+    line("Sheet", "What it holds", bold=True)
+    for name, note in SHEET_NOTES:
+        line(", ".join(domains) if name == "<domain>" else name, note)
+    row += 1
+    line("How to read it", "", bold=True)
+    for mark, meaning in LEGEND:
+        line(mark, meaning)
+    row += 1
+    line("Documents used", "city", "type", "year", "title", bold=True)
+    for d in documents.itertuples(index=False):
+        line(getattr(d, "doc", None), getattr(d, "city", None), getattr(d, "doc_type", None),
+             getattr(d, "report_year", None), getattr(d, "title", None))
+    row += 1
+    line("Indicators", "name", "English", "unit", "direction", bold=True)
+    present = [i for i in pd.unique(facts["indicator"].dropna())]
+    info = indicator_info(present)
+    order = {ind: i for i, ind in enumerate(catalog()["id"])}
+    for r in sorted(info.itertuples(index=False), key=lambda r: order.get(r.indicator, 10**6)):
+        line(r.indicator, r.name_zh, r.name_en, r.unit, r.direction)
+    row += 1
+    line("Reference lines", "source", bold=True)
+    for level, source in references[["level", "source"]].drop_duplicates().itertuples(index=False):
+        line(level, source)
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 60
+    for letter in "CDE":
+        ws.column_dimensions[letter].width = 16
+
+
+def _documents_from_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    g = facts.groupby("doc", dropna=True)
+    return pd.DataFrame(
+        {"doc": list(g.groups), "city": g["city"].first().tolist(), "facts": g.size().tolist()}
+    ).astype({"doc": "string", "city": "string", "facts": "Int64"})
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+    base, n = name, 2
+    while name.lower() in taken:
+        name = f"{base[:28]} {n}"
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+def build_workbook(
+    facts: pd.DataFrame,
+    documents: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
+    year: int | str | None = "latest",
+) -> Workbook:
+    """The comparison workbook in memory (see SHEET_NOTES for the sheets)."""
+
+    refs = load_references() if references is None else references
+    docs = _documents_from_facts(facts) if documents is None else documents
+    domain_order = list(dict.fromkeys(catalog()["domain"]))
+    domains = sorted(set(facts["domain"].dropna()), key=lambda d: (domain_order.index(d) if d in domain_order else 99, d))
+
+    wb = Workbook()
+    taken: set[str] = set()
+    about = wb.active
+    about.title = _sheet_name("About", taken)
+    _about(about, facts, docs, domains, refs)
+
+    cmp = compare(facts, year=year)
+    _wide_sheet(wb.create_sheet(_sheet_name("Comparison", taken)), *_comparison_table(cmp))
+
+    score, weights = score_table(cmp)
+    ws = wb.create_sheet(_sheet_name("Scores", taken))
+    score_cols = [c for c in score.columns if c.startswith("score ") or c.endswith(" score")]
+    fill_sheet(ws, score, number_formats={c: "0.00" for c in score_cols}, freeze="D2")
+    for c in score_cols:
+        _colour_scale(ws, list(score.columns).index(c) + 1, 2, len(score) + 1, "higher_better")
+    fill_sheet(wb.create_sheet(_sheet_name("Weights", taken)), weights,
+               number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
+
+    for d in domains:
+        _wide_sheet(wb.create_sheet(_sheet_name(d, taken)), *_domain_table(facts, d))
+
+    for name, table in (("Targets", targets_vs_actuals(facts)), ("Benchmark", benchmark(facts))):
+        ws = wb.create_sheet(_sheet_name(name, taken))
+        formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
+        fill_sheet(ws, table, number_formats=formats)
+        _mark_targets(ws, table, "target")
+        _status_colours(ws, table, "status")
+
+    refs_table = against_references(facts, refs)
+    ws = wb.create_sheet(_sheet_name("References", taken))
+    fill_sheet(ws, refs_table, number_formats={**_per_row_formats(refs_table, ["value", "reference", "difference"]),
+                                               "ratio": "0.00"})
+    _status_colours(ws, refs_table, "status")
+
+    derived = derive_previous_year(facts)
+    derived = derived.drop(columns=[c for c in ("start", "end", "evidence", "comparator") if c in derived.columns])
+    ws = wb.create_sheet(_sheet_name("Derived", taken))
+    fill_sheet(ws, derived, number_formats=_per_row_formats(derived, ["value"]))
+
+    cov = coverage_table(facts)
+    ws = wb.create_sheet(_sheet_name("Coverage", taken))
+    fill_sheet(ws, cov, freeze="D2")
+    if len(cov) and len(cov.columns) > 3:
+        ref = f"D2:{get_column_letter(len(cov.columns))}{len(cov) + 1}"
+        ws.conditional_formatting.add(ref, CellIsRule(operator="greaterThan", formula=["0"], fill=GOOD_FILL))
+        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
+
+    ws = wb.create_sheet(_sheet_name("Facts", taken))
+    fill_sheet(ws, facts, number_formats=_per_row_formats(facts, ["value"]))
+    if "kind" in facts.columns:
+        j = list(facts.columns).index("value") + 1
+        for i, is_target in enumerate(facts["kind"].eq("target").fillna(False).tolist(), start=2):
+            if is_target and ws.cell(row=i, column=j).value is not None:
+                ws.cell(row=i, column=j).font = TARGET_FONT
+                comp = facts["comparator"].iloc[i - 2]
+                ws.cell(row=i, column=j).number_format = number_format(facts["unit"].iloc[i - 2], comp)
+
+    fill_sheet(wb.create_sheet(_sheet_name("Sources", taken)), docs)
+    for ws in wb.worksheets:  # printing / PDF: landscape, every column on one page width
+        ws.page_setup.orientation = "landscape"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    return wb
+
+
+def to_excel(
+    facts: pd.DataFrame,
+    path: str | os.PathLike,
+    documents: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
+    year: int | str | None = "latest",
+) -> Path:
+    """Write the comparison workbook to path (atomically); the same facts give the same bytes.
+
+    documents: the documents table (corpus.documents() or tidy.documents_with_counts) for the
+    Sources sheet; references: reference lines (default data/references.csv); year: the
+    Comparison sheet's year (None, a year, or "latest" per city).
+    """
+    wb = build_workbook(facts, documents, references, year)
+    return atomic_write(Path(path), lambda p: save_workbook(wb, p))

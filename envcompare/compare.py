@@ -1,0 +1,815 @@
+"""Compare stage: the facts table -> tables that put cities side by side honestly.
+
+    >>> import envcompare
+    >>> from envcompare.compare import compare, composite
+    >>> facts = envcompare.extract(envcompare.load_reports("seeds"))
+    >>> cmp = compare(facts, domain="air", year="latest")     # doctest: +SKIP
+    >>> cmp.values                      # (city, year) x indicator, float64
+    >>> cmp.indicators                  # unit, direction, names of every column
+    >>> composite(cmp, method="entropy").weights               # the indicators used
+
+Design: `compare` returns a `Comparison`, a wide table plus its companions. `values` has one
+row per (city, year) and one float64 column per indicator; `indicators` says each column's unit
+and direction; `rows` marks rows picked as a city's latest year; `cells` names the fact behind
+every value. Years are never mixed inside a row. Ranking, scores and composites read
+directions from the companion (or from the catalog for a plain DataFrame).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .catalog import catalog
+from .resources import read_csv
+
+ROW_INDEX = ["city", "year"]
+BETTER = ("higher_better", "lower_better")
+KIND_ORDER = ("actual", "target", "change", "derived")
+INDICATOR_COLUMNS = {
+    "column": "string",
+    "indicator": "string",
+    "name_zh": "string",
+    "name_en": "string",
+    "domain": "string",
+    "unit": "string",
+    "direction": "string",
+}
+CELL_COLUMNS = {
+    "city": "string",
+    "year": "Int64",
+    "column": "string",
+    "indicator": "string",
+    "value": "float64",
+    "unit": "string",
+    "kind": "string",
+    "comparator": "string",
+    "approx": "boolean",
+    "qualifier": "string",
+    "period": "string",
+    "doc": "string",
+    "start": "Int64",
+    "end": "Int64",
+    "evidence": "string",
+    "alternatives": "Int64",
+}
+REFERENCE_COLUMNS = {
+    "indicator": "string",
+    "city": "string",
+    "year": "Int64",
+    "kind": "string",
+    "level": "string",
+    "value": "float64",
+    "unit": "string",
+    "averaging": "string",
+    "source": "string",
+    "notes": "string",
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A wide city x indicator table and its companions (see the module docstring)."""
+
+    values: pd.DataFrame
+    indicators: pd.DataFrame
+    rows: pd.DataFrame
+    cells: pd.DataFrame
+    kind: str
+
+    @property
+    def directions(self) -> pd.Series:
+        return self.indicators.set_index("column")["direction"]
+
+    def mixed_years(self) -> bool:
+        """True when the rows are not all from one year (e.g. year="latest")."""
+        return self.values.index.get_level_values("year").nunique() > 1
+
+    def flat(self, units_in_headers: bool = True) -> pd.DataFrame:
+        """One flat table (city, year, latest, indicators) for CSV; headers carry the unit."""
+        values = self.values
+        if units_in_headers:
+            units = self.indicators.set_index("column")["unit"]
+            values = values.rename(columns=lambda c: c if "[" in c else f"{c} [{units[c]}]")
+        out = pd.concat([self.rows[["latest"]], values], axis=1).reset_index()
+        return out.astype({"city": "string", "year": "Int64", "latest": "boolean"})
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A composite score per row and the indicators it used (weights) or left out (dropped)."""
+
+    method: str
+    scores: pd.DataFrame
+    weights: pd.Series
+    dropped: pd.Series
+
+    @property
+    def used(self) -> list[str]:
+        return list(self.weights.index)
+
+
+# --- the wide table ---------------------------------------------------------------------------
+
+
+def _eq(series: pd.Series, value: object) -> pd.Series:
+    """series == value as a plain bool mask (missing values are simply not equal)."""
+    return series.eq(value).fillna(False).astype(bool)
+
+
+def compare(
+    facts: pd.DataFrame,
+    domain: str | Sequence[str] | None = None,
+    indicators: Iterable[str] | None = None,
+    kind: str | Sequence[str] = "actual",
+    year: int | str | None = None,
+    period: str | None = "annual",
+) -> Comparison:
+    """Facts -> a Comparison: one row per (city, year), one column per indicator.
+
+    kind: one kind or several in order of preference ("actual" never meets "derived" unless you
+    ask for both). year: None keeps every year as its own row, an int keeps that year, "latest"
+    keeps each city's latest year (rows then differ in year; `rows.latest` marks them). Where
+    several facts fill one cell (qualifiers such as 县级及以上 / 农村), the unqualified one wins,
+    then the first in its document; `cells.alternatives` counts the others.
+    """
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    f = facts[
+        facts["kind"].isin(kinds)
+        & facts["indicator"].notna()
+        & facts["city"].notna()
+        & facts["year"].notna()
+        & facts["value"].notna()
+    ]
+    if period is not None:
+        f = f[_eq(f["period"], period)]
+    if domain is not None:
+        f = f[f["domain"].isin([domain] if isinstance(domain, str) else list(domain))]
+    if indicators is not None:
+        f = f[f["indicator"].isin(list(indicators))]
+    latest = False
+    if isinstance(year, str):
+        if year != "latest":
+            raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
+        latest = True
+        f = f[f["year"] == f["city"].map(f.groupby("city")["year"].max())]
+    elif year is not None:
+        f = f[f["year"] == int(year)]
+
+    keys = ["city", "year", "column"]
+    f = f.assign(
+        _kind=f["kind"].map({k: i for i, k in enumerate(kinds)}),
+        _qual=f["qualifier"].notna().astype("int64"),
+        column=_column_names(f),
+    ).sort_values(["city", "year", "column", "_kind", "_qual", "doc", "start"], kind="stable")
+    f = f.assign(alternatives=f.groupby(keys)["value"].transform("size") - 1)
+    chosen = f.drop_duplicates(keys, keep="first")
+    cells = chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True)
+
+    columns = _column_order(chosen)
+    index = pd.MultiIndex.from_frame(
+        chosen[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
+    )
+    values = pd.DataFrame(np.nan, index=index, columns=pd.Index(columns, dtype="object", name="indicator"), dtype="float64")
+    for r in chosen.itertuples(index=False):
+        values.loc[(r.city, r.year), r.column] = r.value
+    docs = cells.groupby(ROW_INDEX)["doc"].agg(lambda d: ";".join(sorted(set(d.dropna())))) if len(cells) else None
+    rows = pd.DataFrame(
+        {
+            "latest": pd.array([latest] * len(values), dtype="boolean"),
+            "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
+            "docs": pd.array(docs.reindex(index).tolist() if docs is not None else [], dtype="string"),
+        },
+        index=index,
+    )
+    return Comparison(values, _indicator_table(chosen, columns), rows, cells, "+".join(kinds))
+
+
+def _column_names(f: pd.DataFrame) -> pd.Series:
+    """Indicator id; `id [unit]` only where one indicator comes in several units (changes)."""
+    units = f.groupby("indicator")["unit"].nunique()
+    several = f["indicator"].map(units).fillna(0) > 1
+    return f["indicator"].where(~several, f["indicator"] + " [" + f["unit"].fillna("?") + "]").astype("string")
+
+
+def _column_order(chosen: pd.DataFrame) -> list[str]:
+    """Columns in catalog order (then by name)."""
+    order = {ind: i for i, ind in enumerate(catalog()["id"])}
+    ind_of = dict(zip(chosen["column"], chosen["indicator"]))
+    return sorted(ind_of, key=lambda c: (order.get(ind_of[c], 10**6), c))
+
+
+def _indicator_table(chosen: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    cat = catalog().set_index("id")
+    first = chosen.drop_duplicates("column").set_index("column")
+    rows = []
+    for c in columns:
+        ind = first.loc[c, "indicator"]
+        known = ind in cat.index
+        rows.append(
+            {
+                "column": c,
+                "indicator": ind,
+                "name_zh": cat.loc[ind, "name_zh"] if known else None,
+                "name_en": cat.loc[ind, "name_en"] if known else None,
+                "domain": first.loc[c, "domain"],
+                "unit": first.loc[c, "unit"],
+                "direction": first.loc[c, "direction"],
+            }
+        )
+    return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS)).astype(INDICATOR_COLUMNS)
+
+
+def indicator_info(ids: Iterable[str]) -> pd.DataFrame:
+    """Catalog rows (names, domain, unit, direction) for indicator ids, as a companion table."""
+    cat = catalog().set_index("id")
+    rows = [
+        {"column": i, "indicator": i, **{k: cat.loc[i, k] if i in cat.index else None
+                                          for k in ("name_zh", "name_en", "domain", "unit", "direction")}}
+        for i in ids
+    ]
+    return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS)).astype(INDICATOR_COLUMNS)
+
+
+# --- ranks, scores, composites ----------------------------------------------------------------
+
+
+def _matrix(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | None) -> tuple[pd.DataFrame, pd.Series]:
+    """The numeric table and a direction per column (given, the Comparison's, or the catalog's)."""
+    if isinstance(table, Comparison):
+        values, dirs = table.values, table.directions
+    else:
+        values = table
+        cat = catalog().set_index("id")["direction"]
+        dirs = pd.Series({c: cat.get(str(c).split(" [")[0], "neutral") for c in values.columns}, dtype="object")
+    if directions is not None:
+        dirs = pd.Series({c: directions.get(c, dirs.get(c, "neutral")) for c in values.columns}, dtype="object")
+    return values.astype("float64"), dirs.reindex(values.columns).fillna("neutral")
+
+
+def rank(
+    table: Comparison | pd.DataFrame,
+    directions: Mapping[str, str] | None = None,
+    within_year: bool = False,
+) -> pd.DataFrame:
+    """Rank per indicator, 1 = best given its direction (ties share the best rank; neutral: NA).
+
+    Ranks run over all rows given; within_year=True ranks each year's rows separately.
+    """
+    values, dirs = _matrix(table, directions)
+    out = {}
+    for col in values.columns:
+        if dirs[col] not in BETTER:
+            out[col] = pd.array([pd.NA] * len(values), dtype="Int64")
+            continue
+        asc = dirs[col] == "lower_better"
+        series = values[col]
+        r = series.groupby(level="year").rank(method="min", ascending=asc) if within_year else series.rank(
+            method="min", ascending=asc
+        )
+        out[col] = r.astype("Int64").array
+    return pd.DataFrame(out, index=values.index, columns=values.columns)
+
+
+def scores(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Min-max scores in [0, 1], 1 = best given the direction; neutral indicators are NaN.
+
+    A column whose rows are all equal scores 1 for everyone (nobody is worse); a column with
+    fewer than two values is NaN (nothing to compare against).
+    """
+    values, dirs = _matrix(table, directions)
+    out = pd.DataFrame(index=values.index, columns=values.columns, dtype="float64")
+    for col in values.columns:
+        x = values[col]
+        if dirs[col] not in BETTER:
+            continue
+        lo, hi = x.min(), x.max()
+        if x.notna().sum() < 2:
+            continue
+        if hi == lo:
+            out[col] = x.where(x.isna(), 1.0)
+        elif dirs[col] == "higher_better":
+            out[col] = (x - lo) / (hi - lo)
+        else:
+            out[col] = (hi - x) / (hi - lo)
+    return out.astype("float64")
+
+
+def entropy_weights(score_matrix: pd.DataFrame) -> pd.Series:
+    """Entropy-weight method on a complete matrix of min-max scores (rows = cities).
+
+    p_ij = s_ij / sum_i s_ij; e_j = -sum_i p_ij ln p_ij / ln n (0 ln 0 = 0); w_j = (1 - e_j) / sum (1 - e).
+    Columns with more spread between cities get more weight; if no column varies, weights are equal.
+    """
+    s = score_matrix.astype("float64")
+    n, m = s.shape
+    if m == 0:
+        return pd.Series(dtype="float64")
+    if n < 2:
+        return pd.Series(1.0 / m, index=s.columns, dtype="float64")
+    sums = s.sum(axis=0)
+    p = s.div(sums.where(sums != 0), axis=1).fillna(1.0 / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    e = -plogp.sum(axis=0) / math.log(n)
+    d = pd.Series(1.0 - e, index=s.columns, dtype="float64").clip(lower=0.0)
+    if d.sum() <= 0:
+        return pd.Series(1.0 / m, index=s.columns, dtype="float64")
+    return (d / d.sum()).astype("float64")
+
+
+def composite(
+    table: Comparison | pd.DataFrame,
+    method: str = "equal",
+    directions: Mapping[str, str] | None = None,
+    topsis_weights: str = "equal",
+) -> Composite:
+    """A composite score per row over the indicators every row has (and that have a direction).
+
+    method: "equal" (mean of min-max scores), "entropy" (entropy-weighted min-max scores) or
+    "topsis" (closeness to the ideal row on vector-normalised values, weighted "equal" or
+    "entropy"). Higher is better; `rank` 1 = best. `weights` lists the indicators used,
+    `dropped` says why the others were left out.
+    """
+    if method not in ("equal", "entropy", "topsis"):
+        raise ValueError(f"method must be 'equal', 'entropy' or 'topsis', not {method!r}")
+    values, dirs = _matrix(table, directions)
+    dropped: dict[str, str] = {}
+    used = []
+    for col in values.columns:
+        missing = values.index[values[col].isna()]
+        if dirs[col] not in BETTER:
+            dropped[col] = "no direction (neutral)"
+        elif len(missing):
+            dropped[col] = "missing for " + ", ".join(f"{c} {y}" for c, y in missing)
+        else:
+            used.append(col)
+    s = scores(values[used], dict(dirs[used])) if used else pd.DataFrame(index=values.index)
+    extra: dict[str, pd.Series] = {}
+    if not used or len(values) < 2:
+        w = pd.Series(dtype="float64")
+        result = pd.Series(np.nan, index=values.index, dtype="float64")
+        for col in used:
+            dropped[col] = "fewer than two rows to compare"
+    elif method == "equal":
+        w = pd.Series(1.0 / len(used), index=used, dtype="float64")
+        result = (s * w).sum(axis=1)
+    elif method == "entropy":
+        w = entropy_weights(s)
+        result = (s * w).sum(axis=1)
+    else:
+        w = entropy_weights(s) if topsis_weights == "entropy" else pd.Series(1.0 / len(used), index=used, dtype="float64")
+        result, extra = _topsis(values[used], dirs[used], w)
+    frame = pd.DataFrame({"score": result.astype("float64")}, index=values.index)
+    for k, v in extra.items():
+        frame[k] = v.astype("float64")
+    frame["rank"] = frame["score"].rank(method="min", ascending=False).astype("Int64")
+    dropped_s = pd.Series(dropped, dtype="string")
+    dropped_s.index.name = "indicator"
+    w.index.name = "indicator"
+    return Composite(method, frame, w.astype("float64"), dropped_s)
+
+
+def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """TOPSIS: r = x / ||x||, v = w r; closeness = D- / (D+ + D-) against the ideal best and worst."""
+    norms = np.sqrt((values**2).sum(axis=0))
+    v = values.div(norms.where(norms != 0), axis=1).fillna(0.0) * w
+    higher = dirs == "higher_better"
+    best = v.max().where(higher, v.min())
+    worst = v.min().where(higher, v.max())
+    d_best = np.sqrt(((v - best) ** 2).sum(axis=1))
+    d_worst = np.sqrt(((v - worst) ** 2).sum(axis=1))
+    total = d_best + d_worst
+    closeness = (d_worst / total.where(total != 0)).fillna(1.0)
+    return closeness, {"d_best": d_best, "d_worst": d_worst}
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+_OPS = {
+    ">=": lambda a, t: a >= t or math.isclose(a, t, abs_tol=1e-9),
+    ">": lambda a, t: a > t and not math.isclose(a, t, abs_tol=1e-9),
+    "<=": lambda a, t: a <= t or math.isclose(a, t, abs_tol=1e-9),
+    "<": lambda a, t: a < t and not math.isclose(a, t, abs_tol=1e-9),
+    "=": lambda a, t: math.isclose(a, t, abs_tol=1e-9),
+}
+_DEFAULT_COMPARATOR = {"higher_better": ">=", "lower_better": "<="}
+
+TARGET_COLUMNS = {
+    "city": "string",
+    "year": "Int64",
+    "period": "string",
+    "indicator": "string",
+    "name_zh": "string",
+    "domain": "string",
+    "unit": "string",
+    "direction": "string",
+    "comparator": "string",
+    "comparator_inferred": "boolean",
+    "target": "float64",
+    "actual": "float64",
+    "gap": "float64",
+    "status": "string",
+    "target_qualifier": "string",
+    "actual_qualifier": "string",
+    "alternatives": "Int64",
+    "target_doc": "string",
+    "target_start": "Int64",
+    "target_end": "Int64",
+    "target_evidence": "string",
+    "actual_doc": "string",
+    "actual_start": "Int64",
+    "actual_end": "Int64",
+    "actual_evidence": "string",
+}
+BENCHMARK_COLUMNS = {
+    "city": "string",
+    "actual_year": "Int64",
+    "target_city": "string",
+    "target_year": "Int64",
+    **{k: v for k, v in TARGET_COLUMNS.items() if k not in ("city", "year")},
+}
+
+
+def judge(actual: float, target: float, comparator: str) -> str:
+    """'met' or 'not met' for actual against target under comparator (>=, >, <=, <, =)."""
+    if comparator not in _OPS:
+        raise ValueError(f"unknown comparator {comparator!r}")
+    return "met" if _OPS[comparator](float(actual), float(target)) else "not met"
+
+
+def _comparator(row: pd.Series) -> tuple[str, bool]:
+    given = row["comparator"]
+    if isinstance(given, str) and given in _OPS:
+        return given, False
+    return _DEFAULT_COMPARATOR.get(row["direction"], "="), True
+
+
+def _key(row: pd.Series, keys: Sequence[str]) -> tuple:
+    """A hashable key of row values; missing values (None, NA, NaN) compare equal."""
+    return tuple(None if pd.isna(row[k]) else row[k] for k in keys)
+
+
+def _grouped(df: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, pd.DataFrame]:
+    """Rows of df by _key (groupby would drop or mangle missing keys)."""
+    out: dict[tuple, list] = {}
+    for i, row in df.iterrows():
+        out.setdefault(_key(row, keys), []).append(i)
+    return {k: df.loc[ix] for k, ix in out.items()}
+
+
+def _target_rows(targets: pd.DataFrame, actuals: pd.DataFrame, keys: list[str], inner: bool) -> list[dict]:
+    """Pair each target with an actual on keys: same qualifier first, then document order."""
+    names = catalog().set_index("id")["name_zh"]
+    groups = _grouped(actuals, keys)
+    rows = []
+    for _, t in targets.iterrows():
+        cands = groups.get(_key(t, keys))
+        if cands is not None and len(cands):
+            same = cands["qualifier"].fillna("") == ("" if pd.isna(t["qualifier"]) else t["qualifier"])
+            cands = cands.assign(_same=(~same).astype(int)).sort_values(["_same", "doc", "start"], kind="stable")
+            a = cands.iloc[0]
+            n_alt = len(cands) - 1
+        elif inner:
+            continue
+        else:
+            a, n_alt = None, 0
+        comp, inferred = _comparator(t)
+        row = {
+            "city": t["city"],
+            "year": t["year"],
+            "period": t["period"],
+            "indicator": t["indicator"],
+            "name_zh": names.get(t["indicator"]),
+            "domain": t["domain"],
+            "unit": t["unit"],
+            "direction": t["direction"],
+            "comparator": comp,
+            "comparator_inferred": inferred,
+            "target": t["value"],
+            "target_qualifier": t["qualifier"],
+            "alternatives": n_alt,
+            "target_doc": t["doc"],
+            "target_start": t["start"],
+            "target_end": t["end"],
+            "target_evidence": t["evidence"],
+        }
+        if a is None:
+            row |= {"status": "no actual yet"}
+        else:
+            row |= {
+                "actual": a["value"],
+                "gap": round(float(a["value"]) - float(t["value"]), 9),
+                "status": judge(a["value"], t["value"], comp),
+                "actual_qualifier": a["qualifier"],
+                "actual_doc": a["doc"],
+                "actual_start": a["start"],
+                "actual_end": a["end"],
+                "actual_evidence": a["evidence"],
+                "actual_year": a["year"],
+                "actual_city": a["city"],
+            }
+        rows.append(row)
+    return rows
+
+
+def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
+    """Each target joined with the same city's actual for its indicator, year and period.
+
+    status: met / not met / no actual yet, honouring the target's comparator (a target without
+    one reads >= when higher is better, <= when lower is better: `comparator_inferred`).
+    gap = actual - target in the indicator's unit (positive: above the target).
+    """
+    targets = facts[_eq(facts["kind"], "target") & facts["indicator"].notna()]
+    actuals = facts[_eq(facts["kind"], "actual") & facts["indicator"].notna()]
+    keys = ["city", "year", "period", "indicator", "unit"]
+    rows = _target_rows(targets, actuals, keys, inner=False)
+    out = pd.DataFrame(rows, columns=list(TARGET_COLUMNS)).astype(TARGET_COLUMNS)
+    return out.sort_values(["city", "year", "indicator", "target_start"], kind="stable").reset_index(drop=True)
+
+
+def benchmark(
+    facts: pd.DataFrame,
+    city: str | None = None,
+    against: str | None = None,
+    same_year: bool = True,
+) -> pd.DataFrame:
+    """One city's actuals against another city's targets (None: every pair of different cities).
+
+    Only pairs where the city has an actual for the target's indicator and period are listed;
+    same_year=False takes the city's latest actual whatever the target's year (see the years).
+    """
+    targets = facts[_eq(facts["kind"], "target") & facts["indicator"].notna() & facts["city"].notna()]
+    actuals = facts[_eq(facts["kind"], "actual") & facts["indicator"].notna() & facts["city"].notna()]
+    if against is not None:
+        targets = targets[_eq(targets["city"], against)]
+    if city is not None:
+        actuals = actuals[_eq(actuals["city"], city)]
+    rows = []
+    for c in sorted(actuals["city"].unique()):
+        own = actuals[_eq(actuals["city"], c)]
+        if not same_year:
+            own = own[own["year"] == own.groupby(["indicator", "period"])["year"].transform("max")]
+        other = targets[~_eq(targets["city"], c)]
+        keys = ["year", "period", "indicator", "unit"] if same_year else ["period", "indicator", "unit"]
+        for r in _target_rows(other, own, keys, inner=True):
+            r["target_city"], r["target_year"] = r["city"], r["year"]
+            r["city"], r["year"] = r.pop("actual_city"), r.pop("actual_year")
+            r["actual_year"] = r["year"]
+            rows.append(r)
+    out = pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype(BENCHMARK_COLUMNS)
+    return out.sort_values(["city", "target_city", "indicator", "target_start"], kind="stable").reset_index(drop=True)
+
+
+# --- implied previous year --------------------------------------------------------------------
+
+DERIVED_EXTRA = {
+    "change": "float64",
+    "change_unit": "string",
+    "formula": "string",
+    "value_start": "Int64",
+    "value_end": "Int64",
+    "value_evidence": "string",
+    "change_start": "Int64",
+    "change_end": "Int64",
+    "change_evidence": "string",
+}
+_BASE_YEAR = re.compile(r"^较(\d{4})年$")
+
+
+def previous_value(value: float, change: float, change_unit: str, unit: str) -> tuple[float, str] | None:
+    """The value before a change and the formula used: a % change -> v / (1 + c/100);
+    percentage points (of a % value) or a change in the value's own unit -> v - c; else None."""
+    if change_unit == "%":
+        if math.isclose(change, -100.0):
+            return None
+        return value / (1 + change / 100), "v / (1 + c/100)"
+    if (change_unit == "pp" and unit == "%") or change_unit == unit:
+        return value - change, "v - c"
+    return None
+
+
+def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
+    """Values implied by a stated value and its change: kind="derived", one year earlier.
+
+    A value pairs with a change of the same document, city, year, indicator, qualifier and period
+    (a change against a named year, 较2020年, gives that year). start/end/evidence are empty: the
+    two source facts are in value_start/value_end and change_start/change_end (same document).
+    Keep these rows apart from stated facts unless you mean to mix them (compare(kind=...)).
+    """
+    from .tidy import FACT_COLUMNS
+
+    columns = {**FACT_COLUMNS, **DERIVED_EXTRA}
+    ok = facts["indicator"].notna() & facts["year"].notna() & facts["value"].notna()
+    actuals = facts[ok & _eq(facts["kind"], "actual")]
+    changes = facts[ok & _eq(facts["kind"], "change")]
+    rows = []
+    keys = ["doc", "city", "indicator", "qualifier", "year"]
+    groups = _grouped(actuals, keys)
+    for _, c in changes.iterrows():
+        base = _BASE_YEAR.match(str(c["period"]))
+        period, year = ("annual", int(base.group(1))) if base else (c["period"], int(c["year"]) - 1)
+        cands = groups.get(_key(c, keys))
+        if cands is None:
+            continue
+        cands = cands[_eq(cands["period"], period)]
+        if not len(cands):
+            continue
+        dist = (cands["start"] - c["start"]).astype("float64")
+        a = cands.assign(_after=(dist > 0).astype(int), _d=dist.abs()).sort_values(["_after", "_d"]).iloc[0]
+        prev = previous_value(float(a["value"]), float(c["value"]), str(c["unit"]), str(a["unit"]))
+        if prev is None:
+            continue
+        value, formula = prev
+        rows.append(
+            {
+                "city": a["city"],
+                "year": year,
+                "period": a["period"],
+                "indicator": a["indicator"],
+                "value": round(value, 9),
+                "unit": a["unit"],
+                "direction": a["direction"],
+                "kind": "derived",
+                "comparator": None,
+                "approx": bool(a["approx"]) or bool(c["approx"]),
+                "qualifier": a["qualifier"],
+                "domain": a["domain"],
+                "doc": a["doc"],
+                "start": None,
+                "end": None,
+                "evidence": None,
+                "sentence": a["sentence"],
+                "change": c["value"],
+                "change_unit": c["unit"],
+                "formula": formula,
+                "value_start": a["start"],
+                "value_end": a["end"],
+                "value_evidence": a["evidence"],
+                "change_start": c["start"],
+                "change_end": c["end"],
+                "change_evidence": c["evidence"],
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(columns)).astype(columns)
+    return out.sort_values(["doc", "value_start", "change_start"], kind="stable").reset_index(drop=True)
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+def coverage(facts: pd.DataFrame) -> pd.DataFrame:
+    """How many facts each city has per indicator, year and kind: rows = indicators (catalog
+    order), columns = MultiIndex (city, year, kind), values = counts (0 = none)."""
+    f = facts[facts["indicator"].notna()]
+    if not len(f):
+        return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
+    counts = f.groupby(["indicator", "city", "year", "kind"], dropna=False).size()
+    matrix = counts.unstack(["city", "year", "kind"], fill_value=0)
+    order = {ind: i for i, ind in enumerate(catalog()["id"])}
+    matrix = matrix.loc[sorted(matrix.index, key=lambda i: (order.get(i, 10**6), i))]
+    kind_rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    cols = sorted(
+        matrix.columns,
+        key=lambda c: (str(c[0]) if not pd.isna(c[0]) else "\uffff", -1 if pd.isna(c[1]) else int(c[1]),
+                       kind_rank.get(c[2], 99), str(c[2])),
+    )
+    matrix = matrix[cols].astype("Int64")
+    matrix.index.name = "indicator"
+    matrix.columns.names = ["city", "year", "kind"]
+    return matrix
+
+
+def coverage_table(facts: pd.DataFrame) -> pd.DataFrame:
+    """coverage() flattened for a sheet or CSV: indicator, domain, name, then "city year kind"."""
+    matrix = coverage(facts)
+    info = indicator_info(matrix.index).set_index("indicator")
+    flat = matrix.copy()
+    flat.columns = [" ".join("?" if pd.isna(p) else str(p) for p in c) for c in matrix.columns]
+    head = pd.DataFrame(
+        {"domain": info["domain"].reindex(matrix.index), "name_zh": info["name_zh"].reindex(matrix.index)},
+        index=matrix.index,
+    ).astype("string")
+    return pd.concat([head, flat], axis=1).reset_index().astype({"indicator": "string"})
+
+
+# --- reference lines --------------------------------------------------------------------------
+
+
+def load_references(path: str | None = None) -> pd.DataFrame:
+    """data/references.csv (or path): limits, guidelines and national averages, with sources."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False) if path else read_csv("references.csv").copy()
+    raw = raw.replace({"": None})
+    return raw[list(REFERENCE_COLUMNS)].astype(REFERENCE_COLUMNS)
+
+
+REFERENCE_RESULT_COLUMNS = {
+    "city": "string",
+    "year": "Int64",
+    "indicator": "string",
+    "value": "float64",
+    "unit": "string",
+    "direction": "string",
+    "reference_kind": "string",
+    "level": "string",
+    "reference": "float64",
+    "averaging": "string",
+    "status": "string",
+    "ratio": "float64",
+    "difference": "float64",
+    "qualifier": "string",
+    "source": "string",
+    "doc": "string",
+    "start": "Int64",
+    "end": "Int64",
+}
+
+
+def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each annual actual against the reference lines for its indicator and unit.
+
+    Limits, guidelines and interim targets (no year: they hold every year) give "exceeds" or
+    "meets"; averages (rows with a year, e.g. the national average) give "better", "worse" or
+    "equal" for the same year. ratio = value / reference; difference = value - reference.
+    """
+    refs = load_references() if references is None else references
+    f = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()]
+    rows = []
+    for _, x in f.iterrows():
+        cands = refs[_eq(refs["indicator"], x["indicator"]) & _eq(refs["unit"], x["unit"])]
+        for _, r in cands.iterrows():
+            averaged = r["kind"] == "average"
+            if averaged and (pd.isna(r["year"]) or pd.isna(x["year"]) or int(r["year"]) != int(x["year"])):
+                continue
+            v, ref = float(x["value"]), float(r["value"])
+            if averaged:
+                status = _better_or_worse(v, ref, x["direction"])
+            elif x["direction"] == "higher_better":
+                status = "meets" if v >= ref else "falls short"
+            else:
+                status = "exceeds" if v > ref and not math.isclose(v, ref) else "meets"
+            rows.append(
+                {
+                    "city": x["city"], "year": x["year"], "indicator": x["indicator"], "value": v,
+                    "unit": x["unit"], "direction": x["direction"], "reference_kind": r["kind"],
+                    "level": r["level"], "reference": ref, "averaging": r["averaging"], "status": status,
+                    "ratio": v / ref if ref else np.nan, "difference": round(v - ref, 9),
+                    "qualifier": x["qualifier"], "source": r["source"],
+                    "doc": x["doc"], "start": x["start"], "end": x["end"],
+                }
+            )
+    out = pd.DataFrame(rows, columns=list(REFERENCE_RESULT_COLUMNS)).astype(REFERENCE_RESULT_COLUMNS)
+    return out.sort_values(["city", "year", "indicator", "doc", "start"], kind="stable").reset_index(drop=True)
+
+
+def _better_or_worse(v: float, ref: float, direction: str) -> str:
+    if math.isclose(v, ref, abs_tol=1e-9):
+        return "equal"
+    if direction == "higher_better":
+        return "better" if v > ref else "worse"
+    if direction == "lower_better":
+        return "better" if v < ref else "worse"
+    return "above" if v > ref else "below"
+
+
+# --- everything, for the build ----------------------------------------------------------------
+
+
+def score_table(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-indicator scores plus the three composites, and the weights each composite used."""
+    s = scores(cmp)
+    s.columns = [f"score {c}" for c in s.columns]
+    parts = [cmp.rows[["latest"]], s]
+    weights = pd.DataFrame(index=pd.Index(cmp.values.columns, name="indicator"))
+    weights["name_zh"] = cmp.indicators.set_index("column")["name_zh"].reindex(weights.index).astype("string")
+    for method in ("equal", "entropy", "topsis"):
+        comp = composite(cmp, method=method)
+        parts.append(comp.scores[["score", "rank"]].rename(columns=lambda c, m=method: f"{m} {c}"))
+        weights[f"{method} weight"] = comp.weights.reindex(weights.index).astype("float64")
+    weights["left out because"] = comp.dropped.reindex(weights.index).astype("string")
+    table = pd.concat(parts, axis=1).reset_index().astype({"city": "string", "year": "Int64"})
+    return table, weights.reset_index().astype({"indicator": "string"})
+
+
+def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every comparison table by file stem (comparison, scores, weights, targets, benchmark,
+    against_references, derived, coverage): what `build` writes as CSV beside the workbook."""
+    cmp = compare(facts, year="latest")
+    score, weights = score_table(cmp)
+    return {
+        "comparison": cmp.flat(),
+        "comparison_all_years": compare(facts).flat(),
+        "scores": score,
+        "weights": weights,
+        "targets": targets_vs_actuals(facts),
+        "benchmark": benchmark(facts),
+        "against_references": against_references(facts, references),
+        "derived": derive_previous_year(facts),
+        "coverage": coverage_table(facts),
+    }
+

@@ -1,0 +1,212 @@
+"""The comparison workbook, opened with openpyxl: sheets, header, formats, colours, safety, bytes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from envcompare.excel import FIXED_TIME, to_excel
+from envcompare.output import write_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_compare import fact, frame
+
+MALICIOUS = ['=HYPERLINK("http://example.invalid","click")', "+1", "@SUM(A1:A2)", "-2+3", "\t=1", "=1+1"]
+GREEN, RED = "FF63BE7B", "FFF8696B"
+
+
+def small_facts() -> pd.DataFrame:
+    """Two cities in different years, a target, neutral fines, and report text that looks like formulas."""
+    return frame(
+        fact("甲", 2023, "air.pm25", 38.0, evidence=MALICIOUS[0], start=1, end=5),
+        fact("甲", 2023, "air.good_days_ratio", 62.6, evidence=MALICIOUS[1]),
+        fact("甲", 2023, "gov.fines", 16122500.0, evidence=MALICIOUS[2]),
+        fact("甲", 2023, "gov.petitions", 297.0, evidence=MALICIOUS[3], sentence=MALICIOUS[4]),
+        fact("乙", 2022, "air.pm25", 35.0, evidence="35微克/立方米"),
+        fact("乙", 2022, "air.good_days_ratio", 80.5),
+        fact("乙", 2022, "air.good_days", 294.0),
+        fact("乙", 2022, "air.pm25", -5.4, kind="change", unit="%"),
+        fact("丙", 2022, "air.pm25", 20.5, kind="target", comparator="<=", qualifier=MALICIOUS[5]),
+        fact("丙", 2022, "water.national_sections_good_ratio", 100.0, kind="target", comparator=">="),
+    )
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
+    path = tmp_path_factory.mktemp("xlsx") / "envcompare.xlsx"
+    to_excel(small_facts(), path)
+    return path, openpyxl.load_workbook(path)
+
+
+def header_column(ws, indicator: str) -> int:
+    """Headers are "name_zh / name_en / [unit] arrow" lines: find a column by its English name."""
+    from envcompare.catalog import indicators
+
+    name = indicators()[indicator].name_en
+    return next(c.column for c in ws[1] if c.value and name in str(c.value).split("\n"))
+
+
+def test_sheet_names(book):
+    _, wb = book
+    assert wb.sheetnames == [
+        "About", "Comparison", "Scores", "Weights", "air", "water", "governance",
+        "Targets", "Benchmark", "References", "Derived", "Coverage", "Facts", "Sources",
+    ]
+
+
+def test_header_bold_frozen_filtered(book):
+    _, wb = book
+    for ws in wb.worksheets[1:]:
+        assert ws.freeze_panes in ("A2", "D2"), ws.title
+        assert ws["A1"].font.b, ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert all(ws.column_dimensions[c].width >= 8 for c in "AB")
+
+
+def test_units_in_headers_and_number_formats(book):
+    _, wb = book
+    ws = wb["Comparison"]
+    pm25 = header_column(ws, "air.pm25")
+    assert ws.cell(row=1, column=pm25).value.endswith("[ug/m3] ↓")
+    ratio = header_column(ws, "air.good_days_ratio")
+    assert ws.cell(row=1, column=ratio).value.endswith("[%] ↑")
+    days = header_column(ws, "air.good_days")
+    fines = header_column(ws, "gov.fines")
+    assert ws.cell(row=1, column=fines).value.endswith("[yuan]")  # neutral: no arrow
+    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    assert ws.cell(row=rows["甲"], column=ratio).number_format == "0.0"
+    assert ws.cell(row=rows["乙"], column=days).number_format == "0"
+    assert ws.cell(row=rows["甲"], column=fines).number_format == "#,##0"
+    assert ws.cell(row=rows["甲"], column=fines).value == 16122500
+
+
+def test_older_year_and_targets_are_marked(book):
+    _, wb = book
+    ws = wb["Comparison"]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    assert set(rows) == {"甲", "乙"}  # latest per city; 丙 has only targets
+    assert ws.cell(row=rows["乙"], column=2).value == 2022
+    assert ws.cell(row=rows["乙"], column=2).fill.fgColor.rgb.endswith("FFEB9C")  # older year: amber
+    assert ws.cell(row=rows["甲"], column=2).fill.fill_type is None
+    pm25 = header_column(ws, "air.pm25")
+    assert ws.cell(row=rows["乙"], column=pm25).font.i  # a figure from an older year
+    air = wb["air"]
+    kinds = {(air.cell(row=r, column=1).value, air.cell(row=r, column=3).value): r for r in range(2, air.max_row + 1)}
+    target = air.cell(row=kinds[("丙", "target")], column=header_column(air, "air.pm25"))
+    assert target.value == 20.5
+    assert target.number_format == '"≤"0.0'
+    assert target.font.i and target.font.color.rgb.endswith("1F4E79")
+    targets = wb["Targets"]
+    names = [c.value for c in targets[1]]
+    cell = targets.cell(row=2, column=names.index("target") + 1)
+    assert cell.number_format.startswith('"') and cell.font.i
+
+
+def test_direction_aware_colour_scales(book):
+    _, wb = book
+    ws = wb["Comparison"]
+    scales = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            if rule.type == "colorScale":
+                scales[str(cf.sqref).split(":")[0].rstrip("0123456789")] = [c.rgb for c in rule.colorScale.color]
+    letter = openpyxl.utils.get_column_letter
+    # lower is better: the minimum is green; higher is better: the minimum is red
+    assert scales[letter(header_column(ws, "air.pm25"))] == [GREEN, "FFFFEB84", RED]
+    assert scales[letter(header_column(ws, "air.good_days_ratio"))] == [RED, "FFFFEB84", GREEN]
+    assert letter(header_column(ws, "gov.fines")) not in scales  # neutral: no colour
+    status = [r for cf in wb["Targets"].conditional_formatting for r in cf.rules]
+    assert {r.type for r in status} == {"cellIs"} and any(r.formula == ['"met"'] for r in status)
+
+
+def test_report_text_never_becomes_a_formula(book):
+    path, wb = book
+    facts = wb["Facts"]
+    names = [c.value for c in facts[1]]
+    evidence = [facts.cell(row=r, column=names.index("evidence") + 1) for r in range(2, facts.max_row + 1)]
+    found = {c.value: c for c in evidence if c.value in MALICIOUS}
+    assert set(found) == set(MALICIOUS[:4])
+    for cell in found.values():
+        assert cell.data_type == "s"
+        assert cell.quotePrefix
+    sentence = facts.cell(row=5, column=names.index("sentence") + 1)
+    assert sentence.value == MALICIOUS[4] and sentence.data_type == "s"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name)
+
+
+def test_same_facts_same_bytes(tmp_path):
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    to_excel(small_facts(), a)
+    time.sleep(1.1)  # zip entries and document times must not follow the clock
+    to_excel(small_facts(), b)
+    assert a.read_bytes() == b.read_bytes()
+    # another process with another hash seed: no set or dict ordering leaks into the file
+    c = tmp_path / "c.xlsx"
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        f"from test_excel import small_facts; from envcompare.excel import to_excel; to_excel(small_facts(), {str(c)!r})"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    assert c.read_bytes() == a.read_bytes()
+    wb = openpyxl.load_workbook(a)
+    assert wb.properties.created == FIXED_TIME and wb.properties.modified == FIXED_TIME
+    with zipfile.ZipFile(a) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_sources_and_about(book, corpus):
+    _, wb = book
+    about = [c.value for row in wb["About"].iter_rows() for c in row if c.value]
+    assert "Comparison" in about and "Coverage" in about
+    assert any("lower is better" in str(v) for v in about)
+    sources = wb["Sources"]
+    assert [c.value for c in sources[1]][:2] == ["doc", "city"]
+
+
+def test_empty_facts_still_write(tmp_path):
+    from envcompare.tidy import facts_frame
+
+    path = to_excel(facts_frame([]), tmp_path / "empty.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["About", "Comparison"] and "Facts" in wb.sheetnames
+
+
+def test_plain_sheet_output_is_guarded_too(tmp_path):
+    df = pd.DataFrame({"evidence": pd.array(MALICIOUS, dtype="string")})
+    path = write_table(df, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    assert [ws.cell(row=r, column=1).data_type for r in range(2, len(MALICIOUS) + 2)] == ["s"] * len(MALICIOUS)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_seed_workbook(corpus, tmp_path):
+    from envcompare import extract
+    from envcompare.tidy import documents_with_counts
+
+    facts = extract(corpus)
+    path = to_excel(facts, tmp_path / "envcompare.xlsx", documents=documents_with_counts(corpus, facts))
+    res = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert res.returncode == 0, res.stderr
+    pdf = tmp_path / "envcompare.pdf"
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")

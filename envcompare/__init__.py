@@ -7,19 +7,24 @@
 Pipeline, one module per stage: load -> clean -> extract -> tidy -> compare -> present.
 """
 
+from .compare import Comparison, compare
 from .errors import ReportError
+from .excel import to_excel
 from .load import Corpus, LoadError, Report, load_reports, read_report
 from .tidy import FACT_COLUMNS, extract
 
 __version__ = "0.1.0"
 __all__ = [
     "FACT_COLUMNS",
+    "Comparison",
     "Corpus",
     "LoadError",
     "Report",
     "ReportError",
     "__version__",
+    "compare",
     "extract",
     "load_reports",
     "read_report",
+    "to_excel",
 ]

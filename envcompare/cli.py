@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from . import __version__
 from .load import Corpus, load_reports
 from .output import check_output_type, write_table
@@ -97,6 +99,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     facts = extract(corpus)
     docs = documents_with_counts(corpus, facts)
     from . import text as policy_text
+    from .compare import benchmark, comparison_tables, load_references, targets_vs_actuals
+    from .evidence import show_evidence
+    from .excel import to_excel
 
     written = [
         write_table(facts, out / "facts.csv"),
@@ -107,11 +112,35 @@ def cmd_build(args: argparse.Namespace) -> int:
         write_table(policy_text.keywords(corpus, top=20), out / "keywords.csv"),
         write_table(policy_text.plan_vs_summary(corpus), out / "plan_vs_summary.csv"),
     ]
+    written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
+    written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
+    judged = pd.concat([targets_vs_actuals(facts), benchmark(facts)], ignore_index=True)
+    written += _figures(facts, load_references(), judged, policy_text.theme_shares(corpus), out / "figures")
+    for report in corpus:
+        written.append(show_evidence(report, facts).save(out / "evidence" / f"{Path(report.doc).stem}.html"))
     print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(corpus.errors)} failed)")
     print(f"extracted {len(facts)} catalog facts")
     for path in written:
         print(f"wrote {path}")
     return _finish(corpus, args)
+
+
+def _figures(facts, references, tva, shares, folder: Path) -> list[Path]:
+    """The key charts, in Chinese and English, as PNG and SVG."""
+    from . import present
+
+    charts = {"coverage": lambda lang: present.coverage_chart(facts, lang=lang),
+              "changes": lambda lang: present.changes_chart(facts, lang=lang),
+              "targets": lambda lang: present.targets_chart(tva, lang=lang),
+              "themes": lambda lang: present.theme_chart(shares[shares["level"] == "city_year"], lang=lang)}
+    for ind in ("air.pm25", "air.pm10", "air.good_days_ratio", "water.national_sections_good_ratio"):
+        if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
+            charts[ind.replace(".", "_")] = lambda lang, i=ind: present.indicator_chart(facts, i, references, lang=lang)
+    paths: list[Path] = []
+    for name, draw in charts.items():
+        for lang in ("zh", "en"):
+            paths += present.save_figure(draw(lang), folder / (name if lang == "zh" else f"{name}_en"))
+    return paths
 
 
 def parser() -> argparse.ArgumentParser:

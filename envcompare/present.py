@@ -184,21 +184,36 @@ def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lan
 
 
 def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Targets against actuals: one row per city and indicator, target marker and actual dot."""
-    rows = tva.dropna(subset=["actual"]).reset_index(drop=True) if "actual" in tva else tva.iloc[0:0]
+    """Targets against actuals (a city's own, or another city's targets: `benchmark`).
+
+    Each row is one judgement; the bar is the gap relative to the target (capped at ±100%),
+    green when the target is met, red when not, labelled with both values.
+    """
+    rows = tva[tva["status"].isin(["met", "not met"])].reset_index(drop=True) if "status" in tva else tva.iloc[0:0]
     with chart_style():
-        fig, ax = plt.subplots(figsize=(7.2, 1.2 + 0.45 * max(2, len(rows))))
+        fig, ax = plt.subplots(figsize=(7.6, 1.4 + 0.42 * max(2, len(rows))))
         if len(rows):
-            ratio_actual = rows["actual"] / rows["target"].replace(0, np.nan)
+            rel = rows["gap"] / rows["target"].abs().replace(0, np.nan)
+            rel = rel.fillna(np.sign(rows["gap"])).clip(-1, 1) * 100
+            colours = [GOOD if st == "met" else BAD for st in rows["status"]]
             y = np.arange(len(rows))
-            ax.scatter(np.ones(len(rows)), y, marker="|", s=300, color=INK, label="target" if lang == "en" else "目标")
-            colours = [GOOD if s == "met" else BAD for s in rows["status"]]
-            ax.scatter(ratio_actual.fillna(1.0), y, color=colours, s=50, zorder=3, label="actual" if lang == "en" else "实际")
-            ax.set_yticks(y, [f"{city_label(r.city, lang)} · {indicator_label(r.indicator, lang).split(' (')[0]} {r.year}" for r in rows.itertuples()])
+            ax.barh(y, rel, color=colours, height=0.6)
+            ax.axvline(0, color=INK, linewidth=0.8)
+            labels = []
+            for r in rows.itertuples():
+                who = city_label(r.city, lang)
+                other = getattr(r, "target_city", None)
+                if isinstance(other, str) and other != r.city:
+                    who += (" vs " if lang == "en" else " 对照 ") + city_label(other, lang)
+                labels.append(f"{who} · {indicator_label(r.indicator, lang).split(' (')[0]}")
+            ax.set_yticks(y, labels, fontsize=8)
             ax.invert_yaxis()
-            ax.set_xlabel("actual / target" if lang == "en" else "实际值 / 目标值")
-            ax.legend(loc="lower right", frameon=False)
-        ax.set_title("Targets and actuals (green = met)" if lang == "en" else "目标与实际(绿色为达标)")
+            for i, r in enumerate(rows.itertuples()):
+                text = f" {fmt(r.actual)} / {r.comparator}{fmt(r.target)} {r.unit}"
+                ax.text(rel.iloc[i], i, text, va="center", fontsize=7, ha="left" if rel.iloc[i] >= 0 else "right")
+            ax.set_xlim(-160, 160)
+            ax.set_xlabel("gap to target, % of target (capped at ±100)" if lang == "en" else "与目标的差距(占目标值%,上下限±100)")
+        ax.set_title("Actuals against targets (green = met)" if lang == "en" else "实际值对照目标(绿色为达标)")
         fig.tight_layout()
     return fig
 
@@ -225,7 +240,7 @@ def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "z
     label_col = "theme_en" if lang == "en" and "theme_en" in shares else ("theme_zh" if "theme_zh" in shares else "theme")
     table = shares.pivot_table(index="city", columns=label_col, values=value, aggfunc="mean", fill_value=0)
     with chart_style():
-        fig, ax = plt.subplots(figsize=(8, 1.4 + 0.5 * max(2, len(table))))
+        fig, ax = plt.subplots(figsize=(9, 1.6 + 0.5 * max(4, len(table))))
         left = np.zeros(len(table))
         cmap = matplotlib.colormaps["tab20"]
         for k, col in enumerate(table.columns):
@@ -233,7 +248,7 @@ def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "z
             left += table[col].to_numpy()
         ax.invert_yaxis()
         ax.set_xlabel("share of content words" if lang == "en" else "占实词比例")
-        ax.legend(ncol=3, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+        ax.legend(ncol=1, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.set_title("Where the reports put their words" if lang == "en" else "各城市报告的主题分布")
         fig.tight_layout()
     return fig

@@ -40,6 +40,12 @@ def test_build_writes_documents_table(tmp_path):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese correctly
     docs = pd.read_csv(path, encoding="utf-8-sig")
     assert sorted(docs["city"]) == ["武汉", "武汉", "济南", "潜江", "福州"]
+    out = tmp_path / "out"
+    expected = ["facts.csv", "envcompare.xlsx", "comparison.csv", "targets.csv", "theme_shares.csv", "keywords.csv",
+                "figures/air_pm25.png", "figures/air_pm25_en.svg", "evidence/jinan_2023_report.html"]
+    for name in expected:
+        assert (out / name).is_file(), name
+        assert f"wrote {out / name}" in res.stdout
 
 
 def test_load_reports_bad_files_and_goes_on(tmp_path):

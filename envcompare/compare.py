@@ -813,3 +813,32 @@ def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = Non
         "coverage": coverage_table(facts),
     }
 
+
+
+RATE_PAIRS = (("gov.inspection_issues_rectified", "gov.inspection_issues", "rectification_rate"),)
+
+
+def governance_rates(facts: pd.DataFrame) -> pd.DataFrame:
+    """Rates that make counts comparable: a part over its total (rectified / issues raised),
+    matched by city, year, period and document. Counts alone reward large cities and long
+    inspection histories; the share done does not. Parts and totals come from the catalog's
+    `part_of`, pairs from RATE_PAIRS; each rate names both source facts.
+    """
+    rows = []
+    base = facts[facts["kind"] == "actual"]
+    for part_id, total_id, name in RATE_PAIRS:
+        parts = base[base["indicator"] == part_id]
+        totals = base[base["indicator"] == total_id]
+        for _, p in parts.iterrows():
+            same = totals[(totals["city"] == p["city"]) & (totals["year"] == p["year"]) & (totals["period"] == p["period"])
+                          & (totals["doc"] == p["doc"]) & (totals["start"] < p["start"])]
+            if same.empty:
+                continue
+            t = same.iloc[-1]  # the total stated nearest before the part
+            rows.append({"city": p["city"], "year": p["year"], "period": p["period"], "rate": name,
+                         "value": 100.0 * p["value"] / t["value"] if t["value"] else float("nan"), "unit": "%",
+                         "part": p["value"], "total": t["value"], "doc": p["doc"],
+                         "part_evidence": p["evidence"], "total_evidence": t["evidence"]})
+    dtypes = {"city": "string", "year": "Int64", "period": "string", "rate": "string", "value": "float64", "unit": "string",
+              "part": "float64", "total": "float64", "doc": "string", "part_evidence": "string", "total_evidence": "string"}
+    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)

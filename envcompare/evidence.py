@@ -41,6 +41,9 @@ class EvidencePage:
     def _repr_html_(self) -> str:
         return self.html
 
+    def __repr__(self) -> str:
+        return f"EvidencePage({self.html.count('<mark')} highlighted figures)"
+
     def save(self, path: str | Path) -> Path:
         return atomic_write(Path(path), lambda p: p.write_text(self.html, encoding="utf-8"))
 

@@ -607,3 +607,24 @@ def plan_vs_summary(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
             if chosen:
                 rows += _Tally.of(chosen).rows({**_doc_base(r), "part": part})
     return _frame(rows, PLAN_COLUMNS)
+
+
+def label_themes(labels: Iterable[str]) -> pd.DataFrame:
+    """Theme of each unmapped figure's label (the words naming the quantity).
+
+    A label belongs to the theme most of its content words point to (ties: the theme id first
+    in sort order); labels with no theme word get "other". Used to group the long tail of
+    governance figures that match no catalog indicator.
+    """
+    names = {t.id: t for t in themes()}
+    rows = []
+    for label in labels:
+        votes: dict[str, int] = {}
+        for token in segment(label or "", content=True):
+            for tid in _themes_of(token):
+                votes[tid] = votes.get(tid, 0) + 1
+        tid = min(votes, key=lambda k: (-votes[k], k)) if votes else "other"
+        theme = names.get(tid)
+        rows.append({"label": label, "theme": tid, "theme_zh": theme.zh if theme else "其他",
+                     "theme_en": theme.en if theme else "Other"})
+    return pd.DataFrame(rows, columns=["label", "theme", "theme_zh", "theme_en"]).astype("string")

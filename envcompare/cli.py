@@ -12,7 +12,7 @@ import pandas as pd
 from . import __version__
 from .load import Corpus, load_reports
 from .output import check_output_type, write_table
-from .tidy import documents_with_counts, extract
+from .tidy import extract
 
 
 class UsageError(Exception):
@@ -57,17 +57,40 @@ def _companion(path: Path) -> Path:
     return path.with_name(f"{path.stem}.documents{path.suffix}")
 
 
+def _batch(args: argparse.Namespace, unmapped: bool):
+    """Extract every file under the paths with the run options of the command line."""
+    from .batch import run
+
+    result = run(
+        args.paths, unmapped=unmapped, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
+        cache_dir=None if args.no_cache else args.cache, progress=False if args.quiet else None,
+    )
+    loaded = int(result.documents["error"].isna().sum())
+    if not loaded and not result.errors:
+        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, args.paths))}")
+    if not loaded:
+        reasons = "; ".join(f"{e.path}: {e.reason}" for e in result.errors[:3])
+        more = f" (+{len(result.errors) - 3} more)" if len(result.errors) > 3 else ""
+        raise UsageError(f"no report could be loaded: {reasons}{more}")
+    return result
+
+
+def _finish_batch(result, args: argparse.Namespace) -> int:
+    for e in result.errors:
+        print(f"skipped {e.path}: {e.reason}", file=sys.stderr)
+    return 1 if result.errors and args.strict else 0
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
-    check_output_type(Path(args.output))
-    corpus = _load(args)
-    facts = extract(corpus, unmapped=args.unmapped)
-    docs = documents_with_counts(corpus, facts)
     out = Path(args.output)
-    write_table(facts, out)
-    write_table(docs, _companion(out))
-    print(f"wrote {out} ({len(facts)} facts from {len(corpus)} reports)")
-    print(f"wrote {_companion(out)} ({len(docs)} documents)")
-    return _finish(corpus, args)
+    check_output_type(out)
+    result = _batch(args, args.unmapped)
+    write_table(result.facts, out)
+    write_table(result.documents, _companion(out))
+    loaded = int(result.documents["error"].isna().sum())
+    print(f"wrote {out} ({len(result.facts)} facts from {loaded} reports; {result.from_cache} from the cache)")
+    print(f"wrote {_companion(out)} ({len(result.documents)} documents)")
+    return _finish_batch(result, args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -95,9 +118,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    corpus = _load(args)
-    facts = extract(corpus)
-    docs = documents_with_counts(corpus, facts)
+    result = _batch(args, unmapped=True)
+    everything = result.facts
+    facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
+    docs = result.documents
+    docs["facts"] = docs["doc"].map(facts.groupby("doc").size()).fillna(0).astype("Int64").where(docs["error"].isna())
+    corpus = load_reports(args.paths)  # text analytics and evidence pages read the reports themselves
     from . import text as policy_text
     from .compare import benchmark, comparison_tables, load_references, targets_vs_actuals
     from .evidence import show_evidence
@@ -105,9 +131,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     written = [
         write_table(facts, out / "facts.csv"),
-        write_table(extract(corpus, unmapped=True), out / "facts_all.csv"),
+        write_table(everything, out / "facts_all.csv"),
         write_table(docs, out / "documents.csv"),
-        write_table(policy_text.theme_shares(corpus), out / "theme_shares.csv"),
+        write_table(shares := policy_text.theme_shares(corpus), out / "theme_shares.csv"),
         write_table(policy_text.attention(corpus), out / "attention.csv"),
         write_table(policy_text.keywords(corpus, top=20), out / "keywords.csv"),
         write_table(policy_text.plan_vs_summary(corpus), out / "plan_vs_summary.csv"),
@@ -115,32 +141,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
     judged = pd.concat([targets_vs_actuals(facts), benchmark(facts)], ignore_index=True)
-    written += _figures(facts, load_references(), judged, policy_text.theme_shares(corpus), out / "figures")
+    from .present import key_figures
+
+    written += key_figures(facts, load_references(), judged, shares, out / "figures")
     for report in corpus:
         written.append(show_evidence(report, facts).save(out / "evidence" / f"{Path(report.doc).stem}.html"))
-    print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(corpus.errors)} failed)")
+    print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
+          f"{result.from_cache} documents came from the cache, {result.processed} were extracted")
     print(f"extracted {len(facts)} catalog facts")
     for path in written:
         print(f"wrote {path}")
-    return _finish(corpus, args)
+    return _finish_batch(result, args)
 
 
-def _figures(facts, references, tva, shares, folder: Path) -> list[Path]:
-    """The key charts, in Chinese and English, as PNG and SVG."""
-    from . import present
+def _run_options(p: argparse.ArgumentParser) -> None:
+    import os
 
-    charts = {"coverage": lambda lang: present.coverage_chart(facts, lang=lang),
-              "changes": lambda lang: present.changes_chart(facts, lang=lang),
-              "targets": lambda lang: present.targets_chart(tva, lang=lang),
-              "themes": lambda lang: present.theme_chart(shares[shares["level"] == "city_year"], lang=lang)}
-    for ind in ("air.pm25", "air.pm10", "air.good_days_ratio", "water.national_sections_good_ratio"):
-        if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
-            charts[ind.replace(".", "_")] = lambda lang, i=ind: present.indicator_chart(facts, i, references, lang=lang)
-    paths: list[Path] = []
-    for name, draw in charts.items():
-        for lang in ("zh", "en"):
-            paths += present.save_figure(draw(lang), folder / (name if lang == "zh" else f"{name}_en"))
-    return paths
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    p.add_argument("--engine", choices=["processes", "dask"], default="processes", help="how documents are mapped (default: processes)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing Dask scheduler (default: local processes)")
+    p.add_argument("--cache", default=".envcompare-cache", metavar="DIR", help="per-document result cache (default: .envcompare-cache)")
+    p.add_argument("--no-cache", action="store_true", help="extract every document again, ignore and keep no cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -156,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="report files or folders (default: seeds)")
     b.add_argument("-o", "--out", default="out", help="output folder (default: out)")
     b.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    _run_options(b)
     b.set_defaults(func=cmd_build)
 
     ex = sub.add_parser("extract", help="extract every figure into the tidy facts table",
@@ -164,6 +187,7 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("-o", "--output", default="facts.csv", help="facts table: .csv (default facts.csv), .parquet or .xlsx")
     ex.add_argument("--unmapped", action="store_true", help="also keep figures that match no catalog indicator (label column)")
     ex.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    _run_options(ex)
     ex.set_defaults(func=cmd_extract)
 
     ev = sub.add_parser("evaluate", help="score extraction against the hand-made gold annotations",
@@ -189,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"envcompare: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        return 0
     except OSError as exc:  # unwritable output, full disk ...
         print(f"envcompare: cannot write {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -54,9 +54,9 @@ def chart_style():
         "ytick.color": INK,
         "font.size": 10,
         "figure.dpi": 110,
-        "savefig.dpi": 150,
+        "savefig.dpi": 120,
         "svg.hashsalt": "envcompare",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",  # text stays text: small, fast, editable; PNG carries the glyphs
     }
     with plt.rc_context(rc):
         yield
@@ -254,18 +254,48 @@ def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "z
     return fig
 
 
-def save_figure(fig: Figure, stem: Path) -> list[Path]:
-    """Write the figure as PNG and SVG (deterministic metadata), atomically; return the paths."""
+def save_figure(fig: Figure, stem: Path, svg: bool = True) -> list[Path]:
+    """Write the figure as PNG (and SVG), deterministic metadata, atomically; return the paths."""
     paths = []
     with chart_style():  # svg.hashsalt: stable element ids
-        paths = _save_all(fig, stem)
+        paths = _save_all(fig, stem, svg)
     plt.close(fig)
     return paths
 
 
-def _save_all(fig: Figure, stem: Path) -> list[Path]:
+KEY_INDICATORS = ("air.pm25", "air.pm10", "air.good_days_ratio", "water.national_sections_good_ratio")
+
+
+def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
+                folder: Path, jobs: int = 1) -> list[Path]:
+    """The build's charts: Chinese (PNG + SVG) and English (`_en`, PNG), drawn in `jobs` processes."""
+    specs: list[tuple] = [("coverage", "coverage_chart", (facts,)), ("changes", "changes_chart", (facts,)),
+                          ("targets", "targets_chart", (judged,)),
+                          ("themes", "theme_chart", (shares[shares["level"] == "city_year"],))]
+    for ind in KEY_INDICATORS:
+        if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
+            specs.append((ind.replace(".", "_"), "indicator_chart", (facts, ind, references)))
+    tasks = [(name, func, args, lang, Path(folder)) for name, func, args in specs for lang in ("zh", "en")]
+    if jobs > 1 and len(tasks) > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+            done = pool.map(_render, tasks)
+    else:
+        done = [_render(t) for t in tasks]
+    return [p for paths in done for p in paths]
+
+
+def _render(task: tuple) -> list[Path]:
+    name, func, args, lang, folder = task
+    fig = globals()[func](*args, lang=lang)
+    return save_figure(fig, folder / (name if lang == "zh" else f"{name}_en"), svg=lang == "zh")
+
+
+def _save_all(fig: Figure, stem: Path, svg: bool = True) -> list[Path]:
     paths = []
-    for suffix, meta in ((".png", {"Software": "envcompare"}), (".svg", {"Date": None, "Creator": "envcompare"})):
+    formats = ((".png", {"Software": "envcompare"}), (".svg", {"Date": None, "Creator": "envcompare"}))
+    for suffix, meta in formats if svg else formats[:1]:
         path = Path(stem).with_suffix(suffix)
-        paths.append(atomic_write(path, lambda p, s=suffix, m=meta: fig.savefig(p, format=s[1:], metadata=m, bbox_inches="tight")))
+        paths.append(atomic_write(path, lambda p, s=suffix, m=meta: fig.savefig(p, format=s[1:], metadata=m)))
     return paths

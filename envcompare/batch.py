@@ -1,0 +1,217 @@
+"""Running the pipeline over many files: in parallel, streaming, with a cache.
+
+The per-document work is one pure function, `process_file(path, metadata, unmapped)`: file in,
+documents row and fact rows out. It maps over any engine: a plain loop, local worker
+processes (`jobs`), or Dask (`engine="dask"`, local processes or an existing cluster).
+Files are read inside the workers and only the small result rows travel back, so memory is
+bounded by the output, not the input.
+
+A content-addressed cache (SQLite under `cache_dir`) keys each document by its bytes, the given
+metadata, the `unmapped` flag and the versions of the library and data files: re-running after
+changing one file re-extracts that file only; changing anything under data/ or the engine's
+code invalidates everything it could affect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import ReportError
+from .load import DOC_COLUMNS, LoadError, documents_table, list_files, read_report
+from .resources import data_dir
+from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+
+ENGINES = ("processes", "dask")
+
+
+@dataclass(frozen=True)
+class DocResult:
+    """What one file produced: its documents row and its fact rows (or the reason it failed)."""
+
+    doc_row: dict[str, object]
+    facts: list[dict[str, object]]
+    error: LoadError | None = None
+
+
+@dataclass
+class BatchResult:
+    facts: pd.DataFrame
+    documents: pd.DataFrame
+    errors: list[LoadError] = field(default_factory=list)
+    from_cache: int = 0
+    processed: int = 0
+
+
+def process_file(path: str, metadata: dict[str, object] | None = None, unmapped: bool = False) -> DocResult:
+    """Load and extract one file. Pure: the same file and arguments give the same result."""
+    from .extract import extract_facts
+
+    try:
+        report = read_report(path, metadata)
+    except ReportError as exc:
+        err = LoadError(exc.path, exc.reason)
+        return DocResult({"doc": Path(path).name, "error": exc.reason}, [], err)
+    rows = fact_rows(report, extract_facts(report, unmapped=unmapped))
+    if not unmapped:
+        rows = [{k: v for k, v in r.items() if k != "label"} for r in rows]
+    doc_row = documents_table([report]).iloc[0].to_dict()
+    doc_row["facts"] = len(rows)
+    return DocResult(doc_row, rows)
+
+
+def _process(args: tuple[str, dict | None, bool]) -> DocResult:
+    return process_file(*args)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Library version + the bytes of the engine's modules and of every data file."""
+    h = hashlib.sha256(__version__.encode())
+    for folder, pattern in ((Path(__file__).parent, "*.py"), (data_dir(), "**/*")):
+        for p in sorted(folder.glob(pattern)):
+            if p.is_file() and "gold" not in p.parts and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(folder)).encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()[:20]
+
+
+class Cache:
+    """Per-document results in one SQLite file; safe to delete or move at any time."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.folder / "results.sqlite")
+        self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB)")
+
+    @staticmethod
+    def key(path: Path, metadata: dict | None, unmapped: bool) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        h = hashlib.sha256(data)
+        h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False, default=str).encode())
+        h.update(f"{unmapped}|{path.name}|{code_version()}".encode())
+        return h.hexdigest()
+
+    def get(self, key: str) -> DocResult | None:
+        row = self.db.execute("SELECT payload FROM results WHERE key = ?", (key,)).fetchone()
+        return pickle.loads(zlib.decompress(row[0])) if row else None
+
+    def put(self, key: str, result: DocResult) -> None:
+        if result.error is None:  # failures are retried: the file may be fixed or reappear
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, zlib.compress(pickle.dumps(result))))
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+
+def _map(tasks: list[tuple[str, dict | None, bool]], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
+    if engine == "dask":
+        yield from _map_dask(tasks, jobs, scheduler)
+    elif jobs <= 1 or len(tasks) <= 1:
+        yield from map(_process, tasks)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ctx.Pool(jobs) as pool:
+            yield from pool.imap(_process, tasks, chunksize=max(1, min(32, len(tasks) // (jobs * 8) or 1)))
+
+
+def _map_dask(tasks: list[tuple[str, dict | None, bool]], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
+    import dask.bag as db
+
+    bag = db.from_sequence(tasks, npartitions=max(1, min(len(tasks), jobs * 4))).map(_process)
+    if scheduler:
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            yield from client.compute(bag).result()
+    else:
+        yield from bag.compute(scheduler="processes", num_workers=jobs)
+
+
+def run(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    metadata: dict[str, dict[str, object]] | None = None,
+    unmapped: bool = False,
+    jobs: int | None = None,
+    engine: str = "processes",
+    scheduler: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: Callable[[int], None] | bool | None = None,
+) -> BatchResult:
+    """Extract every file under `paths`: the facts table and the documents table, in file order."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    files, errors = list_files(paths)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    given = metadata or {}
+    cache = Cache(cache_dir) if cache_dir else None
+    results: list[DocResult | None] = [None] * len(files)
+    keys: list[str | None] = [None] * len(files)
+    todo: list[int] = []
+    for i, f in enumerate(files):
+        meta = given.get(str(f)) or given.get(f.name)
+        keys[i] = Cache.key(f, meta, unmapped) if cache is not None else None
+        if cache is not None and keys[i] is not None:
+            hit = cache.get(keys[i])
+            if hit is not None:
+                results[i] = hit
+                continue
+        todo.append(i)
+    from_cache = len(files) - len(todo)
+    bar = _progress_bar(len(files), progress, from_cache)
+    tasks = [(str(files[i]), given.get(str(files[i])) or given.get(files[i].name), unmapped) for i in todo]
+    for i, result in zip(todo, _map(tasks, jobs, engine, scheduler)):
+        results[i] = result
+        if cache is not None and keys[i] is not None:
+            cache.put(keys[i], result)
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    if cache is not None:
+        cache.close()
+    fact_rows_: list[dict] = []
+    doc_rows: list[dict] = []
+    for r in results:
+        assert r is not None
+        fact_rows_.extend(r.facts)
+        doc_rows.append(r.doc_row)
+        if r.error:
+            errors.append(r.error)
+    columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
+    facts = pd.DataFrame(fact_rows_, columns=list(columns)).astype(columns)
+    for e in errors:
+        if not any(d.get("doc") == Path(e.path).name and d.get("error") for d in doc_rows):
+            doc_rows.append({"doc": Path(e.path).name, "error": e.reason})
+    doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
+    documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
+    documents = documents.sort_values("doc", kind="stable").reset_index(drop=True)
+    return BatchResult(facts, documents, errors, from_cache, len(todo))
+
+
+def _progress_bar(total: int, progress, done: int):
+    """A tqdm bar on a terminal for long runs; nothing when quiet or piped."""
+    if progress is False or (progress is None and not sys.stderr.isatty()) or total < 20:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="doc", file=sys.stderr, leave=False)

@@ -1,0 +1,69 @@
+"""Batch runs: identical results for 1 or 2 workers and for Dask; the cache re-extracts only what changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import envcompare
+from envcompare.batch import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def serial(seeds_dir):
+    return run(seeds_dir, jobs=1)
+
+
+def test_batch_equals_the_library_call(serial, corpus):
+    direct = envcompare.extract(corpus)
+    pd.testing.assert_frame_equal(serial.facts, direct)
+    assert list(serial.documents["facts"]) == [13, 17, 3, 0, 34]
+
+
+def test_two_processes_give_identical_results(serial, seeds_dir):
+    parallel = run(seeds_dir, jobs=2)
+    pd.testing.assert_frame_equal(serial.facts, parallel.facts)
+    pd.testing.assert_frame_equal(serial.documents, parallel.documents)
+
+
+def test_dask_local_cluster_gives_identical_results(serial, seeds_dir):
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_dask = run(seeds_dir, jobs=2, engine="dask", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(serial.facts, on_dask.facts)
+    local = run(seeds_dir, jobs=2, engine="dask")
+    pd.testing.assert_frame_equal(serial.facts, local.facts)
+
+
+def test_cache_reuses_unchanged_documents_and_redoes_a_changed_one(tmp_path, seeds_dir, serial):
+    corpus_dir = tmp_path / "reports"
+    shutil.copytree(seeds_dir, corpus_dir)
+    cache = tmp_path / "cache"
+    first = run(corpus_dir, jobs=1, cache_dir=cache)
+    assert (first.from_cache, first.processed) == (0, 5)
+    second = run(corpus_dir, jobs=1, cache_dir=cache)
+    assert (second.from_cache, second.processed) == (5, 0)
+    pd.testing.assert_frame_equal(first.facts, second.facts)
+    report = corpus_dir / "jinan_2023_report.txt"
+    report.write_text(report.read_text(encoding="utf-8").replace("6天", "7天"), encoding="utf-8")
+    third = run(corpus_dir, jobs=1, cache_dir=cache)
+    assert (third.from_cache, third.processed) == (4, 1)
+    heavy = third.facts[(third.facts["doc"] == "jinan_2023_report.txt") & (third.facts["indicator"] == "air.heavy_pollution_days")]
+    assert list(heavy["value"]) == [7.0]
+
+
+def test_failed_files_are_reported_not_cached(tmp_path, seeds_dir):
+    shutil.copy(seeds_dir / "jinan_2023_report.txt", tmp_path / "ok.txt")
+    (tmp_path / "bad.txt").write_bytes(b"")
+    result = run(tmp_path, jobs=2, cache_dir=tmp_path / ".cache")
+    assert [Path(e.path).name for e in result.errors] == ["bad.txt"]
+    assert result.documents.set_index("doc").loc["bad.txt", "error"] == "empty file"
+    again = run(tmp_path, jobs=1, cache_dir=tmp_path / ".cache")
+    assert (again.from_cache, again.processed) == (1, 1)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import ReportError
-from .load import DOC_COLUMNS, LoadError, documents_table, list_files, read_report
+from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_report
 from .resources import data_dir
 from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
 
@@ -67,9 +67,9 @@ def process_file(path: str, metadata: dict[str, object] | None = None, unmapped:
     rows = fact_rows(report, extract_facts(report, unmapped=unmapped))
     if not unmapped:
         rows = [{k: v for k, v in r.items() if k != "label"} for r in rows]
-    doc_row = documents_table([report]).iloc[0].to_dict()
-    doc_row["facts"] = len(rows)
-    return DocResult(doc_row, rows)
+    row = doc_row(report)
+    row["facts"] = len(rows)
+    return DocResult(row, rows)
 
 
 def _process(args: tuple[str, dict | None, bool]) -> DocResult:

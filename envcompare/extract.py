@@ -159,10 +159,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     """All facts of one report, in text order, duplicates removed (first occurrence kept)."""
     text = report.text
     mentions = find_indicators(text)
-    quantities = find_quantities(text)
     places = find_places(text)
     m_starts = [m.start for m in mentions]
-    q_starts = [q.start for q in quantities]
     p_starts = [p.start for p in places]
     meta = report.meta
     ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
@@ -187,11 +185,13 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         for sm in SENTENCE.finditer(line):
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
-            qs = quantities[bisect.bisect_left(q_starts, s) : bisect.bisect_left(q_starts, e)]
-            if not ms and (not unmapped or not qs):
+            if not ms and not unmapped:
                 continue  # no indicator named: nothing here can become a catalog fact
+            qs = find_quantities(text, s, e)
+            if not ms and not qs:
+                continue
             ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
-            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], [q for q in qs if q.after_end <= e], ps)
+            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -548,7 +548,7 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
     titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
     cues: list[tuple[int, int, str]] = []
     for m in ps:
-        m = replace(m, start=m.start - s, end=m.end - s)
+        m = m._replace(start=m.start - s, end=m.end - s)
         if any(a <= m.start < b for a, b in titles) or sent[m.end :].startswith(r.not_place_after):
             continue
         p = m.place

@@ -103,12 +103,10 @@ DOC_COLUMNS = {
 }
 
 
-def documents_table(reports: Iterable[Report], errors: Iterable[LoadError] = ()) -> pd.DataFrame:
-    rows = []
-    for r in reports:
-        m = r.meta
-        rows.append(
-            {
+def doc_row(r: Report) -> dict[str, object]:
+    """One report's row of the documents table, as a plain dict (cheap: built once per file)."""
+    m = r.meta
+    return {
                 "doc": r.doc,
                 "city": m.city,
                 "province": m.province,
@@ -125,7 +123,10 @@ def documents_table(reports: Iterable[Report], errors: Iterable[LoadError] = ())
                 "removed_lines": len(r.cleaned.removed),
                 "error": None,
             }
-        )
+
+
+def documents_table(reports: Iterable[Report], errors: Iterable[LoadError] = ()) -> pd.DataFrame:
+    rows = [doc_row(r) for r in reports]
     for e in errors:
         rows.append({"doc": Path(e.path).name, "error": e.reason})
     df = pd.DataFrame(rows, columns=list(DOC_COLUMNS))

@@ -126,10 +126,11 @@ def title_of(lines: list[str], html_meta: dict[str, str]) -> str | None:
 
 def _named_org(text: str) -> str | None:
     """First environment bureau named with its place (成都市生态环境局) in the text."""
+    ends = {p.end: p for p in find_places(text)}
     for m in ORG.finditer(text):
-        before = find_places(text[max(0, m.start() - 12) : m.start()])
-        if before and before[-1].end == min(12, m.start()):
-            return before[-1].place.name + m.group(0)
+        place = ends.get(m.start())
+        if place:
+            return place.place.name + m.group(0)
     return None
 
 

@@ -1,0 +1,128 @@
+"""Speed and memory of envcompare on a generated corpus, measured in one run on the same text.
+
+    python benchmarks/run.py                    # 1k and 10k documents (about 150 MB), ~5 minutes
+    python benchmarks/run.py --small 200 --large 2000    # a quick look
+
+Prints: extraction throughput (decode, clean, extract, tidy) on one core and with N worker
+processes; jieba default-mode segmentation of the same text and the ratio of the two; peak RSS;
+the time for the small and the large corpus (scaling); the seed build; and the cache (second
+build of the small corpus, then one touched file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate  # noqa: E402
+
+from envcompare.batch import process_file, run  # noqa: E402
+from envcompare.load import read_report  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def corpus(folder: Path, docs: int, seed: int) -> list[Path]:
+    existing = sorted(folder.glob("doc_*")) if folder.is_dir() else []
+    if len(existing) == docs:
+        return existing
+    return generate(folder, docs, seed)
+
+
+def one_core(files: list[Path]) -> tuple[float, int]:
+    """Seconds and characters for decode + clean + extract + tidy of every file, in this process."""
+    chars = 0
+    start = time.perf_counter()
+    for f in files:
+        result = process_file(str(f))
+        chars += int(result.doc_row.get("raw_chars") or 0)
+    return time.perf_counter() - start, chars
+
+
+def jieba_rate(files: list[Path]) -> float:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    texts = [read_report(f).raw_text for f in files]
+    start = time.perf_counter()
+    n = 0
+    for t in texts:
+        for _ in jieba.cut(t):
+            n += 1
+    return sum(map(len, texts)) / (time.perf_counter() - start)
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--small", type=int, default=1000)
+    ap.add_argument("--large", type=int, default=10000)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "envcompare-bench")
+    args = ap.parse_args()
+
+    small = corpus(args.work / f"corpus_{args.small}", args.small, args.seed)
+    size = sum(p.stat().st_size for p in small) / 1e6
+    print(f"corpus: {len(small)} documents, {size:.1f} MB (generated, seed {args.seed})")
+
+    sec, chars = one_core(small)
+    rate = chars / sec
+    print(f"extraction, 1 core:   {rate / 1e6:.2f} M chars/s, {len(small) / sec:.0f} docs/s ({sec:.1f} s)")
+    jr = jieba_rate(small)
+    print(f"jieba default mode:   {jr / 1e6:.2f} M chars/s on the same text")
+    print(f"ratio extraction/jieba: {rate / jr:.2f}x (target >= 3x)")
+
+    start = time.perf_counter()
+    run(small, jobs=args.jobs, progress=False)
+    par = time.perf_counter() - start
+    print(f"extraction, {args.jobs} procs:  {chars / par / 1e6:.2f} M chars/s, {len(small) / par:.0f} docs/s ({par:.1f} s)")
+
+    large = corpus(args.work / f"corpus_{args.large}", args.large, args.seed)
+    lsize = sum(p.stat().st_size for p in large) / 1e6
+    start = time.perf_counter()
+    result = run(args.work / f"corpus_{args.large}", jobs=args.jobs, progress=False)
+    big = time.perf_counter() - start
+    print(f"{len(large)} documents ({lsize:.0f} MB), {args.jobs} procs: {big:.1f} s, {len(result.facts)} facts "
+          f"(target < 180 s); {big / par:.2f}x the {len(small)}-document time "
+          f"(target <= {1.2 * len(large) / len(small):.1f}x)")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB (target < 2048 MB)")
+
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        seed_build = timed([py, "-m", "envcompare", "build", "-q", "--no-cache", "-o", f"{tmp}/out"], ROOT)
+        print(f"seed build (extract + compare + text + workbook + figures): {seed_build:.1f} s (target < 10 s)")
+        cache = f"{tmp}/cache"
+        cmd = [py, "-m", "envcompare", "extract", str(args.work / f"corpus_{args.small}"), "-q", "--cache", cache, "-o", f"{tmp}/f.csv"]
+        first = timed(cmd, ROOT)
+        second = timed(cmd, ROOT)
+        small[0].write_bytes(small[0].read_bytes() + b"\n")
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        print(f"cache: first extract {first:.1f} s, unchanged re-run {second:.1f} s ({second / first:.0%} of the first); "
+              f"after touching one file: {out.splitlines()[0]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -140,7 +140,7 @@ def normalise_line(line: str, base: int, markdown: bool = False, simplified: str
         if len(nfkc) != len(text):
             chars, idx = [], []
             for ch, i in zip(text, index):
-                n = unicodedata.normalize("NFKC", ch)
+                n = ch if ch < "\u00a0" or "\u4e00" <= ch <= "\u9fff" else unicodedata.normalize("NFKC", ch)
                 chars.append(n)
                 idx.extend([i] * len(n))
             nfkc = "".join(chars)
@@ -192,13 +192,17 @@ def clean(raw: str, markdown: bool = False) -> Cleaned:
     """Clean a report's raw text. Pure function of its input."""
     r = rules()
     lines: list[tuple[str, Sequence[int], int, int]] = []
-    # fast path: when NFKC and t2s keep every character in place, normalise the text once
-    whole = to_simplified(unicodedata.normalize("NFKC", raw)) if not raw.isascii() else raw
-    one_to_one = len(whole) == len(raw) and whole.count("\n") == raw.count("\n")
+    # fast path: traditional -> simplified once for the whole text (it keeps characters in place
+    # almost always); then NFKC only on the lines that need it
+    simp = to_simplified(raw) if not raw.isascii() else raw
+    in_place = len(simp) == len(raw) and simp.count("\n") == raw.count("\n")
     pos = 0
     for part in raw.splitlines(keepends=True):
         body = part.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-        pre = whole[pos : pos + len(body)] if one_to_one else None
+        pre = simp[pos : pos + len(body)] if in_place else None
+        if pre is not None and not unicodedata.is_normalized("NFKC", pre):
+            nfkc = unicodedata.normalize("NFKC", pre)
+            pre = nfkc if len(nfkc) == len(pre) else None  # lengths change: the per-character path
         text, index = normalise_line(body, pos, markdown, pre)
         lines.append((text, index, pos, pos + len(part)))
         pos += len(part)

@@ -100,11 +100,11 @@ NOT_FIGURE_AFTER = re.compile(r"^(?:年(?!度)|年度|月|日|号|时|点\d|:\d|
 DATE_AFTER = re.compile(r"^(?:年|月|日|号)")
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """Quantities that may be figures, in text order."""
+def find_quantities(text: str, pos: int = 0, endpos: int | None = None) -> list[Quantity]:
+    """Quantities that may be figures in text[pos:endpos] (offsets in `text`), in text order."""
     pats = _patterns()
     out: list[Quantity] = []
-    for m in pats.quantity.finditer(text):
+    for m in pats.quantity.finditer(text, pos, len(text) if endpos is None else endpos):
         num = m.group("num")
         start = m.start("num")
         prev = text[start - 1] if start > 0 else ""

@@ -227,7 +227,7 @@ def clean(raw: str, markdown: bool = False) -> Cleaned:
     _mark_duplicates(lines, verdict)
 
     out: list[str] = []
-    offsets = array("l")
+    offsets = array("i")  # 4 bytes a character: files are far below 2**31 characters
     spans: list[tuple[int, int]] = []
     length = 0
     line_break = 0

@@ -159,7 +159,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     """All facts of one report, in text order, duplicates removed (first occurrence kept)."""
     text = report.text
     mentions = find_indicators(text)
-    places = find_places(text)
+    places = find_places(text)  # memoised: the metadata stage already read this text
     m_starts = [m.start for m in mentions]
     p_starts = [p.start for p in places]
     meta = report.meta

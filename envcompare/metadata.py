@@ -126,7 +126,7 @@ def title_of(lines: list[str], html_meta: dict[str, str]) -> str | None:
 
 def _named_org(text: str) -> str | None:
     """First environment bureau named with its place (成都市生态环境局) in the text."""
-    ends = {p.end: p for p in find_places(text)}
+    ends = {p.end: p for p in _head_places(text)}
     for m in ORG.finditer(text):
         place = ends.get(m.start())
         if place:
@@ -198,12 +198,20 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources)
 
 
+CITY_SCAN_CHARS = 8000  # a report names its city early and often; the head is enough to vote
+
+
+def _head_places(text: str) -> list:
+    # one place pass over the whole text, shared with the extract stage (memoised by text)
+    return [m for m in find_places(text) if m.start < CITY_SCAN_CHARS]
+
+
 def _infer_city(text: str, prominent: str) -> tuple[str | None, str | None]:
     """The city a report is about: named in title/publisher/header, else most named in the body."""
     votes: Counter[str] = Counter()
     province_of: dict[str, str] = {}
-    for weight, source in ((10.0, prominent), (1.0, text)):
-        for m in find_places(source):
+    for weight, mentions in ((10.0, find_places(prominent)), (1.0, _head_places(text))):
+        for m in mentions:
             p = m.place
             if p.level == "province":
                 continue

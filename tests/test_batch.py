@@ -67,3 +67,23 @@ def test_failed_files_are_reported_not_cached(tmp_path, seeds_dir):
     assert result.documents.set_index("doc").loc["bad.txt", "error"] == "empty file"
     again = run(tmp_path, jobs=1, cache_dir=tmp_path / ".cache")
     assert (again.from_cache, again.processed) == (1, 1)
+
+
+def test_generated_corpus_same_with_1_2_workers_and_dask(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    paths = generate(tmp_path / "gen", 24, seed=3)
+    assert len({p.suffix for p in paths}) == 2  # .txt and .html, in several encodings
+    one = run(tmp_path / "gen", jobs=1)
+    two = run(tmp_path / "gen", jobs=2)
+    dask = run(tmp_path / "gen", jobs=2, engine="dask")
+    assert len(one.facts) > 100 and not one.errors
+    pd.testing.assert_frame_equal(one.facts, two.facts)
+    pd.testing.assert_frame_equal(one.facts, dask.facts)
+    pd.testing.assert_frame_equal(one.documents, dask.documents)
+    # the generator is deterministic for a seed
+    again = generate(tmp_path / "gen2", 24, seed=3)
+    assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ahocorasick
+import ahocorasick_rs
 import pandas as pd
 
 from .resources import read_csv
@@ -64,15 +64,13 @@ def _aliases() -> list[tuple[str, str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _matchers() -> tuple[ahocorasick.Automaton, re.Pattern[str] | None, dict[str, list[tuple[str, str]]]]:
-    auto = ahocorasick.Automaton()
+def _matchers() -> tuple[tuple[ahocorasick_rs.AhoCorasick, list[tuple[str, tuple]]], re.Pattern[str] | None, dict]:
     gapped: dict[str, list[tuple[str, str]]] = {}
     literal: dict[str, list[tuple[str, str]]] = {}
     for alias, ind, role in _aliases():
         (gapped if GAP in alias else literal).setdefault(alias, []).append((ind, role))
-    for alias, targets in literal.items():
-        auto.add_word(alias, (alias, tuple(targets)))
-    auto.make_automaton()
+    names = list(literal)
+    auto = (ahocorasick_rs.AhoCorasick(names), [(a, tuple(literal[a])) for a in names])
     pattern = None
     if gapped:
         parts = sorted(gapped, key=len, reverse=True)
@@ -99,10 +97,11 @@ def find_indicators(text: str) -> list[IndicatorMention]:
     auto, pattern, gapped = _matchers()
     cat = indicators()
     found: list[tuple[int, int, str, tuple[tuple[str, str], ...]]] = []
-    for end, (alias, targets) in auto.iter(text):
-        start = end - len(alias) + 1
-        if _ascii_boundary_ok(text, start, end + 1, alias):
-            found.append((start, end + 1, alias, targets))
+    automaton, values = auto
+    for i, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
+        alias, targets = values[i]
+        if _ascii_boundary_ok(text, start, end, alias):
+            found.append((start, end, alias, targets))
     if pattern is not None:
         for m in pattern.finditer(text):
             alias, targets = gapped[m.lastgroup]  # type: ignore[index]

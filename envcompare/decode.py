@@ -21,11 +21,20 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-LEGACY = ("gb18030", "big5hkscs")
-HAN = re.compile(r"[\u3400-\u9fff]")
+LEGACY = ("gb18030", "big5hkscs", "cp950")  # cp950: Big5 as Windows writes it (euro sign, ...)
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# Characters a mis-decoding produces and a Chinese report does not hold: kana, Hangul, bopomofo,
+# Cyrillic, Greek (except the micro sign), other scripts, private-use code points, half-width
+# kana and the replacement character. (GB18030 read of Big5 bytes is full of them.)
+STRANGE = re.compile(
+    r"[\u0370-\u03bb\u03bd-\u03ff\u0400-\u1fff\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31ff"
+    r"\uac00-\ud7af\ue000-\uf8ff\uff61-\uffdc\ufffd]"
+)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Below this share of everyday characters a decoding is taken for gibberish.
 MIN_PLAUSIBILITY = 0.80
+# Plausibility is judged on at most this many characters (spread over the text): bounded work.
+PLAUSIBILITY_SAMPLE = 20_000
 
 
 @lru_cache(maxsize=1)
@@ -41,20 +50,33 @@ def _common_han() -> frozenset[str]:
     return frozenset(chars)
 
 
-def plausibility(text: str) -> float:
-    """Share of Han characters (after traditional->simplified) that are everyday characters.
+def sample(text: str, size: int = PLAUSIBILITY_SAMPLE) -> str:
+    """The text itself when short, else eight evenly spaced slices of it."""
+    if len(text) <= size:
+        return text
+    step, part = len(text) // 8, size // 8
+    return "".join(text[i * step : i * step + part] for i in range(8))
 
-    Real Chinese prose scores above 0.95; Big5 bytes read as GBK, or GBK read as Big5,
-    score far lower. Text with no Han characters scores 1.0 (nothing to judge).
+
+def plausibility(text: str) -> float:
+    """Share of the judged characters that are everyday Chinese characters.
+
+    Judged are the Han characters (after traditional->simplified) and the characters no Chinese
+    report holds but mis-decodings produce (kana, Hangul, private-use, replacement character ...,
+    see STRANGE); ASCII, punctuation and symbols are neutral. Real Chinese prose scores above 0.95;
+    Big5 bytes read as GBK, or GBK read as Big5, score far lower. Text with nothing to judge
+    scores 1.0. Long texts are judged on a sample of PLAUSIBILITY_SAMPLE characters.
     """
     from .clean import to_simplified
 
-    han = HAN.findall(text[:200_000])  # a sample is enough to tell real text from gibberish
-    if not han:
+    judged = sample(text)
+    han = HAN.findall(judged)
+    strange = len(STRANGE.findall(judged))
+    if not han and not strange:
         return 1.0
     common = _common_han()
     simplified = to_simplified("".join(han))
-    return sum(ch in common for ch in simplified) / len(han)
+    return sum(ch in common for ch in simplified) / (len(han) + strange)
 
 
 def _looks_binary(text: str) -> bool:
@@ -74,17 +96,25 @@ def decode(data: bytes, name: str, declared: str | None = None) -> tuple[str, st
                 raise ReportError(name, f"invalid {encoding} after byte-order mark: {exc.reason}") from exc
     if b"\x00" in data[:4096]:
         return _decode_utf16_without_bom(data, name)
+    nul = data.find(b"\x00")
+    if nul >= 0:  # no text encoding but UTF-16/32 has NUL bytes: a damaged or binary file
+        raise ReportError(name, f"NUL byte at byte {nul:,}: a binary or damaged file, not a text report")
     candidates: list[tuple[str, str]] = []
+    failures: dict[str, UnicodeDecodeError] = {}
     tried = (["utf-8"] + ([declared] if declared else []) + list(LEGACY))
     for encoding in dict.fromkeys(tried):
         try:
             text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError as exc:
+            failures[encoding] = exc
+            continue
+        except LookupError:
             continue
         if encoding == "utf-8":
             candidates = [(text, "utf-8")]
             break
-        candidates.append((text, encoding))
+        if all(text != t for t, _ in candidates):  # big5hkscs and cp950 mostly agree
+            candidates.append((text, encoding))
     if not candidates:
         raise ReportError(name, "not valid UTF-8, UTF-16, GB18030 or Big5 text (undecodable bytes)")
     if len(candidates) == 1 and candidates[0][1] == "utf-8":
@@ -95,8 +125,30 @@ def decode(data: bytes, name: str, declared: str | None = None) -> tuple[str, st
     if _looks_binary(text):
         raise ReportError(name, "binary content (control bytes), not a text report")
     if score < MIN_PLAUSIBILITY and encoding != "utf-8":
+        broken_big5 = _broken_big5(data, failures)
+        if broken_big5:
+            raise ReportError(name, broken_big5)
         raise ReportError(name, f"decodes only to implausible text (best guess {encoding}, score {score:.2f})")
     return text, encoding
+
+
+def _broken_big5(data: bytes, failures: dict[str, UnicodeDecodeError]) -> str | None:
+    """The reason to give when the bytes are Big5 text with a few bytes no Big5 table holds.
+
+    GB18030 decodes almost any byte string, so such a file "decodes" only as GB18030 gibberish;
+    it is reported as broken Big5 instead of being read as that gibberish.
+    """
+    exc = failures.get("big5hkscs")
+    if exc is None:
+        return None
+    lenient = data.decode("big5hkscs", errors="replace")
+    bad = lenient.count("\ufffd")
+    if bad > max(3, len(lenient) // 1000) or plausibility(lenient) < MIN_PLAUSIBILITY:
+        return None
+    return (
+        f"Big5 text with {bad} undecodable byte sequence{'s' if bad > 1 else ''} "
+        f"(first at byte {exc.start}: {data[exc.start:exc.start + 2].hex(' ')}); not guessed as GB18030"
+    )
 
 
 def _decode_utf16_without_bom(data: bytes, name: str) -> tuple[str, str]:
@@ -104,7 +156,7 @@ def _decode_utf16_without_bom(data: bytes, name: str) -> tuple[str, str]:
     odd_nuls = data[1::2].count(0)
     half = max(1, len(data) // 2)
     if max(even_nuls, odd_nuls) / half < 0.05:
-        raise ReportError(name, "binary content (NUL bytes), not a text report")
+        raise ReportError(name, f"binary content (NUL bytes, first at byte {data.find(0):,}), not a text report")
     for encoding in ("utf-16-le", "utf-16-be") if odd_nuls >= even_nuls else ("utf-16-be", "utf-16-le"):
         try:
             text = data.decode(encoding)
@@ -112,4 +164,4 @@ def _decode_utf16_without_bom(data: bytes, name: str) -> tuple[str, str]:
             continue
         if not _looks_binary(text) and plausibility(text) >= MIN_PLAUSIBILITY:
             return text, encoding
-    raise ReportError(name, "binary content (NUL bytes), not a text report")
+    raise ReportError(name, f"binary content (NUL bytes, first at byte {data.find(0):,}), not a text report")

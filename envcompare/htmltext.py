@@ -2,14 +2,19 @@
 
 Scripts, styles and other invisible elements are dropped; block elements become line breaks;
 entities are decoded. Page <meta> fields that government sites fill in (ArticleTitle, PubDate,
-ContentSource, ...) are kept aside for the metadata stage. The stdlib parser is used because it
-never raises on broken markup and keeps no recursion depth on deeply nested tags.
+ContentSource, ...) are kept aside for the metadata stage.
+
+Scraped pages are untrusted input, so the markup is read by a small tokenizer whose work is
+linear in the page size whatever the page holds: it never recurses (thousands of nested tags
+are a counter, not a stack) and never rescans (an unterminated comment, tag or quote ends at the
+next `<` or at the end of the page). The stdlib `html.parser` is not used because some inputs make
+it quadratic: 50,000 unterminated `<!--` (200 KB) keep it busy for half a minute.
 """
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from html import unescape
 
 INVISIBLE = {"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "select", "button"}
 BLOCK = {
@@ -18,53 +23,22 @@ BLOCK = {
     "dd", "dt", "dl", "form", "fieldset", "figure", "figcaption", "main", "title", "address",
 }
 CELL = {"td", "th"}
+RAW_TEXT = {"script", "style"}  # their content is not markup: it ends only at the matching end tag
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
+# One token per match. Every repetition is possessive and none crosses a "<", so a token that
+# fails costs at most the distance to the next "<": the scan is linear in the page size.
+TOKEN = re.compile(
+    r"<!--"
+    r"|<(?P<end>/)?(?P<tag>[A-Za-z][^\s/>\x00<]*+)(?P<attrs>(?:\"[^\"<]*+\"|'[^'<]*+'|[^<>\"'])*+)>"
+    r"|<[!?][^<>]*+>"
+)
+ATTR = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+BLANKS = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
-class _VisibleText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-        self.meta: dict[str, str] = {}
-        self.title: list[str] = []
-        self._in_title = False
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            a = {k.lower(): (v or "") for k, v in attrs}
-            key = a.get("name") or a.get("property") or a.get("http-equiv")
-            if key and a.get("content"):
-                self.meta[key.lower()] = a["content"].strip()
-            return
-        if tag == "title":
-            self._in_title = True
-        if tag in INVISIBLE:
-            self.hidden += 1
-        elif tag in BLOCK:
-            self.parts.append("\n")
-        elif tag in CELL:
-            self.parts.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in BLOCK:
-            self.parts.append("\n")
-        elif tag == "meta":
-            self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        if tag in INVISIBLE:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title.append(data)
-        if not self.hidden:
-            self.parts.append(data)
+def _attrs(text: str) -> dict[str, str]:
+    return {m.group(1).lower(): unescape(m.group(2) or m.group(3) or m.group(4) or "") for m in ATTR.finditer(text)}
 
 
 def declared_charset(data: bytes) -> str | None:
@@ -74,17 +48,81 @@ def declared_charset(data: bytes) -> str | None:
 
 def visible_text(html: str) -> tuple[str, dict[str, str]]:
     """Return (visible text with one block per line, page meta fields incl. 'title')."""
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    lines = [re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", line).strip() for line in text.split("\n")]
+    parts: list[str] = []
+    title: list[str] = []
+    meta: dict[str, str] = {}
+    hidden = 0
+    in_head = in_title = False
+    pos, n = 0, len(html)
+
+    def data(chunk: str) -> None:
+        if not chunk:
+            return
+        chunk = unescape(chunk)
+        if in_title:
+            title.append(chunk)
+        if not hidden:
+            parts.append(chunk)
+
+    while pos < n:
+        m = TOKEN.search(html, pos)
+        if m is None:
+            data(html[pos:])
+            break
+        data(html[pos : m.start()])
+        pos = m.end()
+        token = m.group(0)
+        if token == "<!--":  # a comment; unterminated, it runs to the end of the page
+            close = html.find("-->", pos)
+            pos = n if close < 0 else close + 3
+            continue
+        tag = (m.group("tag") or "").lower()
+        if not tag:  # <!DOCTYPE ...>, <![CDATA[ ... ]]>, <?xml ...?>
+            continue
+        if m.group("end"):
+            if tag == "title":
+                in_title = False
+            if tag in INVISIBLE:
+                hidden = max(0, hidden - 1)
+                in_head = in_head and tag != "head"
+            elif tag in BLOCK:
+                parts.append("\n")
+            continue
+        attrs = m.group("attrs")
+        if tag == "meta":
+            a = _attrs(attrs)
+            key = a.get("name") or a.get("property") or a.get("http-equiv")
+            if key and a.get("content"):
+                meta[key.lower()] = a["content"].strip()
+            continue
+        if tag in RAW_TEXT:
+            close = re.compile(rf"</{tag}(?=[\s/>])[^<>]*+>?", re.I).search(html, pos)
+            pos = n if close is None else close.end()
+            continue
+        self_closing = attrs.rstrip().endswith("/")
+        if self_closing:
+            if tag in BLOCK:
+                parts.append("\n")
+            continue
+        if tag == "body" and in_head:  # a page that never closes <head>: the body is visible
+            hidden, in_head = max(0, hidden - 1), False
+        if tag == "title":
+            in_title = True
+        if tag in INVISIBLE:
+            hidden += 1
+            in_head = in_head or tag == "head"
+        elif tag in BLOCK:
+            parts.append("\n")
+        elif tag in CELL:
+            parts.append(" ")
+
+    text = "".join(parts)
+    lines = [BLANKS.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
             out.append(line)
-    meta = dict(parser.meta)
-    title = "".join(parser.title).strip()
-    if title:
-        meta.setdefault("title", title)
+    title_text = "".join(title).strip()
+    if title_text:
+        meta.setdefault("title", title_text)
     return "\n".join(out).strip("\n"), meta

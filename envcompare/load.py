@@ -6,12 +6,22 @@
 
 One unreadable file never sinks a batch: it becomes an entry in `corpus.errors` naming the file
 and the reason, and the rest load. Offsets everywhere refer to `Report.raw_text`: the decoded
-file, or for HTML the visible text extracted from it.
+file, or for HTML the visible text extracted from it (for mojibake that was repaired: the repaired
+text, with `Report.repair` saying what was undone).
+
+Limits keep the work per file bounded whatever a file holds: at most MAX_BYTES are read (a city's
+yearly report is a few hundred KB; a scraped page with inline images a few MB), and no line may be
+longer than MAX_LINE_CHARS characters (a report's longest paragraph is a few thousand characters;
+a whole report scraped onto one line is some tens of thousands). Files beyond them are reported by
+name, not truncated. Only regular files are read: a named pipe or device posing as a .txt file is
+reported, never waited on.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +33,12 @@ from .decode import decode
 from .errors import ReportError
 from .htmltext import declared_charset, visible_text
 from .metadata import Metadata, infer
+from .mojibake import repair as repair_mojibake
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 SIDECARS = {"metadata.csv", "sources.csv"}
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024
+MAX_LINE_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,7 @@ class Report:
     encoding: str
     format: str
     html_meta: dict[str, str] = field(default_factory=dict, repr=False)
+    repair: str | None = None  # mojibake undone while loading ("ftfy: utf-8 read as latin-1")
 
     @property
     def text(self) -> str:
@@ -95,6 +108,7 @@ DOC_COLUMNS = {
     "report_year": "Int64",
     "years": "string",
     "encoding": "string",
+    "repair": "string",
     "format": "string",
     "raw_chars": "Int64",
     "chars": "Int64",
@@ -117,6 +131,7 @@ def doc_row(r: Report) -> dict[str, object]:
                 "report_year": m.report_year,
                 "years": ";".join(map(str, m.years)),
                 "encoding": r.encoding,
+                "repair": r.repair,
                 "format": r.format,
                 "raw_chars": len(r.raw_text),
                 "chars": len(r.text),
@@ -139,18 +154,55 @@ def read_report(path: str | os.PathLike, metadata: dict[str, object] | None = No
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ReportError(str(p), f"unsupported file type {p.suffix or '(none)'!r}; expected .txt, .md, .html or .htm")
+    data = read_bytes(p)
+    return report_from_bytes(data, p.name, str(p), fmt, metadata)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """A report file's bytes: from a regular file only, at most MAX_BYTES of them, read without
+    waiting (a named pipe is refused, not read); ReportError (file + reason) otherwise."""
+    p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise ReportError(str(p), f"file too large ({size} bytes; limit {MAX_BYTES})")
-        data = p.read_bytes()
+        # O_NONBLOCK: opening a named pipe must not wait for a writer (it is refused below)
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError as exc:
-        raise ReportError(str(p), "file not found") from exc
+        raise ReportError(str(p), "file not found (missing, or removed after the folder was listed)") from exc
     except IsADirectoryError as exc:
         raise ReportError(str(p), "is a directory") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ReportError(str(p), "symbolic link loop") from exc
         raise ReportError(str(p), f"cannot read: {exc.strerror or exc}") from exc
-    return report_from_bytes(data, p.name, str(p), fmt, metadata)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ReportError(str(p), "is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise ReportError(str(p), "not a regular file (pipe, socket or device)")
+        if st.st_size > MAX_BYTES:
+            raise ReportError(str(p), f"file too large ({st.st_size:,} bytes; limit {MAX_BYTES:,})")
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object closes it now
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ReportError(str(p), f"cannot read: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_BYTES:  # it grew while we read it
+        raise ReportError(str(p), f"file too large (over {MAX_BYTES:,} bytes)")
+    return data
+
+
+def _check_lines(text: str, name: str) -> None:
+    """Refuse text with a line longer than MAX_LINE_CHARS (bounded work downstream)."""
+    if len(text) <= MAX_LINE_CHARS or max(map(len, text.splitlines())) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ReportError(
+                name, f"line {number} is {len(line):,} characters long (limit {MAX_LINE_CHARS:,}): not report prose"
+            )
 
 
 def report_from_bytes(
@@ -159,31 +211,62 @@ def report_from_bytes(
     """Build a Report from file bytes: decode, (HTML: visible text), clean, infer metadata."""
     declared = declared_charset(data) if fmt == "html" else None
     text, encoding = decode(data, path or doc, declared)
+    return report_from_text(text, doc, path, fmt, metadata, encoding)
+
+
+def report_from_text(
+    text: str,
+    doc: str,
+    path: str = "",
+    fmt: str = "text",
+    metadata: dict[str, object] | None = None,
+    encoding: str = "utf-8",
+) -> Report:
+    """Build a Report from decoded text: limits, mojibake, (HTML: visible text), clean, metadata."""
+    name = path or doc
     html_meta: dict[str, str] = {}
+    if fmt != "html":
+        _check_lines(text, name)
+    # mojibake is undone on the whole document (an HTML page's source: its title and meta fields
+    # too, and before visible_text turns the non-breaking spaces of mis-decoded bytes into spaces)
+    text, repair = repair_mojibake(text, name)
     if fmt == "html":
         text, html_meta = visible_text(text)
+        _check_lines(text, name)  # a minified page is one long line; its visible text is not
     raw = text.lstrip("\ufeff")
     cleaned = clean(raw, markdown=fmt == "markdown")
     if not cleaned.text.strip():
-        raise ReportError(path or doc, "no report text left after cleaning")
+        raise ReportError(name, "no report text left after cleaning")
     meta = infer(cleaned.text, cleaned.header, html_meta)
     if metadata:
         meta = meta.override(metadata)
-    return Report(doc, path, raw, cleaned, meta, encoding, fmt, html_meta)
+    return Report(doc, path, raw, cleaned, meta, encoding, fmt, html_meta, repair)
 
 
 def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:
-    """Expand files and folders (recursively, sorted, symlink loops skipped)."""
+    """Expand files and folders (recursively, sorted, symlink loops skipped).
+
+    A folder that cannot be listed is an error naming it; the walk goes on with the rest.
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files: list[Path] = []
     errors: list[LoadError] = []
+
+    def unlistable(exc: OSError) -> None:
+        errors.append(LoadError(str(exc.filename or exc), f"cannot list folder: {exc.strerror or exc}"))
+
     for item in paths:
         p = Path(item)
         if p.is_dir():
             seen: set[tuple[int, int]] = set()
-            for root, dirs, names in os.walk(p, followlinks=True):
-                st = os.stat(root)
+            for root, dirs, names in os.walk(p, followlinks=True, onerror=unlistable):
+                try:
+                    st = os.stat(root)
+                except OSError as exc:  # removed or replaced while we walk
+                    unlistable(exc)
+                    dirs[:] = []
+                    continue
                 if (st.st_dev, st.st_ino) in seen:
                     dirs[:] = []
                     continue

@@ -1,20 +1,39 @@
 """Writing tables to disk: CSV for Excel users (UTF-8 with BOM), Parquet, or a plain .xlsx sheet.
 
-Writes go to a temporary file beside the target and are renamed into place, so an interrupted
-run never leaves a half-written output behind.
+Writes go to a temporary file beside the target, are flushed to disk and renamed into place, so
+an interrupted run (an exception, Ctrl-C, a killed process, a full disk) never leaves a half-written
+output behind: the previous file stays as it was. The new file gets the permissions of the file it
+replaces, or the usual ones for a new file (0666 less the umask), not the temporary file's 0600.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, write) -> Path:
-    """Call write(tmp_path), then rename tmp_path to path."""
+    """Call write(tmp_path), flush it to disk, then rename tmp_path to path."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,6 +43,9 @@ def atomic_write(path: Path, write) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _final_mode(path))
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -39,16 +61,29 @@ def check_output_type(path: Path) -> None:
         raise ValueError(f"{path}: unsupported output type {Path(path).suffix or '(none)'!r}; use .csv, .parquet or .xlsx")
 
 
-FORMULA_START = ("=", "+", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "@", "\t", "\r", "\n")
+# a negative number as text ("-8.6%", "-1,200"): a spreadsheet reads it as a number, not a formula
+NEGATIVE_NUMBER = re.compile(r"-(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
 
 
 def guard_text(value: object) -> object:
     """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV
-    injection). '-8.6%' stays as written: a minus before a digit is a number, not a formula."""
+    injection: = + - @ tab CR LF). '-8.6%' stays as written: a minus before a number that is the
+    whole cell is a number, not a formula; '-2+3' or '-cmd' are guarded."""
     if isinstance(value, str) and value and (
-        value.startswith(FORMULA_START) or (value[0] == "-" and not value[1:2].isdigit())
+        value.startswith(FORMULA_START) or (value[0] == "-" and not NEGATIVE_NUMBER.fullmatch(value))
     ):
         return "'" + value
+    return value
+
+
+def csv_text(value: object) -> object:
+    """A text cell as CSV can hold it: formula-guarded, and a carriage return written as a line
+    feed (a bare CR is not quoted by the csv module when lines end in LF, and every reader then
+    takes it for the end of the row)."""
+    value = guard_text(value)
+    if isinstance(value, str) and "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 
@@ -56,7 +91,7 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_string_dtype(out[col]) or pd.api.types.is_object_dtype(out[col]):
-            out[col] = out[col].map(guard_text, na_action="ignore").astype(out[col].dtype)
+            out[col] = out[col].map(csv_text, na_action="ignore").astype(out[col].dtype)
     return out
 
 

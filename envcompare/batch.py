@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import ReportError
-from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_report
+from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
 from .resources import data_dir
 from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
 
@@ -88,20 +88,29 @@ def code_version() -> str:
     return h.hexdigest()[:20]
 
 
+class CacheError(Exception):
+    """The cache folder cannot be used (one line for the user; --no-cache runs without it)."""
+
+
 class Cache:
     """Per-document results in one SQLite file; safe to delete or move at any time."""
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.folder / "results.sqlite")
-        self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB)")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.folder / "results.sqlite")
+            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB)")
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"cannot use the cache {self.folder}: {exc}") from exc
 
     @staticmethod
     def key(path: Path, metadata: dict | None, unmapped: bool) -> str | None:
+        """None when the file cannot be read safely (pipes, devices, too large): no caching,
+        and the worker reports the reason."""
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_bytes(path)
+        except ReportError:
             return None
         h = hashlib.sha256(data)
         h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False, default=str).encode())

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .batch import CacheError
 from .load import Corpus, load_reports
 from .output import check_output_type, write_table
 from .tidy import extract
@@ -212,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UsageError as exc:
         print(f"envcompare: {exc}", file=sys.stderr)
+        return 2
+    except CacheError as exc:
+        print(f"envcompare: {exc} (or run with --no-cache)", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -72,7 +72,10 @@ BAD_WORDS = ("not met", "exceeds", "worse", "falls short")
 
 
 def set_text(cell: Cell, value: str) -> None:
-    """Write a string so Excel never evaluates it (OWASP CSV/formula injection)."""
+    """Write a string so Excel never evaluates it (OWASP CSV/formula injection).
+
+    Control characters that the xlsx format cannot hold become U+FFFD (visible, not silent)."""
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     cell.value = value
     cell.data_type = "s"
     if value.startswith(FORMULA_TRIGGERS):

@@ -30,6 +30,7 @@ from .resources import read_yaml
 from .tables import read_tables
 
 CLAUSE_BREAK = ",;:"
+CLAUSE_BREAK_RE = re.compile("[,;:]")
 SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
 HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
 YEAR_IN_TEXT = re.compile(r"(?<![较比与\d])((?:19|20)\d{2})\s*年(?!以来)")
@@ -143,6 +144,43 @@ def _children() -> dict[str, Indicator]:
     return {i.part_of: i for i in indicators().values() if i.part_of}
 
 
+@dataclass(frozen=True)
+class _Marks:
+    """Positions in one sentence, computed once: the years named and the '…中,' scopes.
+
+    Looking them up by position keeps a long sentence linear (no rescans from its start)."""
+
+    year_ends: list[int]
+    years: list[int]
+    scope_breaks: list[int]
+    scopes: list[str]
+
+
+def _marks(text: str, s: int, e: int) -> _Marks:
+    r = rules()
+    sent = text[s:e]
+    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
+    year_ends, years = [], []
+    for m in YEAR_IN_TEXT.finditer(sent):
+        if not any(a <= m.start() < b for a, b in titles):
+            year_ends.append(s + m.end())
+            years.append(int(m.group(1)))
+    breaks, scopes = [], []
+    scope, cs = "", 0
+    for m in CLAUSE_BREAK_RE.finditer(sent):
+        i = m.start()
+        if sent[i] == ";":
+            scope = ""
+        else:
+            found = r.scope.search(sent, cs, i)
+            if found:
+                scope = found.group(1)
+        cs = i + 1
+        breaks.append(s + i)
+        scopes.append(scope)
+    return _Marks(year_ends, years, breaks, scopes)
+
+
 @dataclass
 class _Context:
     """What the reader knows when it reaches a sentence."""
@@ -153,6 +191,7 @@ class _Context:
     paragraph_year: int | None = None
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
     facts: list[Fact] = field(default_factory=list)
+    marks: _Marks | None = None  # of the sentence being read
 
 
 def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
@@ -331,6 +370,9 @@ def _read_sentence(
 ) -> None:
     r = rules()
     text = ctx.report.text
+    ctx.marks = _marks(text, s, e)
+    name_ms = [m for m in ms if m.role == "name"]
+    name_starts = [m.start for m in name_ms]
     sent_facts: list[Fact] = []
     last_level: list[Fact] = []
     groups = _groups(text, qs)
@@ -345,7 +387,9 @@ def _read_sentence(
         cs = _clause_start(text, s, head.start)
         pre = text[max(cs, floor) : head.start - len(head.before)]
         ch = r.change.search(pre)
-        names = [m for m in ms if m.role == "name" and max(cs, floor) <= m.start and m.end <= head.start]
+        lo = bisect.bisect_left(name_starts, max(cs, floor))
+        hi = bisect.bisect_left(name_starts, head.start)
+        names = [m for m in name_ms[lo:hi] if m.end <= head.start]
         if ch:
             changes[gi] = (ch.group("verb"), ch.group("other") or "")
             if names:
@@ -406,7 +450,7 @@ def _read_sentence(
     for gi, g in enumerate(groups):
         pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
         cs = _clause_start(text, s, g[0].start)
-        scope = _scope_before(text, s, g[0].start)
+        scope = _scope_before(ctx.marks, g[0].start)
         quals = _list_qualifiers(text, cs, ms, g, pairs)
         for idx, (ind, q, how, between) in enumerate(pairs):
             is_change = how == "change"
@@ -534,10 +578,10 @@ def _period(cues: list[tuple[int, str]], pos: int, default: str = "annual") -> s
 
 
 def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
-    sent = text[s:pos]
-    sent = re.sub(r"《[^》]*》", "", sent)
-    years = [int(y) for y in YEAR_IN_TEXT.findall(sent)]
-    return years[-1] if years else _default_year(ctx)
+    """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
+    marks = ctx.marks
+    i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
+    return marks.years[i - 1] if i else _default_year(ctx)
 
 
 def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[tuple[int, int, str]]:
@@ -578,20 +622,12 @@ def _city(ctx: _Context, cues: list[tuple[int, int, str]], pos: int, text: str) 
     return found
 
 
-def _scope_before(text: str, s: int, pos: int) -> str:
-    """'…中,' clauses earlier in the sentence: 24个主要河流断面中 -> 24个主要河流断面."""
-    r = rules()
-    scope = ""
-    cs = s
-    for i in range(s, pos):
-        if text[i] == ";":
-            scope, cs = "", i + 1
-        elif text[i] in CLAUSE_BREAK:
-            m = r.scope.search(text[cs:i])
-            if m:
-                scope = m.group(1)
-            cs = i + 1
-    return scope
+def _scope_before(marks: _Marks | None, pos: int) -> str:
+    """'…中,' clauses earlier in the sentence: 24个主要河流断面中 -> 24个主要河流断面 (reset by ';')."""
+    if marks is None:
+        return ""
+    i = bisect.bisect_left(marks.scope_breaks, pos)
+    return marks.scopes[i - 1] if i else ""
 
 
 def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind: Indicator | None) -> str:
@@ -676,7 +712,7 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
                     if f.start < m.start and f.indicator and f.indicator.domain == m.indicator.domain and f.qualifier and f.kind != "change"
                 ]
                 quals = list(dict.fromkeys(earlier)) or [""]
-            elif (sc := _scope_before(text, s, m.start)):
+            elif (sc := _scope_before(ctx.marks, m.start)):
                 quals = [sc]
             for qual in quals:
                 _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts, places, periods)

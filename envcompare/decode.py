@@ -34,7 +34,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Below this share of everyday characters a decoding is taken for gibberish.
 MIN_PLAUSIBILITY = 0.80
 # Plausibility is judged on at most this many characters (spread over the text): bounded work.
-PLAUSIBILITY_SAMPLE = 20_000
+PLAUSIBILITY_SAMPLE = 6_000  # characters: real prose scores ~0.98, wrong decodings ~0.3-0.6
 
 
 @lru_cache(maxsize=1)
@@ -74,9 +74,14 @@ def plausibility(text: str) -> float:
     strange = len(STRANGE.findall(judged))
     if not han and not strange:
         return 1.0
-    common = _common_han()
     simplified = to_simplified("".join(han))
-    return sum(ch in common for ch in simplified) / (len(han) + strange)
+    return len(_common_re().findall(simplified)) / (len(han) + strange)
+
+
+@lru_cache(maxsize=1)
+def _common_re() -> re.Pattern[str]:
+    # one character class, counted by the regex engine: ~10x a Python loop over the characters
+    return re.compile("[" + "".join(sorted(_common_han())) + "]")
 
 
 def _looks_binary(text: str) -> bool:

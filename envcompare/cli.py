@@ -144,7 +144,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     judged = pd.concat([targets_vs_actuals(facts), benchmark(facts)], ignore_index=True)
     from .present import key_figures
 
-    written += key_figures(facts, load_references(), judged, shares, out / "figures")
+    written += key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs)
     for report in corpus:
         written.append(show_evidence(report, facts).save(out / "evidence" / f"{Path(report.doc).stem}.html"))
     print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "

@@ -267,18 +267,25 @@ KEY_INDICATORS = ("air.pm25", "air.pm10", "air.good_days_ratio", "water.national
 
 
 def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
-                folder: Path, jobs: int = 1) -> list[Path]:
-    """The build's charts: Chinese (PNG + SVG) and English (`_en`, PNG), drawn in `jobs` processes."""
+                folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
+    """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
+    drawn in `jobs` processes."""
     specs: list[tuple] = [("coverage", "coverage_chart", (facts,)), ("changes", "changes_chart", (facts,)),
                           ("targets", "targets_chart", (judged,)),
                           ("themes", "theme_chart", (shares[shares["level"] == "city_year"],))]
     for ind in KEY_INDICATORS:
         if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
             specs.append((ind.replace(".", "_"), "indicator_chart", (facts, ind, references)))
-    tasks = [(name, func, args, lang, Path(folder)) for name, func, args in specs for lang in ("zh", "en")]
+    tasks = [(name, func, args, lang, Path(folder)) for name, func, args in specs for lang in langs]
     if jobs > 1 and len(tasks) > 1:
         import multiprocessing as mp
 
+        from matplotlib import font_manager
+
+        from .fonts import font_file
+
+        if cjk_family() and font_file():
+            font_manager.get_font(str(font_file()))  # parse the CJK font once, before the workers fork
         with mp.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
             done = pool.map(_render, tasks)
     else:

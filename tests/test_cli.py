@@ -42,7 +42,7 @@ def test_build_writes_documents_table(tmp_path):
     assert sorted(docs["city"]) == ["武汉", "武汉", "济南", "潜江", "福州"]
     out = tmp_path / "out"
     expected = ["facts.csv", "envcompare.xlsx", "comparison.csv", "targets.csv", "theme_shares.csv", "keywords.csv",
-                "figures/air_pm25.png", "figures/air_pm25.svg", "figures/air_pm25_en.png", "evidence/jinan_2023_report.html"]
+                "figures/air_pm25.png", "figures/air_pm25.svg", "figures/themes.png", "evidence/jinan_2023_report.html"]
     for name in expected:
         assert (out / name).is_file(), name
         assert f"wrote {out / name}" in res.stdout

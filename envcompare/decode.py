@@ -35,7 +35,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Below this share of everyday characters a decoding is taken for gibberish.
 MIN_PLAUSIBILITY = 0.80
 # Plausibility is judged on at most this many characters (spread over the text): bounded work.
-PLAUSIBILITY_SAMPLE = 6_000  # characters: real prose scores ~0.98, wrong decodings ~0.3-0.6
+PLAUSIBILITY_SAMPLE = 3_000  # characters: real prose scores ~0.98, wrong decodings ~0.3-0.6
 
 
 @lru_cache(maxsize=1)

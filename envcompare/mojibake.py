@@ -63,7 +63,7 @@ def _latin_share(text: str, count: int) -> float:
 def repair(text: str, name: str) -> tuple[str, str | None]:
     """Return (text, None) for clean text, (repaired text, 'ftfy: ...') for mojibake ftfy restores
     unambiguously; raise ReportError (naming the file) for mojibake that cannot be trusted."""
-    signs = len(LATIN_MOJIBAKE.findall(text))
+    signs = len(LATIN_MOJIBAKE.findall(text)) if LATIN_MOJIBAKE.search(text) else 0
     if signs:
         fixed, label = _ftfy_repair(text, name, signs)
         if label:

@@ -3,7 +3,7 @@ repair is unambiguous, otherwise refuse to read it.
 
 Two families arrive in scraped and forwarded reports:
 
-* UTF-8 read as Latin-1 / Windows-1252 and saved again ("æµŽå\\x8d—" for 济南). The bytes survive
+* UTF-8 read as Latin-1 / Windows-1252 and saved again ("æ\\x88\\x90é\\x83½" for 成都). The bytes survive
   inside the characters, so ftfy (a maintained, conservative fixer) can restore them. Its repair
   is accepted only when it is lossless, leaves no mojibake behind and gives plausible Chinese
   (`decode.plausibility`); the document's `repair` field says what was undone.

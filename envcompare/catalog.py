@@ -17,7 +17,7 @@ import pandas as pd
 from .resources import read_csv
 
 GAP = "…"
-GAP_RE = r"[^,;。:!?、,\d]{0,6}?"
+GAP_RE = r"[^,;。:!?、,\d]{0,10}?"  # room for a class in parentheses: 水质优良(I~III类)比例
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class _Rules:
     comp_after: dict[str, str]
     approx_after_actual: frozenset[str]
     zero_neg: re.Pattern[str]
+    zero_after: re.Pattern[str]
     full: re.Pattern[str]
     spread: tuple[str, ...]
     part_words: re.Pattern[str]
@@ -119,6 +120,7 @@ def rules() -> _Rules:
         comp_after=dict(r["comparators"]["after"]),
         approx_after_actual=frozenset(r["approx"]["after_actual"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
+        zero_after=re.compile(r["zero_after"].strip()),
         full=re.compile(_alt(r["full_phrases"])),
         spread=tuple(r["spread_words"]),
         part_words=re.compile(rf"(?:{_alt(r['part_words'])})$"),
@@ -702,6 +704,10 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
             pre = text[max(s, m.start - 4) : m.start]
             z = r.zero_neg.search(pre)
             if not z:
+                after = r.zero_after.match(text, m.end, e)
+                if after:  # 劣V类水体全面消除
+                    qual = _scope_before(ctx.marks, m.start)
+                    _add_phrase_fact(ctx, text, s, e, m.start, after.end(), m.indicator, 0.0, qual, sent_facts, places, periods)
                 continue
             start = m.start - len(z.group(0)) + (len(z.group("spread")) if z.group("spread") else 0)
             quals = [""]

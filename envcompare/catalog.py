@@ -17,7 +17,8 @@ import pandas as pd
 from .resources import read_csv
 
 GAP = "…"
-GAP_RE = r"[^,;。:!?、,\d]{0,10}?"  # room for a class in parentheses: 水质优良(I~III类)比例
+NEGATIONS = "未非"
+GAP_RE = r"[^,;。:!?、,\d]{0,12}?"  # room for a class in parentheses: 水质优良(I~III类)比例
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ def find_indicators(text: str) -> list[IndicatorMention]:
     automaton, values = auto
     for i, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
         alias, targets = values[i]
+        if start and text[start - 1] in NEGATIONS:
+            continue  # 未达到二级标准的天数 is not the days that met it
         if _ascii_boundary_ok(text, start, end, alias):
             found.append((start, end, alias, targets))
     if pattern is not None:

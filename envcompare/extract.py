@@ -33,6 +33,7 @@ CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
 SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
 HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
+TITLE = re.compile(r"《[^》]*》")
 YEAR_IN_TEXT = re.compile(r"(?<![较比与\d])((?:19|20)\d{2})\s*年(?!以来)")
 LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
 
@@ -533,7 +534,7 @@ def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) 
     r = rules()
     if ctx.target:
         return "target"
-    if r.target_cues.search(text[cs : q.start]):
+    if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
     return "target" if s is not None and r.target_year.search(text[s : q.start]) else "actual"
 

@@ -157,6 +157,9 @@ class _Marks:
     years: list[int]
     scope_breaks: list[int]
     scopes: list[str]
+    opens: list[int]
+    closes: list[int]
+    target_year: int | None  # end of the first 到2025年-style cue, if any
 
 
 def _marks(text: str, s: int, e: int) -> _Marks:
@@ -181,7 +184,10 @@ def _marks(text: str, s: int, e: int) -> _Marks:
         cs = i + 1
         breaks.append(s + i)
         scopes.append(scope)
-    return _Marks(year_ends, years, breaks, scopes)
+    opens = [s + m.start() for m in re.finditer(r"\(", sent)]
+    closes = [s + m.start() for m in re.finditer(r"\)", sent)]
+    cue = r.target_year.search(sent)
+    return _Marks(year_ends, years, breaks, scopes, opens, closes, s + cue.end() if cue else None)
 
 
 @dataclass
@@ -195,6 +201,7 @@ class _Context:
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
     facts: list[Fact] = field(default_factory=list)
     marks: _Marks | None = None  # of the sentence being read
+    mention_starts: list[int] = field(default_factory=list)  # of its indicator mentions
 
 
 def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
@@ -313,9 +320,9 @@ def _clause_end(text: str, pos: int, e: int) -> int:
     return i
 
 
-def _in_parens(text: str, s: int, pos: int) -> bool:
-    seg = text[s:pos]
-    return seg.count("(") > seg.count(")")
+def _in_parens(ctx: _Context, pos: int) -> bool:
+    m = ctx.marks
+    return m is not None and bisect.bisect_left(m.opens, pos) > bisect.bisect_left(m.closes, pos)
 
 
 def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
@@ -334,11 +341,10 @@ def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
     return out
 
 
-def _chain(text: str, ms: list[IndicatorMention], last: IndicatorMention) -> list[IndicatorMention]:
-    """Names listed together before one figure list: 可吸入颗粒物(PM10)、细颗粒物(PM2.5)、二氧化氮(NO2)."""
-    names = [m for m in ms if m.role == "name"]
-    i = names.index(last)
-    chain = [last]
+def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMention]:
+    """Names listed together before one figure list (names[i] the last of them):
+    可吸入颗粒物(PM10)、细颗粒物(PM2.5)、二氧化氮(NO2)."""
+    chain = [names[i]]
     while i > 0:
         prev = names[i - 1]
         between = text[prev.end : chain[0].start]
@@ -376,6 +382,8 @@ def _read_sentence(
     ctx.marks = _marks(text, s, e)
     name_ms = [m for m in ms if m.role == "name"]
     name_starts = [m.start for m in name_ms]
+    name_index = {id(m): k for k, m in enumerate(name_ms)}
+    ctx.mention_starts = [m.start for m in ms]
     sent_facts: list[Fact] = []
     last_level: list[Fact] = []
     groups = _groups(text, qs)
@@ -396,7 +404,7 @@ def _read_sentence(
         if ch:
             changes[gi] = (ch.group("verb"), ch.group("other") or "")
             if names:
-                near = _chain(text, ms, names[-1])
+                near = _chain(text, name_ms, name_index[id(names[-1])])
                 inds = [m.indicator for m in near]
             else:
                 inds = []
@@ -411,7 +419,7 @@ def _read_sentence(
             last = names[-1]
             gap = text[last.end : head.start - len(head.before)]
             if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap):
-                chain = _chain(text, ms, last)
+                chain = _chain(text, name_ms, name_index[id(last)])
                 pairs = []
                 if len(chain) == len(g):
                     pairs = [(m.indicator, q, "level", "") for m, q in zip(chain, g)]
@@ -454,7 +462,7 @@ def _read_sentence(
         pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
         cs = _clause_start(text, s, g[0].start)
         scope = _scope_before(ctx.marks, g[0].start)
-        quals = _list_qualifiers(text, cs, ms, g, pairs)
+        quals = _list_qualifiers(text, cs, ms, g, pairs, ctx.mention_starts)
         for idx, (ind, q, how, between) in enumerate(pairs):
             is_change = how == "change"
             if ind is not None and ind.part_of and how != "completed" and not _has_parent(ind, sent_facts, ms, q.start):
@@ -467,14 +475,14 @@ def _read_sentence(
             f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
-            f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind) or scope
+            f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope
             f.period = _period(periods, q.start, ctx.doc_period)
             f.year = _year(ctx, text, s, q.start)
             if other_base:
                 f.period = _normal_base(other_base, f.year)
             f.city = _city(ctx, places, q.start, text)
             f.sentence = (s, e)
-            f.in_parens = _in_parens(text, s, q.start)
+            f.in_parens = _in_parens(ctx, q.start)
             if ind is None:
                 f.label = _label(text, cs, q)
             sent_facts.append(f)
@@ -524,9 +532,9 @@ def _normal_base(text: str, year: int | None) -> str:
 
 def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], before: int) -> bool:
     """A part (已整改完成86项) needs its total as the latest figure before it, or named before it."""
-    levels = [f for f in facts if f.indicator and f.kind != "change" and f.start < before]
-    if levels:
-        return levels[-1].indicator.id in (ind.part_of, ind.id)
+    for f in reversed(facts):  # the latest level figure before it
+        if f.indicator and f.kind != "change" and f.start < before:
+            return f.indicator.id in (ind.part_of, ind.id)
     return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
 
 
@@ -536,7 +544,8 @@ def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) 
         return "target"
     if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
-    return "target" if s is not None and r.target_year.search(text[s : q.start]) else "actual"
+    cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
+    return "target" if s is not None and cue is not None and cue < q.start else "actual"
 
 
 def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
@@ -633,11 +642,22 @@ def _scope_before(marks: _Marks | None, pos: int) -> str:
     return marks.scopes[i - 1] if i else ""
 
 
-def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind: Indicator | None) -> str:
+def _name_before(ms: list[IndicatorMention], starts: list[int], ind_id: str, cs: int, pos: int) -> IndicatorMention | None:
+    """The nearest mention of `ind_id` in [cs, pos): a walk back within one clause, not the sentence."""
+    i = bisect.bisect_left(starts, pos) - 1
+    while i >= 0 and ms[i].start >= cs:
+        if ms[i].indicator.id == ind_id and ms[i].end <= pos:
+            return ms[i]
+        i -= 1
+    return None
+
+
+def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind: Indicator | None,
+               starts: list[int] | None = None) -> str:
     r = rules()
     if ind is None:
         return ""
-    name = next((m for m in reversed(ms) if m.indicator.id == ind.id and m.end <= q.start and m.start >= cs), None)
+    name = _name_before(ms, starts if starts is not None else [m.start for m in ms], ind.id, cs, q.start)
     if name is None:
         return ""
     prefix = text[cs : name.start]
@@ -655,12 +675,13 @@ def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind:
     return text[start:end]
 
 
-def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Quantity], pairs) -> list[str]:
+def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Quantity], pairs,
+                     starts: list[int]) -> list[str]:
     """县级及以上、农村“千吨万人”集中式饮用水水源地水质达标率分别达100%、95% -> one qualifier per figure."""
     if len(g) < 2 or not pairs or len({p[0].id for p in pairs if p[0]}) != 1:
         return []
     ind = pairs[0][0]
-    name = next((m for m in reversed(ms) if m.indicator.id == ind.id and m.end <= g[0].start and m.start >= cs), None)
+    name = _name_before(ms, starts, ind.id, cs, g[0].start)
     if name is None:
         return []
     items = [i for i in text[cs : name.start].split("、")]
@@ -744,7 +765,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts, 
     f.year = _year(ctx, text, s, start)
     f.city = _city(ctx, places, start, text)
     f.sentence = (s, e)
-    f.in_parens = _in_parens(text, s, start)
+    f.in_parens = _in_parens(ctx, start)
     sent_facts.append(f)
 
 

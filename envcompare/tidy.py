@@ -41,9 +41,12 @@ def fact_rows(report: Report, facts: Iterable[Fact]) -> list[dict[str, object]]:
     """Rows for one report: cleaned-text spans mapped back to raw-text offsets."""
     rows = []
     raw = report.raw_text
+    sentences: dict[tuple[int, int], str] = {}  # one string per sentence, shared by its facts
     for f in facts:
         start, end = report.raw_span(f.start, f.end)
-        s0, s1 = report.raw_span(*f.sentence)
+        if f.sentence not in sentences:
+            s0, s1 = report.raw_span(*f.sentence)
+            sentences[f.sentence] = raw[s0:s1].strip()
         ind = f.indicator
         rows.append(
             {
@@ -63,7 +66,7 @@ def fact_rows(report: Report, facts: Iterable[Fact]) -> list[dict[str, object]]:
                 "start": start,
                 "end": end,
                 "evidence": raw[start:end],
-                "sentence": raw[s0:s1].strip(),
+                "sentence": sentences[f.sentence],
                 "label": f.label or None,
             }
         )

@@ -53,6 +53,7 @@ class BatchResult:
     errors: list[LoadError] = field(default_factory=list)
     from_cache: int = 0
     processed: int = 0
+    inputs: str | None = None  # digest of every file's cache key (None without a cache)
 
 
 def process_file(path: str, metadata: dict[str, object] | None = None, unmapped: bool = False) -> DocResult:
@@ -214,7 +215,13 @@ def run(
     doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
     documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
     documents = documents.sort_values("doc", kind="stable").reset_index(drop=True)
-    return BatchResult(facts, documents, errors, from_cache, len(todo))
+    digest = None
+    if cache is not None and all(k is not None for k in keys):
+        h = hashlib.sha256()
+        for f, k in zip(files, keys):
+            h.update(f"{f}\0{k}\n".encode())
+        digest = h.hexdigest()
+    return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
 
 
 def _progress_bar(total: int, progress, done: int):

@@ -120,6 +120,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result = _batch(args, unmapped=True)
+    stamp = out / ".envcompare-build"
+    if result.inputs and stamp.is_file():
+        recorded = stamp.read_text(encoding="utf-8").split("\n")
+        if recorded[0] == result.inputs and all((out / name).is_file() for name in recorded[1:] if name):
+            # same files, same code and data: every output would come out byte-identical
+            print(f"up to date: {result.from_cache} documents came from the cache, {result.processed} were extracted; "
+                  f"the {len(recorded) - 1} outputs in {out} are current")
+            return _finish_batch(result, args)
     everything = result.facts
     facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
     docs = result.documents
@@ -147,6 +155,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     written += key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs)
     for report in corpus:
         written.append(show_evidence(report, facts).save(out / "evidence" / f"{Path(report.doc).stem}.html"))
+    if result.inputs:
+        names = [str(Path(p).relative_to(out)) for p in written]
+        stamp.write_text("\n".join([result.inputs, *names]), encoding="utf-8")
     print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{result.from_cache} documents came from the cache, {result.processed} were extracted")
     print(f"extracted {len(facts)} catalog facts")

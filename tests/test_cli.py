@@ -92,3 +92,20 @@ def test_csv_text_cells_never_become_formulas(tmp_path):
     back = pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")
     assert list(back["evidence"]) == ["'=HYPERLINK(\"http://x\")", "'+1+1", "'@SUM(A1)", "-8.6%", "'-cmd", "80.5%"]
     assert list(back["value"]) == [1.0, 2, 3, -8.6, 5, 80.5]
+
+
+def test_second_build_of_unchanged_reports_is_up_to_date(tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(ROOT / "seeds", reports)
+    args = ["build", str(reports), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"), "-q"]
+    first = run(*args)
+    assert first.returncode == 0 and "0 documents came from the cache, 5 were extracted" in first.stdout
+    second = run(*args)
+    assert second.returncode == 0 and second.stdout.startswith("up to date: 5 documents came from the cache")
+    (tmp_path / "out" / "facts.csv").unlink()  # a missing output is rebuilt
+    third = run(*args)
+    assert "wrote" in third.stdout and (tmp_path / "out" / "facts.csv").is_file()
+    doc = reports / "jinan_2023_report.txt"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    fourth = run(*args)
+    assert "4 documents came from the cache, 1 were extracted" in fourth.stdout

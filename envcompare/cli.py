@@ -134,7 +134,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     docs["facts"] = docs["doc"].map(facts.groupby("doc").size()).fillna(0).astype("Int64").where(docs["error"].isna())
     corpus = load_reports(args.paths)  # text analytics and evidence pages read the reports themselves
     from . import text as policy_text
-    from .compare import benchmark, comparison_tables, load_references, targets_vs_actuals
+    from .compare import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals
     from .evidence import show_evidence
     from .excel import to_excel
 
@@ -149,7 +149,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     ]
     written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
-    judged = pd.concat([targets_vs_actuals(facts), benchmark(facts)], ignore_index=True)
+    judged = pd.concat([targets_vs_actuals(facts), all_pairs_benchmark(facts)], ignore_index=True)
     from .present import key_figures
 
     written += key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs)

@@ -533,6 +533,19 @@ def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["city", "year", "indicator", "target_start"], kind="stable").reset_index(drop=True)
 
 
+MAX_PAIRWISE_CITIES = 30
+
+
+def all_pairs_benchmark(facts: pd.DataFrame) -> pd.DataFrame:
+    """`benchmark` for every pair of cities when at most MAX_PAIRWISE_CITIES report actuals (a
+    view for comparing a handful of cities); for a national corpus, ask for the pairs you want
+    with benchmark(facts, city=..., against=...)."""
+    cities = facts.loc[_eq(facts["kind"], "actual") & facts["indicator"].notna(), "city"].dropna().unique()
+    if len(cities) > MAX_PAIRWISE_CITIES:
+        return benchmark(facts.iloc[0:0])
+    return benchmark(facts)
+
+
 def benchmark(
     facts: pd.DataFrame,
     city: str | None = None,
@@ -807,7 +820,7 @@ def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = Non
         "scores": score,
         "weights": weights,
         "targets": targets_vs_actuals(facts),
-        "benchmark": benchmark(facts),
+        "benchmark": all_pairs_benchmark(facts),
         "against_references": against_references(facts, references),
         "derived": derive_previous_year(facts),
         "coverage": coverage_table(facts),

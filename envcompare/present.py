@@ -98,6 +98,18 @@ def latest_actuals(facts: pd.DataFrame, indicator: str, year: int | None = None,
     return rows.groupby("city", sort=True).tail(1).reset_index(drop=True)
 
 
+MAX_ROWS = 40  # a chart of a national corpus shows the 20 best and the 20 worst, and says so
+
+
+def _cap(data: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
+    """At most MAX_ROWS rows (data already ordered best first): the head and the tail."""
+    if len(data) <= MAX_ROWS:
+        return data, ""
+    half = MAX_ROWS // 2
+    note = f" ({MAX_ROWS} of {len(data)}: best and worst)" if lang == "en" else f"(共{len(data)}项,显示最好和最差各{half}项)"
+    return pd.concat([data.head(half), data.tail(half)]).reset_index(drop=True), note
+
+
 def _direction_colours(values: pd.Series, direction: str) -> list[str]:
     if direction not in ("higher_better", "lower_better") or len(values) < 2 or values.max() == values.min():
         return [NEUTRAL] * len(values)
@@ -125,6 +137,7 @@ def indicator_chart(
     with chart_style():
         fig, ax = plt.subplots(figsize=(7.2, 1.2 + 0.45 * max(2, len(data))))
         data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
+        data, note = _cap(data, lang)
         labels = [city_label(c, lang) for c in data["city"]]
         ax.barh(labels, data["value"], color=_direction_colours(data["value"], ind.direction), height=0.6)
         ax.invert_yaxis()
@@ -147,7 +160,7 @@ def indicator_chart(
         ax.set_xlabel(indicator_label(indicator, lang))
         better = ("higher is better" if ind.direction == "higher_better" else "lower is better") if lang == "en" else (
             "越高越好" if ind.direction == "higher_better" else "越低越好")
-        ax.set_title(f"{indicator_label(indicator, lang).split(' (')[0]} — {better}", pad=28 if references is not None else 6)
+        ax.set_title(f"{indicator_label(indicator, lang).split(' (')[0]} — {better}{note}", pad=28 if references is not None else 6)
         ax.margins(x=0.18)
         _footnote(fig, sources, lang)
         fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -160,6 +173,7 @@ def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lan
     if indicators_:
         rows = rows[rows["indicator"].isin(indicators_)]
     rows = rows.sort_values(["indicator", "city", "year"], kind="stable").groupby(["indicator", "city"]).tail(1)
+    rows, _ = _cap(rows.reset_index(drop=True), lang)
     cat = indicators()
     with chart_style():
         fig, ax = plt.subplots(figsize=(7.2, 1.2 + 0.4 * max(2, len(rows))))
@@ -190,6 +204,7 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
     green when the target is met, red when not, labelled with both values.
     """
     rows = tva[tva["status"].isin(["met", "not met"])].reset_index(drop=True) if "status" in tva else tva.iloc[0:0]
+    rows, _ = _cap(rows, lang)
     with chart_style():
         fig, ax = plt.subplots(figsize=(7.6, 1.4 + 0.42 * max(2, len(rows))))
         if len(rows):
@@ -221,6 +236,9 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
 def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
     """Which city reports which indicator (any year): the map to read before comparing."""
     table = facts.assign(n=1).pivot_table(index="city", columns="indicator", values="n", aggfunc="sum", fill_value=0)
+    if len(table) > MAX_ROWS:  # the cities that report most
+        order = table.sum(axis=1)
+        table = table.loc[order.sort_values(ascending=False, kind="stable").index[:MAX_ROWS]].sort_index()
     with chart_style():
         fig, ax = plt.subplots(figsize=(min(14, 2 + 0.35 * max(4, table.shape[1])), 1.5 + 0.4 * max(2, table.shape[0])))
         ax.imshow(table.values > 0, cmap="Greens", vmin=0, vmax=1.4, aspect="auto")
@@ -239,6 +257,8 @@ def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "z
     """Theme shares per city as stacked bars (from envcompare.text)."""
     label_col = "theme_en" if lang == "en" and "theme_en" in shares else ("theme_zh" if "theme_zh" in shares else "theme")
     table = shares.pivot_table(index="city", columns=label_col, values=value, aggfunc="mean", fill_value=0)
+    if len(table) > MAX_ROWS:
+        table = table.iloc[:MAX_ROWS]
     with chart_style():
         fig, ax = plt.subplots(figsize=(9, 1.6 + 0.5 * max(4, len(table))))
         left = np.zeros(len(table))

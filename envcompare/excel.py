@@ -28,7 +28,7 @@ from openpyxl.xml.functions import tostring
 from .catalog import catalog
 from .compare import (
     against_references,
-    benchmark,
+    all_pairs_benchmark,
     compare,
     coverage_table,
     derive_previous_year,
@@ -423,7 +423,7 @@ def build_workbook(
     for d in domains:
         _wide_sheet(wb.create_sheet(_sheet_name(d, taken)), *_domain_table(facts, d))
 
-    for name, table in (("Targets", targets_vs_actuals(facts)), ("Benchmark", benchmark(facts))):
+    for name, table in (("Targets", targets_vs_actuals(facts)), ("Benchmark", all_pairs_benchmark(facts))):
         ws = wb.create_sheet(_sheet_name(name, taken))
         formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
         fill_sheet(ws, table, number_formats=formats)

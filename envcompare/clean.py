@@ -14,7 +14,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .resources import read_yaml
@@ -38,7 +38,6 @@ class Cleaned:
     offsets: array
     removed: tuple[Removal, ...] = ()
     header: tuple[str, ...] = ()
-    lines: tuple[tuple[int, int], ...] = field(default=(), repr=False)
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw-text [start, end) covering cleaned-text [start, end)."""
@@ -228,7 +227,6 @@ def clean(raw: str, markdown: bool = False) -> Cleaned:
 
     out: list[str] = []
     offsets = array("i")  # 4 bytes a character: files are far below 2**31 characters
-    spans: list[tuple[int, int]] = []
     length = 0
     line_break = 0
     for (text, index, start, end), why in zip(lines, verdict):
@@ -239,13 +237,12 @@ def clean(raw: str, markdown: bool = False) -> Cleaned:
                 length += 1
             out.append(text)
             offsets.extend(index)
-            spans.append((length, length + len(text)))
             length += len(text)
             line_break = start + len(raw[start:end].rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"))
         elif why != "blank":
             removed.append(Removal(why, start, end, raw[start:end].rstrip("\r\n")))
     removed.sort(key=lambda x: x.start)
-    return Cleaned("".join(out), offsets, tuple(removed), tuple(header), tuple(spans))
+    return Cleaned("".join(out), offsets, tuple(removed), tuple(header))
 
 
 def _mark_navigation(lines, verdict) -> None:

@@ -13,7 +13,7 @@ from . import __version__
 from .batch import CacheError
 from .load import Corpus, load_reports
 from .output import check_output_type, write_table
-from .tidy import extract
+from .tidy import extract, with_fact_counts
 
 
 class UsageError(Exception):
@@ -130,8 +130,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             return _finish_batch(result, args)
     everything = result.facts
     facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
-    docs = result.documents
-    docs["facts"] = docs["doc"].map(facts.groupby("doc").size()).fillna(0).astype("Int64").where(docs["error"].isna())
+    docs = with_fact_counts(result.documents, facts)
     corpus = load_reports(args.paths)  # text analytics and evidence pages read the reports themselves
     from . import text as policy_text
     from .compare import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals

@@ -1,12 +1,11 @@
 """Where the data files live and how they are read: data/ is the engine's vocabulary.
 
 Files are read once per process and cached; they are never mutated, so the cache is not state
-a caller can observe. ENVCOMPARE_DATA points at another data folder (for experiments).
+a caller can observe. (Cache keys hash the whole data folder: envcompare.batch.code_version.) ENVCOMPARE_DATA points at another data folder (for experiments).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import cache
 from pathlib import Path
@@ -35,12 +34,3 @@ def read_csv(name: str):
     import pandas as pd
 
     return pd.read_csv(data_path(name), dtype=str, keep_default_na=False, encoding="utf-8")
-
-
-def data_version(*names: str) -> str:
-    """A short hash of the named data files: part of cache keys and build provenance."""
-    h = hashlib.sha256()
-    for name in names:
-        h.update(name.encode())
-        h.update(data_path(name).read_bytes())
-    return h.hexdigest()[:16]

@@ -107,8 +107,13 @@ def _are_paths(items) -> bool:
 
 def documents_with_counts(corpus: Corpus, facts: pd.DataFrame) -> pd.DataFrame:
     """The documents table plus the number of facts found in each."""
-    docs = corpus.documents()
+    return with_fact_counts(corpus.documents(), facts)
+
+
+def with_fact_counts(docs: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Set the documents table's `facts` column from a facts table (NA for files that failed)."""
     counts = facts.groupby("doc").size() if len(facts) else pd.Series(dtype="int64")
+    docs = docs.copy()
     docs["facts"] = docs["doc"].map(counts).fillna(0).astype("Int64")
     docs.loc[docs["error"].notna(), "facts"] = pd.NA
     return docs

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -34,16 +35,22 @@ from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_
 from .resources import data_dir
 from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
 
+if TYPE_CHECKING:
+    from .text import DocText
+
 ENGINES = ("processes", "dask")
 
 
 @dataclass(frozen=True)
 class DocResult:
-    """What one file produced: its documents row and its fact rows (or the reason it failed)."""
+    """What one file produced: its documents row and its fact rows (or the reason it failed);
+    with `analyse`, also its text counts (text.DocText) and its evidence page (HTML)."""
 
     doc_row: dict[str, object]
     facts: list[dict[str, object]]
     error: LoadError | None = None
+    text: DocText | None = None
+    evidence: str | None = None
 
 
 @dataclass
@@ -56,8 +63,15 @@ class BatchResult:
     inputs: str | None = None  # digest of every file's cache key (None without a cache)
 
 
-def process_file(path: str, metadata: dict[str, object] | None = None, unmapped: bool = False) -> DocResult:
-    """Load and extract one file. Pure: the same file and arguments give the same result."""
+def process_file(
+    path: str, metadata: dict[str, object] | None = None, unmapped: bool = False, analyse: bool = False
+) -> DocResult:
+    """Load and extract one file. Pure: the same file and arguments give the same result.
+
+    `analyse`: also segment the text (themes, attention, keywords) and draw the evidence page,
+    the rest of what `build` needs of each document, so that it happens in the workers and is
+    cached with the facts.
+    """
     from .extract import extract_facts
 
     try:
@@ -70,10 +84,16 @@ def process_file(path: str, metadata: dict[str, object] | None = None, unmapped:
         rows = [{k: v for k, v in r.items() if k != "label"} for r in rows]
     row = doc_row(report)
     row["facts"] = len(rows)
-    return DocResult(row, rows)
+    if not analyse:
+        return DocResult(row, rows)
+    from .evidence import evidence_page
+    from .text import analyse as analyse_text
+
+    page = evidence_page(report, [r for r in rows if r["indicator"] is not None])
+    return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
 
 
-def _process(args: tuple[str, dict | None, bool]) -> DocResult:
+def _process(args: tuple[str, dict | None, bool, bool]) -> DocResult:
     return process_file(*args)
 
 
@@ -106,7 +126,7 @@ class Cache:
             raise CacheError(f"cannot use the cache {self.folder}: {exc}") from exc
 
     @staticmethod
-    def key(path: Path, metadata: dict | None, unmapped: bool) -> str | None:
+    def key(path: Path, metadata: dict | None, unmapped: bool, analyse: bool = False) -> str | None:
         """None when the file cannot be read safely (pipes, devices, too large): no caching,
         and the worker reports the reason."""
         try:
@@ -115,7 +135,7 @@ class Cache:
             return None
         h = hashlib.sha256(data)
         h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False, default=str).encode())
-        h.update(f"{unmapped}|{path.name}|{code_version()}".encode())
+        h.update(f"{unmapped}|{analyse}|{path.name}|{code_version()}".encode())
         return h.hexdigest()
 
     def get(self, key: str) -> DocResult | None:
@@ -131,7 +151,7 @@ class Cache:
         self.db.close()
 
 
-def _map(tasks: list[tuple[str, dict | None, bool]], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
+def _map(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
     if engine == "dask":
         yield from _map_dask(tasks, jobs, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
@@ -144,7 +164,7 @@ def _map(tasks: list[tuple[str, dict | None, bool]], jobs: int, engine: str, sch
             yield from pool.imap(_process, tasks, chunksize=max(1, min(32, len(tasks) // (jobs * 8) or 1)))
 
 
-def _map_dask(tasks: list[tuple[str, dict | None, bool]], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
+def _map_dask(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
     import dask.bag as db
 
     bag = db.from_sequence(tasks, npartitions=max(1, min(len(tasks), jobs * 4))).map(_process)
@@ -166,8 +186,15 @@ def run(
     scheduler: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     progress: Callable[[int], None] | bool | None = None,
+    analyse: bool = False,
+    each: Callable[[DocResult], DocResult] | None = None,
 ) -> BatchResult:
-    """Extract every file under `paths`: the facts table and the documents table, in file order."""
+    """Extract every file under `paths`: the facts table and the documents table, in file order.
+
+    `analyse`: see `process_file`. `each` is called with every document's result as it arrives
+    (from the cache or a worker) and returns what to keep: a build writes the evidence page and
+    adds the text counts to its totals there, so neither piles up in memory.
+    """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     files, errors = list_files(paths)
@@ -179,20 +206,24 @@ def run(
     todo: list[int] = []
     for i, f in enumerate(files):
         meta = given.get(str(f)) or given.get(f.name)
-        keys[i] = Cache.key(f, meta, unmapped) if cache is not None else None
+        keys[i] = Cache.key(f, meta, unmapped, analyse) if cache is not None else None
         if cache is not None and keys[i] is not None:
             hit = cache.get(keys[i])
             if hit is not None:
-                results[i] = hit
+                results[i] = each(hit) if each else hit
                 continue
         todo.append(i)
     from_cache = len(files) - len(todo)
     bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [(str(files[i]), given.get(str(files[i])) or given.get(files[i].name), unmapped) for i in todo]
+    tasks = [(str(files[i]), given.get(str(files[i])) or given.get(files[i].name), unmapped, analyse) for i in todo]
+    if analyse and todo and engine == "processes":
+        from .text import prepare
+
+        prepare()  # jieba's dictionary loads once here, and forked workers inherit it
     for i, result in zip(todo, _map(tasks, jobs, engine, scheduler)):
-        results[i] = result
         if cache is not None and keys[i] is not None:
             cache.put(keys[i], result)
+        results[i] = each(result) if each else result
         if bar:
             bar.update(1)
     if bar:
@@ -215,13 +246,33 @@ def run(
     doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
     documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
     documents = documents.sort_values("doc", kind="stable").reset_index(drop=True)
-    digest = None
-    if cache is not None and all(k is not None for k in keys):
-        h = hashlib.sha256()
-        for f, k in zip(files, keys):
-            h.update(f"{f}\0{k}\n".encode())
-        digest = h.hexdigest()
+    digest = _digest(files, keys) if cache is not None else None
     return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
+
+
+def _digest(files: list[Path], keys: list[str | None]) -> str | None:
+    if any(k is None for k in keys):
+        return None
+    h = hashlib.sha256()
+    for f, k in zip(files, keys):
+        h.update(f"{f}\0{k}\n".encode())
+    return h.hexdigest()
+
+
+def inputs_digest(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    metadata: dict[str, dict[str, object]] | None = None,
+    unmapped: bool = False,
+    analyse: bool = False,
+) -> str | None:
+    """The `BatchResult.inputs` that `run` would return with a cache, without running anything:
+    a build compares it with the one its outputs were made from. None when a file is unreadable."""
+    files, errors = list_files(paths)
+    if errors:
+        return None
+    given = metadata or {}
+    keys = [Cache.key(f, given.get(str(f)) or given.get(f.name), unmapped, analyse) for f in files]
+    return _digest(files, keys)
 
 
 def _progress_bar(total: int, progress, done: int):

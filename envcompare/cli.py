@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -58,13 +60,14 @@ def _companion(path: Path) -> Path:
     return path.with_name(f"{path.stem}.documents{path.suffix}")
 
 
-def _batch(args: argparse.Namespace, unmapped: bool):
+def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each=None):
     """Extract every file under the paths with the run options of the command line."""
     from .batch import run
 
     result = run(
         args.paths, unmapped=unmapped, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
         cache_dir=None if args.no_cache else args.cache, progress=False if args.quiet else None,
+        analyse=analyse, each=each,
     )
     loaded = int(result.documents["error"].isna().sum())
     if not loaded and not result.errors:
@@ -116,35 +119,59 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if worst >= args.threshold else 1
 
 
+def _up_to_date(out: Path, digest: str | None) -> list[str] | None:
+    """The outputs of the last build, when they were built from the same inputs and all exist."""
+    stamp = out / BUILD_STAMP
+    if digest is None or not stamp.is_file():
+        return None
+    recorded, *names = stamp.read_text(encoding="utf-8").split("\n")
+    if recorded == digest and all((out / name).is_file() for name in names if name):
+        return names
+    return None
+
+
+BUILD_STAMP = ".envcompare-build"
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    from .batch import inputs_digest
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    result = _batch(args, unmapped=True)
-    stamp = out / ".envcompare-build"
-    if result.inputs and stamp.is_file():
-        recorded = stamp.read_text(encoding="utf-8").split("\n")
-        if recorded[0] == result.inputs and all((out / name).is_file() for name in recorded[1:] if name):
-            # same files, same code and data: every output would come out byte-identical
-            print(f"up to date: {result.from_cache} documents came from the cache, {result.processed} were extracted; "
-                  f"the {len(recorded) - 1} outputs in {out} are current")
-            return _finish_batch(result, args)
+    if not args.no_cache and (current := _up_to_date(out, inputs_digest(args.paths, unmapped=True, analyse=True))):
+        # same files, same code and data: every output would come out byte-identical
+        print(f"up to date: no report, code or data file changed since the last build; "
+              f"the {len(current)} outputs in {out} are current")
+        return 0
+    from .output import atomic_write
+    from .text import TextStats
+
+    stats = TextStats()
+    pages: list[Path] = []
+
+    def each(doc):  # runs as each document arrives: its page is written, its counts added
+        if doc.text is not None:
+            stats.add(doc.text)
+        if doc.evidence is not None:
+            page = out / "evidence" / f"{Path(doc.doc_row['doc']).stem}.html"
+            pages.append(_write_if_changed(page, doc.evidence))
+        return replace(doc, text=None, evidence=None)
+
+    result = _batch(args, unmapped=True, analyse=True, each=each)
     everything = result.facts
     facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
     docs = with_fact_counts(result.documents, facts)
-    corpus = load_reports(args.paths)  # text analytics and evidence pages read the reports themselves
-    from . import text as policy_text
     from .compare import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals
-    from .evidence import show_evidence
     from .excel import to_excel
 
     written = [
         write_table(facts, out / "facts.csv"),
         write_table(everything, out / "facts_all.csv"),
         write_table(docs, out / "documents.csv"),
-        write_table(shares := policy_text.theme_shares(corpus), out / "theme_shares.csv"),
-        write_table(policy_text.attention(corpus), out / "attention.csv"),
-        write_table(policy_text.keywords(corpus, top=20), out / "keywords.csv"),
-        write_table(policy_text.plan_vs_summary(corpus), out / "plan_vs_summary.csv"),
+        write_table(shares := stats.theme_shares(), out / "theme_shares.csv"),
+        write_table(stats.attention(), out / "attention.csv"),
+        write_table(stats.keywords(top=20), out / "keywords.csv"),
+        write_table(stats.plan_vs_summary(), out / "plan_vs_summary.csv"),
     ]
     written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
@@ -152,17 +179,31 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .present import key_figures
 
     written += key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs)
-    for report in corpus:
-        written.append(show_evidence(report, facts).save(out / "evidence" / f"{Path(report.doc).stem}.html"))
+    written += pages
     if result.inputs:
+        os.sync()  # evidence pages are written without a flush each; the stamp vouches for them
         names = [str(Path(p).relative_to(out)) for p in written]
-        stamp.write_text("\n".join([result.inputs, *names]), encoding="utf-8")
-    print(f"loaded {len(corpus)} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
+        atomic_write(out / BUILD_STAMP, lambda p: p.write_text("\n".join([result.inputs, *names]), encoding="utf-8"))
+    loaded = int(result.documents["error"].isna().sum())
+    print(f"loaded {loaded} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{result.from_cache} documents came from the cache, {result.processed} were extracted")
     print(f"extracted {len(facts)} catalog facts")
     for path in written:
         print(f"wrote {path}")
     return _finish_batch(result, args)
+
+
+def _write_if_changed(path: Path, content: str) -> Path:
+    """Write a page unless it already holds exactly this (an unchanged report keeps its file)."""
+    data = content.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    from .output import atomic_write
+
+    return atomic_write(path, lambda p: p.write_bytes(data), durable=False)
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:

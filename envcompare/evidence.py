@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import html
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,23 +54,46 @@ def fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
 
 
-def _tooltip(row: pd.Series) -> str:
-    parts = [str(row["indicator"]) if pd.notna(row["indicator"]) else str(row.get("label", "")),
-             f"{fmt(row['value'])} {row['unit'] if pd.notna(row['unit']) else ''}".strip(),
-             str(row["kind"]), f"{row['year']}" if pd.notna(row["year"]) else "", str(row["period"])]
-    if pd.notna(row.get("comparator")):
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _tooltip(row: Mapping[str, object]) -> str:
+    parts = [str(row["indicator"]) if not _missing(row["indicator"]) else str(row.get("label", "")),
+             f"{fmt(row['value'])} {row['unit'] if not _missing(row['unit']) else ''}".strip(),
+             str(row["kind"]), f"{row['year']}" if not _missing(row["year"]) else "", str(row["period"])]
+    if not _missing(row.get("comparator")):
         parts.insert(2, f"target {row['comparator']}")
     return " · ".join(p for p in parts if p)
 
 
+TABLE_COLUMNS = ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence")
+
+
+def _cell(row: Mapping[str, object], col: str) -> str:
+    value = row[col]
+    if _missing(value):
+        return ""
+    return fmt(value) if col == "value" else str(value)
+
+
 def show_evidence(report: Report, facts: pd.DataFrame) -> EvidencePage:
     """The report's cleaned text with its facts highlighted (facts: rows of `extract`)."""
-    rows = facts[facts["doc"] == report.doc].sort_values(["start", "end"], kind="stable")
+    rows = facts[facts["doc"] == report.doc].to_dict("records")
+    return evidence_page(report, rows)
+
+
+def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> EvidencePage:
+    """The page for one report from its fact rows (dicts with the facts table's columns).
+
+    A pure function of the report and its rows, so batch workers can build it beside extraction.
+    """
+    rows = sorted(rows, key=lambda r: (int(r["start"]), int(r["end"])))  # stable: ties keep row order
     offsets = report.cleaned.offsets
     text = report.text
-    marks: list[tuple[int, int, pd.Series]] = []
+    marks: list[tuple[int, int, Mapping[str, object]]] = []
     last_end = -1
-    for _, row in rows.iterrows():
+    for row in rows:
         s = bisect.bisect_left(offsets, int(row["start"]))
         e = bisect.bisect_left(offsets, int(row["end"]))
         if s >= last_end and e > s:
@@ -90,10 +114,9 @@ def show_evidence(report: Report, facts: pd.DataFrame) -> EvidencePage:
     legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
     table_rows = "".join(
         "<tr>" + "".join(
-            f'<td class="{"num" if col == "value" else ""}">{html.escape("" if pd.isna(row[col]) else (fmt(row[col]) if col == "value" else str(row[col])))}</td>'
-            for col in ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence")
+            f'<td class="{"num" if col == "value" else ""}">{html.escape(_cell(row, col))}</td>' for col in TABLE_COLUMNS
         ) + "</tr>"
-        for _, row in rows.iterrows()
+        for row in rows
     )
     title = html.escape(report.meta.title or report.doc)
     page = (
@@ -102,7 +125,7 @@ def show_evidence(report: Report, facts: pd.DataFrame) -> EvidencePage:
         f"<h1>{title}</h1><p class=\"legend\">{legend} — {len(rows)} figures; hover a figure for its row.</p>"
         f"<div class=\"report\">{paragraphs}</div>"
         "<h2>Figures found</h2><table><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence"))
+        + "".join(f"<th>{h}</th>" for h in TABLE_COLUMNS)
         + f"</tr></thead><tbody>{table_rows}</tbody></table></body></html>"
     )
     return EvidencePage(page)

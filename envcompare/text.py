@@ -11,6 +11,12 @@ segments the cleaned text with jieba tuned for the domain and returns tidy table
     >>> text.attention(corpus)         # environmental attention index (literature definition)
     >>> text.keywords(corpus)          # distinctive words per city (TF-IDF across cities), with sentences
     >>> text.plan_vs_summary(corpus)   # theme shares of plan sections vs reported results
+    >>> stats = text.corpus_stats(corpus)   # segment once, then any of the four tables:
+    >>> stats.theme_shares(); stats.keywords(top=20)   # doctest: +SKIP
+
+Each report is segmented once into a small `DocText` of counts (`analyse`); the tables are sums
+over documents (`TextStats`). The batch runner computes DocTexts in its worker processes beside
+extraction and caches them, so `build` segments a report only when its bytes change.
 
 Segmentation uses a private `jieba.Tokenizer` (jieba's global default tokenizer is never touched),
 built once per process: jieba's dictionary, then `data/text/userdict.txt` and every theme and
@@ -33,7 +39,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jieba
@@ -50,7 +56,11 @@ __all__ = [
     "THEME_COLUMNS",
     "Theme",
     "attention",
+    "DocText",
+    "TextStats",
+    "analyse",
     "attention_words",
+    "corpus_stats",
     "keywords",
     "plan_vs_summary",
     "segment",
@@ -213,6 +223,11 @@ def _segmenter() -> _Segmenter:
         return _segmenter_cached()
 
 
+def prepare() -> None:
+    """Build the segmenter now: before forking workers, so that each inherits it."""
+    _segmenter()
+
+
 def segment(text: str, content: bool = False) -> list[str]:
     """Tokens of `text` (whitespace dropped); `content=True` keeps only content words.
 
@@ -277,15 +292,8 @@ class _Sentence:
     words: tuple[str, ...]
 
 
-_ANALYSED: dict[tuple[str, str | None], tuple[_Sentence, ...]] = {}
-
-
 def _sentences(report: Report) -> tuple[_Sentence, ...]:
     """Sentences with content words; sections switch between plan and results as in extract."""
-    key = (report.text, report.meta.doc_type)  # _enter_line reads only the text and doc_type
-    cached = _ANALYSED.get(key)
-    if cached is not None:
-        return cached
     seg = _segmenter()
     text = report.text
     ctx = _Context(report, target=report.meta.doc_type == "plan", section_year=None)
@@ -300,49 +308,10 @@ def _sentences(report: Report) -> tuple[_Sentence, ...]:
             words = tuple(t for t in seg.tokens(sm.group()) if seg.is_content(t))
             if words:
                 out.append(_Sentence(line_start + sm.start(), line_start + sm.end(), ctx.target, words))
-    result = tuple(out)
-    if len(_ANALYSED) >= 256:
-        _ANALYSED.clear()
-    _ANALYSED[key] = result
-    return result
+    return tuple(out)
 
 
-def _reports(corpus: Corpus | Iterable[Report]) -> list[Report]:
-    return sorted(corpus, key=lambda r: (r.doc, r.path))
-
-
-def _group_key(r: Report) -> tuple[bool, str, bool, int]:
-    m = r.meta
-    return (m.city is None, m.city or "", m.report_year is None, m.report_year or 0)
-
-
-# --------------------------------------------------------------------------- theme shares
-
-THEME_COLUMNS = {
-    "level": "string",
-    "city": "string",
-    "year": "Int64",
-    "doc": "string",
-    "doc_type": "string",
-    "documents": "Int64",
-    "theme": "string",
-    "theme_zh": "string",
-    "theme_en": "string",
-    "tokens": "Int64",
-    "content_tokens": "Int64",
-    "token_share": "float64",
-    "sentences": "Int64",
-    "total_sentences": "Int64",
-    "sentence_share": "float64",
-}
-PLAN_COLUMNS = {
-    "city": "string",
-    "year": "Int64",
-    "doc": "string",
-    "doc_type": "string",
-    "part": "string",
-    **{k: v for k, v in THEME_COLUMNS.items() if k not in ("level", "city", "year", "doc", "doc_type", "documents")},
-}
+# --------------------------------------------------------------------------- per-document counts
 
 
 @dataclass
@@ -395,8 +364,283 @@ class _Tally:
         return out
 
 
-def _doc_base(r: Report) -> dict[str, object]:
-    return {"city": r.meta.city, "year": r.meta.report_year, "doc": r.doc, "doc_type": r.meta.doc_type}
+@dataclass(frozen=True)
+class WordStats:
+    """One word of two or more characters in one document: uses, sentences using it, and the
+    first of those sentences (indices into `DocText.sentences`)."""
+
+    count: int
+    sentences: int
+    examples: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DocText:
+    """What one report spends its words on: every count the text tables need, and nothing else.
+
+    Small and picklable, so the batch workers compute it beside extraction and the cache keeps it:
+    corpus tables are then sums over documents (`TextStats`), and no report is segmented twice.
+    `sentences` holds (raw start, raw end, cleaned sentence) of the example sentences only.
+    """
+
+    doc: str
+    path: str
+    city: str | None
+    year: int | None
+    doc_type: str | None
+    done: _Tally
+    plan: _Tally
+    env_words: int
+    words: dict[str, WordStats]
+    sentences: tuple[tuple[int, int, str], ...]
+    examples: int
+
+
+def analyse(report: Report, examples: int = 1) -> DocText:
+    """Segment one report and count its themes, attention words and keywords.
+
+    `examples`: how many sentences to keep per word (the keyword table shows up to that many).
+    """
+    sentences = _sentences(report)
+    words: dict[str, list] = {}  # word -> [count, sentences, [example sentence numbers]]
+    env = 0
+    for i, s in enumerate(sentences):
+        env += sum(_is_env(w) for w in s.words)
+        seen: set[str] = set()
+        for w in s.words:
+            if len(w) < 2:
+                continue
+            stats = words.get(w)
+            if stats is None:
+                stats = words[w] = [0, 0, []]
+            stats[0] += 1
+            if w not in seen:
+                seen.add(w)
+                stats[1] += 1
+                if len(stats[2]) < examples:
+                    stats[2].append(i)
+    kept = sorted({i for stats in words.values() for i in stats[2]})
+    number = {i: n for n, i in enumerate(kept)}
+    example_rows = []
+    for i in kept:
+        s = sentences[i]
+        example_rows.append((*report.raw_span(s.start, s.end), report.text[s.start : s.end]))
+    m = report.meta
+    return DocText(
+        doc=report.doc,
+        path=str(report.path),
+        city=m.city,
+        year=m.report_year,
+        doc_type=m.doc_type,
+        done=_Tally.of(s for s in sentences if not s.plan),
+        plan=_Tally.of(s for s in sentences if s.plan),
+        env_words=env,
+        words={w: WordStats(c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
+        sentences=tuple(example_rows),
+        examples=examples,
+    )
+
+
+@dataclass
+class _CityWords:
+    """A city's pooled word counts and its first example sentences per word."""
+
+    content_words: int = 0
+    counts: Counter = field(default_factory=Counter)
+    sentences: Counter = field(default_factory=Counter)
+    examples: dict[str, list[tuple]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _DocCounts:
+    """The part of a DocText the theme, attention and plan tables keep per document."""
+
+    doc: str
+    path: str
+    city: str | None
+    year: int | None
+    doc_type: str | None
+    done: _Tally
+    plan: _Tally
+    env_words: int
+
+    @property
+    def base(self) -> dict[str, object]:
+        return {"city": self.city, "year": self.year, "doc": self.doc, "doc_type": self.doc_type}
+
+    @property
+    def group(self) -> tuple[bool, str, bool, int]:
+        return (self.city is None, self.city or "", self.year is None, self.year or 0)
+
+    def whole(self) -> _Tally:
+        tally = _Tally(Counter(), Counter())
+        tally.add(self.done)
+        tally.add(self.plan)
+        return tally
+
+
+class TextStats:
+    """The corpus text tables, built from per-document counts added one document at a time.
+
+        >>> stats = TextStats()
+        >>> for report in load_reports("seeds"):          # doctest: +SKIP
+        ...     stats.add(analyse(report))
+        >>> stats.theme_shares(); stats.attention(); stats.keywords(top=20); stats.plan_vs_summary()
+
+    Memory grows with the number of documents (a few counts each) and each city's vocabulary,
+    not with the text: a batch run adds each document as it arrives and drops its text.
+    """
+
+    def __init__(self, examples: int = 1, places: bool = False) -> None:
+        self.examples = max(examples, 1)
+        self._skip = frozenset() if places else _places()
+        self._docs: list[_DocCounts] = []
+        self._cities: dict[tuple[bool, str], _CityWords] = {}
+
+    def add(self, doc: DocText) -> None:
+        if doc.examples < self.examples:
+            raise ValueError(f"{doc.doc} was analysed with {doc.examples} example(s) per word; {self.examples} wanted")
+        self._docs.append(_DocCounts(doc.doc, doc.path, doc.city, doc.year, doc.doc_type, doc.done, doc.plan, doc.env_words))
+        city = self._cities.setdefault((doc.city is None, doc.city or ""), _CityWords())
+        city.content_words += doc.done.content_tokens + doc.plan.content_tokens
+        order = (doc.doc, doc.path)
+        for w, stats in doc.words.items():
+            if w in self._skip:
+                continue
+            city.counts[w] += stats.count
+            city.sentences[w] += stats.sentences
+            found = [(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in stats.examples[: self.examples]]
+            kept = city.examples.get(w)
+            if kept is None:
+                city.examples[w] = found
+            else:  # examples in document order, then text order, whatever order documents arrive in
+                kept += found
+                kept.sort(key=lambda e: (e[0], e[1]))
+                del kept[self.examples :]
+
+    def _sorted_docs(self) -> list[_DocCounts]:
+        return sorted(self._docs, key=lambda d: (d.doc, d.path))
+
+    def _groups(self) -> list[list[_DocCounts]]:
+        groups: dict[tuple, list[_DocCounts]] = defaultdict(list)
+        for d in self._sorted_docs():
+            groups[d.group].append(d)
+        return [groups[k] for k in sorted(groups)]
+
+    @staticmethod
+    def _group_base(members: list[_DocCounts]) -> dict[str, object]:
+        doc_types = ";".join(sorted({d.doc_type for d in members if d.doc_type}))
+        return {"level": "city_year", "city": members[0].city, "year": members[0].year, "doc": None,
+                "doc_type": doc_types or None, "documents": len(members)}
+
+    def theme_shares(self) -> pd.DataFrame:
+        """See `theme_shares`."""
+        rows: list[dict[str, object]] = []
+        for d in self._sorted_docs():
+            rows += d.whole().rows({"level": "document", **d.base, "documents": 1})
+        for members in self._groups():
+            total = _Tally(Counter(), Counter())
+            for d in members:
+                total.add(d.whole())
+            rows += total.rows(self._group_base(members))
+        return _frame(rows, THEME_COLUMNS)
+
+    def attention(self) -> pd.DataFrame:
+        """See `attention`."""
+        rows: list[dict[str, object]] = []
+        for d in self._sorted_docs():
+            total = d.done.content_tokens + d.plan.content_tokens
+            rows.append({"level": "document", **d.base, "documents": 1, **_attention_cells(d.env_words, total)})
+        for members in self._groups():
+            env = sum(d.env_words for d in members)
+            total = sum(d.done.content_tokens + d.plan.content_tokens for d in members)
+            rows.append(self._group_base(members) | _attention_cells(env, total))
+        return _frame(rows, ATTENTION_COLUMNS)
+
+    def plan_vs_summary(self) -> pd.DataFrame:
+        """See `plan_vs_summary`."""
+        rows: list[dict[str, object]] = []
+        for d in self._sorted_docs():
+            for part, tally in (("done", d.done), ("plan", d.plan)):
+                if tally.total_sentences:
+                    rows += tally.rows({**d.base, "part": part})
+        return _frame(rows, PLAN_COLUMNS)
+
+    def keywords(self, top: int = 20) -> pd.DataFrame:
+        """See `keywords`."""
+        df: Counter = Counter()
+        for city in self._cities.values():
+            df.update(city.counts.keys())
+        n = len(self._cities)
+        rows: list[dict[str, object]] = []
+        for key in sorted(self._cities):
+            city = self._cities[key]
+            total = city.content_words
+            scored = []
+            for w, k in city.counts.items():
+                idf = math.log(n / df[w])
+                if idf > 0:
+                    scored.append((-(k / total) * idf, -k, w, idf))
+            scored.sort()
+            for rank, (neg_score, neg_k, w, idf) in enumerate(scored[:top], 1):
+                base = {
+                    "city": None if key[0] else key[1],
+                    "rank": rank,
+                    "keyword": w,
+                    "score": -neg_score,
+                    "count": -neg_k,
+                    "tf": -neg_k / total,
+                    "idf": idf,
+                    "cities": df[w],
+                    "theme": ";".join(_themes_of(w)) or None,
+                    "sentences": city.sentences[w],
+                }
+                for i, (_, _, doc, (start, end, sentence)) in enumerate(city.examples[w], 1):
+                    rows.append(base | {"example": i, "doc": doc, "start": start, "end": end, "sentence": sentence})
+        return _frame(rows, KEYWORD_COLUMNS)
+
+
+def corpus_stats(corpus: Corpus | Iterable[Report], examples: int = 1, places: bool = False) -> TextStats:
+    """Segment every report once; the returned TextStats gives all four text tables.
+
+    Cheaper than calling the table functions one by one on a large corpus (each segments it)."""
+    stats = TextStats(examples, places)
+    for report in corpus:
+        stats.add(analyse(report, max(examples, 1)))
+    return stats
+
+
+def _frame(rows: list[dict[str, object]], columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns)).astype(columns).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- theme shares
+
+THEME_COLUMNS = {
+    "level": "string",
+    "city": "string",
+    "year": "Int64",
+    "doc": "string",
+    "doc_type": "string",
+    "documents": "Int64",
+    "theme": "string",
+    "theme_zh": "string",
+    "theme_en": "string",
+    "tokens": "Int64",
+    "content_tokens": "Int64",
+    "token_share": "float64",
+    "sentences": "Int64",
+    "total_sentences": "Int64",
+    "sentence_share": "float64",
+}
+PLAN_COLUMNS = {
+    "city": "string",
+    "year": "Int64",
+    "doc": "string",
+    "doc_type": "string",
+    "part": "string",
+    **{k: v for k, v in THEME_COLUMNS.items() if k not in ("level", "city", "year", "doc", "doc_type", "documents")},
+}
 
 
 def theme_shares(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
@@ -410,28 +654,7 @@ def theme_shares(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
     (data/text/themes.yaml), so one word rarely counts twice and shares are comparable across
     themes; the rest of the content words belong to no theme.
     """
-    reports = _reports(corpus)
-    rows: list[dict[str, object]] = []
-    groups: dict[tuple, list[Report]] = defaultdict(list)
-    tallies: dict[int, _Tally] = {}  # by id(report): two folders may hold files of one name
-    for r in reports:
-        tallies[id(r)] = _Tally.of(_sentences(r))
-        rows += tallies[id(r)].rows({"level": "document", **_doc_base(r), "documents": 1})
-        groups[_group_key(r)].append(r)
-    for key in sorted(groups):
-        members = groups[key]
-        total = _Tally(Counter(), Counter())
-        for r in members:
-            total.add(tallies[id(r)])
-        m = members[0].meta
-        doc_types = ";".join(sorted({r.meta.doc_type for r in members if r.meta.doc_type}))
-        base = {"level": "city_year", "city": m.city, "year": m.report_year, "doc": None, "doc_type": doc_types or None}
-        rows += total.rows(base | {"documents": len(members)})
-    return _frame(rows, THEME_COLUMNS)
-
-
-def _frame(rows: list[dict[str, object]], columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(columns)).astype(columns).reset_index(drop=True)
+    return corpus_stats(corpus).theme_shares()
 
 
 # --------------------------------------------------------------------------- attention
@@ -460,36 +683,7 @@ def attention(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
     contains a listed word (生态环境 counts through 生态); content words exclude stop words,
     punctuation and figures. City/year rows pool the counts of their documents.
     """
-    reports = _reports(corpus)
-    rows: list[dict[str, object]] = []
-    counts: dict[int, tuple[int, int]] = {}  # by id(report)
-    groups: dict[tuple, list[Report]] = defaultdict(list)
-    for r in reports:
-        env = total = 0
-        for s in _sentences(r):
-            env += sum(_is_env(w) for w in s.words)
-            total += len(s.words)
-        counts[id(r)] = (env, total)
-        rows.append({"level": "document", **_doc_base(r), "documents": 1, **_attention_cells(env, total)})
-        groups[_group_key(r)].append(r)
-    for key in sorted(groups):
-        members = groups[key]
-        env = sum(counts[id(r)][0] for r in members)
-        total = sum(counts[id(r)][1] for r in members)
-        m = members[0].meta
-        doc_types = ";".join(sorted({r.meta.doc_type for r in members if r.meta.doc_type}))
-        rows.append(
-            {
-                "level": "city_year",
-                "city": m.city,
-                "year": m.report_year,
-                "doc": None,
-                "doc_type": doc_types or None,
-                "documents": len(members),
-                **_attention_cells(env, total),
-            }
-        )
-    return _frame(rows, ATTENTION_COLUMNS)
+    return corpus_stats(corpus).attention()
 
 
 def _attention_cells(env: int, total: int) -> dict[str, object]:
@@ -531,59 +725,7 @@ def keywords(corpus: Corpus | Iterable[Report], top: int = 20, examples: int = 1
     order): `sentences` counts the city's sentences containing the word, `sentence` is the
     cleaned sentence, `start`/`end` its raw-text offsets in `doc`. `theme` is the word's theme.
     """
-    place_names = frozenset() if places else _places()
-    by_city: dict[tuple[bool, str], list[Report]] = defaultdict(list)
-    for r in _reports(corpus):
-        by_city[(r.meta.city is None, r.meta.city or "")].append(r)
-    counts: dict[tuple[bool, str], Counter] = {}
-    totals: dict[tuple[bool, str], int] = {}
-    df: Counter = Counter()
-    for city, reports in by_city.items():
-        c: Counter = Counter()
-        total = 0
-        for r in reports:
-            for s in _sentences(r):
-                total += len(s.words)
-                c.update(w for w in s.words if len(w) > 1 and w not in place_names)
-        counts[city], totals[city] = c, total
-        df.update(c.keys())
-    n = len(by_city)
-    rows: list[dict[str, object]] = []
-    for city in sorted(by_city):
-        c, total = counts[city], totals[city]
-        scored = []
-        for w, k in c.items():
-            idf = math.log(n / df[w])
-            if idf > 0:
-                scored.append((-(k / total) * idf, -k, w, idf))
-        scored.sort()
-        chosen = scored[:top]
-        found: dict[str, list[tuple[Report, _Sentence]]] = {w: [] for _, _, w, _ in chosen}
-        for r in by_city[city]:
-            for s in _sentences(r):
-                for w in set(s.words) & found.keys():
-                    found[w].append((r, s))
-        for rank, (neg_score, neg_k, w, idf) in enumerate(chosen, 1):
-            hits = found[w]
-            theme = ";".join(_themes_of(w)) or None
-            base = {
-                "city": None if city[0] else city[1],
-                "rank": rank,
-                "keyword": w,
-                "score": -neg_score,
-                "count": -neg_k,
-                "tf": -neg_k / total,
-                "idf": idf,
-                "cities": df[w],
-                "theme": theme,
-                "sentences": len(hits),
-            }
-            for i, (r, s) in enumerate(hits[: max(examples, 1)], 1):
-                start, end = r.raw_span(s.start, s.end)
-                rows.append(
-                    base | {"example": i, "doc": r.doc, "start": start, "end": end, "sentence": r.text[s.start : s.end]}
-                )
-    return _frame(rows, KEYWORD_COLUMNS)
+    return corpus_stats(corpus, examples, places).keywords(top)
 
 
 # --------------------------------------------------------------------------- plan vs summary
@@ -599,14 +741,7 @@ def plan_vs_summary(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
     type (a plan is all plan). One row per (document, part present in it, theme); shares as in
     `theme_shares`, within the part.
     """
-    rows: list[dict[str, object]] = []
-    for r in _reports(corpus):
-        sentences = _sentences(r)
-        for part, plan in (("done", False), ("plan", True)):
-            chosen = [s for s in sentences if s.plan is plan]
-            if chosen:
-                rows += _Tally.of(chosen).rows({**_doc_base(r), "part": part})
-    return _frame(rows, PLAN_COLUMNS)
+    return corpus_stats(corpus).plan_vs_summary()
 
 
 def label_themes(labels: Iterable[str]) -> pd.DataFrame:

@@ -87,3 +87,41 @@ def test_generated_corpus_same_with_1_2_workers_and_dask(tmp_path):
     # the generator is deterministic for a seed
     again = generate(tmp_path / "gen2", 24, seed=3)
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
+
+
+def test_analysed_batch_gives_the_text_tables_and_pages_of_the_library_calls(corpus, seeds_dir, tmp_path):
+    """What build takes from the workers (and the cache) is what the notebooks compute directly."""
+    from envcompare import text
+    from envcompare.evidence import show_evidence
+
+    stats, pages = text.TextStats(), {}
+
+    def each(doc):
+        stats.add(doc.text)
+        pages[doc.doc_row["doc"]] = doc.evidence
+        return doc
+
+    for cache in (tmp_path / "cache", tmp_path / "cache"):  # computed, then read back from the cache
+        stats, pages = text.TextStats(), {}
+        result = run(seeds_dir, jobs=2, analyse=True, each=each, cache_dir=cache)
+        pd.testing.assert_frame_equal(stats.theme_shares(), text.theme_shares(corpus))
+        pd.testing.assert_frame_equal(stats.attention(), text.attention(corpus))
+        pd.testing.assert_frame_equal(stats.keywords(top=20), text.keywords(corpus, top=20))
+        pd.testing.assert_frame_equal(stats.plan_vs_summary(), text.plan_vs_summary(corpus))
+        facts = result.facts[result.facts["indicator"].notna()]
+        assert pages == {r.doc: show_evidence(r, facts).html for r in corpus}
+    assert result.from_cache == 5
+
+
+def test_text_counts_do_not_depend_on_the_order_documents_arrive(corpus):
+    from envcompare import text
+
+    docs = [text.analyse(r) for r in corpus]
+    forward, backward = text.TextStats(), text.TextStats()
+    for d in docs:
+        forward.add(d)
+    for d in reversed(docs):
+        backward.add(d)
+    for table in ("theme_shares", "attention", "plan_vs_summary"):
+        pd.testing.assert_frame_equal(getattr(forward, table)(), getattr(backward, table)())
+    pd.testing.assert_frame_equal(forward.keywords(top=30), backward.keywords(top=30))

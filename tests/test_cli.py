@@ -101,7 +101,7 @@ def test_second_build_of_unchanged_reports_is_up_to_date(tmp_path):
     first = run(*args)
     assert first.returncode == 0 and "0 documents came from the cache, 5 were extracted" in first.stdout
     second = run(*args)
-    assert second.returncode == 0 and second.stdout.startswith("up to date: 5 documents came from the cache")
+    assert second.returncode == 0 and second.stdout.startswith("up to date: no report, code or data file changed")
     (tmp_path / "out" / "facts.csv").unlink()  # a missing output is rebuilt
     third = run(*args)
     assert "wrote" in third.stdout and (tmp_path / "out" / "facts.csv").is_file()
@@ -109,3 +109,21 @@ def test_second_build_of_unchanged_reports_is_up_to_date(tmp_path):
     doc.write_text(doc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     fourth = run(*args)
     assert "4 documents came from the cache, 1 were extracted" in fourth.stdout
+
+
+def test_rebuild_rewrites_only_the_evidence_page_of_the_changed_report(tmp_path):
+    reports = tmp_path / "reports"
+    shutil.copytree(ROOT / "seeds", reports)
+    out = tmp_path / "out"
+    args = ["build", str(reports), "--out", str(out), "--cache", str(tmp_path / "cache"), "-q"]
+    assert run(*args).returncode == 0
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "evidence").iterdir()}
+    page = out / "evidence" / "jinan_2023_report.html"
+    assert "31.7" not in page.read_text(encoding="utf-8")
+    doc = reports / "jinan_2023_report.txt"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n新增一段：PM2.5平均浓度为31.7微克/立方米。\n", encoding="utf-8")
+    assert run(*args).returncode == 0
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "evidence").iterdir()}
+    changed = sorted(name for name in before if after[name] != before[name])
+    assert changed == ["jinan_2023_report.html"]
+    assert ">31.7微克/立方米</mark>" in page.read_text(encoding="utf-8")

@@ -65,7 +65,11 @@ def _aliases() -> list[tuple[str, str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _matchers() -> tuple[tuple[ahocorasick_rs.AhoCorasick, list[tuple[str, tuple]]], re.Pattern[str] | None, dict]:
+def _matchers() -> tuple[
+    tuple[ahocorasick_rs.AhoCorasick, list[tuple[str, tuple]]],
+    tuple[re.Pattern[str] | None, ahocorasick_rs.AhoCorasick | None],
+    dict,
+]:
     gapped: dict[str, list[tuple[str, str]]] = {}
     literal: dict[str, list[tuple[str, str]]] = {}
     for alias, ind, role in _aliases():
@@ -73,11 +77,31 @@ def _matchers() -> tuple[tuple[ahocorasick_rs.AhoCorasick, list[tuple[str, tuple
     names = list(literal)
     auto = (ahocorasick_rs.AhoCorasick(names), [(a, tuple(literal[a])) for a in names])
     pattern = None
+    heads = None
     if gapped:
         parts = sorted(gapped, key=len, reverse=True)
         pattern = re.compile("|".join(f"(?P<g{i}>{GAP_RE.join(map(re.escape, a.split(GAP)))})" for i, a in enumerate(parts)))
+        # every gapped alias starts with its literal first part: an automaton of those finds the
+        # only positions where the pattern can match, so the regex never scans the whole text
+        firsts = list(dict.fromkeys(a.split(GAP)[0] for a in parts))
+        heads = ahocorasick_rs.AhoCorasick(firsts) if all(firsts) else None
         gapped = {f"g{i}": (a, gapped[a]) for i, a in enumerate(parts)}  # type: ignore[assignment]
-    return auto, pattern, gapped
+    return auto, (pattern, heads), gapped
+
+
+def _gapped_matches(text: str, pattern: re.Pattern[str], heads: ahocorasick_rs.AhoCorasick) -> list[re.Match[str]]:
+    """What `pattern.finditer(text)` yields (non-overlapping, leftmost, first alternative), found by
+    trying the pattern only where one of its literal first parts starts."""
+    out: list[re.Match[str]] = []
+    last_end = 0
+    for start in sorted({s for _, s, _ in heads.find_matches_as_indexes(text, overlapping=True)}):
+        if start < last_end:
+            continue
+        m = pattern.match(text, start)
+        if m:
+            out.append(m)
+            last_end = m.end()
+    return out
 
 
 def _ascii_boundary_ok(text: str, start: int, end: int, alias: str) -> bool:
@@ -95,7 +119,7 @@ def _ascii_boundary_ok(text: str, start: int, end: int, alias: str) -> bool:
 
 def find_indicators(text: str) -> list[IndicatorMention]:
     """Leftmost-longest indicator mentions, in text order."""
-    auto, pattern, gapped = _matchers()
+    auto, (pattern, heads), gapped = _matchers()
     cat = indicators()
     found: list[tuple[int, int, str, tuple[tuple[str, str], ...]]] = []
     automaton, values = auto
@@ -106,7 +130,7 @@ def find_indicators(text: str) -> list[IndicatorMention]:
         if _ascii_boundary_ok(text, start, end, alias):
             found.append((start, end, alias, targets))
     if pattern is not None:
-        for m in pattern.finditer(text):
+        for m in _gapped_matches(text, pattern, heads) if heads is not None else pattern.finditer(text):
             alias, targets = gapped[m.lastgroup]  # type: ignore[index]
             found.append((m.start(), m.end(), alias, tuple(targets)))
     # longest names first, then leftmost: 空气质量优良天数比例 is a ratio, not 空气质量优良天(数)

@@ -144,7 +144,8 @@ class Cache:
 
     def put(self, key: str, result: DocResult) -> None:
         if result.error is None:  # failures are retried: the file may be fixed or reappear
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, zlib.compress(pickle.dumps(result))))
+            payload = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)  # level 1: 2x faster, 10% larger
+            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, payload))
 
     def close(self) -> None:
         self.db.commit()

@@ -364,14 +364,10 @@ class _Tally:
         return out
 
 
-@dataclass(frozen=True)
-class WordStats:
-    """One word of two or more characters in one document: uses, sentences using it, and the
-    first of those sentences (indices into `DocText.sentences`)."""
-
-    count: int
-    sentences: int
-    examples: tuple[int, ...]
+WordStats = tuple[int, int, tuple[int, ...]]
+"""One word of two or more characters in one document: (uses, sentences using it, the first of
+those sentences as indices into `DocText.sentences`). A plain tuple: thousands per document go
+through pickling to and from workers and the cache."""
 
 
 @dataclass(frozen=True)
@@ -435,7 +431,7 @@ def analyse(report: Report, examples: int = 1) -> DocText:
         done=_Tally.of(s for s in sentences if not s.plan),
         plan=_Tally.of(s for s in sentences if s.plan),
         env_words=env,
-        words={w: WordStats(c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
+        words={w: (c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
         sentences=tuple(example_rows),
         examples=examples,
     )
@@ -504,12 +500,12 @@ class TextStats:
         city = self._cities.setdefault((doc.city is None, doc.city or ""), _CityWords())
         city.content_words += doc.done.content_tokens + doc.plan.content_tokens
         order = (doc.doc, doc.path)
-        for w, stats in doc.words.items():
+        for w, (count, sentences, examples) in doc.words.items():
             if w in self._skip:
                 continue
-            city.counts[w] += stats.count
-            city.sentences[w] += stats.sentences
-            found = [(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in stats.examples[: self.examples]]
+            city.counts[w] += count
+            city.sentences[w] += sentences
+            found = [(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
             kept = city.examples.get(w)
             if kept is None:
                 city.examples[w] = found

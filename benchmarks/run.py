@@ -136,17 +136,32 @@ def main() -> None:
 
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
-        seed_build = timed([py, "-m", "envcompare", "build", "-q", "--no-cache", "-o", f"{tmp}/out"], ROOT)
-        print(f"seed build (extract + compare + text + workbook + figures): {seed_build:.1f} s (target < 10 s)")
-        cache = f"{tmp}/cache"
-        cmd = [py, "-m", "envcompare", "extract", str(args.work / f"corpus_{args.small}"), "-q", "--cache", cache, "-o", f"{tmp}/f.csv"]
+        seed_builds = [timed([py, "-m", "envcompare", "build", "-q", "--no-cache", "-o", f"{tmp}/seed{i}"], ROOT) for i in (1, 2)]
+        print(f"seed build (extract + compare + text + workbook + figures): {min(seed_builds):.1f} s, best of "
+              f"{', '.join(f'{t:.1f}' for t in seed_builds)} (target < 10 s)")
+        print(build_cache(args.work / f"corpus_{args.small}", Path(tmp)))
+
+
+def build_cache(source: Path, tmp: Path) -> str:
+    """extract and build on a copy of the corpus: first run, unchanged re-run, one file touched."""
+    import shutil
+
+    py = sys.executable
+    reports = tmp / "reports"
+    shutil.copytree(source, reports)
+    lines = []
+    for job, out in (("extract", ["-o", str(tmp / "f.csv")]), ("build", ["-o", str(tmp / "out")])):
+        cmd = [py, "-m", "envcompare", job, str(reports), "-q", "--cache", str(tmp / f"cache-{job}"), *out]
         first = timed(cmd, ROOT)
         second = timed(cmd, ROOT)
-        small[0].write_bytes(small[0].read_bytes() + b"\n")
-        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        print(f"cache: first extract {first:.1f} s, unchanged re-run {second:.1f} s ({second / first:.0%} of the first); "
-              f"after touching one file: {out.splitlines()[0]}")
-
+        touched = sorted(reports.iterdir())[0]
+        touched.write_bytes(touched.read_bytes() + b"\n")
+        start = time.perf_counter()
+        said = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()[0]
+        third = time.perf_counter() - start
+        lines.append(f"{job} with cache: first {first:.1f} s, unchanged re-run {second:.1f} s ({second / first:.0%} of the first); "
+                     f"one file touched: {third:.1f} s ({said})")
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

@@ -9,11 +9,19 @@ Pipeline, one module per stage: load -> clean -> extract -> tidy -> compare -> p
 
 from .compare import Comparison, compare
 from .errors import ReportError
-from .excel import to_excel
 from .load import Corpus, LoadError, Report, load_reports, read_report
 from .tidy import FACT_COLUMNS, extract
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """`envcompare.to_excel` imports openpyxl on first use, not with every command."""
+    if name == "to_excel":
+        from .excel import to_excel
+
+        return to_excel
+    raise AttributeError(f"module 'envcompare' has no attribute {name!r}")
 __all__ = [
     "FACT_COLUMNS",
     "Comparison",

@@ -175,10 +175,15 @@ def compare(
     index = pd.MultiIndex.from_frame(
         chosen[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
     )
-    values = pd.DataFrame(np.nan, index=index, columns=pd.Index(columns, dtype="object", name="indicator"), dtype="float64")
-    for r in chosen.itertuples(index=False):
-        values.loc[(r.city, r.year), r.column] = r.value
-    docs = cells.groupby(ROW_INDEX)["doc"].agg(lambda d: ";".join(sorted(set(d.dropna())))) if len(cells) else None
+    grid = np.full((len(index), len(columns)), np.nan, dtype="float64")
+    at_row = index.get_indexer(pd.MultiIndex.from_frame(cells[ROW_INDEX]))
+    at_column = pd.Index(columns, dtype="object").get_indexer(cells["column"].astype("object"))
+    grid[at_row, at_column] = cells["value"].to_numpy(dtype="float64")
+    values = pd.DataFrame(grid, index=index, columns=pd.Index(columns, dtype="object", name="indicator"))
+    docs = None
+    if len(cells):  # each row's documents, sorted, once each
+        named = cells[[*ROW_INDEX, "doc"]].dropna(subset=["doc"]).drop_duplicates().sort_values("doc", kind="stable")
+        docs = named.groupby(ROW_INDEX)["doc"].agg(";".join).reindex(index).fillna("")
     rows = pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
@@ -443,79 +448,144 @@ def judge(actual: float, target: float, comparator: str) -> str:
     return "met" if _OPS[comparator](float(actual), float(target)) else "not met"
 
 
-def _comparator(row: pd.Series) -> tuple[str, bool]:
-    given = row["comparator"]
-    if isinstance(given, str) and given in _OPS:
-        return given, False
-    return _DEFAULT_COMPARATOR.get(row["direction"], "="), True
+def _isclose(a: np.ndarray, b: np.ndarray | float, abs_tol: float = 0.0, rel_tol: float = 1e-9) -> np.ndarray:
+    """math.isclose element by element: infinities are close only to themselves, NaN to nothing."""
+    a = np.asarray(a, dtype="float64")
+    b = np.broadcast_to(np.asarray(b, dtype="float64"), a.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(b - a)
+        near = (diff <= np.abs(rel_tol * b)) | (diff <= np.abs(rel_tol * a)) | (diff <= abs_tol)
+        return (a == b) | (np.isfinite(a) & np.isfinite(b) & near)
 
 
-def _key(row: pd.Series, keys: Sequence[str]) -> tuple:
-    """A hashable key of row values; missing values (None, NA, NaN) compare equal."""
-    return tuple(None if pd.isna(row[k]) else row[k] for k in keys)
+def _judge_all(actual: np.ndarray, target: np.ndarray, comparator: np.ndarray) -> np.ndarray:
+    """`judge` for arrays of actuals, targets and comparators (each one of _OPS)."""
+    a = np.asarray(actual, dtype="float64")
+    t = np.asarray(target, dtype="float64")
+    close = _isclose(a, t, abs_tol=1e-9)
+    with np.errstate(invalid="ignore"):
+        ops = {">=": (a >= t) | close, ">": (a > t) & ~close, "<=": (a <= t) | close, "<": (a < t) & ~close, "=": close}
+    met = np.select([comparator == op for op in ops], list(ops.values()), default=False)
+    return np.where(met, "met", "not met").astype(object)
 
 
-def _grouped(df: pd.DataFrame, keys: Sequence[str]) -> dict[tuple, pd.DataFrame]:
-    """Rows of df by _key (groupby would drop or mangle missing keys)."""
-    out: dict[tuple, list] = {}
-    for i, row in df.iterrows():
-        out.setdefault(_key(row, keys), []).append(i)
-    return {k: df.loc[ix] for k, ix in out.items()}
+def _comparators(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's comparator, and whether it was inferred from the direction (none given)."""
+    given = targets["comparator"].isin(list(_OPS)).to_numpy(dtype=bool)
+    stated = _objects(targets["comparator"])
+    default = [_DEFAULT_COMPARATOR.get(d, "=") if isinstance(d, str) else "=" for d in _objects(targets["direction"])]
+    return np.where(given, stated, np.array(default, dtype=object)), ~given
 
 
-def _target_rows(targets: pd.DataFrame, actuals: pd.DataFrame, keys: list[str], inner: bool) -> list[dict]:
-    """Pair each target with an actual on keys: same qualifier first, then document order."""
-    names = catalog().set_index("id")["name_zh"]
-    groups = _grouped(actuals, keys)
-    rows = []
-    for _, t in targets.iterrows():
-        cands = groups.get(_key(t, keys))
-        if cands is not None and len(cands):
-            same = cands["qualifier"].fillna("") == ("" if pd.isna(t["qualifier"]) else t["qualifier"])
-            cands = cands.assign(_same=(~same).astype(int)).sort_values(["_same", "doc", "start"], kind="stable")
-            a = cands.iloc[0]
-            n_alt = len(cands) - 1
-        elif inner:
-            continue
-        else:
-            a, n_alt = None, 0
-        comp, inferred = _comparator(t)
-        row = {
+def _objects(series: pd.Series, missing: object = None) -> np.ndarray:
+    """The values as a numpy object array, missing values (NA, NaN, None) as `missing`."""
+    return series.to_numpy(dtype=object, na_value=missing)
+
+
+def _codes(frames: Sequence[pd.DataFrame], keys: Sequence[str], missing_matches: bool = True) -> list[np.ndarray]:
+    """One integer per row of each frame, equal for rows with equal values on keys.
+
+    missing_matches: a missing value (None, NA, NaN) equals another missing value; otherwise a
+    row with a missing key value gets a negative code that matches no row of another frame.
+    """
+    both = pd.concat([f[list(keys)] for f in frames], ignore_index=True)
+    codes = both.groupby(list(keys), dropna=False, sort=False).ngroup().to_numpy(dtype="int64")
+    if not missing_matches:
+        frame_no = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+        codes = np.where(both.notna().all(axis=1).to_numpy(dtype=bool), codes, -1 - frame_no)
+    return np.split(codes, np.cumsum([len(f) for f in frames])[:-1])
+
+
+def _pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i, j) of every left[i] == right[j], ordered by i, then j."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    lo = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - lo
+    i = np.repeat(np.arange(len(left)), counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return i, order[np.repeat(lo, counts) + within]
+
+
+def _match_targets(
+    targets: pd.DataFrame, actuals: pd.DataFrame, keys: list[str], inner: bool, per_city: bool = False
+) -> pd.DataFrame:
+    """Pair each target with one actual on keys (a missing key value equals a missing one): the
+    same qualifier first, then document order (doc, start, then table order); `alternatives`
+    counts the other candidates. inner=False keeps targets without an actual ("no actual yet").
+
+    per_city: one pairing per target and city of the actuals, never the target's own city
+    (benchmark). Rows run in target order (per_city: within each city of the actuals).
+    """
+    targets = targets.reset_index(drop=True)
+    actuals = actuals.reset_index(drop=True)
+    t_codes, a_codes = _codes([targets, actuals], keys)
+    ti, ai = _pairs(t_codes, a_codes)
+    city = _codes([actuals], ["city"])[0] if per_city else np.zeros(len(actuals), dtype="int64")
+    if per_city:  # another city's targets only
+        a_city, t_city = _objects(actuals["city"]), _objects(targets["city"])
+        other = ~((a_city[ai] == t_city[ti]) & pd.notna(a_city[ai]))
+        ti, ai = ti[other], ai[other]
+    same = _objects(targets["qualifier"].fillna(""))[ti] == _objects(actuals["qualifier"].fillna(""))[ai]
+    pairs = pd.DataFrame(
+        {
+            "_t": ti,
+            "_city": city[ai],
+            "_other": (~same).astype("int64"),
+            "doc": actuals["doc"].array.take(ai),
+            "start": actuals["start"].array.take(ai),
+            "_a": ai,
+        }
+    ).sort_values(["_t", "_city", "_other", "doc", "start", "_a"], kind="stable")
+    size = pairs.groupby(["_t", "_city"], sort=False)["_a"].transform("size").to_numpy()
+    first = ~pairs.duplicated(["_t", "_city"]).to_numpy()
+    t_idx, a_idx, n_alt = pairs["_t"].to_numpy()[first], pairs["_a"].to_numpy()[first], size[first] - 1
+    if not inner:  # every target, in target order
+        lone = np.setdiff1d(np.arange(len(targets)), t_idx)
+        t_idx = np.concatenate([t_idx, lone])
+        order = np.argsort(t_idx, kind="stable")
+        t_idx = t_idx[order]
+        a_idx = np.concatenate([a_idx, np.full(len(lone), -1)])[order]
+        n_alt = np.concatenate([n_alt, np.zeros(len(lone), dtype=n_alt.dtype)])[order]
+
+    t = targets.take(t_idx).reset_index(drop=True)
+    a = actuals.reindex(a_idx).reset_index(drop=True)  # -1: no actual, every column missing
+    found = a_idx >= 0
+    comparator, inferred = _comparators(t)
+    target, actual = t["value"].to_numpy(dtype="float64"), a["value"].to_numpy(dtype="float64", na_value=np.nan)
+    status = np.where(found, _judge_all(actual, target, comparator), "no actual yet")
+    return pd.DataFrame(
+        {
             "city": t["city"],
             "year": t["year"],
             "period": t["period"],
             "indicator": t["indicator"],
-            "name_zh": names.get(t["indicator"]),
+            "name_zh": t["indicator"].map(catalog().set_index("id")["name_zh"]),
             "domain": t["domain"],
             "unit": t["unit"],
             "direction": t["direction"],
-            "comparator": comp,
+            "comparator": comparator,
             "comparator_inferred": inferred,
-            "target": t["value"],
+            "target": target,
+            "actual": actual,
+            "gap": [round(g, 9) for g in (actual - target).tolist()],
+            "status": status,
             "target_qualifier": t["qualifier"],
+            "actual_qualifier": a["qualifier"],
             "alternatives": n_alt,
             "target_doc": t["doc"],
             "target_start": t["start"],
             "target_end": t["end"],
             "target_evidence": t["evidence"],
-        }
-        if a is None:
-            row |= {"status": "no actual yet"}
-        else:
-            row |= {
-                "actual": a["value"],
-                "gap": round(float(a["value"]) - float(t["value"]), 9),
-                "status": judge(a["value"], t["value"], comp),
-                "actual_qualifier": a["qualifier"],
-                "actual_doc": a["doc"],
-                "actual_start": a["start"],
-                "actual_end": a["end"],
-                "actual_evidence": a["evidence"],
-                "actual_year": a["year"],
-                "actual_city": a["city"],
-            }
-        rows.append(row)
-    return rows
+            "actual_doc": a["doc"],
+            "actual_start": a["start"],
+            "actual_end": a["end"],
+            "actual_evidence": a["evidence"],
+            "actual_city": a["city"],
+            "actual_year": a["year"],
+        },
+        index=pd.RangeIndex(len(t)),
+    )
 
 
 def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
@@ -528,8 +598,7 @@ def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
     targets = facts[_eq(facts["kind"], "target") & facts["indicator"].notna()]
     actuals = facts[_eq(facts["kind"], "actual") & facts["indicator"].notna()]
     keys = ["city", "year", "period", "indicator", "unit"]
-    rows = _target_rows(targets, actuals, keys, inner=False)
-    out = pd.DataFrame(rows, columns=list(TARGET_COLUMNS)).astype(TARGET_COLUMNS)
+    out = _match_targets(targets, actuals, keys, inner=False)[list(TARGET_COLUMNS)].astype(TARGET_COLUMNS)
     return out.sort_values(["city", "year", "indicator", "target_start"], kind="stable").reset_index(drop=True)
 
 
@@ -563,19 +632,14 @@ def benchmark(
         targets = targets[_eq(targets["city"], against)]
     if city is not None:
         actuals = actuals[_eq(actuals["city"], city)]
-    rows = []
-    for c in sorted(actuals["city"].unique()):
-        own = actuals[_eq(actuals["city"], c)]
-        if not same_year:
-            own = own[own["year"] == own.groupby(["indicator", "period"])["year"].transform("max")]
-        other = targets[~_eq(targets["city"], c)]
-        keys = ["year", "period", "indicator", "unit"] if same_year else ["period", "indicator", "unit"]
-        for r in _target_rows(other, own, keys, inner=True):
-            r["target_city"], r["target_year"] = r["city"], r["year"]
-            r["city"], r["year"] = r.pop("actual_city"), r.pop("actual_year")
-            r["actual_year"] = r["year"]
-            rows.append(r)
-    out = pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype(BENCHMARK_COLUMNS)
+    if not same_year:  # each city's latest actual per indicator and period
+        latest = actuals.groupby(["city", "indicator", "period"])["year"].transform("max")
+        actuals = actuals[actuals["year"] == latest]
+    keys = ["year", "period", "indicator", "unit"] if same_year else ["period", "indicator", "unit"]
+    pairs = _match_targets(targets, actuals, keys, inner=True, per_city=True)
+    out = pairs.drop(columns=["city", "year"]).rename(columns={"actual_city": "city"})
+    out = out.assign(target_city=pairs["city"], target_year=pairs["year"])
+    out = out[list(BENCHMARK_COLUMNS)].astype(BENCHMARK_COLUMNS)
     return out.sort_values(["city", "target_city", "indicator", "target_start"], kind="stable").reset_index(drop=True)
 
 
@@ -619,57 +683,67 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
 
     columns = {**FACT_COLUMNS, **DERIVED_EXTRA}
     ok = facts["indicator"].notna() & facts["year"].notna() & facts["value"].notna()
-    actuals = facts[ok & _eq(facts["kind"], "actual")]
-    changes = facts[ok & _eq(facts["kind"], "change")]
-    rows = []
-    keys = ["doc", "city", "indicator", "qualifier", "year"]
-    groups = _grouped(actuals, keys)
-    for _, c in changes.iterrows():
-        base = _BASE_YEAR.match(str(c["period"]))
-        period, year = ("annual", int(base.group(1))) if base else (c["period"], int(c["year"]) - 1)
-        cands = groups.get(_key(c, keys))
-        if cands is None:
-            continue
-        cands = cands[_eq(cands["period"], period)]
-        if not len(cands):
-            continue
-        dist = (cands["start"] - c["start"]).astype("float64")
-        a = cands.assign(_after=(dist > 0).astype(int), _d=dist.abs()).sort_values(["_after", "_d"]).iloc[0]
-        prev = previous_value(float(a["value"]), float(c["value"]), str(c["unit"]), str(a["unit"]))
-        if prev is None:
-            continue
-        value, formula = prev
-        rows.append(
-            {
-                "city": a["city"],
-                "year": year,
-                "period": a["period"],
-                "indicator": a["indicator"],
-                "value": round(value, 9),
-                "unit": a["unit"],
-                "direction": a["direction"],
-                "kind": "derived",
-                "comparator": None,
-                "approx": bool(a["approx"]) or bool(c["approx"]),
-                "qualifier": a["qualifier"],
-                "domain": a["domain"],
-                "doc": a["doc"],
-                "start": None,
-                "end": None,
-                "evidence": None,
-                "sentence": a["sentence"],
-                "change": c["value"],
-                "change_unit": c["unit"],
-                "formula": formula,
-                "value_start": a["start"],
-                "value_end": a["end"],
-                "value_evidence": a["evidence"],
-                "change_start": c["start"],
-                "change_end": c["end"],
-                "change_evidence": c["evidence"],
-            }
-        )
-    out = pd.DataFrame(rows, columns=list(columns)).astype(columns)
+    actuals = facts[ok & _eq(facts["kind"], "actual")].reset_index(drop=True)
+    changes = facts[ok & _eq(facts["kind"], "change")].reset_index(drop=True)
+    # the period and year each change speaks of: 较2020年 -> annual 2020, else its own period a year before
+    bases = [_BASE_YEAR.match(str(p)) for p in _objects(changes["period"], "<NA>")]
+    period = np.array(["annual" if b else p for b, p in zip(bases, _objects(changes["period"]), strict=True)], dtype=object)
+    year = np.array([int(b.group(1)) if b else int(y) - 1 for b, y in zip(bases, changes["year"].tolist(), strict=True)],
+                    dtype=object)
+    c_codes, a_codes = _codes([changes, actuals], ["doc", "city", "indicator", "qualifier", "year"])
+    ci, ai = _pairs(c_codes, a_codes)
+    same_period = (_objects(actuals["period"])[ai] == period[ci]) & pd.notna(period[ci])
+    ci, ai = ci[same_period], ai[same_period]
+    # the nearest value before the change (then the nearest after it; then table order)
+    dist = actuals["start"].to_numpy(dtype="float64", na_value=np.nan)[ai] - changes["start"].to_numpy(
+        dtype="float64", na_value=np.nan)[ci]
+    with np.errstate(invalid="ignore"):
+        pairs = pd.DataFrame({"_c": ci, "_after": (dist > 0).astype("int64"), "_d": np.abs(dist), "_a": ai})
+    best = pairs.sort_values(["_c", "_after", "_d", "_a"], kind="stable").drop_duplicates("_c")
+    ci, ai = best["_c"].to_numpy(), best["_a"].to_numpy()
+
+    v = actuals["value"].to_numpy(dtype="float64")[ai]
+    c = changes["value"].to_numpy(dtype="float64")[ci]
+    unit, change_unit = _objects(actuals["unit"], "<NA>")[ai], _objects(changes["unit"], "<NA>")[ci]
+    relative = change_unit == "%"  # see previous_value
+    same_unit = ((change_unit == "pp") & (unit == "%")) | (change_unit == unit)
+    keep = np.where(relative, ~_isclose(c, -100.0), same_unit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(relative, v / (1 + c / 100), v - c)[keep]
+    ci, ai = ci[keep], ai[keep]
+    a, ch = actuals.take(ai).reset_index(drop=True), changes.take(ci).reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "city": a["city"],
+            "year": year[ci],
+            "period": a["period"],
+            "indicator": a["indicator"],
+            "value": [round(x, 9) for x in value.tolist()],
+            "unit": a["unit"],
+            "direction": a["direction"],
+            "kind": "derived",
+            "comparator": None,
+            "approx": a["approx"].to_numpy(dtype=bool, na_value=False) | ch["approx"].to_numpy(dtype=bool, na_value=False),
+            "qualifier": a["qualifier"],
+            "domain": a["domain"],
+            "doc": a["doc"],
+            "start": None,
+            "end": None,
+            "evidence": None,
+            "sentence": a["sentence"],
+            "change": ch["value"],
+            "change_unit": ch["unit"],
+            "formula": np.where(relative[keep], "v / (1 + c/100)", "v - c").astype(object),
+            "value_start": a["start"],
+            "value_end": a["end"],
+            "value_evidence": a["evidence"],
+            "change_start": ch["start"],
+            "change_end": ch["end"],
+            "change_evidence": ch["evidence"],
+        },
+        index=pd.RangeIndex(len(a)),
+        columns=list(columns),
+    ).astype(columns)
     return out.sort_values(["doc", "value_start", "change_start"], kind="stable").reset_index(drop=True)
 
 
@@ -692,7 +766,8 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
         key=lambda c: (str(c[0]) if not pd.isna(c[0]) else "\uffff", -1 if pd.isna(c[1]) else int(c[1]),
                        kind_rank.get(c[2], 99), str(c[2])),
     )
-    matrix = matrix[cols].astype("Int64")
+    ordered = matrix[cols]  # one 2-D conversion: astype would convert the columns one by one
+    matrix = pd.DataFrame(ordered.to_numpy(dtype="int64"), index=ordered.index, columns=ordered.columns, dtype="Int64")
     matrix.index.name = "indicator"
     matrix.columns.names = ["city", "year", "kind"]
     return matrix
@@ -702,13 +777,14 @@ def coverage_table(facts: pd.DataFrame) -> pd.DataFrame:
     """coverage() flattened for a sheet or CSV: indicator, domain, name, then "city year kind"."""
     matrix = coverage(facts)
     info = indicator_info(matrix.index).set_index("indicator")
-    flat = matrix.copy()
-    flat.columns = [" ".join("?" if pd.isna(p) else str(p) for p in c) for c in matrix.columns]
+    index = matrix.index.astype("string")
+    names = [" ".join("?" if pd.isna(p) else str(p) for p in c) for c in matrix.columns]
+    flat = pd.DataFrame(matrix.to_numpy(dtype="int64"), index=index, columns=names, dtype="Int64")
     head = pd.DataFrame(
-        {"domain": info["domain"].reindex(matrix.index), "name_zh": info["name_zh"].reindex(matrix.index)},
-        index=matrix.index,
+        {"domain": info["domain"].reindex(matrix.index).to_numpy(), "name_zh": info["name_zh"].reindex(matrix.index).to_numpy()},
+        index=index,
     ).astype("string")
-    return pd.concat([head, flat], axis=1).reset_index().astype({"indicator": "string"})
+    return pd.concat([head, flat], axis=1).reset_index()
 
 
 # --- reference lines --------------------------------------------------------------------------
@@ -750,34 +826,50 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
     "meets"; averages (rows with a year, e.g. the national average) give "better", "worse" or
     "equal" for the same year. ratio = value / reference; difference = value - reference.
     """
-    refs = load_references() if references is None else references
-    f = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()]
-    rows = []
-    for _, x in f.iterrows():
-        cands = refs[_eq(refs["indicator"], x["indicator"]) & _eq(refs["unit"], x["unit"])]
-        for _, r in cands.iterrows():
-            averaged = r["kind"] == "average"
-            if averaged and (pd.isna(r["year"]) or pd.isna(x["year"]) or int(r["year"]) != int(x["year"])):
-                continue
-            v, ref = float(x["value"]), float(r["value"])
-            if averaged:
-                status = _better_or_worse(v, ref, x["direction"])
-            elif x["direction"] == "higher_better":
-                status = "meets" if v >= ref else "falls short"
-            else:
-                status = "exceeds" if v > ref and not math.isclose(v, ref) else "meets"
-            rows.append(
-                {
-                    "city": x["city"], "year": x["year"], "indicator": x["indicator"], "value": v,
-                    "unit": x["unit"], "direction": x["direction"], "reference_kind": r["kind"],
-                    "level": r["level"], "reference": ref, "averaging": r["averaging"], "status": status,
-                    "ratio": v / ref if ref else np.nan, "difference": round(v - ref, 9),
-                    "qualifier": x["qualifier"], "source": r["source"],
-                    "doc": x["doc"], "start": x["start"], "end": x["end"],
-                }
-            )
-    out = pd.DataFrame(rows, columns=list(REFERENCE_RESULT_COLUMNS)).astype(REFERENCE_RESULT_COLUMNS)
+    refs = (load_references() if references is None else references).reset_index(drop=True)
+    f = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()].reset_index(drop=True)
+    f_codes, r_codes = _codes([f, refs], ["indicator", "unit"], missing_matches=False)
+    xi, ri = _pairs(f_codes, r_codes)
+    # an average holds for its own year only; limits, guidelines and interim targets for every year
+    averaged = _objects(refs["kind"])[ri] == "average"
+    same_year = refs["year"].to_numpy(dtype="float64", na_value=np.nan)[ri] == f["year"].to_numpy(
+        dtype="float64", na_value=np.nan)[xi]
+    keep = ~averaged | same_year
+    xi, ri, averaged = xi[keep], ri[keep], averaged[keep]
+    x, r = f.take(xi).reset_index(drop=True), refs.take(ri).reset_index(drop=True)
+    v, ref = x["value"].to_numpy(dtype="float64"), r["value"].to_numpy(dtype="float64", na_value=np.nan)
+    direction = _objects(x["direction"])
+    higher = direction == "higher_better"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        status = np.where(
+            averaged,
+            _better_or_worse_all(v, ref, direction),
+            np.where(higher, np.where(v >= ref, "meets", "falls short"),
+                     np.where((v > ref) & ~_isclose(v, ref), "exceeds", "meets")),
+        )
+        ratio = np.where(ref != 0, v / np.where(ref != 0, ref, 1.0), np.nan)
+    out = pd.DataFrame(
+        {
+            "city": x["city"], "year": x["year"], "indicator": x["indicator"], "value": v, "unit": x["unit"],
+            "direction": x["direction"], "reference_kind": r["kind"], "level": r["level"], "reference": ref,
+            "averaging": r["averaging"], "status": status.astype(object), "ratio": ratio,
+            "difference": [round(d, 9) for d in (v - ref).tolist()], "qualifier": x["qualifier"], "source": r["source"],
+            "doc": x["doc"], "start": x["start"], "end": x["end"],
+        },
+        index=pd.RangeIndex(len(x)),
+        columns=list(REFERENCE_RESULT_COLUMNS),
+    ).astype(REFERENCE_RESULT_COLUMNS)
     return out.sort_values(["city", "year", "indicator", "doc", "start"], kind="stable").reset_index(drop=True)
+
+
+def _better_or_worse_all(v: np.ndarray, ref: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """`_better_or_worse` for arrays."""
+    with np.errstate(invalid="ignore"):
+        return np.select(
+            [_isclose(v, ref, abs_tol=1e-9), direction == "higher_better", direction == "lower_better"],
+            [np.array("equal", dtype=object), np.where(v > ref, "better", "worse"), np.where(v < ref, "better", "worse")],
+            default=np.where(v > ref, "above", "below"),
+        ).astype(object)
 
 
 def _better_or_worse(v: float, ref: float, direction: str) -> str:
@@ -837,21 +929,27 @@ def governance_rates(facts: pd.DataFrame) -> pd.DataFrame:
     inspection histories; the share done does not. Parts and totals come from the catalog's
     `part_of`, pairs from RATE_PAIRS; each rate names both source facts.
     """
-    rows = []
     base = facts[facts["kind"] == "actual"]
+    keys = ["city", "year", "period", "doc"]
+    tables = []
     for part_id, total_id, name in RATE_PAIRS:
-        parts = base[base["indicator"] == part_id]
-        totals = base[base["indicator"] == total_id]
-        for _, p in parts.iterrows():
-            same = totals[(totals["city"] == p["city"]) & (totals["year"] == p["year"]) & (totals["period"] == p["period"])
-                          & (totals["doc"] == p["doc"]) & (totals["start"] < p["start"])]
-            if same.empty:
-                continue
-            t = same.iloc[-1]  # the total stated nearest before the part
-            rows.append({"city": p["city"], "year": p["year"], "period": p["period"], "rate": name,
-                         "value": 100.0 * p["value"] / t["value"] if t["value"] else float("nan"), "unit": "%",
-                         "part": p["value"], "total": t["value"], "doc": p["doc"],
-                         "part_evidence": p["evidence"], "total_evidence": t["evidence"]})
+        parts = base[base["indicator"] == part_id].reset_index(drop=True)
+        totals = base[base["indicator"] == total_id].reset_index(drop=True)
+        p_codes, t_codes = _codes([parts, totals], keys, missing_matches=False)
+        pi, ti = _pairs(p_codes, t_codes)
+        with np.errstate(invalid="ignore"):
+            before = totals["start"].to_numpy(dtype="float64", na_value=np.nan)[ti] < parts["start"].to_numpy(
+                dtype="float64", na_value=np.nan)[pi]
+        # the total stated nearest before the part: the last such total in table order
+        last = pd.Series(ti[before]).groupby(pi[before]).max()
+        p, t = parts.take(last.index.to_numpy()).reset_index(drop=True), totals.take(last.to_numpy()).reset_index(drop=True)
+        part, total = p["value"].to_numpy(dtype="float64"), t["value"].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(total != 0, 100.0 * part / np.where(total != 0, total, 1.0), np.nan)
+        tables.append(pd.DataFrame({"city": p["city"], "year": p["year"], "period": p["period"], "rate": name,
+                                    "value": value, "unit": "%", "part": part, "total": total, "doc": p["doc"],
+                                    "part_evidence": p["evidence"], "total_evidence": t["evidence"]},
+                                   index=pd.RangeIndex(len(p))))
     dtypes = {"city": "string", "year": "Int64", "period": "string", "rate": "string", "value": "float64", "unit": "string",
               "part": "float64", "total": "float64", "doc": "string", "part_evidence": "string", "total_evidence": "string"}
-    return pd.DataFrame(rows, columns=list(dtypes)).astype(dtypes)
+    return pd.concat(tables, ignore_index=True)[list(dtypes)].astype(dtypes)

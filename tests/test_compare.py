@@ -15,8 +15,10 @@ from envcompare.compare import (
     comparison_tables,
     composite,
     coverage,
+    coverage_table,
     derive_previous_year,
     entropy_weights,
+    governance_rates,
     judge,
     load_references,
     rank,
@@ -270,6 +272,93 @@ def test_benchmark_one_citys_actuals_against_anothers_targets():
     assert len(benchmark(facts, city="乙")) == 0  # 乙 has no actuals
 
 
+def test_target_takes_the_same_qualifier_first_then_document_order():
+    facts = frame(
+        fact("甲", 2023, "water.drinking_source_compliance", 100.0, kind="target", qualifier="县级及以上", doc="a.txt", start=5),
+        fact("甲", 2023, "water.drinking_source_compliance", 90.0, kind="target", doc="a.txt", start=9),
+        fact("甲", 2023, "water.drinking_source_compliance", 97.0, doc="b.txt", start=1),  # unqualified, later doc
+        fact("甲", 2023, "water.drinking_source_compliance", 96.0, doc="a.txt", start=80),  # unqualified, later start
+        fact("甲", 2023, "water.drinking_source_compliance", 95.0, doc="a.txt", start=40),  # unqualified, first
+        fact("甲", 2023, "water.drinking_source_compliance", 99.0, qualifier="县级及以上", doc="b.txt", start=3),
+    )
+    t = targets_vs_actuals(facts)
+    assert t["target"].tolist() == [100.0, 90.0]  # target order (same city, year, indicator; by start)
+    # the qualified target takes the qualified actual although a.txt comes first
+    assert t["actual"].tolist() == [99.0, 95.0]
+    assert t["actual_qualifier"].tolist()[0] == "县级及以上" and pd.isna(t["actual_qualifier"].tolist()[1])
+    assert t["alternatives"].tolist() == [3, 3]  # four candidates each
+    assert t["status"].tolist() == ["not met", "met"]  # 99 < 100; 95 >= 90 (higher is better)
+    assert t["gap"].tolist() == pytest.approx([-1.0, 5.0])
+    assert t["actual_start"].tolist() == [3, 40]
+
+
+def test_targets_missing_key_values_match_each_other():
+    # a target and an actual that both lack a period pair up; a period never pairs with a missing one
+    facts = frame(
+        fact("甲", 2023, "air.pm25", 30.0, kind="target", comparator="<=", period=None, start=1),
+        fact("甲", 2023, "air.pm25", 31.0, period=None, start=2),
+        fact("甲", 2023, "air.pm10", 60.0, kind="target", comparator="<=", start=3),
+        fact("甲", 2023, "air.pm10", 50.0, period=None, start=4),
+    )
+    t = targets_vs_actuals(facts).set_index("indicator")
+    assert t.loc["air.pm25", "status"] == "not met" and t.loc["air.pm25", "actual"] == 31.0
+    assert t.loc["air.pm10", "status"] == "no actual yet"
+    assert t.loc["air.pm10", "alternatives"] == 0
+
+
+def test_targets_table_dtypes_and_order():
+    facts = frame(
+        fact("乙", 2023, "air.pm25", 30.0, kind="target", start=7),
+        fact("甲", 2023, "air.good_days_ratio", 85.0, kind="target", start=9),
+        fact("甲", 2022, "air.pm25", 35.0, kind="target", start=1),
+        fact("甲", 2023, "air.good_days_ratio", 80.0, kind="target", start=2),
+        fact("甲", 2023, "air.good_days_ratio", 86.0, start=3),
+    )
+    t = targets_vs_actuals(facts)
+    # city, year, indicator, target start
+    assert list(zip(t["city"], t["year"], t["target_start"], strict=True)) == [
+        ("乙", 2023, 7), ("甲", 2022, 1), ("甲", 2023, 2), ("甲", 2023, 9)]
+    assert t["status"].tolist() == ["no actual yet", "no actual yet", "met", "met"]
+    assert t["alternatives"].tolist() == [0, 0, 0, 0]
+    assert str(t["alternatives"].dtype) == "Int64" and str(t["comparator_inferred"].dtype) == "boolean"
+    assert str(t["year"].dtype) == "Int64" and str(t["city"].dtype) == "string"
+    assert t["comparator"].tolist() == ["<=", "<=", ">=", ">="]  # inferred from the directions
+    assert list(t.index) == [0, 1, 2, 3]
+    empty = targets_vs_actuals(facts.iloc[0:0])
+    assert len(empty) == 0 and list(empty.columns) == list(t.columns) and (empty.dtypes == t.dtypes).all()
+
+
+def test_benchmark_every_pair_of_cities():
+    facts = frame(
+        fact("甲", 2022, "air.pm25", 30.0),
+        fact("乙", 2022, "air.pm25", 40.0),
+        fact("乙", 2022, "air.pm25", 38.0, qualifier="城区", start=5),
+        fact("丙", 2022, "air.pm25", 35.0, kind="target", comparator="<="),
+        fact("甲", 2022, "air.pm25", 32.0, kind="target", comparator="<="),
+        fact("丙", 2021, "air.pm25", 36.0, kind="target", comparator="<="),  # another year: no actual
+    )
+    b = benchmark(facts)
+    # 甲 against 丙; 乙 against 丙 and 甲; never a city against its own target
+    assert list(zip(b["city"], b["target_city"], strict=True)) == [("乙", "丙"), ("乙", "甲"), ("甲", "丙")]
+    assert b["actual"].tolist() == [40.0, 40.0, 30.0]  # the unqualified figure of 乙
+    assert b["alternatives"].tolist() == [1, 1, 0]
+    assert b["status"].tolist() == ["not met", "not met", "met"]
+    assert b["actual_year"].tolist() == [2022, 2022, 2022] and b["target_year"].tolist() == [2022, 2022, 2022]
+
+
+def test_benchmark_latest_actual_whatever_the_year():
+    facts = frame(
+        fact("甲", 2021, "air.pm25", 40.0),
+        fact("甲", 2023, "air.pm25", 30.0),
+        fact("甲", 2022, "air.pm25", 35.0),
+        fact("乙", 2025, "air.pm25", 32.0, kind="target", comparator="<="),
+    )
+    assert len(benchmark(facts)) == 0  # no actual of 2025
+    b = benchmark(facts, same_year=False)
+    assert (b.loc[0, "actual_year"], b.loc[0, "target_year"], b.loc[0, "actual"]) == (2023, 2025, 30.0)
+    assert b.loc[0, "status"] == "met" and b.loc[0, "alternatives"] == 0
+
+
 # --- implied previous year --------------------------------------------------------------------
 
 
@@ -306,6 +395,47 @@ def test_derive_previous_year():
     assert set(FACT_COLUMNS) <= set(d.reset_index().columns)
 
 
+def test_derive_takes_the_nearest_value_before_the_change():
+    doc = "w.txt"
+    facts = frame(
+        fact("甲", 2022, "air.pm25", 40.0, doc=doc, start=10),
+        fact("甲", 2022, "air.pm25", 36.0, doc=doc, start=30),  # nearest before the change at 50
+        fact("甲", 2022, "air.pm25", 35.0, doc=doc, start=52),  # nearer, but after it
+        fact("甲", 2022, "air.pm25", -10.0, kind="change", unit="%", doc=doc, start=50),
+        fact("甲", 2022, "air.good_days", 300.0, doc=doc, start=60),
+        fact("甲", 2022, "air.good_days", -100.0, kind="change", unit="%", doc=doc, start=61),  # from nothing: no row
+        fact("甲", 2022, "air.good_days_ratio", 80.0, doc=doc, start=70),
+        fact("甲", 2022, "air.good_days_ratio", 2.0, kind="change", unit="day", doc=doc, start=71),  # other unit
+        fact("甲", 2022, "air.heavy_pollution_days", 3.0, qualifier="城区", doc=doc, start=80),
+        fact("甲", 2022, "air.heavy_pollution_days", -2.0, kind="change", doc=doc, start=81),  # other qualifier
+    )
+    d = derive_previous_year(facts)
+    assert d["indicator"].tolist() == ["air.pm25"]
+    assert d.loc[0, "value"] == 40.0  # 36 / (1 - 0.1)
+    assert (d.loc[0, "value_start"], d.loc[0, "change_start"], d.loc[0, "year"]) == (30, 50, 2021)
+    assert d.loc[0, "change"] == -10.0 and d.loc[0, "change_unit"] == "%"
+
+
+def test_derived_rows_in_document_order_with_fact_dtypes():
+    facts = frame(
+        fact("乙", 2023, "air.good_days", 300.0, doc="b.txt", start=5),
+        fact("乙", 2023, "air.good_days", 10.0, kind="change", doc="b.txt", start=6),
+        fact("甲", 2023, "air.good_days_ratio", 90.0, doc="a.txt", start=50, approx=True),
+        fact("甲", 2023, "air.good_days_ratio", 1.5, kind="change", unit="pp", doc="a.txt", start=55),
+        fact("甲", 2023, "air.good_days", 320.0, doc="a.txt", start=10),
+        fact("甲", 2023, "air.good_days", 20.0, kind="change", doc="a.txt", start=12),
+    )
+    d = derive_previous_year(facts)
+    assert d["doc"].tolist() == ["a.txt", "a.txt", "b.txt"]
+    assert d["value"].tolist() == [300.0, 88.5, 290.0]  # 320 - 20, 90 - 1.5 points, 300 - 10
+    assert d["formula"].tolist() == ["v - c", "v - c", "v - c"]
+    assert d["approx"].tolist() == [False, True, False]
+    assert d["year"].tolist() == [2022, 2022, 2022]
+    assert str(d["year"].dtype) == "Int64" and str(d["approx"].dtype) == "boolean"
+    assert d["start"].isna().all() and d["comparator"].isna().all()
+    assert list(d.index) == [0, 1, 2]
+
+
 # --- coverage ---------------------------------------------------------------------------------
 
 
@@ -319,6 +449,17 @@ def test_coverage_counts(three_cities):
     assert cov.loc["gov.fines", ("乙", 2022, "actual")] == 1
     assert int(cov.to_numpy().sum()) == len(three_cities)
     assert list(cov.index) == ["air.good_days_ratio", "air.pm25", "gov.fines"]  # catalog order
+
+
+def test_coverage_table_flattens_the_counts(three_cities):
+    table = coverage_table(three_cities)
+    assert list(table.columns) == ["indicator", "domain", "name_zh", "丙 2023 target", "乙 2022 actual",
+                                   "甲 2022 actual", "甲 2023 actual"]
+    assert table["indicator"].tolist() == ["air.good_days_ratio", "air.pm25", "gov.fines"]
+    assert table["乙 2022 actual"].tolist() == [1, 1, 1]
+    assert table["甲 2023 actual"].tolist() == [1, 1, 0]
+    assert table["domain"].tolist() == ["air", "air", "governance"]
+    assert str(table["indicator"].dtype) == "string" and str(table["甲 2022 actual"].dtype) == "Int64"
 
 
 # --- reference lines --------------------------------------------------------------------------
@@ -350,6 +491,57 @@ def test_against_references():
     assert national.loc["甲", "reference"] == 30.0  # 2023 national mean
     assert national.loc["甲", "status"] == "worse"  # 38 > 30 and lower is better
     assert national.loc["乙", "reference"] == 29.0  # 2022, never another year's average
+
+
+def test_references_limits_averages_and_ratios():
+    refs = pd.DataFrame(
+        [
+            {"indicator": "air.good_days_ratio", "city": None, "year": None, "kind": "guideline", "level": "L",
+             "value": 85.0, "unit": "%", "averaging": "annual", "source": "s1", "notes": None},
+            {"indicator": "air.good_days_ratio", "city": "全国", "year": 2022, "kind": "average", "level": "A",
+             "value": 86.5, "unit": "%", "averaging": "annual", "source": "s2", "notes": None},
+            {"indicator": "air.good_days_ratio", "city": None, "year": None, "kind": "limit", "level": "Z",
+             "value": 0.0, "unit": "%", "averaging": "annual", "source": "s3", "notes": None},
+            {"indicator": "air.good_days_ratio", "city": None, "year": None, "kind": "limit", "level": "D",
+             "value": 5.0, "unit": "day", "averaging": "annual", "source": "s4", "notes": None},  # another unit
+        ]
+    ).astype({"year": "Int64"})
+    facts = frame(
+        fact("甲", 2023, "air.good_days_ratio", 84.0, start=3),
+        fact("甲", 2022, "air.good_days_ratio", 86.5, start=9),
+        fact("甲", 2022, "air.good_days_ratio", 87.0, period="上半年"),  # not annual
+    )
+    r = against_references(facts, refs)
+    assert list(zip(r["year"], r["level"], r["status"], strict=True)) == [
+        (2022, "L", "meets"), (2022, "A", "equal"), (2022, "Z", "meets"),  # the 2022 average: that year only
+        (2023, "L", "falls short"), (2023, "Z", "meets"),
+    ]
+    assert r["ratio"].tolist()[:2] == pytest.approx([86.5 / 85, 1.0])
+    assert math.isnan(r["ratio"].tolist()[2])  # nothing to divide by
+    assert r["difference"].tolist() == pytest.approx([1.5, 0.0, 86.5, -1.0, 84.0])
+
+
+# --- governance rates -------------------------------------------------------------------------
+
+
+def test_governance_rate_uses_the_nearest_total_before_the_part():
+    issues, done = "gov.inspection_issues", "gov.inspection_issues_rectified"
+    facts = frame(
+        fact("甲", 2023, issues, 50.0, doc="a.txt", start=10),
+        fact("甲", 2023, issues, 40.0, doc="a.txt", start=20),  # the total just before the part
+        fact("甲", 2023, done, 30.0, doc="a.txt", start=30),
+        fact("甲", 2023, issues, 99.0, doc="a.txt", start=40),  # after the part
+        fact("甲", 2023, done, 5.0, doc="b.txt", start=50),  # no total in its document
+        fact("乙", 2023, issues, 0.0, doc="c.txt", start=1),
+        fact("乙", 2023, done, 0.0, doc="c.txt", start=2),
+    )
+    r = governance_rates(facts)
+    assert r["city"].tolist() == ["甲", "乙"]
+    assert r["total"].tolist() == [40.0, 0.0] and r["part"].tolist() == [30.0, 0.0]
+    assert r["value"].tolist()[0] == 75.0  # 30 / 40
+    assert math.isnan(r["value"].tolist()[1])  # a total of zero gives no rate
+    assert r["rate"].tolist() == ["rectification_rate"] * 2
+    assert str(r["year"].dtype) == "Int64" and list(r.index) == [0, 1]
 
 
 # --- the seeds, end to end --------------------------------------------------------------------

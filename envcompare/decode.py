@@ -23,7 +23,7 @@ BOMS = (
 )
 LEGACY = ("gb18030", "big5hkscs", "cp950")  # cp950: Big5 as Windows writes it (euro sign, ...)
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-NON_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 # Characters a mis-decoding produces and a Chinese report does not hold: kana, Hangul, bopomofo,
 # Cyrillic, Greek (except the micro sign), other scripts, private-use code points, half-width
 # kana and the replacement character. (GB18030 read of Big5 bytes is full of them.)
@@ -68,21 +68,28 @@ def plausibility(text: str) -> float:
     Big5 bytes read as GBK, or GBK read as Big5, score far lower. Text with nothing to judge
     scores 1.0. Long texts are judged on a sample of PLAUSIBILITY_SAMPLE characters.
     """
+    return _judge(sample(text))
+
+
+@lru_cache(maxsize=4)
+def _judge(judged: str) -> float:
+    """plausibility() of a sample; memoised by the sample (at most PLAUSIBILITY_SAMPLE characters)
+    because the text decode chose is judged again by the mojibake check."""
     from .clean import to_simplified
 
-    judged = sample(text)
-    han = NON_HAN.sub("", judged)  # the Han characters, as one string (no list of one-char strings)
+    han = "".join(HAN_RUN.findall(judged))  # the Han characters, as one string (runs, not characters)
     strange = len(STRANGE.findall(judged))
     if not han and not strange:
         return 1.0
-    common = len(_not_common_re().sub("", to_simplified(han)))
+    simplified = to_simplified(han)
+    common = len(simplified) - len(_uncommon_re().findall(simplified))  # the uncommon ones are few
     return common / (len(han) + strange)
 
 
 @lru_cache(maxsize=1)
-def _not_common_re() -> re.Pattern[str]:
+def _uncommon_re() -> re.Pattern[str]:
     # counted by the regex engine, not a Python loop over characters
-    return re.compile("[^" + "".join(sorted(_common_han())) + "]+")
+    return re.compile("[^" + "".join(sorted(_common_han())) + "]")
 
 
 def _looks_binary(text: str) -> bool:

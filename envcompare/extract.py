@@ -67,6 +67,7 @@ class _Rules:
     better: frozenset[str]
     worse: frozenset[str]
     flat: re.Pattern[str]
+    flat_words: re.Pattern[str]
     other_base: re.Pattern[str]
     target_cues: re.Pattern[str]
     target_year: re.Pattern[str]
@@ -114,6 +115,7 @@ def rules() -> _Rules:
         better=frozenset(ch["better"]),
         worse=frozenset(ch["worse"]),
         flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?:{_alt(ch['flat'])})"),
+        flat_words=re.compile(_alt(ch["flat"])),
         other_base=re.compile(ch["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
         target_year=re.compile(r["target_year_cue"]),
@@ -200,8 +202,42 @@ class _Context:
     paragraph_year: int | None = None
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
     facts: list[Fact] = field(default_factory=list)
-    marks: _Marks | None = None  # of the sentence being read
     mention_starts: list[int] = field(default_factory=list)  # of its indicator mentions
+    # the sentence being read, its place mentions, and what is computed from them on first use
+    # only (many sentences name an indicator but make no fact: they never need them)
+    sentence: tuple[int, int] | None = None
+    sentence_places: list[Mention] = field(default_factory=list)
+    _lazy: dict[str, object] = field(default_factory=dict)
+
+    def enter_sentence(self, s: int, e: int, ps: list[Mention]) -> None:
+        self.sentence = (s, e)
+        self.sentence_places = ps
+        self._lazy.clear()
+
+    @property
+    def marks(self) -> _Marks | None:
+        """Years, scopes and parentheses of the sentence being read."""
+        if self.sentence is None:
+            return None
+        if "marks" not in self._lazy:
+            self._lazy["marks"] = _marks(self.report.text, *self.sentence)
+        return self._lazy["marks"]  # type: ignore[return-value]
+
+    @property
+    def periods(self) -> list[tuple[int, str]]:
+        """Period cues of the sentence being read (_period_cues)."""
+        if "periods" not in self._lazy:
+            s, e = self.sentence or (0, 0)
+            self._lazy["periods"] = _period_cues(self.report.text, s, e)
+        return self._lazy["periods"]  # type: ignore[return-value]
+
+    @property
+    def place_cues(self) -> list[tuple[int, int, str]]:
+        """Place cues of the sentence being read (_place_cues)."""
+        if "places" not in self._lazy:
+            s, e = self.sentence or (0, 0)
+            self._lazy["places"] = _place_cues(self, self.report.text, s, e, self.sentence_places)
+        return self._lazy["places"]  # type: ignore[return-value]
 
 
 def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
@@ -231,6 +267,10 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         if li in table_lines:
             ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
             continue
+        if not unmapped:
+            k = bisect.bisect_left(m_starts, line_start)
+            if k == len(m_starts) or m_starts[k] >= line_start + len(line):
+                continue  # no indicator named in the line: none of its sentences is read
         for sm in SENTENCE.finditer(line):
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
@@ -379,7 +419,7 @@ def _read_sentence(
 ) -> None:
     r = rules()
     text = ctx.report.text
-    ctx.marks = _marks(text, s, e)
+    ctx.enter_sentence(s, e, ps)
     name_ms = [m for m in ms if m.role == "name"]
     name_starts = [m.start for m in name_ms]
     name_index = {id(m): k for k, m in enumerate(name_ms)}
@@ -456,8 +496,6 @@ def _read_sentence(
                 claimed.add(id(m))
                 break
 
-    periods = _period_cues(text, s, e)
-    places = _place_cues(ctx, text, s, e, ps)
     for gi, g in enumerate(groups):
         pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
         cs = _clause_start(text, s, g[0].start)
@@ -476,11 +514,11 @@ def _read_sentence(
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope
-            f.period = _period(periods, q.start, ctx.doc_period)
+            f.period = _period(ctx.periods, q.start, ctx.doc_period)
             f.year = _year(ctx, text, s, q.start)
             if other_base:
                 f.period = _normal_base(other_base, f.year)
-            f.city = _city(ctx, places, q.start, text)
+            f.city = _city(ctx, ctx.place_cues, q.start, text)
             f.sentence = (s, e)
             f.in_parens = _in_parens(ctx, q.start)
             if ind is None:
@@ -500,8 +538,8 @@ def _read_sentence(
                     f.qualifier = f.qualifier or src.qualifier
                     f.value = _signed(f.value, changes.get(gi, ("", ""))[0], src.indicator)
                     f.label = ""
-    _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods)
-    _flat(ctx, text, s, e, ms, sent_facts, places, periods)
+    _zero_and_full(ctx, text, s, e, ms, sent_facts)
+    _flat(ctx, text, s, e, ms, sent_facts)
     sent_facts.sort(key=lambda f: f.start)
     ctx.facts.extend(sent_facts)
 
@@ -719,7 +757,7 @@ def _label(text: str, cs: int, q: Quantity) -> str:
     return before[-16:]
 
 
-def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
+def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
     r = rules()
     for m in ms:
         if m.role == "zero":
@@ -729,7 +767,7 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
                 after = r.zero_after.match(text, m.end, e)
                 if after:  # 劣V类水体全面消除
                     qual = _scope_before(ctx.marks, m.start)
-                    _add_phrase_fact(ctx, text, s, e, m.start, after.end(), m.indicator, 0.0, qual, sent_facts, places, periods)
+                    _add_phrase_fact(ctx, text, s, e, m.start, after.end(), m.indicator, 0.0, qual, sent_facts)
                 continue
             start = m.start - len(z.group(0)) + (len(z.group("spread")) if z.group("spread") else 0)
             quals = [""]
@@ -743,7 +781,7 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
             elif (sc := _scope_before(ctx.marks, m.start)):
                 quals = [sc]
             for qual in quals:
-                _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts, places, periods)
+                _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts)
         elif m.role == "subject":
             ce = _clause_end(text, m.end, e)
             full = r.full.search(text, m.end, ce)
@@ -752,25 +790,27 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
             cs = _clause_start(text, s, m.start)
             found = list(r.qualifier.finditer(text[cs : m.start]))
             qual = found[-1].group(0) if found else ""
-            _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0, qual, sent_facts, places, periods)
+            _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0, qual, sent_facts)
 
 
-def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts, places, periods) -> None:
+def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) -> None:
     cs = _clause_start(text, s, start)
     q = Quantity(start, end, value, ind.unit, "", False, "", "", end)
     kind = _kind(ctx, text, cs, q, s)
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
-    f.period = _period(periods, start, ctx.doc_period)
+    f.period = _period(ctx.periods, start, ctx.doc_period)
     f.year = _year(ctx, text, s, start)
-    f.city = _city(ctx, places, start, text)
+    f.city = _city(ctx, ctx.place_cues, start, text)
     f.sentence = (s, e)
     f.in_parens = _in_parens(ctx, start)
     sent_facts.append(f)
 
 
-def _flat(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
+def _flat(ctx, text, s, e, ms, sent_facts) -> None:
     r = rules()
+    if not r.flat_words.search(text, s, e):
+        return  # every match of r.flat holds a flat word; this pattern is scanned much faster
     for m in r.flat.finditer(text, s, e):
         word = re.search(r"持平|保持不变|无变化", m.group(0))
         if not word:
@@ -787,8 +827,8 @@ def _flat(ctx, text, s, e, ms, sent_facts, places, periods) -> None:
             continue
         unit = "pp" if ind.unit == "%" else ind.unit
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
-        f.period = _period(periods, start, ctx.doc_period)
+        f.period = _period(ctx.periods, start, ctx.doc_period)
         f.year = _year(ctx, text, s, start)
-        f.city = _city(ctx, places, start, text)
+        f.city = _city(ctx, ctx.place_cues, start, text)
         f.sentence = (s, e)
         sent_facts.append(f)

@@ -80,7 +80,11 @@ def _patterns() -> _Patterns:
     rules = read_yaml("rules.yaml")
     unit_alt = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     scale_alt = "|".join(map(re.escape, sorted(scales, key=len, reverse=True)))
-    before = "|".join(map(re.escape, sorted(rules["approx"]["before"], key=len, reverse=True)))
+    before_words = rules["approx"]["before"]
+    before = "|".join(map(re.escape, sorted(before_words, key=len, reverse=True)))
+    # every match opens with a hedge word or a number: a lookahead on those first characters
+    # rejects most positions at once (the optional group in front defeats the engine's own scan)
+    firsts = "".join(sorted({w[0] for w in before_words} | set(CN_CHARS)))
     arabic = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
     chinese = rf"[{CN_CHARS}]+(?:点[{''.join(CN_DIGITS)}]+)?"
     # a Chinese numeral counts only with a unit after it (十四五 and 一是 are words): say so in
@@ -89,7 +93,7 @@ def _patterns() -> _Patterns:
     number = rf"(?P<num>{arabic}|百分之(?P<pct>{chinese}|{arabic})|{cn_with_unit})"
     rng = rf"(?:\s*(?:-|—|–|~|至|到)\s*(?P<num2>{arabic}))?"
     pattern = (
-        rf"(?P<before>{before})?{number}{rng}"
+        rf"(?=[\d{re.escape(firsts)}])(?P<before>{before})?{number}{rng}"
         rf"(?:(?P<unit1>{unit_alt})|(?P<scale>{scale_alt})?(?P<hedge>余|多)?(?P<unit2>{unit_alt})?)"
         rf"(?P<after>及以上|及以下|以上|以下|以内|左右)?"
     )

@@ -351,7 +351,7 @@ def _mark_duplicates(lines, verdict) -> None:
     for i, (text, *_rest) in enumerate(lines):
         if verdict[i] is not None:
             continue
-        key = re.sub(r"\s+", "", text)
+        key = "".join(text.split())  # = re.sub(r"\s+", "", text): both use Unicode whitespace
         if key in seen:
             if len(key) >= r.dup_min:
                 verdict[i] = "duplicate"

@@ -62,6 +62,7 @@ class Fact:
 @dataclass(frozen=True)
 class _Rules:
     change: re.Pattern[str]
+    change_verbs: re.Pattern[str]
     up: frozenset[str]
     down: frozenset[str]
     better: frozenset[str]
@@ -110,6 +111,7 @@ def rules() -> _Rules:
     periods = tuple((re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
     return _Rules(
         change=change,
+        change_verbs=re.compile(_alt(verbs)),
         up=frozenset(ch["up"]),
         down=frozenset(ch["down"]),
         better=frozenset(ch["better"]),
@@ -346,18 +348,32 @@ def _default_year(ctx: _Context) -> int | None:
     return meta.report_year
 
 
+CLAUSE_WINDOW = 64  # clause breaks are looked for this many characters at a time
+
+
 def _clause_start(text: str, s: int, pos: int) -> int:
-    i = pos
-    while i > s and text[i - 1] not in CLAUSE_BREAK:
-        i -= 1
-    return i
+    """Start of the clause holding pos: after the last clause break in [s, pos), else s.
+    Found by str.rfind in windows (C speed; a window, as a break is usually near)."""
+    hi = pos
+    while hi > s:
+        lo = max(s, hi - CLAUSE_WINDOW)
+        j = max(text.rfind(c, lo, hi) for c in CLAUSE_BREAK)
+        if j >= 0:
+            return j + 1
+        hi = lo
+    return min(s, pos)
 
 
 def _clause_end(text: str, pos: int, e: int) -> int:
-    i = pos
-    while i < e and text[i] not in CLAUSE_BREAK:
-        i += 1
-    return i
+    """End of the clause holding pos: the first clause break in [pos, e), else e."""
+    lo = pos
+    while lo < e:
+        hi = min(e, lo + CLAUSE_WINDOW)
+        found = [j for j in (text.find(c, lo, hi) for c in CLAUSE_BREAK) if j >= 0]
+        if found:
+            return min(found)
+        lo = hi
+    return max(e, pos)
 
 
 def _in_parens(ctx: _Context, pos: int) -> bool:
@@ -437,7 +453,7 @@ def _read_sentence(
         head = g[0]
         cs = _clause_start(text, s, head.start)
         pre = text[max(cs, floor) : head.start - len(head.before)]
-        ch = r.change.search(pre)
+        ch = r.change.search(pre) if r.change_verbs.search(pre) else None  # a change holds a verb
         lo = bisect.bisect_left(name_starts, max(cs, floor))
         hi = bisect.bisect_left(name_starts, head.start)
         names = [m for m in name_ms[lo:hi] if m.end <= head.start]

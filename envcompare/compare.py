@@ -139,19 +139,21 @@ def compare(
     then the first in its document; `cells.alternatives` counts the others.
     """
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
-    f = facts[
+    keep = (
         facts["kind"].isin(kinds)
         & facts["indicator"].notna()
         & facts["city"].notna()
         & facts["year"].notna()
         & facts["value"].notna()
-    ]
+    )
     if period is not None:
-        f = f[_eq(f["period"], period)]
+        keep &= _eq(facts["period"], period)
     if domain is not None:
-        f = f[f["domain"].isin([domain] if isinstance(domain, str) else list(domain))]
+        keep &= facts["domain"].isin([domain] if isinstance(domain, str) else list(domain))
     if indicators is not None:
-        f = f[f["indicator"].isin(list(indicators))]
+        keep &= facts["indicator"].isin(list(indicators))
+    used = [c for c in facts.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]  # not the long sentences
+    f = facts.loc[keep, used]
     latest = False
     if isinstance(year, str):
         if year != "latest":
@@ -180,15 +182,14 @@ def compare(
     at_column = pd.Index(columns, dtype="object").get_indexer(cells["column"].astype("object"))
     grid[at_row, at_column] = cells["value"].to_numpy(dtype="float64")
     values = pd.DataFrame(grid, index=index, columns=pd.Index(columns, dtype="object", name="indicator"))
-    docs = None
-    if len(cells):  # each row's documents, sorted, once each
-        named = cells[[*ROW_INDEX, "doc"]].dropna(subset=["doc"]).drop_duplicates().sort_values("doc", kind="stable")
-        docs = named.groupby(ROW_INDEX)["doc"].agg(";".join).reindex(index).fillna("")
+    docs: dict[tuple, set] = {}  # each row's documents
+    for city, yr, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
+        docs.setdefault((city, yr), set()).update([doc] if doc is not None else [])
     rows = pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
             "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
-            "docs": pd.array(docs.reindex(index).tolist() if docs is not None else [], dtype="string"),
+            "docs": pd.array([";".join(sorted(docs[key])) for key in index], dtype="string"),
         },
         index=index,
     )
@@ -210,24 +211,22 @@ def _column_order(chosen: pd.DataFrame) -> list[str]:
 
 
 def _indicator_table(chosen: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    cat = catalog().set_index("id")
-    first = chosen.drop_duplicates("column").set_index("column")
-    rows = []
-    for c in columns:
-        ind = first.loc[c, "indicator"]
-        known = ind in cat.index
-        rows.append(
-            {
-                "column": c,
-                "indicator": ind,
-                "name_zh": cat.loc[ind, "name_zh"] if known else None,
-                "name_en": cat.loc[ind, "name_en"] if known else None,
-                "domain": first.loc[c, "domain"],
-                "unit": first.loc[c, "unit"],
-                "direction": first.loc[c, "direction"],
-            }
-        )
-    return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS)).astype(INDICATOR_COLUMNS)
+    cat = catalog().drop_duplicates("id").set_index("id")[["name_zh", "name_en"]]
+    first = chosen.drop_duplicates("column").set_index("column").reindex(columns)
+    names = cat.reindex(first["indicator"].to_numpy())
+    table = pd.DataFrame(
+        {
+            "column": columns,
+            "indicator": first["indicator"].to_numpy(),
+            "name_zh": names["name_zh"].to_numpy(),
+            "name_en": names["name_en"].to_numpy(),
+            "domain": first["domain"].to_numpy(),
+            "unit": first["unit"].to_numpy(),
+            "direction": first["direction"].to_numpy(),
+        },
+        columns=list(INDICATOR_COLUMNS),
+    )
+    return table.astype(INDICATOR_COLUMNS)
 
 
 def indicator_info(ids: Iterable[str]) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -10,11 +11,12 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from envcompare.excel import FIXED_TIME, to_excel
+from envcompare.excel import FIXED_TIME, gc_paused, to_excel, write_sheet
 from envcompare.output import write_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -210,3 +212,75 @@ def test_libreoffice_opens_the_seed_workbook(corpus, tmp_path):
     assert res.returncode == 0, res.stderr
     pdf = tmp_path / "envcompare.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_every_kind_of_value_in_a_plain_sheet(tmp_path):
+    long = "甲" * 40000
+    df = pd.DataFrame(
+        {
+            "text": pd.array(["a\x01b", "#N/A", None, long], dtype="string"),
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+            "value": [1.5, float("nan"), np.float64(2.25), -0.0],
+            "flag": pd.array([True, False, None, True], dtype="boolean"),
+            "other": [np.int64(7), np.bool_(True), pd.Timestamp("2023-05-01"), None],
+        }
+    )
+    path = tmp_path / "values.xlsx"
+    write_sheet(df, path)
+    ws = openpyxl.load_workbook(path).active
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert rows[0] == ["a\ufffdb", 1, 1.5, True, 7]  # a control character becomes U+FFFD
+    assert rows[1] == ["#N/A", None, None, False, True]  # text that looks like an error stays text
+    assert rows[2] == [None, 3, 2.25, None, "2023-05-01 00:00:00"]  # other objects: their text
+    assert rows[3][0] == "甲" * 32767 and rows[3][1:4] == [4, 0, True]  # the xlsx cell limit
+    assert ws.cell(row=2, column=1).data_type == "s" and ws.cell(row=3, column=1).data_type == "s"
+    assert ws.cell(row=2, column=4).number_format == '"TRUE";"TRUE";"FALSE"'
+    assert ws.cell(row=2, column=3).number_format == "General"
+
+
+def test_empty_rows_and_columns_are_part_of_the_sheet(tmp_path):
+    # a last row and a last column with nothing in them still count (filter range, dimension)
+    df = pd.DataFrame({"a": [1.0, float("nan")], "b": pd.array([None, None], dtype="string")})
+    path = tmp_path / "empty_cells.xlsx"
+    write_sheet(df, path)
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert '<dimension ref="A1:B3"' in sheet
+    assert '<autoFilter ref="A1:B3"' in sheet
+    assert '<row r="3"' in sheet
+
+
+def test_per_row_number_formats_and_target_marks_in_facts(book):
+    _, wb = book
+    facts = wb["Facts"]
+    names = [c.value for c in facts[1]]
+    col = {n: names.index(n) + 1 for n in ("indicator", "kind", "value")}
+    rows = {(facts.cell(row=r, column=col["indicator"]).value, facts.cell(row=r, column=col["kind"]).value): r
+            for r in range(2, facts.max_row + 1)}
+    target = facts.cell(row=rows[("air.pm25", "target")], column=col["value"])
+    assert target.value == 20.5 and target.number_format == '"≤"0.0' and target.font.i
+    ratio = facts.cell(row=rows[("water.national_sections_good_ratio", "target")], column=col["value"])
+    assert ratio.number_format == '"≥"0.0'
+    actual = facts.cell(row=rows[("air.good_days", "actual")], column=col["value"])
+    assert actual.value == 294 and actual.number_format == "0" and not actual.font.i
+    fines = facts.cell(row=rows[("gov.fines", "actual")], column=col["value"])
+    assert fines.number_format == "#,##0"
+    approx = facts.cell(row=2, column=names.index("approx") + 1)
+    assert approx.value is False and approx.number_format == '"TRUE";"TRUE";"FALSE"'
+
+
+def test_gc_paused_restores_the_collector():
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a failed write")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()

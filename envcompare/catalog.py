@@ -64,37 +64,42 @@ def _aliases() -> list[tuple[str, str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Matchers:
+    automaton: ahocorasick_rs.AhoCorasick  # literal aliases + the first parts of gapped aliases
+    values: list[tuple[str, tuple[tuple[str, str], ...], bool]]  # per pattern: alias, targets, first part?
+    gapped: re.Pattern[str] | None  # all gapped aliases, one named group each
+    gapped_targets: dict[str, tuple[str, list[tuple[str, str]]]]  # group name -> alias, targets
+    heads: bool  # every gapped alias opens with a literal part (the automaton finds where to try)
+
+
 @lru_cache(maxsize=1)
-def _matchers() -> tuple[
-    tuple[ahocorasick_rs.AhoCorasick, list[tuple[str, tuple]]],
-    tuple[re.Pattern[str] | None, ahocorasick_rs.AhoCorasick | None],
-    dict,
-]:
+def _matchers() -> _Matchers:
     gapped: dict[str, list[tuple[str, str]]] = {}
     literal: dict[str, list[tuple[str, str]]] = {}
     for alias, ind, role in _aliases():
         (gapped if GAP in alias else literal).setdefault(alias, []).append((ind, role))
-    names = list(literal)
-    auto = (ahocorasick_rs.AhoCorasick(names), [(a, tuple(literal[a])) for a in names])
+    parts = sorted(gapped, key=len, reverse=True)
+    # every gapped alias starts with its literal first part: the one automaton pass that finds the
+    # literal aliases also finds the only positions where the gapped pattern can match, so the
+    # regex never scans the whole text
+    firsts = set(a.split(GAP)[0] for a in parts)
+    heads = all(firsts)
+    names = list(dict.fromkeys([*literal, *(sorted(firsts) if heads else [])]))
+    values = [(a, tuple(literal.get(a, ())), heads and a in firsts) for a in names]
     pattern = None
-    heads = None
-    if gapped:
-        parts = sorted(gapped, key=len, reverse=True)
+    if parts:
         pattern = re.compile("|".join(f"(?P<g{i}>{GAP_RE.join(map(re.escape, a.split(GAP)))})" for i, a in enumerate(parts)))
-        # every gapped alias starts with its literal first part: an automaton of those finds the
-        # only positions where the pattern can match, so the regex never scans the whole text
-        firsts = list(dict.fromkeys(a.split(GAP)[0] for a in parts))
-        heads = ahocorasick_rs.AhoCorasick(firsts) if all(firsts) else None
-        gapped = {f"g{i}": (a, gapped[a]) for i, a in enumerate(parts)}  # type: ignore[assignment]
-    return auto, (pattern, heads), gapped
+    targets = {f"g{i}": (a, gapped[a]) for i, a in enumerate(parts)}
+    return _Matchers(ahocorasick_rs.AhoCorasick(names), values, pattern, targets, heads)
 
 
-def _gapped_matches(text: str, pattern: re.Pattern[str], heads: ahocorasick_rs.AhoCorasick) -> list[re.Match[str]]:
+def _gapped_matches(text: str, pattern: re.Pattern[str], starts: set[int]) -> list[re.Match[str]]:
     """What `pattern.finditer(text)` yields (non-overlapping, leftmost, first alternative), found by
-    trying the pattern only where one of its literal first parts starts."""
+    trying the pattern only at `starts`, where one of its literal first parts starts."""
     out: list[re.Match[str]] = []
     last_end = 0
-    for start in sorted({s for _, s, _ in heads.find_matches_as_indexes(text, overlapping=True)}):
+    for start in sorted(starts):
         if start < last_end:
             continue
         m = pattern.match(text, start)
@@ -119,20 +124,26 @@ def _ascii_boundary_ok(text: str, start: int, end: int, alias: str) -> bool:
 
 def find_indicators(text: str) -> list[IndicatorMention]:
     """Leftmost-longest indicator mentions, in text order."""
-    auto, (pattern, heads), gapped = _matchers()
+    matchers = _matchers()
     cat = indicators()
     found: list[tuple[int, int, str, tuple[tuple[str, str], ...]]] = []
-    automaton, values = auto
-    for i, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
-        alias, targets = values[i]
+    heads: set[int] = set()
+    values = matchers.values
+    for i, start, end in matchers.automaton.find_matches_as_indexes(text, overlapping=True):
+        alias, targets, head = values[i]
+        if head:
+            heads.add(start)
+        if not targets:
+            continue  # only the first part of a gapped alias
         if start and text[start - 1] in NEGATIONS:
             continue  # 未达到二级标准的天数 is not the days that met it
         if _ascii_boundary_ok(text, start, end, alias):
             found.append((start, end, alias, targets))
+    pattern = matchers.gapped
     if pattern is not None:
-        for m in _gapped_matches(text, pattern, heads) if heads is not None else pattern.finditer(text):
-            alias, targets = gapped[m.lastgroup]  # type: ignore[index]
-            found.append((m.start(), m.end(), alias, tuple(targets)))
+        for m in _gapped_matches(text, pattern, heads) if matchers.heads else pattern.finditer(text):
+            alias, gtargets = matchers.gapped_targets[m.lastgroup]  # type: ignore[index]
+            found.append((m.start(), m.end(), alias, tuple(gtargets)))
     # longest names first, then leftmost: 空气质量优良天数比例 is a ratio, not 空气质量优良天(数)
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken = bytearray(len(text) + 1)

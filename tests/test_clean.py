@@ -88,3 +88,27 @@ def test_title_kept_once_without_spam(corpus):
 def test_short_headings_that_recur_legitimately_are_kept():
     raw = "一、主要目标\n空气质量持续改善。\n二、重点任务\n一、主要目标\n水质稳定达标。\n"
     assert clean(raw).text.count("一、主要目标") == 2
+
+
+@pytest.mark.parametrize(
+    "pattern, anchored",
+    [("^扫一扫", True), ("^(上一篇|下一篇)", True), ("^a|b", False), ("更多", False), (r"^\|x", True),
+     (r"^\(|x", False), ("^[|]x", True), ("^[]|]x", True), ("^[^]|]x", True), ("^[(]|x", False)],
+)
+def test_anchored_boilerplate_patterns_are_told_apart(pattern, anchored):
+    # an anchored pattern is only tried at the line start: a top-level | must keep it searched
+    from envcompare.clean import _anchored
+
+    assert _anchored(pattern) is anchored
+
+
+def test_boilerplate_split_matches_one_search_over_all_patterns():
+    import re
+
+    from envcompare.clean import _boilerplate
+    from envcompare.resources import read_yaml
+
+    combined = re.compile("|".join(f"(?:{p})" for p in read_yaml("clean.yaml")["boilerplate_lines"]))
+    lines = [e["line"] for e in EXAMPLES] + ["打印 关闭", "相关链接:", "查看更多>>", "全市更多 >", "正文:更多»", "首页>新闻", "x首页>"]
+    for line in lines:
+        assert _boilerplate(line) == bool(combined.search(line)), line

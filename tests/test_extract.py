@@ -103,3 +103,41 @@ def test_cli_extract_writes_facts_and_documents(tmp_path):
                              capture_output=True, text=True, timeout=300, cwd=ROOT)
         assert res.returncode == 0, res.stderr
     assert len(pd.read_parquet(tmp_path / "f.parquet")) == len(facts)
+
+
+def test_clause_bounds_match_a_character_walk():
+    # _clause_start/_clause_end search in windows; they must agree with the plain walk everywhere
+    import random
+    import sys
+
+    ex = sys.modules["envcompare.extract"]
+
+    def walk_start(text, s, pos):
+        while pos > s and text[pos - 1] not in ex.CLAUSE_BREAK:
+            pos -= 1
+        return pos
+
+    def walk_end(text, pos, e):
+        while pos < e and text[pos] not in ex.CLAUSE_BREAK:
+            pos += 1
+        return pos
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice("中文ab,;:" if rng.random() < 0.3 else "中文abcdefg") for _ in range(rng.randint(0, 200)))
+        a, b = rng.randint(0, len(text)), rng.randint(0, len(text))
+        assert ex._clause_start(text, a, b) == walk_start(text, a, b)
+        assert ex._clause_end(text, a, b) == walk_end(text, a, b)
+
+
+def test_gapped_aliases_found_as_by_a_full_scan(corpus):
+    # the gapped-alias pattern is tried only where an alias's first part starts: same matches as finditer
+    from envcompare.catalog import GAP, _aliases, _gapped_matches, _matchers
+
+    m = _matchers()
+    firsts = [a.split(GAP)[0] for a, _, _ in _aliases() if GAP in a]
+    texts = [r.text for r in corpus] + ["".join(f"{f}水质达到或好于III类比例为{i}%,立案查处环境违法行为案件,行政处罚案件" for i, f in enumerate(firsts))]
+    for text in texts:
+        starts = {i for i in range(len(text)) if any(text.startswith(f, i) for f in firsts)}
+        fast = [(x.span(), x.lastgroup) for x in _gapped_matches(text, m.gapped, starts)]
+        assert fast == [(x.span(), x.lastgroup) for x in m.gapped.finditer(text)]

@@ -62,3 +62,22 @@ def test_svg_is_deterministic(facts, references, tmp_path):
     a = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "a")[1].read_bytes()
     b = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "b")[1].read_bytes()
     assert a == b
+
+
+def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tmp_path):
+    import gc
+
+    from envcompare.compare import targets_vs_actuals
+
+    shares = pd.DataFrame({"level": ["city_year", "city_year", "document"], "city": ["武汉", "济南", "武汉"],
+                           "theme_zh": ["大气环境", "水环境", "大气环境"], "token_share": [0.2, 0.1, 0.3]})
+    judged = targets_vs_actuals(facts)
+    one = present.key_figures(facts, references, judged, shares, tmp_path / "one", jobs=1)
+    two = present.key_figures(facts, references, judged, shares, tmp_path / "two", jobs=2)
+    assert [p.name for p in two] == [p.name for p in one]
+    assert [p.name for p in one][:8] == ["coverage.png", "coverage.svg", "changes.png", "changes.svg",
+                                         "targets.png", "targets.svg", "themes.png", "themes.svg"]
+    assert "air_pm25.png" in {p.name for p in one}
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert gc.get_freeze_count() == 0  # the parent's objects are collectable again

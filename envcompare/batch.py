@@ -32,6 +32,7 @@ import pandas as pd
 from . import __version__
 from .errors import ReportError
 from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
+from .memory import frozen_for_fork, gc_paused
 from .resources import data_dir
 from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
 
@@ -161,7 +162,7 @@ def _map(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, engine: st
         import multiprocessing as mp
 
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ctx.Pool(jobs) as pool:
+        with frozen_for_fork(), ctx.Pool(jobs) as pool:
             yield from pool.imap(_process, tasks, chunksize=max(1, min(32, len(tasks) // (jobs * 8) or 1)))
 
 
@@ -198,6 +199,11 @@ def run(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    with gc_paused():  # results are acyclic rows; the collector would walk them again and again
+        return _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each)
+
+
+def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each) -> BatchResult:
     files, errors = list_files(paths)
     jobs = max(1, jobs or os.cpu_count() or 1)
     given = metadata or {}
@@ -241,8 +247,10 @@ def run(
             errors.append(r.error)
     columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
     facts = pd.DataFrame(fact_rows_, columns=list(columns)).astype(columns)
-    for e in errors:
-        if not any(d.get("doc") == Path(e.path).name and d.get("error") for d in doc_rows):
+    failed = {d["doc"] for d in doc_rows if d.get("error")}
+    for e in errors:  # files that never reached a worker (unlistable folders)
+        if Path(e.path).name not in failed:
+            failed.add(Path(e.path).name)
             doc_rows.append({"doc": Path(e.path).name, "error": e.reason})
     doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
     documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)

@@ -6,15 +6,13 @@ document properties and zip timestamps, no current time inside).
 
 from __future__ import annotations
 
-import gc
 import io
 import math
 import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from .compare import (
     score_table,
     targets_vs_actuals,
 )
+from .memory import gc_paused
 from .output import atomic_write
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -204,23 +203,6 @@ def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
         ws.title = title
         fill_sheet(ws, df)
         save_workbook(wb, path)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (restored after it).
-
-    A workbook is hundreds of thousands of long-lived cell and style objects: the collector would
-    walk them again and again while they are made and written (about a fifth of to_excel on 14k
-    facts), and they hold no garbage cycles worth collecting early.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- the comparison workbook ------------------------------------------------------------------

@@ -8,7 +8,6 @@ indicator names and pinyin city names instead. Sources go in a footnote.
 
 from __future__ import annotations
 
-import gc
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from matplotlib.figure import Figure
 from .catalog import indicators
 from .evidence import fmt
 from .fonts import cjk_family
+from .memory import frozen_for_fork
 from .output import atomic_write
 from .places import lookup
 
@@ -310,12 +310,8 @@ def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFr
         # The workers inherit the parent's objects (in a build: the whole corpus). Frozen, the
         # workers' garbage collector does not walk them, which would cost seconds per worker and
         # copy every page of the parent's heap into it (copy-on-write).
-        gc.freeze()
-        try:
-            with mp.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-                done = pool.map(_render, tasks)
-        finally:
-            gc.unfreeze()
+        with frozen_for_fork(), mp.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+            done = pool.map(_render, tasks)
     else:
         done = [_render(t) for t in tasks]
     return [p for paths in done for p in paths]

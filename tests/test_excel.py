@@ -16,7 +16,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from envcompare.excel import FIXED_TIME, gc_paused, to_excel, write_sheet
+from envcompare.excel import FIXED_TIME, to_excel, write_sheet
+from envcompare.memory import gc_paused
 from envcompare.output import write_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -174,11 +174,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         write_table(stats.plan_vs_summary(), out / "plan_vs_summary.csv"),
     ]
     written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
-    written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
     judged = pd.concat([targets_vs_actuals(facts), all_pairs_benchmark(facts)], ignore_index=True)
-    from .present import key_figures
+    from .present import start_key_figures
 
-    written += key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs)
+    # the chart workers draw while this process writes the workbook
+    with start_key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs) as charts:
+        written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
+        written += charts.wait()
     written += pages
     if result.inputs:
         os.sync()  # evidence pages are written without a flush each; the stamp vouches for them

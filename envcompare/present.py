@@ -291,6 +291,58 @@ def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFr
                 folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
     """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
     drawn in `jobs` processes."""
+    with start_key_figures(facts, references, judged, shares, folder, jobs, langs) as drawing:
+        return drawing.wait()
+
+
+class Drawing:
+    """Charts being drawn by worker processes while the caller does something else."""
+
+    def __init__(self, tasks: list[tuple], jobs: int) -> None:
+        self._pool = None
+        self._pending = None
+        self._done: list[list[Path]] | None = None
+        if jobs > 1 and len(tasks) > 1:
+            import multiprocessing as mp
+
+            from matplotlib import font_manager
+
+            from .fonts import font_file
+
+            if cjk_family() and font_file():
+                font_manager.get_font(str(font_file()))  # parse the CJK font once, before the workers fork
+            # The workers inherit the parent's objects (in a build: the whole corpus). Frozen, the
+            # workers' garbage collector does not walk them, which would cost seconds per worker and
+            # copy every page of the parent's heap into it (copy-on-write).
+            with frozen_for_fork():
+                self._pool = mp.get_context("fork").Pool(min(jobs, len(tasks)))
+            self._pending = self._pool.map_async(_render, tasks)
+        else:
+            self._done = [_render(t) for t in tasks]
+
+    def wait(self) -> list[Path]:
+        """The paths written, in chart order, once every chart is drawn."""
+        if self._done is None:
+            assert self._pending is not None and self._pool is not None
+            self._done = self._pending.get()
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        return [p for paths in self._done for p in paths]
+
+    def __enter__(self) -> Drawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # left early (an error): stop the workers
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def start_key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
+                      folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> Drawing:
+    """`key_figures` in the background (with jobs > 1): `build` writes the workbook meanwhile."""
     specs: list[tuple] = [("coverage", "coverage_chart", (facts,)), ("changes", "changes_chart", (facts,)),
                           ("targets", "targets_chart", (judged,)),
                           ("themes", "theme_chart", (shares[shares["level"] == "city_year"],))]
@@ -298,23 +350,7 @@ def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFr
         if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
             specs.append((ind.replace(".", "_"), "indicator_chart", (facts, ind, references)))
     tasks = [(name, func, args, lang, Path(folder)) for name, func, args in specs for lang in langs]
-    if jobs > 1 and len(tasks) > 1:
-        import multiprocessing as mp
-
-        from matplotlib import font_manager
-
-        from .fonts import font_file
-
-        if cjk_family() and font_file():
-            font_manager.get_font(str(font_file()))  # parse the CJK font once, before the workers fork
-        # The workers inherit the parent's objects (in a build: the whole corpus). Frozen, the
-        # workers' garbage collector does not walk them, which would cost seconds per worker and
-        # copy every page of the parent's heap into it (copy-on-write).
-        with frozen_for_fork(), mp.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-            done = pool.map(_render, tasks)
-    else:
-        done = [_render(t) for t in tasks]
-    return [p for paths in done for p in paths]
+    return Drawing(tasks, jobs)
 
 
 def _render(task: tuple) -> list[Path]:

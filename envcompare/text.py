@@ -39,7 +39,7 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import jieba
@@ -391,6 +391,24 @@ class DocText:
     sentences: tuple[tuple[int, int, str], ...]
     examples: int
 
+    @property
+    def base(self) -> dict[str, object]:
+        return {"city": self.city, "year": self.year, "doc": self.doc, "doc_type": self.doc_type}
+
+    @property
+    def group(self) -> tuple[bool, str, bool, int]:
+        return (self.city is None, self.city or "", self.year is None, self.year or 0)
+
+    @property
+    def content_words(self) -> int:
+        return self.done.content_tokens + self.plan.content_tokens
+
+    def whole(self) -> _Tally:
+        tally = _Tally(Counter(), Counter())
+        tally.add(self.done)
+        tally.add(self.plan)
+        return tally
+
 
 def analyse(report: Report, examples: int = 1) -> DocText:
     """Segment one report and count its themes, attention words and keywords.
@@ -447,34 +465,6 @@ class _CityWords:
     examples: dict[str, list[tuple]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _DocCounts:
-    """The part of a DocText the theme, attention and plan tables keep per document."""
-
-    doc: str
-    path: str
-    city: str | None
-    year: int | None
-    doc_type: str | None
-    done: _Tally
-    plan: _Tally
-    env_words: int
-
-    @property
-    def base(self) -> dict[str, object]:
-        return {"city": self.city, "year": self.year, "doc": self.doc, "doc_type": self.doc_type}
-
-    @property
-    def group(self) -> tuple[bool, str, bool, int]:
-        return (self.city is None, self.city or "", self.year is None, self.year or 0)
-
-    def whole(self) -> _Tally:
-        tally = _Tally(Counter(), Counter())
-        tally.add(self.done)
-        tally.add(self.plan)
-        return tally
-
-
 class TextStats:
     """The corpus text tables, built from per-document counts added one document at a time.
 
@@ -490,15 +480,15 @@ class TextStats:
     def __init__(self, examples: int = 1, places: bool = False) -> None:
         self.examples = max(examples, 1)
         self._skip = frozenset() if places else _places()
-        self._docs: list[_DocCounts] = []
+        self._docs: list[DocText] = []
         self._cities: dict[tuple[bool, str], _CityWords] = {}
 
     def add(self, doc: DocText) -> None:
         if doc.examples < self.examples:
             raise ValueError(f"{doc.doc} was analysed with {doc.examples} example(s) per word; {self.examples} wanted")
-        self._docs.append(_DocCounts(doc.doc, doc.path, doc.city, doc.year, doc.doc_type, doc.done, doc.plan, doc.env_words))
+        self._docs.append(replace(doc, words={}, sentences=()))  # the word counts live on per city
         city = self._cities.setdefault((doc.city is None, doc.city or ""), _CityWords())
-        city.content_words += doc.done.content_tokens + doc.plan.content_tokens
+        city.content_words += doc.content_words
         order = (doc.doc, doc.path)
         for w, (count, sentences, examples) in doc.words.items():
             if w in self._skip:
@@ -514,17 +504,17 @@ class TextStats:
                 kept.sort(key=lambda e: (e[0], e[1]))
                 del kept[self.examples :]
 
-    def _sorted_docs(self) -> list[_DocCounts]:
+    def _sorted_docs(self) -> list[DocText]:
         return sorted(self._docs, key=lambda d: (d.doc, d.path))
 
-    def _groups(self) -> list[list[_DocCounts]]:
-        groups: dict[tuple, list[_DocCounts]] = defaultdict(list)
+    def _groups(self) -> list[list[DocText]]:
+        groups: dict[tuple, list[DocText]] = defaultdict(list)
         for d in self._sorted_docs():
             groups[d.group].append(d)
         return [groups[k] for k in sorted(groups)]
 
     @staticmethod
-    def _group_base(members: list[_DocCounts]) -> dict[str, object]:
+    def _group_base(members: list[DocText]) -> dict[str, object]:
         doc_types = ";".join(sorted({d.doc_type for d in members if d.doc_type}))
         return {"level": "city_year", "city": members[0].city, "year": members[0].year, "doc": None,
                 "doc_type": doc_types or None, "documents": len(members)}
@@ -545,11 +535,10 @@ class TextStats:
         """See `attention`."""
         rows: list[dict[str, object]] = []
         for d in self._sorted_docs():
-            total = d.done.content_tokens + d.plan.content_tokens
-            rows.append({"level": "document", **d.base, "documents": 1, **_attention_cells(d.env_words, total)})
+            rows.append({"level": "document", **d.base, "documents": 1, **_attention_cells(d.env_words, d.content_words)})
         for members in self._groups():
             env = sum(d.env_words for d in members)
-            total = sum(d.done.content_tokens + d.plan.content_tokens for d in members)
+            total = sum(d.content_words for d in members)
             rows.append(self._group_base(members) | _attention_cells(env, total))
         return _frame(rows, ATTENTION_COLUMNS)
 

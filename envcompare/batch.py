@@ -63,6 +63,11 @@ class BatchResult:
     processed: int = 0
     inputs: str | None = None  # digest of every file's cache key (None without a cache)
 
+    @property
+    def loaded(self) -> int:
+        """Documents read without an error."""
+        return int(self.documents["error"].isna().sum())
+
 
 def process_file(
     path: str, metadata: dict[str, object] | None = None, unmapped: bool = False, analyse: bool = False
@@ -209,20 +214,17 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     given = metadata or {}
     cache = Cache(cache_dir) if cache_dir else None
     results: list[DocResult | None] = [None] * len(files)
-    keys: list[str | None] = [None] * len(files)
+    keys = _keys(files, given, unmapped, analyse) if cache is not None else [None] * len(files)
     todo: list[int] = []
-    for i, f in enumerate(files):
-        meta = given.get(str(f)) or given.get(f.name)
-        keys[i] = Cache.key(f, meta, unmapped, analyse) if cache is not None else None
-        if cache is not None and keys[i] is not None:
-            hit = cache.get(keys[i])
-            if hit is not None:
-                results[i] = each(hit) if each else hit
-                continue
-        todo.append(i)
+    for i, key in enumerate(keys):
+        hit = cache.get(key) if cache is not None and key is not None else None
+        if hit is None:
+            todo.append(i)
+        else:
+            results[i] = each(hit) if each else hit
     from_cache = len(files) - len(todo)
     bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [(str(files[i]), given.get(str(files[i])) or given.get(files[i].name), unmapped, analyse) for i in todo]
+    tasks = [(str(files[i]), _given(given, files[i]), unmapped, analyse) for i in todo]
     if analyse and todo and engine == "processes":
         from .text import prepare
 
@@ -259,6 +261,15 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
 
 
+def _given(metadata: dict[str, dict[str, object]], path: Path) -> dict[str, object] | None:
+    """The caller's metadata for a file, by its path or its name."""
+    return metadata.get(str(path)) or metadata.get(path.name)
+
+
+def _keys(files: list[Path], metadata: dict, unmapped: bool, analyse: bool) -> list[str | None]:
+    return [Cache.key(f, _given(metadata, f), unmapped, analyse) for f in files]
+
+
 def _digest(files: list[Path], keys: list[str | None]) -> str | None:
     if any(k is None for k in keys):
         return None
@@ -279,9 +290,7 @@ def inputs_digest(
     files, errors = list_files(paths)
     if errors:
         return None
-    given = metadata or {}
-    keys = [Cache.key(f, given.get(str(f)) or given.get(f.name), unmapped, analyse) for f in files]
-    return _digest(files, keys)
+    return _digest(files, _keys(files, metadata or {}, unmapped, analyse))
 
 
 def _progress_bar(total: int, progress, done: int):

@@ -14,7 +14,7 @@ import pandas as pd
 from . import __version__
 from .batch import CacheError
 from .load import Corpus, load_reports
-from .output import check_output_type, write_table
+from .output import atomic_write, check_output_type, write_table
 from .tidy import extract, with_fact_counts
 
 
@@ -22,14 +22,19 @@ class UsageError(Exception):
     """A problem with what the command was asked to do: one line to stderr, exit status 2."""
 
 
+def _require_reports(loaded: int, errors: list, paths: Sequence[str]) -> None:
+    """A usage error when nothing could be read: no files at all, or every file failed."""
+    if not loaded and not errors:
+        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, paths))}")
+    if not loaded:
+        reasons = "; ".join(f"{e.path}: {e.reason}" for e in errors[:3])
+        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise UsageError(f"no report could be loaded: {reasons}{more}")
+
+
 def _load(args: argparse.Namespace) -> Corpus:
     corpus = load_reports(args.paths)
-    if not corpus.reports and not corpus.errors:
-        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, args.paths))}")
-    if not corpus.reports:
-        reasons = "; ".join(f"{e.path}: {e.reason}" for e in corpus.errors[:3])
-        more = f" (+{len(corpus.errors) - 3} more)" if len(corpus.errors) > 3 else ""
-        raise UsageError(f"no report could be loaded: {reasons}{more}")
+    _require_reports(len(corpus.reports), corpus.errors, args.paths)
     return corpus
 
 
@@ -69,13 +74,7 @@ def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each
         cache_dir=None if args.no_cache else args.cache, progress=False if args.quiet else None,
         analyse=analyse, each=each,
     )
-    loaded = int(result.documents["error"].isna().sum())
-    if not loaded and not result.errors:
-        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, args.paths))}")
-    if not loaded:
-        reasons = "; ".join(f"{e.path}: {e.reason}" for e in result.errors[:3])
-        more = f" (+{len(result.errors) - 3} more)" if len(result.errors) > 3 else ""
-        raise UsageError(f"no report could be loaded: {reasons}{more}")
+    _require_reports(result.loaded, result.errors, args.paths)
     return result
 
 
@@ -91,8 +90,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     result = _batch(args, args.unmapped)
     write_table(result.facts, out)
     write_table(result.documents, _companion(out))
-    loaded = int(result.documents["error"].isna().sum())
-    print(f"wrote {out} ({len(result.facts)} facts from {loaded} reports; {result.from_cache} from the cache)")
+    print(f"wrote {out} ({len(result.facts)} facts from {result.loaded} reports; {result.from_cache} from the cache)")
     print(f"wrote {_companion(out)} ({len(result.documents)} documents)")
     return _finish_batch(result, args)
 
@@ -119,6 +117,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if worst >= args.threshold else 1
 
 
+BUILD_STAMP = ".envcompare-build"
+
+
 def _up_to_date(out: Path, digest: str | None) -> list[str] | None:
     """The outputs of the last build, when they were built from the same inputs and all exist."""
     stamp = out / BUILD_STAMP
@@ -128,9 +129,6 @@ def _up_to_date(out: Path, digest: str | None) -> list[str] | None:
     if recorded == digest and all((out / name).is_file() for name in names if name):
         return names
     return None
-
-
-BUILD_STAMP = ".envcompare-build"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -143,7 +141,6 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"up to date: no report, code or data file changed since the last build; "
               f"the {len(current)} outputs in {out} are current")
         return 0
-    from .output import atomic_write
     from .text import TextStats
 
     stats = TextStats()
@@ -186,8 +183,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         os.sync()  # evidence pages are written without a flush each; the stamp vouches for them
         names = [str(Path(p).relative_to(out)) for p in written]
         atomic_write(out / BUILD_STAMP, lambda p: p.write_text("\n".join([result.inputs, *names]), encoding="utf-8"))
-    loaded = int(result.documents["error"].isna().sum())
-    print(f"loaded {loaded} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
+    print(f"loaded {result.loaded} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{result.from_cache} documents came from the cache, {result.processed} were extracted")
     print(f"extracted {len(facts)} catalog facts")
     for path in written:
@@ -203,14 +199,10 @@ def _write_if_changed(path: Path, content: str) -> Path:
             return path
     except OSError:
         pass
-    from .output import atomic_write
-
     return atomic_write(path, lambda p: p.write_bytes(data), durable=False)
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
-    import os
-
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     p.add_argument("--engine", choices=["processes", "dask"], default="processes", help="how documents are mapped (default: processes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing Dask scheduler (default: local processes)")

@@ -395,13 +395,7 @@ def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> tuple[pd.Ser
 
 # --- targets ----------------------------------------------------------------------------------
 
-_OPS = {
-    ">=": lambda a, t: a >= t or math.isclose(a, t, abs_tol=1e-9),
-    ">": lambda a, t: a > t and not math.isclose(a, t, abs_tol=1e-9),
-    "<=": lambda a, t: a <= t or math.isclose(a, t, abs_tol=1e-9),
-    "<": lambda a, t: a < t and not math.isclose(a, t, abs_tol=1e-9),
-    "=": lambda a, t: math.isclose(a, t, abs_tol=1e-9),
-}
+_OPS = (">=", ">", "<=", "<", "=")  # comparators a target can state; see _judge_all
 _DEFAULT_COMPARATOR = {"higher_better": ">=", "lower_better": "<="}
 
 TARGET_COLUMNS = {
@@ -444,7 +438,7 @@ def judge(actual: float, target: float, comparator: str) -> str:
     """'met' or 'not met' for actual against target under comparator (>=, >, <=, <, =)."""
     if comparator not in _OPS:
         raise ValueError(f"unknown comparator {comparator!r}")
-    return "met" if _OPS[comparator](float(actual), float(target)) else "not met"
+    return str(_judge_all(np.array([actual]), np.array([target]), np.array([comparator], dtype=object))[0])
 
 
 def _isclose(a: np.ndarray, b: np.ndarray | float, abs_tol: float = 0.0, rel_tol: float = 1e-9) -> np.ndarray:
@@ -458,7 +452,8 @@ def _isclose(a: np.ndarray, b: np.ndarray | float, abs_tol: float = 0.0, rel_tol
 
 
 def _judge_all(actual: np.ndarray, target: np.ndarray, comparator: np.ndarray) -> np.ndarray:
-    """`judge` for arrays of actuals, targets and comparators (each one of _OPS)."""
+    """`judge` for arrays of actuals, targets and comparators (each one of _OPS): equal within
+    1e-9 (math.isclose) meets >=, <= and = and fails > and <."""
     a = np.asarray(actual, dtype="float64")
     t = np.asarray(target, dtype="float64")
     close = _isclose(a, t, abs_tol=1e-9)
@@ -470,7 +465,7 @@ def _judge_all(actual: np.ndarray, target: np.ndarray, comparator: np.ndarray) -
 
 def _comparators(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each target's comparator, and whether it was inferred from the direction (none given)."""
-    given = targets["comparator"].isin(list(_OPS)).to_numpy(dtype=bool)
+    given = targets["comparator"].isin(_OPS).to_numpy(dtype=bool)
     stated = _objects(targets["comparator"])
     default = [_DEFAULT_COMPARATOR.get(d, "=") if isinstance(d, str) else "=" for d in _objects(targets["direction"])]
     return np.where(given, stated, np.array(default, dtype=object)), ~given
@@ -658,18 +653,6 @@ DERIVED_EXTRA = {
 _BASE_YEAR = re.compile(r"^较(\d{4})年$")
 
 
-def previous_value(value: float, change: float, change_unit: str, unit: str) -> tuple[float, str] | None:
-    """The value before a change and the formula used: a % change -> v / (1 + c/100);
-    percentage points (of a % value) or a change in the value's own unit -> v - c; else None."""
-    if change_unit == "%":
-        if math.isclose(change, -100.0):
-            return None
-        return value / (1 + change / 100), "v / (1 + c/100)"
-    if (change_unit == "pp" and unit == "%") or change_unit == unit:
-        return value - change, "v - c"
-    return None
-
-
 def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
     """Values implied by a stated value and its change: kind="derived", one year earlier.
 
@@ -704,7 +687,9 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
     v = actuals["value"].to_numpy(dtype="float64")[ai]
     c = changes["value"].to_numpy(dtype="float64")[ci]
     unit, change_unit = _objects(actuals["unit"], "<NA>")[ai], _objects(changes["unit"], "<NA>")[ci]
-    relative = change_unit == "%"  # see previous_value
+    # a % change -> v / (1 + c/100) (not for -100%); percentage points of a % value, or a change
+    # in the value's own unit -> v - c; any other pairing of units derives nothing
+    relative = change_unit == "%"
     same_unit = ((change_unit == "pp") & (unit == "%")) | (change_unit == unit)
     keep = np.where(relative, ~_isclose(c, -100.0), same_unit)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -862,23 +847,14 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
 
 
 def _better_or_worse_all(v: np.ndarray, ref: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """`_better_or_worse` for arrays."""
+    """Each value against its reference: equal (within 1e-9), better or worse by the direction,
+    above or below when the indicator has none."""
     with np.errstate(invalid="ignore"):
         return np.select(
             [_isclose(v, ref, abs_tol=1e-9), direction == "higher_better", direction == "lower_better"],
             [np.array("equal", dtype=object), np.where(v > ref, "better", "worse"), np.where(v < ref, "better", "worse")],
             default=np.where(v > ref, "above", "below"),
         ).astype(object)
-
-
-def _better_or_worse(v: float, ref: float, direction: str) -> str:
-    if math.isclose(v, ref, abs_tol=1e-9):
-        return "equal"
-    if direction == "higher_better":
-        return "better" if v > ref else "worse"
-    if direction == "lower_better":
-        return "better" if v < ref else "worse"
-    return "above" if v > ref else "below"
 
 
 # --- everything, for the build ----------------------------------------------------------------

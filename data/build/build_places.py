@@ -15,8 +15,18 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 PROVINCE_SUFFIX = re.compile(r"(壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
-PREFECTURE_SUFFIX = re.compile(r"(.{2,}?)(?:[\u4e00-\u9fff]{1,8}族)*(?:自治州|地区|盟|市)$")
-COUNTY_SUFFIX = re.compile(r"(.{2,}?)(?:[\u4e00-\u9fff]{1,8}族)*(?:自治县|自治旗|林区|特区|市|区|县|旗)$")
+# The 55 recognised minority nationalities, as they appear in autonomous-area names: with 族, or
+# one of the few written without it (博尔塔拉蒙古自治州). Any-Han-then-族 would also eat a
+# place's own last characters (黔西南布依族苗族自治州 -> 黔西, 西双版纳傣族自治州 -> 西双), and a
+# nationality without 族 would eat ordinary names (六盘水市, 正镶白旗).
+NATIONALITIES = (
+    "维吾尔|哈萨克|柯尔克孜|乌孜别克|塔吉克|塔塔尔|俄罗斯|鄂温克|鄂伦春|达斡尔|土家|布依|朝鲜|哈尼|傈僳|"
+    "拉祜|东乡|纳西|景颇|仫佬|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|德昂|保安|裕固|独龙|赫哲|门巴|珞巴|基诺|"
+    "蒙古|高山|壮|回|藏|苗|彝|满|侗|瑶|白|傣|黎|佤|畲|水|土|羌|怒|京"
+)
+ETHNIC = rf"(?:(?:{NATIONALITIES}|各)?族|蒙古|柯尔克孜|哈萨克)*"
+PREFECTURE_SUFFIX = re.compile(rf"(.{{2,}}?){ETHNIC}(?:自治州|地区|盟|市)$")
+COUNTY_SUFFIX = re.compile(rf"(.{{2,}}?){ETHNIC}(?:自治县|自治旗|林区|特区|市|区|县|旗)$")
 SKIP = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 

@@ -36,6 +36,7 @@ class Metadata:
     doc_type: str = "article"
     report_year: int | None = None
     years: tuple[int, ...] = ()
+    url: str | None = None
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     def override(self, given: dict[str, object]) -> Metadata:
@@ -54,6 +55,17 @@ class Metadata:
             changes["report_year"] = changes["years"][0]
         src = dict(self.sources)
         src.update({k: "given" for k in changes})
+        if changes.get("url") and "published" not in changes and self.published is None:
+            # where a page was found is weak evidence of when it was published: used only when
+            # neither the page nor the user gave a date
+            published = date_from_url(str(changes["url"]))
+            if published:
+                changes["published"] = published
+                src["published"] = "url"
+                if self.report_year is None and "report_year" not in changes:
+                    changes["report_year"] = published.year
+                    changes["years"] = changes.get("years") or (published.year,)
+                    src["report_year"] = "url"
         return replace(self, **changes, sources=src)
 
 
@@ -69,6 +81,30 @@ def _coerce(key: str, value: object) -> object:
     if key == "city":
         return strip_suffix(str(value).strip())
     return str(value).strip()
+
+
+# Dates in a page's address, most specific first: /2020-07/09/, /2019/8/7/, 20230803, /202012/t2020…,
+# /2018/0718/. A year-month path gives the first of the month.
+URL_DATES = (
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_](\d{1,2})[-/_](\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})/(\d{2})(\d{2})(?!\d)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[-/]?(\d{2})()(?=/)"),
+)
+
+
+def date_from_url(url: str) -> date | None:
+    """The publication date a page's address implies, if any (weak evidence: a repost keeps
+    its host's dates, so the date is used only where the page itself gives none)."""
+    path = url.split("://", 1)[-1]
+    path = path[path.find("/") :] if "/" in path else ""
+    for pattern in URL_DATES:
+        for m in pattern.finditer(path):
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+            except ValueError:
+                continue
+    return None
 
 
 def parse_date(text: str) -> date | None:

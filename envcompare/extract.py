@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from .catalog import Indicator, IndicatorMention, find_indicators, indicators
 from .load import Report
@@ -33,6 +34,8 @@ CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
 SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
 HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
+SUBHEADING = re.compile(r"^\([一二三四五六七八九十]+\)")
+HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
 TITLE = re.compile(r"《[^》]*》")
 YEAR_IN_TEXT = re.compile(r"(?<![较比与\d])((?:19|20)\d{2})\s*年(?!以来)")
 LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
@@ -83,6 +86,9 @@ class _Rules:
     completion_after: re.Pattern[str]
     periods: tuple[tuple[re.Pattern[str], str, dict[str, str]], ...]
     place_words: dict[str, str | None]
+    place_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
+    min_foreign_place_chars: int
+    place_value_links: frozenset[str]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
     section_actual: tuple[str, ...]
@@ -106,7 +112,7 @@ def rules() -> _Rules:
     verbs = ch["up"] + ch["down"] + ch["better"] + ch["worse"]
     change = re.compile(
         rf"(?:(?P<base>{_alt(ch['bases'])})|(?P<other>{ch['other_base']}))?(?:分别|均|都|至少|约)?"
-        rf"(?P<verb>{_alt(verbs)})了?(?:分别|约|近)?$"
+        rf"(?P<verb>{_alt(verbs)})了?{ch.get('after_verb', '')}(?:分别|约|近)?$"
     )
     periods = tuple((re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
     return _Rules(
@@ -132,6 +138,11 @@ def rules() -> _Rules:
         completion_after=re.compile("|".join(r["completion_after"])),
         periods=periods,
         place_words=dict(r["place_words"]),
+        place_patterns=tuple(
+            (re.compile(p["pattern"]), p["label"], bool(p.get("carry", True))) for p in r.get("place_patterns", ())
+        ),
+        min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
+        place_value_links=frozenset(r.get("place_value_links", ())),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
         section_actual=tuple(r["section_actual_words"]),
@@ -194,15 +205,34 @@ def _marks(text: str, s: int, e: int) -> _Marks:
     return _Marks(year_ends, years, breaks, scopes, opens, closes, s + cue.end() if cue else None)
 
 
+class PlaceCue(NamedTuple):
+    """A place named in a sentence as the owner of the figures after it."""
+
+    start: int
+    end: int
+    label: str  # "" is the report's own city
+    carry: bool  # False for places named in passing (the nation, a province, a region)
+
+
 @dataclass
 class _Context:
-    """What the reader knows when it reaches a sentence."""
+    """What the reader knows when it reaches a sentence.
+
+    Scope: a time or place cue governs the figures after it in its sentence; a cue that leads a
+    sentence (stands before its first figure) governs the rest of the paragraph; a cue in a
+    heading governs its section until the next heading. The nearest cue wins: clause, sentence,
+    paragraph, section, then the document (its title's period, its city and year).
+    """
 
     report: Report
     target: bool
     section_year: int | None
     paragraph_year: int | None = None
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
+    section_period: str | None = None
+    section_place: str | None = None  # None: no cue; "": the report's own city
+    paragraph_period: str | None = None
+    paragraph_place: str | None = None
     facts: list[Fact] = field(default_factory=list)
     mention_starts: list[int] = field(default_factory=list)  # of its indicator mentions
     # the sentence being read, its place mentions, and what is computed from them on first use
@@ -234,7 +264,30 @@ class _Context:
         return self._lazy["periods"]  # type: ignore[return-value]
 
     @property
-    def place_cues(self) -> list[tuple[int, int, str]]:
+    def scope_period(self) -> str:
+        """The period of a figure whose sentence names none before it."""
+        for period in (self.paragraph_period, self.section_period):
+            if period is not None:
+                return period
+        return self.doc_period
+
+    def lead(self, first_figure: int) -> None:
+        """Cues before a sentence's first figure govern the rest of its paragraph."""
+        s, e = self.sentence or (0, 0)
+        periods = [value for start, value in self.periods if start < first_figure]
+        if periods:
+            self.paragraph_period = periods[-1]
+        places = [c for c in self.place_cues if c.start < first_figure and c.carry]
+        if places:
+            self.paragraph_place = places[-1].label
+        marks = self.marks
+        if marks is not None:
+            years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
+            if years:
+                self.paragraph_year = years[-1]
+
+    @property
+    def place_cues(self) -> list[PlaceCue]:
         """Place cues of the sentence being read (_place_cues)."""
         if "places" not in self._lazy:
             s, e = self.sentence or (0, 0)
@@ -265,7 +318,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     for c in cells:
         by_line.setdefault(c.line, []).append(c)
     for li, (line_start, line) in enumerate(lines):
-        _enter_line(ctx, line)
+        line_end = line_start + len(line)
+        _enter_line(ctx, line, line_start, places[bisect.bisect_left(p_starts, line_start) : bisect.bisect_left(p_starts, line_end)])
         if li in table_lines:
             ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
             continue
@@ -276,13 +330,13 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         for sm in SENTENCE.finditer(line):
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
-            if not ms and not unmapped:
-                continue  # no indicator named: nothing here can become a catalog fact
             qs = find_quantities(text, s, e)
-            if not ms and not qs:
-                continue
             ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
-            _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
+            if ms or (unmapped and qs):
+                _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
+            else:
+                ctx.enter_sentence(s, e, ps)  # no figure of an indicator, but its cues may lead
+            ctx.lead(qs[0].start if qs else e)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -321,11 +375,16 @@ def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
     return f
 
 
-def _enter_line(ctx: _Context, line: str) -> None:
+def _enter_line(ctx: _Context, line: str, line_start: int = 0, places: list[Mention] | None = None) -> None:
+    """A new line is a new paragraph; a heading also opens a section (see _Context, "Scope").
+    With the line's offset and place mentions, a heading's place and period cues are read too."""
     r = rules()
     stripped = line.strip()
     years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
-    if HEADING.match(stripped) and len(stripped) <= 40:
+    ctx.paragraph_period = ctx.paragraph_place = None
+    if places is not None:
+        _enter_heading(ctx, line, line_start, places)
+    if HEADING.match(stripped) and len(stripped) <= HEADING_CHARS:
         # the cue word nearest the end decides: 重点工作成效 reports results, 工作总结和工作安排 plans
         cues = [(stripped.rfind(w), True) for w in r.section_target if w in stripped]
         cues += [(stripped.rfind(w), False) for w in r.section_actual if w in stripped]
@@ -335,6 +394,25 @@ def _enter_line(ctx: _Context, line: str) -> None:
         ctx.paragraph_year = None
     else:
         ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
+
+
+def _enter_heading(ctx: _Context, line: str, line_start: int, places: list[Mention]) -> None:
+    """A numbered heading (一、… or (一)…, alone or leading its paragraph: 「(二)县级城市。…」)
+    sets the section's place and period; a heading without them clears the previous section's."""
+    lead = len(line) - len(line.lstrip())
+    numbered = HEADING.match(line, lead) or SUBHEADING.match(line, lead)
+    if not numbered:
+        return
+    stop = line.find("。", lead)
+    end = len(line) if stop < 0 else stop
+    if end - lead > HEADING_CHARS:
+        return
+    s, e = line_start + lead, line_start + end
+    text = ctx.report.text
+    periods = _period_cues(text, s, e)
+    ctx.section_period = periods[-1][1] if periods else None
+    cues = [c for c in _place_cues(ctx, text, s, e, [p for p in places if p.end <= e]) if c.carry]
+    ctx.section_place = cues[-1].label if cues else None
 
 
 def _default_year(ctx: _Context) -> int | None:
@@ -446,6 +524,7 @@ def _read_sentence(
     claimed: set[int] = set()
     resolved: dict[int, list[tuple[Indicator | None, Quantity, str, str]]] = {}
     changes: dict[int, tuple[str, str]] = {}  # group -> (direction verb, other base)
+    shared: dict[int, list[str]] = {}  # a figure stated once for a list of places -> their labels
 
     # pass 1: changes, and figures that follow their names
     floor = s
@@ -465,6 +544,8 @@ def _read_sentence(
             else:
                 inds = []
             resolved[gi] = [(inds[i] if i < len(inds) else (inds[-1] if len(inds) == 1 else None), q, "change", "") for i, q in enumerate(g)]
+        elif not names and (topic := _topic(ctx, text, name_ms, cs, head)) is not None:
+            resolved[gi] = [(topic, q, "level", "") for q in g]
         elif not names and pre in r.links:
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in ms if m.role == "name" and m.end <= cs and id(m) not in claimed]
@@ -530,11 +611,17 @@ def _read_sentence(
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
             f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope
-            f.period = _period(ctx.periods, q.start, ctx.doc_period)
+            f.period = _period(ctx.periods, q.start, ctx.scope_period)
             f.year = _year(ctx, text, s, q.start)
             if other_base:
                 f.period = _normal_base(other_base, f.year)
-            f.city = _city(ctx, ctx.place_cues, q.start, text)
+            cue, f.city = _place_cue(ctx, q.start, text)
+            if cue is not None and (cue.start >= cs or not text[cue.end : cs].strip(PLACE_LIST_MARKS + " ,;")):
+                listed = _place_list(text, ctx.place_cues, cue)
+                if len(listed) == len(pairs) > 1:  # 甲县、乙县分别为30、40
+                    f.city = listed[idx].label or f.city
+                elif len(listed) > 1 and len(pairs) == 1:  # 甲县、乙县均为31: one figure each
+                    shared[id(f)] = [c.label or ctx.report.meta.city or "" for c in listed]
             f.sentence = (s, e)
             f.in_parens = _in_parens(ctx, q.start)
             if ind is None:
@@ -551,13 +638,49 @@ def _read_sentence(
                 src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
                 if src and _compatible(src.indicator, _as_q(f), True):
                     f.indicator = src.indicator
+                    if not any(src.start < c.start < f.start for c in ctx.place_cues):
+                        f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
                     f.qualifier = f.qualifier or src.qualifier
                     f.value = _signed(f.value, changes.get(gi, ("", ""))[0], src.indicator)
                     f.label = ""
+    for f in list(sent_facts):
+        for city in shared.get(id(f), [])[:-1]:
+            sent_facts.append(replace(f, city=city))
     _zero_and_full(ctx, text, s, e, ms, sent_facts)
     _flat(ctx, text, s, e, ms, sent_facts)
     sent_facts.sort(key=lambda f: f.start)
     ctx.facts.extend(sent_facts)
+
+
+PLACE_LIST_MARKS = "、和及与()::"
+
+
+def _topic(ctx: _Context, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
+    """The indicator of a place-value clause: a clause holding only places and a link word
+    before its figure (甲区为4.23 / 乙县(14微克/立方米)), or only a link word after a clause
+    ending in a place (最高的是丙市,为63), is a figure of the last indicator named before it
+    in the sentence (data/rules.yaml `place_value_links`)."""
+    cues = [c for c in ctx.place_cues if c.start < head.start]
+    if not cues:
+        return None
+    rest, at = [], cs
+    in_clause = [c for c in cues if c.start >= cs]
+    for c in in_clause:
+        rest.append(text[at : c.start])
+        at = c.end
+    rest.append(text[at : head.start - len(head.before)])
+    words = "".join(rest).strip(PLACE_LIST_MARKS + " ")
+    links = rules().place_value_links
+    if words and words not in links:
+        return None
+    if not in_clause:
+        before = text[cues[-1].end : cs].strip(PLACE_LIST_MARKS + " ,;")
+        if not words or before:
+            return None  # the place must end the clause just before
+    for m in reversed(names):
+        if m.end <= head.start and _compatible(m.indicator, head, False):
+            return m.indicator
+    return None
 
 
 def _as_q(f: Fact) -> Quantity:
@@ -650,42 +773,80 @@ def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
     return marks.years[i - 1] if i else _default_year(ctx)
 
 
-def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[tuple[int, int, str]]:
-    """Places named in the sentence as the owner of a figure: (start, end, city label)."""
+def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[PlaceCue]:
+    """Places named in the sentence as the owner of a figure (gazetteer mentions, place words
+    and place patterns of data/rules.yaml), in text order, overlaps resolved longest first."""
     r = rules()
     meta = ctx.report.meta
+    own = meta.city or ""
     sent = text[s:e]
     titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
-    cues: list[tuple[int, int, str]] = []
+    cues: list[PlaceCue] = []
     for m in ps:
-        m = m._replace(start=m.start - s, end=m.end - s)
-        if any(a <= m.start < b for a, b in titles) or sent[m.end :].startswith(r.not_place_after):
+        start, end = m.start - s, m.end - s
+        if any(a <= start < b for a, b in titles) or sent[end:].startswith(r.not_place_after):
             continue
         p = m.place
-        if p.level in CITY_LEVELS or p.level in ("province",):
+        if p.level in CITY_LEVELS or p.level == "province":
             label = p.short
         else:
             label = p.name
-        if label == meta.city:
-            label = ""
-        cues.append((s + m.start, s + m.end, label))
+            if len(p.name) < r.min_foreign_place_chars and p.city != own:
+                continue  # 城区, 郊区: an ordinary word unless the report's own city has one
+        cues.append(PlaceCue(m.start, m.end, "" if label == own else label, p.level != "province"))
+    fill = {"province": (meta.province or "").removesuffix("省"), "city": own}
     for word, label in r.place_words.items():
+        if label is None:
+            continue
         for m in re.finditer(re.escape(word), sent):
-            if label is None:
-                continue
-            value = label.format(province=(meta.province or "").removesuffix("省")) if "{" in label else label
-            cues.append((s + m.start(), s + m.end(), value))
-    return sorted(cues)
+            value = label.format(**fill) if "{" in label else label
+            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in ("全国", fill["province"])))
+    for pattern, label, carry in r.place_patterns:
+        for m in pattern.finditer(sent):
+            first = next((g for g in m.groups() if g is not None), m.group(0))
+            cues.append(PlaceCue(s + m.start(), s + m.end(), label.replace("{0}", first).format(**fill), carry))
+    cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[PlaceCue] = []
+    for c in cues:
+        if kept and c.start < kept[-1].end:
+            continue  # 宿迁市湖滨新区: one place, the longest reading at each position
+        kept.append(c)
+    return kept
 
 
-def _city(ctx: _Context, cues: list[tuple[int, int, str]], pos: int, text: str) -> str:
-    cs = _clause_start(text, 0, pos)
+def _place_cue(ctx: _Context, pos: int, text: str) -> tuple[PlaceCue | None, str]:
+    """The cue that owns a figure at `pos` (None when no cue of the sentence does), and the place
+    the figure gets: the last cue in its clause, else the last carrying cue earlier in its
+    sentence, else the paragraph's, the section's, the report's city (see _Context, "Scope")."""
     own = ctx.report.meta.city or ""
-    found = own
-    for start, _end, label in cues:
-        if cs <= start < pos:
-            found = label or own
-    return found
+    s = ctx.sentence[0] if ctx.sentence else 0
+    cs = _clause_start(text, s, pos)
+    cue = None
+    for c in ctx.place_cues:
+        if c.start >= pos:
+            break
+        if c.start >= cs or c.carry:
+            cue = c
+    if cue is not None:
+        return cue, cue.label or own
+    for scoped in (ctx.paragraph_place, ctx.section_place):
+        if scoped is not None:
+            return None, scoped or own
+    return None, own
+
+
+def _city(ctx: _Context, cues: list[PlaceCue], pos: int, text: str) -> str:
+    return _place_cue(ctx, pos, text)[1]
+
+
+def _place_list(text: str, cues: list[PlaceCue], cue: PlaceCue) -> list[PlaceCue]:
+    """The places listed together with `cue` as its last (甲县、乙县和丙区): one figure for each."""
+    i = cues.index(cue)
+    out = [cue]
+    while i > 0 and text[cues[i - 1].end : out[0].start] in LIST_JOIN - {""} and cues[i - 1].carry == cue.carry:
+        i -= 1
+        out.insert(0, cues[i])
+    return out
 
 
 def _scope_before(marks: _Marks | None, pos: int) -> str:
@@ -815,7 +976,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) 
     kind = _kind(ctx, text, cs, q, s)
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
-    f.period = _period(ctx.periods, start, ctx.doc_period)
+    f.period = _period(ctx.periods, start, ctx.scope_period)
     f.year = _year(ctx, text, s, start)
     f.city = _city(ctx, ctx.place_cues, start, text)
     f.sentence = (s, e)
@@ -843,7 +1004,7 @@ def _flat(ctx, text, s, e, ms, sent_facts) -> None:
             continue
         unit = "pp" if ind.unit == "%" else ind.unit
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
-        f.period = _period(ctx.periods, start, ctx.doc_period)
+        f.period = _period(ctx.periods, start, ctx.scope_period)
         f.year = _year(ctx, text, s, start)
         f.city = _city(ctx, ctx.place_cues, start, text)
         f.sentence = (s, e)

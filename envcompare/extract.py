@@ -74,6 +74,7 @@ class _Rules:
     flat_words: re.Pattern[str]
     other_base: re.Pattern[str]
     target_cues: re.Pattern[str]
+    target_scope: re.Pattern[str]
     target_year: re.Pattern[str]
     comp_before: tuple[tuple[str, str], ...]
     comp_after: dict[str, str]
@@ -126,6 +127,7 @@ def rules() -> _Rules:
         flat_words=re.compile(_alt(ch["flat"])),
         other_base=re.compile(ch["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
+        target_scope=re.compile(r["target_scope_cues"]),
         target_year=re.compile(r["target_year_cue"]),
         comp_before=tuple(sorted(r["comparators"]["before"].items(), key=lambda kv: -len(kv[0]))),
         comp_after=dict(r["comparators"]["after"]),
@@ -229,8 +231,10 @@ class _Context:
     section_year: int | None
     paragraph_year: int | None = None
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
-    section_period: str | None = None
+    section_period: str | None = None  # of a chapter heading (一、…)
     section_place: str | None = None  # None: no cue; "": the report's own city
+    subsection_period: str | None = None  # of a subheading ((一)…), inside its chapter
+    subsection_place: str | None = None
     paragraph_period: str | None = None
     paragraph_place: str | None = None
     facts: list[Fact] = field(default_factory=list)
@@ -266,7 +270,7 @@ class _Context:
     @property
     def scope_period(self) -> str:
         """The period of a figure whose sentence names none before it."""
-        for period in (self.paragraph_period, self.section_period):
+        for period in (self.paragraph_period, self.subsection_period, self.section_period):
             if period is not None:
                 return period
         return self.doc_period
@@ -400,8 +404,8 @@ def _enter_heading(ctx: _Context, line: str, line_start: int, places: list[Menti
     """A numbered heading (一、… or (一)…, alone or leading its paragraph: 「(二)县级城市。…」)
     sets the section's place and period; a heading without them clears the previous section's."""
     lead = len(line) - len(line.lstrip())
-    numbered = HEADING.match(line, lead) or SUBHEADING.match(line, lead)
-    if not numbered:
+    chapter = HEADING.match(line, lead)
+    if not chapter and not SUBHEADING.match(line, lead):
         return
     stop = line.find("。", lead)
     end = len(line) if stop < 0 else stop
@@ -410,9 +414,14 @@ def _enter_heading(ctx: _Context, line: str, line_start: int, places: list[Menti
     s, e = line_start + lead, line_start + end
     text = ctx.report.text
     periods = _period_cues(text, s, e)
-    ctx.section_period = periods[-1][1] if periods else None
+    period = periods[-1][1] if periods else None
     cues = [c for c in _place_cues(ctx, text, s, e, [p for p in places if p.end <= e]) if c.carry]
-    ctx.section_place = cues[-1].label if cues else None
+    place = cues[-1].label if cues else None
+    if chapter:  # a chapter ends its subsections too
+        ctx.section_period, ctx.section_place = period, place
+        ctx.subsection_period = ctx.subsection_place = None
+    else:
+        ctx.subsection_period, ctx.subsection_place = period, place
 
 
 def _default_year(ctx: _Context) -> int | None:
@@ -528,6 +537,7 @@ def _read_sentence(
 
     # pass 1: changes, and figures that follow their names
     floor = s
+    sentence_base = ""
     for gi, g in enumerate(groups):
         head = g[0]
         cs = _clause_start(text, s, head.start)
@@ -537,7 +547,14 @@ def _read_sentence(
         hi = bisect.bisect_left(name_starts, head.start)
         names = [m for m in name_ms[lo:hi] if m.end <= head.start]
         if ch:
-            changes[gi] = (ch.group("verb"), ch.group("other") or "")
+            if ch.group("base"):
+                sentence_base = ""  # 同比: back to the same period a year earlier
+            elif ch.group("other"):
+                sentence_base = ch.group("other")
+            elif not sentence_base and (lead := list(r.other_base.finditer(text, max(cs, floor) if gi else s, cs))):
+                sentence_base = lead[-1].group(0)  # 与2015年相比,…下降30.2%
+            # 较2015年下降36.3%;可吸入颗粒物浓度下降48: a base named once governs the changes after it
+            changes[gi] = (ch.group("verb"), ch.group("other") or sentence_base)
             if names:
                 near = _chain(text, name_ms, name_index[id(names[-1])])
                 inds = [m.indicator for m in near]
@@ -721,6 +738,8 @@ def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) 
         return "target"
     if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
+    if s is not None and r.target_scope.search(TITLE.sub("", text[s:cs])):  # 目标要求…,…
+        return "target"
     cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
     return "target" if s is not None and cue is not None and cue < q.start else "actual"
 
@@ -790,8 +809,8 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
         if p.level in CITY_LEVELS or p.level == "province":
             label = p.short
         else:
-            label = p.name
-            if len(p.name) < r.min_foreign_place_chars and p.city != own:
+            label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
+            if len(label) < r.min_foreign_place_chars and p.city != own:
                 continue  # 城区, 郊区: an ordinary word unless the report's own city has one
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, p.level != "province"))
     fill = {"province": (meta.province or "").removesuffix("省"), "city": own}
@@ -816,20 +835,17 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
 
 def _place_cue(ctx: _Context, pos: int, text: str) -> tuple[PlaceCue | None, str]:
     """The cue that owns a figure at `pos` (None when no cue of the sentence does), and the place
-    the figure gets: the last cue in its clause, else the last carrying cue earlier in its
-    sentence, else the paragraph's, the section's, the report's city (see _Context, "Scope")."""
+    the figure gets: the last cue before it in its sentence, else the paragraph's, the
+    subsection's, the section's, the report's city (see _Context, "Scope")."""
     own = ctx.report.meta.city or ""
-    s = ctx.sentence[0] if ctx.sentence else 0
-    cs = _clause_start(text, s, pos)
     cue = None
     for c in ctx.place_cues:
         if c.start >= pos:
             break
-        if c.start >= cs or c.carry:
-            cue = c
+        cue = c
     if cue is not None:
         return cue, cue.label or own
-    for scoped in (ctx.paragraph_place, ctx.section_place):
+    for scoped in (ctx.paragraph_place, ctx.subsection_place, ctx.section_place):
         if scoped is not None:
             return None, scoped or own
     return None, own

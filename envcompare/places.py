@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from .resources import read_csv
+from .resources import read_csv, read_yaml
 
 CITY_LEVELS = ("municipality", "prefecture", "county_city")
 
@@ -75,6 +75,15 @@ def _city_index() -> dict[str, Place]:
     return index
 
 
+@lru_cache(maxsize=1)
+def _written_suffixes() -> dict[str, str]:
+    conventions = read_yaml("gazetteer.yaml")
+    unknown = set(conventions) - {"written_suffixes"}
+    if unknown:
+        raise ValueError(f"data/gazetteer.yaml: unknown keys {sorted(unknown)}")
+    return dict(conventions["written_suffixes"])
+
+
 @dataclass(frozen=True)
 class _Matcher:
     automaton: ahocorasick_rs.AhoCorasick
@@ -102,6 +111,11 @@ def _automaton() -> _Matcher:
     for p in places():
         if p.level in ("district", "county"):
             keys.setdefault(p.name, (p, True))
+    for p in places():
+        # an autonomous county or banner is written with its plain suffix (民和县 for 民和回族土族自治县)
+        for autonomous, plain in _written_suffixes().items():
+            if p.level == "county" and p.name.endswith(autonomous) and len(p.short) >= 2:
+                keys.setdefault(p.short + plain, (p, True))
     # ahocorasick_rs (Rust): ~20x faster than a pure trie walk over thousands of CJK keys
     names = list(keys)
     auto = ahocorasick_rs.AhoCorasick(names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)

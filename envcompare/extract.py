@@ -37,7 +37,7 @@ HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四
 SUBHEADING = re.compile(r"^\([一二三四五六七八九十]+\)")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
 TITLE = re.compile(r"《[^》]*》")
-YEAR_IN_TEXT = re.compile(r"(?<![较比与\d])((?:19|20)\d{2})\s*年(?!以来)")
+YEAR_IN_TEXT = re.compile(r"(?<![较比与(\d])((?:19|20)\d{2})\s*年(?!以来)")
 LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
 
 

@@ -17,11 +17,11 @@ from .places import CITY_LEVELS, find_places, lookup
 from .resources import read_yaml
 
 DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-DATE_KEYS = ("发布日期", "发布时间", "发文日期", "印发日期", "成文日期", "日期", "时间")
-PUBLISHER_KEYS = ("发布机构", "发文机关", "发布单位", "信息来源", "文章来源", "来源")
 ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护厅|环保局|生态环境委员会")
 LEAD_IN = re.compile(r"^(?:现将|特将|现就|关于)|(?:的)?(?:情况)?如下[::]?$")
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# a year named as the base of a comparison (比2015年, 较2015年, 与2015年相比) is not the year a
+# report is about
+YEAR = re.compile(r"(?<![\d比较与(])((?:19|20)\d{2})\s*年")
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,13 @@ def strip_suffix(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _header_fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(date keys, publisher keys) of data/clean.yaml, in order of preference."""
+    cfg = read_yaml("clean.yaml")
+    return tuple(cfg["date_keys"]), tuple(cfg["publisher_keys"])
+
+
+@lru_cache(maxsize=1)
 def _doctypes() -> list[tuple[str, tuple[str, ...]]]:
     return [(d["type"], tuple(d["words"])) for d in read_yaml("doctypes.yaml")]
 
@@ -184,11 +191,12 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     if title:
         sources["title"] = "html meta" if html_meta.get("articletitle") or html_meta.get("title") else "first line"
 
+    date_keys, publisher_keys = _header_fields()
     published = None
     undated = [h for h in header if re.match(DATE, h.strip())]
-    if undated and not any(_field(head, (k,)) for k in DATE_KEYS):
+    if undated and not any(_field(head, (k,)) for k in date_keys):
         head = {**head, "日期": undated[0].strip()}
-    for key in DATE_KEYS:
+    for key in date_keys:
         value = _field(head, (key,))
         if value and (published := parse_date(value)):
             sources["published"] = key
@@ -199,12 +207,12 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
                 sources["published"] = f"html meta {key}"
                 break
 
-    publisher = _field(head, PUBLISHER_KEYS) or html_meta.get("contentsource")
+    publisher = _field(head, publisher_keys) or html_meta.get("contentsource")
     if not publisher or not ORG.search(publisher):
         publisher = _named_org(text) or publisher
     if publisher:
         publisher = re.split(r"\s", publisher.strip())[0]
-        sources["publisher"] = "header" if _field(head, PUBLISHER_KEYS) else "text"
+        sources["publisher"] = "header" if _field(head, publisher_keys) else "text"
 
     city, province = _infer_city(text, " ".join(filter(None, [title, publisher, *head.values()])))
     if city:
@@ -221,7 +229,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
             doc_type = kind
             break
 
-    title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<!\d)(20\d{2})(?!\d)", probe)]
+    title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
     if title_years:
         years = tuple(sorted(set(title_years)))
         report_year = max(years) if doc_type == "plan" else min(years)
@@ -254,6 +262,11 @@ def _infer_city(text: str, prominent: str) -> tuple[str | None, str | None]:
             city = p.city
             province_of.setdefault(city, p.province)
             votes[city] += weight * (2.0 if m.full else 1.0) * (1.0 if p.level in CITY_LEVELS else 0.5)
+            if p.level == "county_city" and p.prefecture:
+                # 延吉, 图们 and 珲春 named together speak for their prefecture (延边) as well
+                parent = p.city_of_prefecture
+                province_of.setdefault(parent, p.province)
+                votes[parent] += weight * 0.5
     if not votes:
         return None, None
     city, _ = max(votes.items(), key=lambda kv: (kv[1], kv[0]))

@@ -94,7 +94,7 @@ def _patterns() -> _Patterns:
     rng = rf"(?:\s*(?:-|—|–|~|至|到)\s*(?P<num2>{arabic}))?"
     pattern = (
         rf"(?=[\d{re.escape(firsts)}])(?P<before>{before})?{number}{rng}"
-        rf"(?:(?P<unit1>{unit_alt})|(?P<scale>{scale_alt})?(?P<hedge>余|多)?(?P<unit2>{unit_alt})?)"
+        rf"(?:[ \u00a0]?(?P<unit1>{unit_alt})|(?P<scale>{scale_alt})?(?P<hedge>余|多)?(?P<unit2>{unit_alt})?)"
         rf"(?P<after>及以上|及以下|以上|以下|以内|左右)?"
     )
     return _Patterns(re.compile(pattern), units, scales)

@@ -34,6 +34,11 @@ class Place:
             return self.short
         return _short_of(self.prefecture) if self.prefecture else self.short
 
+    @property
+    def city_of_prefecture(self) -> str:
+        """The prefecture-level city a place lies in (itself for a prefecture)."""
+        return _short_of(self.prefecture) if self.prefecture else self.short
+
 
 class Mention(NamedTuple):
     """A place named in a text (a NamedTuple: thousands are made per document)."""

@@ -175,3 +175,33 @@ def test_city_inferred_from_body_when_header_is_silent():
     assert (report.meta.city, report.meta.province) == ("绵阳", "四川省")
     assert report.meta.publisher == "绵阳市生态环境局"
     assert report.meta.doc_type == "plan" and report.meta.report_year == 2023
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("http://news.example.cn/a/2018/0718/42734_2.html", "2018-07-18"),
+        ("https://www.example.gov.cn/xxgk/202012/t20201223_52.html", "2020-12-23"),
+        ("http://example.com/c/2025/03/04/31-5933.html", "2025-03-04"),
+        ("http://example.com/news/2019-8-7/abc.html", "2019-08-07"),
+        ("http://example.com/sjkf/201606/t815211.shtml", "2016-06-01"),
+        ("http://example.com/p/9088.html", None),
+        ("http://2023.example.com/p/9088.html", None),  # a year in the host is no date
+    ],
+)
+def test_publication_date_from_url(url, expected):
+    from envcompare.metadata import date_from_url
+
+    found = date_from_url(url)
+    assert (found.isoformat() if found else None) == expected
+
+
+def test_url_in_metadata_csv_dates_an_undated_page(tmp_path):
+    (tmp_path / "page.txt").write_text("全市优良天数比例为88.5%,同比上升1.2个百分点。\n", encoding="utf-8")
+    (tmp_path / "metadata.csv").write_text(
+        "file,url\npage.txt,http://news.example.cn/a/2022/0326/1.html\n", encoding="utf-8"
+    )
+    report = load_reports(tmp_path)["page.txt"]
+    assert report.meta.published.isoformat() == "2022-03-26"
+    assert report.meta.report_year == 2022
+    assert report.meta.sources["published"] == "url"

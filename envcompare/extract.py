@@ -79,6 +79,9 @@ class _Rules:
     comp_before: tuple[tuple[str, str], ...]
     comp_after: dict[str, str]
     approx_after_actual: frozenset[str]
+    frame_before: tuple[str, ...]
+    frame_after: frozenset[str]
+    not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
     zero_after: re.Pattern[str]
     full: re.Pattern[str]
@@ -132,6 +135,9 @@ def rules() -> _Rules:
         comp_before=tuple(sorted(r["comparators"]["before"].items(), key=lambda kv: -len(kv[0]))),
         comp_after=dict(r["comparators"]["after"]),
         approx_after_actual=frozenset(r["approx"]["after_actual"]),
+        frame_before=tuple(r["target_frames"]["before"]),
+        frame_after=frozenset(r["target_frames"]["after"]),
+        not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
         full=re.compile(_alt(r["full_phrases"])),
@@ -214,6 +220,7 @@ class PlaceCue(NamedTuple):
     end: int
     label: str  # "" is the report's own city
     carry: bool  # False for places named in passing (the nation, a province, a region)
+    clause_only: bool = False  # a province's name (纳入湖北省…考核的断面) owns its clause only
 
 
 @dataclass
@@ -546,6 +553,8 @@ def _read_sentence(
         lo = bisect.bisect_left(name_starts, max(cs, floor))
         hi = bisect.bisect_left(name_starts, head.start)
         names = [m for m in name_ms[lo:hi] if m.end <= head.start]
+        if names and any(w in text[names[-1].end : head.start] for w in r.not_indicator_after):
+            names = []  # 二氧化硫…排放总量: an emission, not the catalog's concentration
         if ch:
             if ch.group("base"):
                 sentence_base = ""  # 同比: back to the same period a year earlier
@@ -740,6 +749,8 @@ def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) 
         return "target"
     if s is not None and r.target_scope.search(TITLE.sub("", text[s:cs])):  # 目标要求…,…
         return "target"
+    if q.after in r.frame_after and text[cs : q.start - len(q.before)].endswith(r.frame_before):
+        return "target"  # 达到72%以上
     cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
     return "target" if s is not None and cue is not None and cue < q.start else "actual"
 
@@ -812,7 +823,8 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
             label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
             if len(label) < r.min_foreign_place_chars and p.city != own:
                 continue  # 城区, 郊区: an ordinary word unless the report's own city has one
-        cues.append(PlaceCue(m.start, m.end, "" if label == own else label, p.level != "province"))
+        province = p.level == "province"
+        cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
     fill = {"province": (meta.province or "").removesuffix("省"), "city": own}
     for word, label in r.place_words.items():
         if label is None:
@@ -839,10 +851,13 @@ def _place_cue(ctx: _Context, pos: int, text: str) -> tuple[PlaceCue | None, str
     subsection's, the section's, the report's city (see _Context, "Scope")."""
     own = ctx.report.meta.city or ""
     cue = None
+    s = ctx.sentence[0] if ctx.sentence else 0
+    cs = _clause_start(text, s, pos)
     for c in ctx.place_cues:
         if c.start >= pos:
             break
-        cue = c
+        if not c.clause_only or c.start >= cs:
+            cue = c
     if cue is not None:
         return cue, cue.label or own
     for scoped in (ctx.paragraph_place, ctx.subsection_place, ctx.section_place):
@@ -1018,7 +1033,8 @@ def _flat(ctx, text, s, e, ms, sent_facts) -> None:
             ind, qual = before[-1].indicator, before[-1].qualifier
         else:
             continue
-        unit = "pp" if ind.unit == "%" else ind.unit
+        # a share changes in points; a concentration or an index is said to be flat in per cent
+        unit = {"%": "pp", "day": "day", "count": "count"}.get(ind.unit, "%")
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
         f.period = _period(ctx.periods, start, ctx.scope_period)
         f.year = _year(ctx, text, s, start)

@@ -102,6 +102,7 @@ class _Rules:
     gap_after: int
     gap_before: int
     counting_units: frozenset[str]
+    counted_before_noun: frozenset[str]
     links: frozenset[str]
 
 
@@ -160,6 +161,7 @@ def rules() -> _Rules:
         gap_after=int(r["max_gap_after_name"]),
         gap_before=int(r["max_gap_before_name"]),
         counting_units=frozenset(r["counting_units"]),
+        counted_before_noun=frozenset(r["counted_before_noun"]),
         links=frozenset(r["clause_links"]),
     )
 
@@ -342,6 +344,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
             qs = find_quantities(text, s, e)
+            if ms and qs:
+                qs = _outside_names(qs, ms)
             ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
             if ms or (unmapped and qs):
                 _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
@@ -517,6 +521,8 @@ def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMe
 
 def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
     if change:
+        if q.unit is None:
+            return ind.unit == "index"  # 综合指数同比下降0.07
         return q.unit in (ind.unit, "%") or (ind.unit == "%" and q.unit == "pp")
     if q.unit is None:
         # 劣V类水体比例为0: a bare zero is a zero in the indicator's own unit
@@ -598,7 +604,7 @@ def _read_sentence(
         if gi in resolved:
             continue
         q = g[-1]
-        if q.unit_text not in r.counting_units and q.unit != "yuan":
+        if q.unit_text not in r.counting_units and q.unit not in r.counted_before_noun:
             continue
         ce = _clause_end(text, q.after_end, e)
         nxt_q = next((x.start for x in qs if x.start >= q.after_end), e)
@@ -664,6 +670,7 @@ def _read_sentence(
                 src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
                 if src and _compatible(src.indicator, _as_q(f), True):
                     f.indicator = src.indicator
+                    f.unit = f.unit or src.indicator.unit
                     if not any(src.start < c.start < f.start for c in ctx.place_cues):
                         f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
                     f.qualifier = f.qualifier or src.qualifier
@@ -707,6 +714,12 @@ def _topic(ctx: _Context, text: str, names: list[IndicatorMention], cs: int, hea
         if m.end <= head.start and _compatible(m.indicator, head, False):
             return m.indicator
     return None
+
+
+def _outside_names(qs: list[Quantity], ms: list[IndicatorMention]) -> list[Quantity]:
+    """A number inside an indicator's name (日最大8小时平均浓度第90百分位数) is part of the name."""
+    spans = [(m.start, m.end) for m in ms]
+    return [q for q in qs if not any(a <= q.start and q.end <= b for a, b in spans)]
 
 
 def _as_q(f: Fact) -> Quantity:

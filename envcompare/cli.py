@@ -115,6 +115,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except LabelError as exc:
         raise UsageError(str(exc)) from exc
     _print_evaluation(ev, labels_path, args.misses)
+    absent = sorted(labelled_docs(labels) - set(result.documents["doc"]))
+    if absent:
+        print(f"note: {len(absent)} labelled documents are not among these paths (not scored): "
+              + ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""), file=sys.stderr)
     if args.output:
         write_table(ev.table(), Path(args.output))
         print(f"wrote {args.output} ({len(ev.labels)} labels, {len(ev.extras)} extras)")

@@ -13,7 +13,8 @@ Matching (the same rules as the corpus scorer `../shared/tools/score.py`; the sp
 are in `data/evaluate.yaml`). A label is found by a fact of the same document (file name) with
 
 - the same indicator, kind and unit (units normalised through `data/evaluate.yaml`),
-- the same place: the fact's `city` equals the label's `area`, both without a 市/省 ending,
+- the same place: the fact's `city` equals the label's `area`, both without a city or province
+  ending (`place_suffixes`),
 - the same year (exactly) and the same period class (annual or not),
 - a value within 0.5% (or 1e-6 absolute),
 - and, only where the label has a non-empty `qualifier`, the same qualifier.

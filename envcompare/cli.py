@@ -96,7 +96,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import LabelError, default_labels, evaluate, labelled_docs, read_labels
+    from .evaluate import LabelError, default_labels, evaluate, label_domains, labelled_docs, read_labels
 
     labels_path = Path(args.labels) if args.labels else default_labels()
     try:
@@ -106,21 +106,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     files, _ = list_files(args.paths)
     if not labelled_docs(labels) & {f.name for f in files}:
         raise UsageError("no annotated documents among these paths")
+    domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
+    if domains and not set(domains) & label_domains(labels):
+        raise UsageError(f"the labels have no indicator of the domains {', '.join(domains)} "
+                         f"(they have {', '.join(sorted(label_domains(labels))) or 'none'})")
     if args.output:
         check_output_type(Path(args.output))
     result = _batch(args, unmapped=False)
-    domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
     try:
         ev = evaluate(result.facts, labels, domains=domains, docs=list(result.documents["doc"]))
     except LabelError as exc:
         raise UsageError(str(exc)) from exc
+    if args.output:  # before the report, which may go to a pipe that closes early
+        write_table(ev.table(), Path(args.output))
     _print_evaluation(ev, labels_path, args.misses)
     absent = sorted(labelled_docs(labels) - set(result.documents["doc"]))
     if absent:
         print(f"note: {len(absent)} labelled documents are not among these paths (not scored): "
               + ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""), file=sys.stderr)
     if args.output:
-        write_table(ev.table(), Path(args.output))
         print(f"wrote {args.output} ({len(ev.labels)} labels, {len(ev.extras)} extras)")
     for e in result.errors:
         print(f"skipped {e.path}: {e.reason}", file=sys.stderr)

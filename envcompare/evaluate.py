@@ -101,7 +101,19 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     if missing:
         raise LabelError(f"labels {path} lack the column(s) {', '.join(missing)}")
     labels.insert(0, "line", range(2, len(labels) + 2))
+    for r in labels.to_dict("records"):
+        if _scored(r):
+            _label_key(r)  # a value that is not a number stops here, before any extraction
     return labels
+
+
+def _scored(r: dict) -> bool:
+    ind = r["indicator"].strip()
+    return bool(ind) and not ind.startswith("other:")
+
+
+def label_domains(labels: pd.DataFrame) -> set[str]:
+    return {_domain(r["indicator"].strip()) for r in labels.to_dict("records") if _scored(r)}
 
 
 def labelled_docs(labels: pd.DataFrame) -> set[str]:
@@ -173,7 +185,7 @@ def evaluate(facts: pd.DataFrame, labels: pd.DataFrame, domains: Iterable[str] |
     docs = sorted(annotated & {os.path.basename(d) for d in docs} if docs is not None else annotated)
     wanted = set(docs)
     rows = [r for r in labels.to_dict("records") if os.path.basename(r["doc"].strip()) in wanted]
-    scored = [r for r in rows if r["indicator"].strip() and not r["indicator"].strip().startswith("other:")]
+    scored = [r for r in rows if _scored(r)]
     keyed = [_label_key(r) for r in scored]
     domains = sorted(set(domains) if domains is not None else {_domain(k["indicator"]) for k in keyed})
     keyed = [k for k in keyed if _domain(k["indicator"]) in domains]
@@ -203,8 +215,8 @@ def evaluate(facts: pd.DataFrame, labels: pd.DataFrame, domains: Iterable[str] |
 
     label_rows = [_label_row(lab, by_doc[lab["doc"]]) for lab in keyed]
     extras = [_extra_row(x, labels_of[x["doc"]]) for x in counted if x["wrong"]]
-    label_table = pd.DataFrame(label_rows, columns=RESULT_COLUMNS)
-    extra_table = pd.DataFrame(extras, columns=RESULT_COLUMNS)
+    label_table = pd.DataFrame(label_rows, columns=RESULT_COLUMNS).astype(RESULT_TYPES)
+    extra_table = pd.DataFrame(extras, columns=RESULT_COLUMNS).astype(RESULT_TYPES)
     summary = {
         "doc": _summary(docs, required, counted, lambda k: k["doc"]),
         "domain": _summary(domains, required, counted, lambda k: _domain(k["indicator"])),
@@ -239,6 +251,7 @@ LABEL_FIELDS = ["doc", "area", "year", "period", "indicator", "value", "unit", "
                 "required", "evidence", "line"]
 FACT_FIELDS = ["city", "year", "period", "indicator", "value", "unit", "kind", "comparator", "qualifier", "evidence", "start"]
 RESULT_COLUMNS = ["result", "reason", *LABEL_FIELDS, *(f"fact_{c}" for c in FACT_FIELDS)]
+RESULT_TYPES = {"line": "Int64", "value": "float64", "fact_year": "Int64", "fact_value": "float64", "fact_start": "Int64"}
 
 
 def _closest(candidates: list[dict], other: dict, fact_side: bool) -> tuple[dict | None, list[str]]:

@@ -182,6 +182,17 @@ def test_cli_no_annotated_documents(tmp_path):
     assert res.stderr.strip() == "envcompare: no annotated documents among these paths"
 
 
+def test_cli_unusable_labels(tmp_path):
+    lab = tmp_path / "labels.csv"
+    assert _run("--labels", str(lab)).returncode == 2  # no such file
+    lab.write_text(HEADER + "\nwuhan_2019_article.txt,武汉,2019,annual,air.pm25,thirty,ug/m3,actual,,x,yes\n",
+                   encoding="utf-8")
+    res = _run("--labels", str(lab))
+    assert (res.returncode, res.stderr.strip()) == (2, "envcompare: labels line 2: value 'thirty' is not a number")
+    res = _run("--domains", "noise")
+    assert res.returncode == 2 and "no indicator of the domains noise" in res.stderr
+
+
 def test_cli_own_sample_with_thresholds(tmp_path):
     (tmp_path / "a.txt").write_text("株洲市2021年环境质量公报\n2021年，株洲市PM2.5年平均浓度为30微克/立方米。\n", encoding="utf-8")
     lab = tmp_path / "labels.csv"

@@ -13,9 +13,9 @@ import pandas as pd
 
 from . import __version__
 from .batch import CacheError
-from .load import Corpus, load_reports
+from .load import Corpus, list_files, load_reports
 from .output import atomic_write, check_output_type, write_table
-from .tidy import extract, with_fact_counts
+from .tidy import with_fact_counts
 
 
 class UsageError(Exception):
@@ -96,25 +96,84 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from .evaluate import LabelError, default_labels, evaluate, label_domains, labelled_docs, read_labels
 
-    from .evaluate import annotated_docs, load_gold, misses, score
+    labels_path = Path(args.labels) if args.labels else default_labels()
+    try:
+        labels = read_labels(labels_path)
+    except LabelError as exc:
+        raise UsageError(str(exc)) from exc
+    files, _ = list_files(args.paths)
+    if not labelled_docs(labels) & {f.name for f in files}:
+        raise UsageError("no annotated documents among these paths")
+    domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
+    if domains and not set(domains) & label_domains(labels):
+        raise UsageError(f"the labels have no indicator of the domains {', '.join(domains)} "
+                         f"(they have {', '.join(sorted(label_domains(labels))) or 'none'})")
+    if args.output:
+        check_output_type(Path(args.output))
+    result = _batch(args, unmapped=False)
+    try:
+        ev = evaluate(result.facts, labels, domains=domains, docs=list(result.documents["doc"]))
+    except LabelError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.output:  # before the report, which may go to a pipe that closes early
+        write_table(ev.table(), Path(args.output))
+    _print_evaluation(ev, labels_path, args.misses)
+    absent = sorted(labelled_docs(labels) - set(result.documents["doc"]))
+    if absent:
+        print(f"note: {len(absent)} labelled documents are not among these paths (not scored): "
+              + ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""), file=sys.stderr)
+    if args.output:
+        print(f"wrote {args.output} ({len(ev.labels)} labels, {len(ev.extras)} extras)")
+    for e in result.errors:
+        print(f"skipped {e.path}: {e.reason}", file=sys.stderr)
+    return 0 if ev.recall >= args.min_recall and ev.precision >= args.min_precision else 1
 
-    corpus = _load(args)
-    facts = extract(corpus)
-    gold = load_gold(args.gold)
-    docs = annotated_docs([r.doc for r in corpus], args.gold)
-    table = score(facts, gold, docs)
-    with pd.option_context("display.width", 200, "display.max_rows", 500):
-        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-        fp, fn = misses(facts, gold, docs)
-        cols = ["doc", "indicator", "value", "unit", "kind", "year", "period", "city", "evidence"]
-        print(f"\nfalse positives ({len(fp)}):")
-        print(fp[cols].to_string(index=False) if len(fp) else "  none")
-        print(f"\nmissed gold facts ({len(fn)}):")
-        print(fn[cols].to_string(index=False) if len(fn) else "  none")
-    worst = table[["precision", "recall"]].min().min()
-    return 0 if worst >= args.threshold else 1
+
+def _print_evaluation(ev, labels_path: Path, all_misses: bool) -> None:
+    def table(t: pd.DataFrame, name: str) -> str:
+        t = t.rename(columns={"key": name})
+        return t.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.3f}")
+
+    qualified = int((ev.labels["qualifier"] != "").sum()) if len(ev.labels) else 0
+    print(f"labels {labels_path}; domains {', '.join(ev.domains) or '-'}; "
+          f"{qualified} labels with a qualifier (scored)")
+    print(table(ev.by_doc, "document"))
+    print()
+    print(table(ev.by_domain, "domain"))
+    missed = ev.labels[ev.labels["result"] == "missed"]
+    print(f"\nmisses: {len(missed)}" + ("" if missed.empty else " by reason: " + "; ".join(
+        f"{reason} {n}" for reason, n in missed["reason"].value_counts().items())))
+    if all_misses:
+        for r in missed.itertuples():
+            print(f"  MISS {_describe_label(r)}\n       {r.reason}: {_describe_fact(r)}")
+        print(f"extras: {len(ev.extras)}")
+        for r in ev.extras.itertuples():
+            print(f"  EXTRA {r.doc} {_describe_fact(r)}\n        "
+                  + (r.reason if r.reason.startswith("no ") else f"{r.reason} vs label {_describe_label(r)}"))
+    else:
+        print(f"extras: {len(ev.extras)}  (--misses lists every miss and extra)")
+    print(f"overall: {int(ev.by_doc['found'].sum())}/{int(ev.by_doc['labels'].sum())} labels found, "
+          f"{int(ev.by_doc['right'].sum())} facts right, {int(ev.by_doc['wrong'].sum())} wrong")
+    print(f"recall {ev.recall:.3f} precision {ev.precision:.3f}")
+
+
+def _describe_label(r) -> str:
+    q = f" [{r.qualifier}]" if r.qualifier else ""
+    opt = " (optional)" if r.required == "optional" else ""
+    return (f"{r.doc}:{r.line} {r.area or '-'} {r.year or '-'} {r.period or '-'} {r.indicator} {r.kind} "
+            f"{r.value:g} {r.unit}{q}{opt} \u00ab{r.evidence}\u00bb")
+
+
+def _describe_fact(r) -> str:
+    if pd.isna(r.fact_value):
+        return "no fact in the document has this value"
+    def show(x):
+        return "-" if pd.isna(x) or x == "" else x
+    q = f" [{r.fact_qualifier}]" if not pd.isna(r.fact_qualifier) and r.fact_qualifier else ""
+    return (f"fact {show(r.fact_city)} {show(r.fact_year)} {show(r.fact_period)} {r.fact_indicator} {r.fact_kind} "
+            f"{r.fact_value:g} {r.fact_unit}{q} \u00ab{r.fact_evidence}\u00bb @{r.fact_start}")
 
 
 BUILD_STAMP = ".envcompare-build"
@@ -236,11 +295,17 @@ def parser() -> argparse.ArgumentParser:
     _run_options(ex)
     ex.set_defaults(func=cmd_extract)
 
-    ev = sub.add_parser("evaluate", help="score extraction against the hand-made gold annotations",
-                        description="Precision and recall per document and per domain against data/gold, with the misses.")
-    ev.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="annotated reports (default: seeds)")
-    ev.add_argument("--gold", type=Path, default=None, help="gold folder (default: data/gold)")
-    ev.add_argument("--threshold", type=float, default=0.95, help="exit non-zero below this precision/recall (default 0.95)")
+    ev = sub.add_parser("evaluate", help="recall and precision against hand labels, with the reason of every miss",
+                        description="Extract the reports under PATH and score the facts against a labels file "
+                                    "(README: Checking the extraction on your own sample).")
+    ev.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="labelled reports (default: seeds)")
+    ev.add_argument("--labels", metavar="LABELS.csv", help="hand labels (default: data/gold/labels.csv, the seeds' gold)")
+    ev.add_argument("--domains", metavar="D,D", help="indicator domains scored, e.g. air,water (default: every domain of the labels)")
+    ev.add_argument("--misses", action="store_true", help="list every miss and every extra (wrong fact) with its reason")
+    ev.add_argument("-o", "--output", metavar="FILE", help="write the per-label results (+ extras): .csv, .parquet or .xlsx")
+    ev.add_argument("--min-recall", type=float, default=0.0, metavar="R", help="exit 1 when the overall recall is below R")
+    ev.add_argument("--min-precision", type=float, default=0.0, metavar="P", help="exit 1 when the overall precision is below P")
+    _run_options(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     ld = sub.add_parser("load", help="load reports and show the documents table",

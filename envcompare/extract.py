@@ -587,7 +587,10 @@ def _read_sentence(
         elif names:
             last = names[-1]
             gap = text[last.end : head.start - len(head.before)]
-            if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap):
+            # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
+            # figure after the list mark starts the next item
+            counted = gap == "、" and any(x.after_end == last.start for x in qs)
+            if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap) and not counted:
                 chain = _chain(text, name_ms, name_index[id(last)])
                 pairs = []
                 if len(chain) == len(g):

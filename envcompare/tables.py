@@ -206,6 +206,7 @@ class _PlaceRules:
     better: frozenset[str]
     worse: frozenset[str]
     flat: frozenset[str]
+    verbs: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -235,6 +236,7 @@ def _place_rules() -> _PlaceRules:
         better=frozenset(ch["better"]),
         worse=frozenset(ch["worse"]),
         flat=frozenset(ch["flat"]),
+        verbs=frozenset(ch["up"] + ch["down"] + ch["better"] + ch["worse"]),
     )
 
 
@@ -279,8 +281,7 @@ def _value(text: str, units: dict[str, tuple[str, float]]) -> _Value:
     if not m:
         return _Value("text")
     pre, num, post = m.group("pre").strip(), m.group("num"), m.group("post").strip()
-    verbs = rr.up | rr.down | rr.better | rr.worse
-    if pre and pre not in verbs:
+    if pre and pre not in rr.verbs:
         return _Value("text")
     unit = ""
     if post:
@@ -571,6 +572,8 @@ def read_place_tables(
     `seps`: `|`-only lines the clean stage dropped (separators)."""
     cells: list[TableCell] = []
     used: set[int] = set()
+    if not seps and "|" not in text:
+        return cells, used
     by_start: dict[int, Mention] | None = None
     for block, first, last in _blocks(text, lines, seps):
         values = [_value(c.text, units) for c in block]

@@ -40,6 +40,7 @@ table, else the document (a 较2013年同期 column dates an undated table to 20
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -452,6 +453,9 @@ def _blocks(
                 if pos == 0 and not line[:j].strip():
                     separate(li, start + j)
                 else:
+                    if cells and pending:  # lines of text between cells: a new table begins
+                        blocks.append((cells, first, last))
+                        cells = []
                     if not cells:
                         first = li
                     cells.append(_cell(text, start + pos, start + j, li))
@@ -538,14 +542,13 @@ def _align(values: list[_Value], cols: list[_PColumn]) -> list[int | None]:
     out: list[int | None] = [None] * n
     a, b = n, m
     while a > 0 and b > 0:
-        w = fit[a - 1][b - 1]
         if f[a][b] == f[a][b - 1]:
             b -= 1  # leave the later column empty: cells stay as far left as they can
-        elif w is not None and f[a][b] == f[a - 1][b - 1] + w:
+        elif f[a][b] == f[a - 1][b]:
+            a -= 1  # leave the later cell out: a column takes the first cell that fits it
+        else:  # only a match of this cell with this column reaches f[a][b]
             out[a - 1] = b - 1
             a, b = a - 1, b - 1
-        else:
-            a -= 1
     return out
 
 
@@ -575,7 +578,9 @@ def read_place_tables(
     if not seps and "|" not in text:
         return cells, used
     by_start: dict[int, Mention] | None = None
-    for block, first, last in _blocks(text, lines, seps):
+    todo = deque(_blocks(text, lines, seps))
+    while todo:
+        block, first, last = todo.popleft()
         values = [_value(c.text, units) for c in block]
         # the header: the text cells up to an empty cell, a number or a place
         h0 = next((i for i, v in enumerate(values) if v.type != "empty"), len(block))
@@ -595,17 +600,23 @@ def read_place_tables(
         pi = next(i for i, c in enumerate(cols) if c.kind == "place")
         after = cols[pi + 1 :]
         rows, end = _rows(block, values, h1, after, by_start)
-        for place, row in rows:
-            for (cell, v), ci in zip(row, _align([v for _, v in row], after)):
-                if ci is None:
-                    continue
-                fact = _place_fact(cell, v, after[ci], place)
-                if fact is not None:
-                    cells.append(fact)
+        cells.extend(_row_facts(rows, after))
         if rows:
             stop = block[end - 1].line if end < len(block) else last
             used.update(range(first, stop + 1))
+        if end < len(block):  # the rest may be another table
+            todo.appendleft((block[end:], block[end].line, last))
     return cells, used
+
+
+def _row_facts(rows: list[tuple[str, list[tuple[_Cell, _Value]]]], after: list[_PColumn]) -> list[TableCell]:
+    out: list[TableCell] = []
+    for place, row in rows:
+        for (cell, v), ci in zip(row, _align([v for _, v in row], after)):
+            fact = _place_fact(cell, v, after[ci], place) if ci is not None else None
+            if fact is not None:
+                out.append(fact)
+    return out
 
 
 def _rows(
@@ -617,11 +628,15 @@ def _rows(
     need = max(1, len(after) - 1)  # a name not in the gazetteer starts a row only after a full one
     longest = 2 * len(after) + 4
     end = len(block)
+    words = _place_rules().place_words
     for i in range(h1, len(block)):
         c, v = block[i], values[i]
         label = None
         if v.type == "text":
             label = _place_label(c, by_start, not rows or len(rows[-1][1]) >= need)
+            if label is None and rows and i + 1 < len(block) and values[i + 1].type == "text" and any(w in c.text for w in words):
+                end = i  # the header of another table (城市名称 | PM2.5 ...)
+                break
         if label is not None:
             rows.append((label, []))
         elif not rows:

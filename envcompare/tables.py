@@ -390,7 +390,7 @@ def separators(raw: str, lines: list[tuple[int, str]], raw_span: Callable[[int, 
     """Lines holding only `|` that the clean stage dropped (they hold no text): for a cleaned
     line, how many `|` stood on such lines between it and the next cleaned line."""
     out: dict[int, int] = {}
-    if "|" not in raw:
+    if "|" not in raw and "\uff5c" not in raw:
         return out
     ends = [raw_span(s, s + len(line))[1] if line else None for s, line in lines]
     nxt = len(raw)
@@ -399,7 +399,8 @@ def separators(raw: str, lines: list[tuple[int, str]], raw_span: Callable[[int, 
         if e is None:
             continue
         gap = raw[e:nxt]
-        if "|" in gap:
+        if "|" in gap or "\uff5c" in gap:  # | or its full-width form, which NFKC maps to |
+            gap = gap.replace("\uff5c", "|")
             count = sum(g.count("|") for g in gap.splitlines() if g.strip() and not g.replace("|", "").strip())
             if count:
                 out[li] = count
@@ -439,7 +440,7 @@ def _blocks(
         pending = []
 
     for li, (start, line) in enumerate(lines):
-        if "|" not in line:
+        if "|" not in line or rr.full_stop in line:
             stripped = line.strip()
             if stripped and len(stripped) <= rr.max_cell and rr.full_stop not in stripped:
                 pending.append(li)

@@ -107,3 +107,16 @@ def test_table_cells_of_the_development_corpus_are_read():
             r["unit"], r["kind"]) not in got
     ]
     assert not missed, missed[:5]
+
+
+def test_full_width_separator_lines_and_traditional_script():
+    text = "\n".join(["城市名稱", "｜", "PM2.5濃度（微克/立方米）", "｜", "同比變化", "｜", "｜", "蕪湖", "｜", "41", "｜", "下降6.8%", "｜",
+                     "全市空氣品質優良天數比例為80.1%。｜附表"])
+    report = report_from_bytes(text.encode(), "t.txt", metadata={"city": "宣城", "doc_type": "report", "report_year": 2021})
+    facts = envcompare.extract(report)
+    rows = set(zip(facts["city"], facts["indicator"], facts["value"], facts["kind"], facts["evidence"]))
+    assert rows == {
+        ("芜湖", "air.pm25", 41.0, "actual", "41"),
+        ("芜湖", "air.pm25", -6.8, "change", "下降6.8%"),
+        ("宣城", "air.good_days_ratio", 80.1, "actual", "80.1%"),  # prose with a | stays prose
+    }

@@ -352,6 +352,8 @@ def _mark_duplicates(lines, verdict) -> None:
         if verdict[i] is not None:
             continue
         key = "".join(text.split())  # = re.sub(r"\s+", "", text): both use Unicode whitespace
+        if key.endswith("|"):
+            continue  # a table cell (`下降14.9% |`): the same figure in another row is no repeat
         if key in seen:
             if len(key) >= r.dup_min:
                 verdict[i] = "duplicate"
@@ -359,8 +361,9 @@ def _mark_duplicates(lines, verdict) -> None:
                 short_repeats.append(i)
         seen.add(key)
     kept = [i for i, v in enumerate(verdict) if v in (None, "duplicate")]
+    where = {i: k for k, i in enumerate(kept)}  # kept.index(i) per repeat was quadratic
     for i in short_repeats:
-        k = kept.index(i)
+        k = where[i]
         before = verdict[kept[k - 1]] if k > 0 else "duplicate"
         after = verdict[kept[k + 1]] if k + 1 < len(kept) else "duplicate"
         if before == "duplicate" and after == "duplicate":

@@ -28,7 +28,7 @@ from .load import Report
 from .numbers import Quantity, find_quantities
 from .places import CITY_LEVELS, Mention, find_places
 from .resources import read_yaml
-from .tables import read_tables
+from .tables import read_tables, separators
 
 CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
@@ -326,7 +326,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     for line in text.split("\n"):
         lines.append((pos, line))
         pos += len(line) + 1
-    cells, table_lines = read_tables(text, lines, mentions, _units(), meta.report_year)
+    seps = separators(report.raw_text, lines, report.raw_span)  # `|` lines the clean stage dropped
+    cells, table_lines = read_tables(text, lines, mentions, _units(), meta.report_year, seps)
     by_line: dict[int, list] = {}
     for c in cells:
         by_line.setdefault(c.line, []).append(c)
@@ -385,7 +386,9 @@ def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
     if kind == "target":
         f.comparator = "<=" if c.indicator.direction == "lower_better" else ">="
     f.year = c.year or _default_year(ctx)
-    f.city = ctx.report.meta.city or ""
+    f.city = c.place or ctx.report.meta.city or ""  # a table whose rows are places
+    if c.period is not None:
+        f.period = c.period or ctx.doc_period
     f.sentence = (line_start, line_start + line_len)
     return f
 

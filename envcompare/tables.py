@@ -7,15 +7,46 @@
 Cells are separated by `|` or by spaces. A header is recognised by its column words
 (years, 目标, 实际, 同比, 单位: data/rules.yaml `table_columns`); a row by an indicator name in
 its first cells. Each number becomes a fact whose evidence is its cell.
+
+Tables whose rows are places (read_place_tables) come in three flattened shapes:
+
+    县区名称 |                 1. one cell per line ending in `|`; an empty cell `| |` ends the header
+    PM10均值(微克/立方米) |
+    同比 | |
+    甲县 |
+    41 |
+    下降3.5% |
+
+    城市名称                   2. cells between lines holding only `|` (a cell may span lines)
+    |
+    PM2.5浓度
+    (微克/立方米)
+    |
+
+    县区 | PM10 | 同比            3. one row per line
+
+Header cells become columns (data/rules.yaml `table_columns`, `place_tables`): the place column,
+rank columns (never figures), change columns (同比, 较上月, 与去年同期对比; they take the indicator
+of the value column before them when they name none), value columns (an indicator name, the unit
+in parentheses) and other text columns. A row begins at a place cell (a gazetteer place, or a
+short name ending as places do); integers before the first place are ranks, and so are the same
+number of integers ending every row. A row may hold more cells than the header (a region cell
+and a rank in one column): cells are assigned to columns in order, maximising how well each
+cell's type fits its column (dynamic programming over cells x columns); cells that fit nowhere
+are left out. Year and period come from the header cell, else the caption line before the
+table, else the document (a 较2013年同期 column dates an undated table to 2014).
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .catalog import Indicator, IndicatorMention
+from .catalog import Indicator, IndicatorMention, find_indicators
+from .places import CITY_LEVELS, Mention, find_places
 from .resources import read_yaml
 
 TOKEN = re.compile(r"[^\s|]+")
@@ -42,6 +73,8 @@ class TableCell:
     kind: str
     year: int | None
     line: int
+    place: str | None = None  # the row's place (tables whose rows are places)
+    period: str | None = None  # "" when the table names none: the document's period
 
 
 @lru_cache(maxsize=1)
@@ -81,13 +114,14 @@ def read_tables(
     mentions: list[IndicatorMention],
     units: dict[str, tuple[str, float]],
     report_year: int | None,
+    seps: dict[int, int] | None = None,
 ) -> tuple[list[TableCell], set[int]]:
-    """Cells of every flattened table, and the indexes of the lines the tables occupy."""
-    cells: list[TableCell] = []
-    used: set[int] = set()
+    """Cells of every flattened table, and the indexes of the lines the tables occupy.
+    `seps`: `|`-only lines the clean stage dropped (`separators`)."""
+    cells, used = read_place_tables(text, lines, units, seps)
     header: list[Column | None] | None = None
     for li, (start, line) in enumerate(lines):
-        if "。" in line or not line.strip():
+        if li in used or "。" in line or not line.strip():
             header = None
             continue
         tokens = list(TOKEN.finditer(line))
@@ -140,3 +174,502 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
             unit = written or row_unit or ind.unit
         out.append(TableCell(start + tok.start(), start + tok.end(), ind, value, unit, col.kind, col.year, li))
     return out
+
+
+# --- tables whose rows are places -------------------------------------------------------------
+
+SIGNED = re.compile(r"^(?P<pre>[^\d+\-−]*)(?P<num>[-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(?P<post>[^\d]*)$")
+PARENS = re.compile(r"[(（]([^()（）]+)[)）]")
+MAX_COLUMNS = 40
+
+
+@dataclass(frozen=True)
+class _PlaceRules:
+    place_words: tuple[str, ...]
+    rank_words: tuple[str, ...]
+    change_words: tuple[str, ...]
+    month_base: tuple[str, ...]
+    month_base_period: str
+    year: re.Pattern[str]
+    base_year: re.Pattern[str]
+    base_period: str
+    periods: tuple[tuple[re.Pattern[str], str], ...]
+    suffixes: tuple[str, ...]
+    not_places: tuple[str, ...]
+    strip: tuple[str, ...]
+    max_place: int
+    blanks: frozenset[str]
+    max_cell: int
+    full_stop: str
+    max_caption: int
+    up: frozenset[str]
+    down: frozenset[str]
+    better: frozenset[str]
+    worse: frozenset[str]
+    flat: frozenset[str]
+    verbs: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _place_rules() -> _PlaceRules:
+    r = read_yaml("rules.yaml")
+    cols, pt, ch = r["table_columns"], r["place_tables"], r["change"]
+    return _PlaceRules(
+        place_words=tuple(cols["place"]),
+        rank_words=tuple(cols["rank"]),
+        change_words=tuple(cols["change"]),
+        month_base=tuple(pt["month_base"]),
+        month_base_period=pt["month_base_period"],
+        year=re.compile(pt["year"]),
+        base_year=re.compile(pt["base_year"]),
+        base_period=pt["base_period"],
+        periods=tuple((re.compile(p["pattern"]), p["form"]) for p in pt["periods"]),
+        suffixes=tuple(pt["place_suffixes"]),
+        not_places=tuple(pt["not_places"]),
+        strip=tuple(pt["strip"]),
+        max_place=int(pt["max_place_chars"]),
+        blanks=frozenset(pt["blank_cells"]),
+        max_cell=int(pt["max_cell_chars"]),
+        full_stop=pt["full_stop"],
+        max_caption=int(pt["max_caption_chars"]),
+        up=frozenset(ch["up"]),
+        down=frozenset(ch["down"]),
+        better=frozenset(ch["better"]),
+        worse=frozenset(ch["worse"]),
+        flat=frozenset(ch["flat"]),
+        verbs=frozenset(ch["up"] + ch["down"] + ch["better"] + ch["worse"]),
+    )
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One cell of a flattened table: its stripped text span in the cleaned text."""
+
+    start: int
+    end: int
+    text: str  # the lines of a cell spanning lines, joined
+    line: int
+
+
+@dataclass(frozen=True)
+class _Value:
+    """What a cell holds: its type for alignment, and the figure if it is one."""
+
+    type: str  # empty / blank / text / int / num / pct / signed / change
+    value: float = 0.0
+    unit: str = ""  # written in the cell (%, pp, day ...)
+    verb: str = ""
+
+
+@dataclass(frozen=True)
+class _PColumn:
+    kind: str  # place / rank / change / value / text
+    indicator: Indicator | None = None
+    unit: str = ""  # from the header's parentheses
+    year: int | None = None
+    period: str = ""  # "" : the document's
+
+
+def _value(text: str, units: dict[str, tuple[str, float]]) -> _Value:
+    rr = _place_rules()
+    if not text:
+        return _Value("empty")
+    if text in rr.blanks:
+        return _Value("blank")
+    if text in rr.flat:
+        return _Value("change", 0.0, "", text)
+    m = SIGNED.match(text)
+    if not m:
+        return _Value("text")
+    pre, num, post = m.group("pre").strip(), m.group("num"), m.group("post").strip()
+    if pre and pre not in rr.verbs:
+        return _Value("text")
+    unit = ""
+    if post:
+        if post not in units:
+            return _Value("text")
+        unit = units[post][0]
+    value = float(num.replace(",", "").replace("−", "-"))
+    if pre:
+        return _Value("change", value, unit, pre)
+    if num[0] in "+-−":
+        return _Value("signed", value, unit)
+    if unit in ("%", "pp"):
+        return _Value("pct", value, unit)
+    if unit:
+        return _Value("num", value, unit)
+    return _Value("int" if "." not in num else "num", value)
+
+
+def _period_of(text: str) -> str:
+    """The first period a caption or header cell names (6月份 -> 6月, 1-6月), else ""."""
+    found: list[tuple[int, int, str]] = []
+    for pattern, form in _place_rules().periods:
+        m = pattern.search(text)
+        if m:
+            groups = [g for g in m.groups() if g is not None]
+            found.append((m.start(), -(m.end() - m.start()), form.format(*groups) if "{" in form else form))
+    return min(found)[2] if found else ""
+
+
+def _unit_of(text: str, units: dict[str, tuple[str, float]]) -> str:
+    for m in PARENS.finditer(text):
+        inner = m.group(1).strip()
+        if inner in units:
+            return units[inner][0]
+    return ""
+
+
+def _header_columns(
+    header: list[_Cell], caption: str, units: dict[str, tuple[str, float]]
+) -> list[_PColumn] | None:
+    """Columns of a place table's header, or None when it is no such header (no place column,
+    or no column of a catalog indicator)."""
+    rr = _place_rules()
+    cap_year = rr.year.search(caption)
+    cap_period = _period_of(caption)
+    raw: list[dict] = []
+    for c in header:
+        t = c.text
+        names = [m for m in find_indicators(t) if m.role == "name"]
+        ind = max(names, key=lambda m: (m.end - m.start, -m.start)).indicator if names else None
+        col = {"text": t, "ind": ind, "unit": _unit_of(t, units), "base": rr.base_year.search(t)}
+        if any(w in t for w in rr.rank_words):
+            col["kind"] = "rank"
+        elif any(w in t for w in rr.change_words) or col["base"]:
+            col["kind"] = "change"
+        elif ind is not None:
+            col["kind"] = "value"
+        elif any(w in t for w in rr.place_words) and not any(r["kind"] == "place" for r in raw):
+            col["kind"] = "place"
+        else:
+            col["kind"] = "text"
+        raw.append(col)
+    if not any(r["kind"] == "place" for r in raw):
+        return None
+    # a 较2013年同期 column dates an undated table to the year after its base
+    yoy = next((int(r["base"].group(1)) + 1 for r in raw if r["base"] and r["base"].group(2)), None)
+    table_year = int(cap_year.group(1)) if cap_year else yoy
+    out: list[_PColumn] = []
+    source: _PColumn | None = None  # the value column a change column refers to
+    for r in raw:
+        t = r["text"]
+        own_year = rr.year.search(t)
+        year = int(own_year.group(1)) if own_year else table_year
+        own_period = _period_of(rr.base_year.sub("", t))
+        if r["kind"] == "value":
+            col = _PColumn("value", r["ind"], r["unit"], year, own_period or cap_period)
+            source = col
+        elif r["kind"] == "change":
+            ind = r["ind"] or (source.indicator if source else None)
+            base_period = source.period if source else cap_period
+            if any(w in t for w in rr.month_base):
+                period = rr.month_base_period
+            elif r["base"] and not r["base"].group(2) and not (year and int(r["base"].group(1)) == year - 1):
+                period = rr.base_period.format(r["base"].group(1))
+            else:
+                period = own_period or base_period
+            unit = r["unit"] or next((code for word, (code, _) in units.items() if code == "pp" and word in t), "")
+            col = _PColumn("change", ind, unit, int(own_year.group(1)) if own_year else (source.year if source else year), period)
+        else:
+            col = _PColumn(r["kind"])
+        out.append(col)
+    if not any(c.indicator is not None and c.kind in ("value", "change") for c in out):
+        return None
+    return out
+
+
+def _cell(text: str, a: int, b: int, li: int) -> _Cell:
+    frag = text[a:b]
+    lead = len(frag) - len(frag.lstrip())
+    stripped = frag.strip()
+    return _Cell(a + lead, a + lead + len(stripped), stripped, li)
+
+
+def separators(raw: str, lines: list[tuple[int, str]], raw_span: Callable[[int, int], tuple[int, int]]) -> dict[int, int]:
+    """Lines holding only `|` that the clean stage dropped (they hold no text): for a cleaned
+    line, how many `|` stood on such lines between it and the next cleaned line."""
+    out: dict[int, int] = {}
+    if "|" not in raw and "\uff5c" not in raw:
+        return out
+    ends = [raw_span(s, s + len(line))[1] if line else None for s, line in lines]
+    nxt = len(raw)
+    for li in range(len(lines) - 1, -1, -1):
+        e = ends[li]
+        if e is None:
+            continue
+        gap = raw[e:nxt]
+        if "|" in gap or "\uff5c" in gap:  # | or its full-width form, which NFKC maps to |
+            gap = gap.replace("\uff5c", "|")
+            count = sum(g.count("|") for g in gap.splitlines() if g.strip() and not g.replace("|", "").strip())
+            if count:
+                out[li] = count
+        nxt = raw_span(lines[li][0], lines[li][0] + 1)[0]
+    return out
+
+
+def _blocks(
+    text: str, lines: list[tuple[int, str]], seps: dict[int, int] | None = None
+) -> list[tuple[list[_Cell], int, int]]:
+    """Runs of flattened table cells: (cells, first line, last line of the run).
+
+    A cell is the text before a `|` on its line, or the short lines before a `|` that stands
+    alone (on its own line, or dropped by the clean stage: `seps`; a cell spanning lines); the
+    text after a line's last `|` is a cell too (one row per line). A line of prose ends the run."""
+    rr = _place_rules()
+    seps = seps or {}
+    blocks: list[tuple[list[_Cell], int, int]] = []
+    cells: list[_Cell] = []
+    first = last = -1
+    pending: list[int] = []  # short lines since the last `|`
+
+    def separate(li: int, at: int) -> None:
+        """A `|` opening a line (or alone on one): it ends the cell of the pending lines."""
+        nonlocal first, pending
+        if pending:
+            span = pending if cells else pending[-1:]  # before a table: only its first cell
+            a = _cell(text, lines[span[0]][0], lines[span[0]][0] + len(lines[span[0]][1]), span[0])
+            b = _cell(text, lines[span[-1]][0], lines[span[-1]][0] + len(lines[span[-1]][1]), span[-1])
+            if not cells:
+                first = span[0]
+            cells.append(_Cell(a.start, b.end, "".join(lines[k][1].strip() for k in span), span[0]))
+        else:
+            if not cells:
+                first = li
+            cells.append(_Cell(at, at, "", li))
+        pending = []
+
+    for li, (start, line) in enumerate(lines):
+        if "|" not in line or rr.full_stop in line:
+            stripped = line.strip()
+            if stripped and len(stripped) <= rr.max_cell and rr.full_stop not in stripped:
+                pending.append(li)
+            else:
+                if cells:
+                    blocks.append((cells, first, last))
+                cells, pending = [], []
+        else:
+            pos = 0
+            while (j := line.find("|", pos)) >= 0:
+                if pos == 0 and not line[:j].strip():
+                    separate(li, start + j)
+                else:
+                    if cells and pending:  # lines of text between cells: a new table begins
+                        blocks.append((cells, first, last))
+                        cells = []
+                    if not cells:
+                        first = li
+                    cells.append(_cell(text, start + pos, start + j, li))
+                    pending = []
+                pos = j + 1
+            if line[pos:].strip():
+                cells.append(_cell(text, start + pos, start + len(line), li))
+            last = li
+        for _ in range(seps.get(li, 0)):
+            separate(li, start + len(line))
+            last = li
+    if cells:
+        blocks.append((cells, first, last))
+    return blocks
+
+
+def _caption(lines: list[tuple[int, str]], first: int) -> str:
+    """The line before a table when it reads as its title (short, no full stop)."""
+    rr = _place_rules()
+    for li in range(first - 1, max(-1, first - 3), -1):
+        stripped = lines[li][1].strip()
+        if stripped:
+            return stripped if len(stripped) <= rr.max_caption and rr.full_stop not in stripped else ""
+    return ""
+
+
+def _place_label(cell: _Cell, by_start: dict[int, Mention], suffix_ok: bool) -> str | None:
+    """The place a row cell names: a gazetteer place written alone (cities by their short name,
+    districts and counties in full), else a short name ending as places do."""
+    m = by_start.get(cell.start)
+    if m is not None and m.end == cell.end:
+        p = m.place
+        return p.short if p.level in CITY_LEVELS or p.level == "province" else p.name
+    if not suffix_ok:
+        return None
+    rr = _place_rules()
+    t = cell.text
+    if (
+        2 <= len(t) <= rr.max_place
+        and t.endswith(rr.suffixes)
+        and not any(w in t for w in rr.not_places)
+        and not any(ch.isascii() for ch in t)
+    ):
+        for s in rr.strip:
+            if t.endswith(s) and len(t) > len(s) + 1:
+                return t[: -len(s)]
+        return t
+    return None
+
+
+# how well a cell's type fits a column (none: it may not go there); integers for exact sums
+_FIT: dict[str, dict[str, int]] = {
+    "text": {"text": 4},
+    "rank": {"int": 4},
+    "value": {"int": 4, "num": 4, "pct": 4, "signed": 2, "blank": 1, "empty": 1},
+    "change": {"change": 4, "signed": 4, "pct": 4, "num": 2, "int": 2, "blank": 1, "empty": 1},
+}
+
+
+def _fit(v: _Value, col: _PColumn) -> int | None:
+    w = _FIT.get(col.kind, {}).get(v.type)
+    if w is None:
+        return None
+    if col.kind == "value" and v.type == "pct" and col.unit not in ("", v.unit):
+        return None
+    if col.kind == "change" and v.type == "int" and col.unit in ("", "%", "pp"):
+        return None  # a bare integer in a % change column is a rank that strayed
+    return w
+
+
+def _align(values: list[_Value], cols: list[_PColumn]) -> list[int | None]:
+    """The column of each cell: a monotone assignment maximising the summed fit (cells that fit
+    nowhere, or would push others out of place, are left out). O(cells x columns)."""
+    n, m = len(values), len(cols)
+    fit = [[_fit(v, c) for c in cols] for v in values]
+    f = [[0] * (m + 1) for _ in range(n + 1)]
+    for a in range(1, n + 1):
+        row, prev, w = f[a], f[a - 1], fit[a - 1]
+        for b in range(1, m + 1):
+            best = max(prev[b], row[b - 1])
+            if w[b - 1] is not None:
+                best = max(best, prev[b - 1] + w[b - 1])
+            row[b] = best
+    out: list[int | None] = [None] * n
+    a, b = n, m
+    while a > 0 and b > 0:
+        if f[a][b] == f[a][b - 1]:
+            b -= 1  # leave the later column empty: cells stay as far left as they can
+        elif f[a][b] == f[a - 1][b]:
+            a -= 1  # leave the later cell out: a column takes the first cell that fits it
+        else:  # only a match of this cell with this column reaches f[a][b]
+            out[a - 1] = b - 1
+            a, b = a - 1, b - 1
+    return out
+
+
+def _signed_value(v: _Value, ind: Indicator) -> float:
+    rr = _place_rules()
+    x = abs(v.value)
+    if v.verb in rr.flat:
+        return 0.0
+    if v.verb in rr.down:
+        return -x
+    if v.verb in rr.up:
+        return x
+    if v.verb in rr.better:
+        return -x if ind.direction == "lower_better" else x
+    if v.verb in rr.worse:
+        return x if ind.direction == "lower_better" else -x
+    return v.value
+
+
+def read_place_tables(
+    text: str, lines: list[tuple[int, str]], units: dict[str, tuple[str, float]], seps: dict[int, int] | None = None
+) -> tuple[list[TableCell], set[int]]:
+    """Cells of every flattened table whose rows are places, and the lines those tables hold.
+    `seps`: `|`-only lines the clean stage dropped (separators)."""
+    cells: list[TableCell] = []
+    used: set[int] = set()
+    if not seps and "|" not in text:
+        return cells, used
+    by_start: dict[int, Mention] | None = None
+    todo = deque(_blocks(text, lines, seps))
+    while todo:
+        block, first, last = todo.popleft()
+        values = [_value(c.text, units) for c in block]
+        # the header: the text cells up to an empty cell, a number or a place
+        h0 = next((i for i, v in enumerate(values) if v.type != "empty"), len(block))
+        h1 = h0
+        while h1 < len(block) and values[h1].type == "text" and h1 - h0 <= MAX_COLUMNS:
+            h1 += 1
+        if h1 - h0 < 2 or h1 - h0 > MAX_COLUMNS:
+            continue
+        if by_start is None:
+            by_start = {m.start: m for m in find_places(text)}  # memoised: extract read it already
+        if any(_place_label(c, by_start, False) for c in block[h0:h1]):
+            # a header holds no place: the cells before one are the header
+            h1 = next(i for i in range(h0, h1) if _place_label(block[i], by_start, False))
+        cols = _header_columns(block[h0:h1], _caption(lines, first), units)
+        if cols is None:
+            continue
+        pi = next(i for i, c in enumerate(cols) if c.kind == "place")
+        after = cols[pi + 1 :]
+        rows, end = _rows(block, values, h1, after, by_start)
+        cells.extend(_row_facts(rows, after))
+        if rows:
+            stop = block[end - 1].line if end < len(block) else last
+            used.update(range(first, stop + 1))
+        if end < len(block):  # the rest may be another table
+            todo.appendleft((block[end:], block[end].line, last))
+    return cells, used
+
+
+def _row_facts(rows: list[tuple[str, list[tuple[_Cell, _Value]]]], after: list[_PColumn]) -> list[TableCell]:
+    out: list[TableCell] = []
+    for place, row in rows:
+        for (cell, v), ci in zip(row, _align([v for _, v in row], after)):
+            fact = _place_fact(cell, v, after[ci], place) if ci is not None else None
+            if fact is not None:
+                out.append(fact)
+    return out
+
+
+def _rows(
+    block: list[_Cell], values: list[_Value], h1: int, after: list[_PColumn], by_start: dict[int, Mention]
+) -> tuple[list[tuple[str, list[tuple[_Cell, _Value]]]], int]:
+    """Rows after the header: (place, its cells after the place cell); and where the table ends."""
+    rows: list[tuple[str, list[tuple[_Cell, _Value]]]] = []
+    lead: list[_Value] = []
+    need = max(1, len(after) - 1)  # a name not in the gazetteer starts a row only after a full one
+    longest = 2 * len(after) + 4
+    end = len(block)
+    words = _place_rules().place_words
+    for i in range(h1, len(block)):
+        c, v = block[i], values[i]
+        label = None
+        if v.type == "text":
+            label = _place_label(c, by_start, not rows or len(rows[-1][1]) >= need)
+            if label is None and rows and i + 1 < len(block) and values[i + 1].type == "text" and any(w in c.text for w in words):
+                end = i  # the header of another table (城市名称 | PM2.5 ...)
+                break
+        if label is not None:
+            rows.append((label, []))
+        elif not rows:
+            if v.type != "empty":
+                lead.append(v)
+        else:
+            rows[-1][1].append((c, v))
+            if len(rows[-1][1]) > longest:  # no row is this long: the table has ended
+                rows[-1][1][:] = rows[-1][1][: len(after)]
+                end = i
+                break
+    # integers before the first place are ranks; every row then ends with the next row's rank
+    k = len(lead) if lead and len(lead) <= 2 and all(v.type == "int" for v in lead) else 0
+    if k:
+        for _, row in rows[:-1]:
+            if len(row) >= k and all(v.type == "int" for _, v in row[-k:]):
+                del row[-k:]
+    return rows, end
+
+
+def _place_fact(cell: _Cell, v: _Value, col: _PColumn, place: str) -> TableCell | None:
+    ind = col.indicator
+    if ind is None or col.kind not in ("value", "change") or v.type in ("empty", "blank"):
+        return None
+    if col.kind == "value":
+        unit = v.unit or col.unit or ind.unit
+        if unit != ind.unit:
+            return None
+        value, kind = v.value, "actual"
+    else:
+        unit = v.unit or col.unit or "%"
+        if unit not in (ind.unit, "%") and not (unit == "pp" and ind.unit == "%"):
+            return None
+        value, kind = _signed_value(v, ind), "change"
+    return TableCell(cell.start, cell.end, ind, value, unit, kind, col.year, cell.line, place, col.period)

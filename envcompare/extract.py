@@ -840,8 +840,12 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
             label = p.short
         else:
             label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
-            if len(label) < r.min_foreign_place_chars and p.city != own:
-                continue  # 城区, 郊区: an ordinary word unless the report's own city has one
+            before = text[m.start - 1] if m.start > s else ","
+            listed = before in PLACE_LIST_MARKS + ",;" or not ("\u4e00" <= before <= "\u9fff")
+            if len(label) < r.min_foreign_place_chars and p.city != own and (p.level == "district" or not listed):
+                # 城区, 郊区, 和县 (市局和县(市)区局): ordinary words unless the report's own city has
+                # one, or a county stands as an item of its own (旌德县、泾县和石台县)
+                continue
         province = p.level == "province"
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
     fill = {"province": (meta.province or "").removesuffix("省"), "city": own}

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import envcompare
-from envcompare.batch import run
+from envcompare.pipeline.batch import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,8 +91,8 @@ def test_generated_corpus_same_with_1_2_workers_and_dask(tmp_path):
 
 def test_analysed_batch_gives_the_text_tables_and_pages_of_the_library_calls(corpus, seeds_dir, tmp_path):
     """What build takes from the workers (and the cache) is what the notebooks compute directly."""
-    from envcompare import text
-    from envcompare.evidence import show_evidence
+    from envcompare.policytext import text
+    from envcompare.present.evidence import show_evidence
 
     stats, pages = text.TextStats(), {}
 
@@ -114,7 +114,7 @@ def test_analysed_batch_gives_the_text_tables_and_pages_of_the_library_calls(cor
 
 
 def test_text_counts_do_not_depend_on_the_order_documents_arrive(corpus):
-    from envcompare import text
+    from envcompare.policytext import text
 
     docs = [text.analyse(r) for r in corpus]
     forward, backward = text.TextStats(), text.TextStats()

@@ -85,7 +85,7 @@ def test_partial_success_exits_zero_unless_strict(tmp_path):
 
 
 def test_csv_text_cells_never_become_formulas(tmp_path):
-    from envcompare.output import write_table
+    from envcompare.present.export import write_table
 
     df = pd.DataFrame({"evidence": ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-8.6%", "-cmd", "80.5%"], "value": [1.0, 2, 3, -8.6, 5, 80.5]})
     write_table(df, tmp_path / "t.csv")

@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from .catalog import Indicator, IndicatorMention, find_indicators, indicators
-from .load import Report
+from ..ingest.load import Report
+from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
+from ..vocab.places import CITY_LEVELS, Mention, find_places
+from ..vocab.resources import read_yaml
 from .numbers import Quantity, find_quantities
-from .places import CITY_LEVELS, Mention, find_places
-from .resources import read_yaml
 from .tables import read_tables
 
 CLAUSE_BREAK = ",;:"
@@ -195,7 +195,7 @@ def _marks(text: str, s: int, e: int) -> _Marks:
 
 
 @dataclass
-class _Context:
+class SectionContext:
     """What the reader knows when it reaches a sentence."""
 
     report: Report
@@ -250,7 +250,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     m_starts = [m.start for m in mentions]
     p_starts = [p.start for p in places]
     meta = report.meta
-    ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
+    ctx = SectionContext(report, target=meta.doc_type == "plan", section_year=None)
     title = meta.title or ""
     title_periods = _period_cues(title, 0, len(title))
     if title_periods:
@@ -265,7 +265,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     for c in cells:
         by_line.setdefault(c.line, []).append(c)
     for li, (line_start, line) in enumerate(lines):
-        _enter_line(ctx, line)
+        enter_line(ctx, line)
         if li in table_lines:
             ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
             continue
@@ -310,7 +310,7 @@ def _units() -> dict[str, tuple[str, float]]:
     return {k: (v[0], float(v[1])) for k, v in read_yaml("units.yaml")["units"].items()}
 
 
-def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
+def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     kind = "target" if c.kind == "target" or (ctx.target and c.kind == "actual" and c.year is None) else c.kind
     f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind)
     if kind == "target":
@@ -321,7 +321,7 @@ def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
     return f
 
 
-def _enter_line(ctx: _Context, line: str) -> None:
+def enter_line(ctx: SectionContext, line: str) -> None:
     r = rules()
     stripped = line.strip()
     years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
@@ -337,7 +337,7 @@ def _enter_line(ctx: _Context, line: str) -> None:
         ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
 
 
-def _default_year(ctx: _Context) -> int | None:
+def _default_year(ctx: SectionContext) -> int | None:
     if ctx.paragraph_year:
         return ctx.paragraph_year
     if ctx.section_year:
@@ -376,7 +376,7 @@ def _clause_end(text: str, pos: int, e: int) -> int:
     return max(e, pos)
 
 
-def _in_parens(ctx: _Context, pos: int) -> bool:
+def _in_parens(ctx: SectionContext, pos: int) -> bool:
     m = ctx.marks
     return m is not None and bisect.bisect_left(m.opens, pos) > bisect.bisect_left(m.closes, pos)
 
@@ -431,7 +431,7 @@ def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
 
 
 def _read_sentence(
-    ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
+    ctx: SectionContext, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
 ) -> None:
     r = rules()
     text = ctx.report.text
@@ -592,7 +592,7 @@ def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], b
     return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
 
 
-def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
+def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
     r = rules()
     if ctx.target:
         return "target"
@@ -643,14 +643,14 @@ def _period(cues: list[tuple[int, str]], pos: int, default: str = "annual") -> s
     return found
 
 
-def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
+def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
     """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
     return marks.years[i - 1] if i else _default_year(ctx)
 
 
-def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[tuple[int, int, str]]:
+def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention]) -> list[tuple[int, int, str]]:
     """Places named in the sentence as the owner of a figure: (start, end, city label)."""
     r = rules()
     meta = ctx.report.meta
@@ -678,7 +678,7 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
     return sorted(cues)
 
 
-def _city(ctx: _Context, cues: list[tuple[int, int, str]], pos: int, text: str) -> str:
+def _city(ctx: SectionContext, cues: list[tuple[int, int, str]], pos: int, text: str) -> str:
     cs = _clause_start(text, 0, pos)
     own = ctx.report.meta.city or ""
     found = own

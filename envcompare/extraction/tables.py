@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .catalog import Indicator, IndicatorMention
-from .resources import read_yaml
+from ..vocab.catalog import Indicator, IndicatorMention
+from ..vocab.resources import read_yaml
 
 TOKEN = re.compile(r"[^\s|]+")
 NUMBER = re.compile(r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(%|个百分点)?$")

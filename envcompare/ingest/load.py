@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import ReportError
 from .clean import Cleaned, clean
 from .decode import decode
-from .errors import ReportError
 from .htmltext import declared_charset, visible_text
 from .metadata import Metadata, infer
 from .mojibake import repair as repair_mojibake

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 
-from .places import CITY_LEVELS, find_places, lookup
-from .resources import read_yaml
+from ..vocab.places import CITY_LEVELS, find_places, lookup
+from ..vocab.resources import read_yaml
 
 DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 DATE_KEYS = ("发布日期", "发布时间", "发文日期", "印发日期", "成文日期", "日期", "时间")

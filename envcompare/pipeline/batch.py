@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__
-from .errors import ReportError
-from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
-from .memory import frozen_for_fork, gc_paused
-from .resources import data_dir
-from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+from ..errors import ReportError
+from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+from ..ingest.load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
+from ..memory import frozen_for_fork, gc_paused
+from ..version import __version__
+from ..vocab.resources import data_dir
 
 if TYPE_CHECKING:
-    from .text import DocText
+    from ..policytext.text import DocText
 
 ENGINES = ("processes", "dask")
 
@@ -78,7 +78,7 @@ def process_file(
     the rest of what `build` needs of each document, so that it happens in the workers and is
     cached with the facts.
     """
-    from .extract import extract_facts
+    from ..extraction.reader import extract_facts
 
     try:
         report = read_report(path, metadata)
@@ -92,8 +92,8 @@ def process_file(
     row["facts"] = len(rows)
     if not analyse:
         return DocResult(row, rows)
-    from .evidence import evidence_page
-    from .text import analyse as analyse_text
+    from ..policytext.text import analyse as analyse_text
+    from ..present.evidence import evidence_page
 
     page = evidence_page(report, [r for r in rows if r["indicator"] is not None])
     return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
@@ -226,7 +226,7 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     bar = _progress_bar(len(files), progress, from_cache)
     tasks = [(str(files[i]), _given(given, files[i]), unmapped, analyse) for i in todo]
     if analyse and todo and engine == "processes":
-        from .text import prepare
+        from ..policytext.text import prepare
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
     for i, result in zip(todo, _map(tasks, jobs, engine, scheduler)):

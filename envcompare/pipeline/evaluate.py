@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .resources import data_path
+from ..vocab.resources import data_path
 
 KEY = ["doc", "indicator", "kind", "year", "period", "city", "unit"]
 

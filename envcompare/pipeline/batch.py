@@ -105,12 +105,15 @@ def _process(args: tuple[str, dict | None, bool, bool]) -> DocResult:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Library version + the bytes of the engine's modules and of every data file."""
+    """Library version + the bytes of every module of the package (all stages) and of every data
+    file (recursively; the gold annotations excepted), in sorted order of their relative paths."""
     h = hashlib.sha256(__version__.encode())
-    for folder, pattern in ((Path(__file__).parent, "*.py"), (data_dir(), "**/*")):
-        for p in sorted(folder.glob(pattern)):
+    package = Path(__file__).resolve().parent.parent
+    for folder, pattern in ((package, "**/*.py"), (data_dir(), "**/*")):
+        found = {p.relative_to(folder).as_posix(): p for p in folder.glob(pattern)}
+        for name, p in sorted(found.items()):
             if p.is_file() and "gold" not in p.parts and "__pycache__" not in p.parts:
-                h.update(str(p.relative_to(folder)).encode())
+                h.update(name.encode())
                 h.update(p.read_bytes())
     return h.hexdigest()[:20]
 

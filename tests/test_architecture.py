@@ -183,3 +183,25 @@ def test_the_check_catches_bad_imports(tmp_path):
     assert "policytext and comparison are the same layer" in found
     assert "import cycle: envcompare.ingest.b -> envcompare.ingest.c -> envcompare.ingest.b" in found
     assert "envcompare.policytext.e imports envcompare.errors" not in found  # the foundation is open to all
+
+
+def test_no_package_reexports_a_name_of_its_own_modules():
+    """`envcompare.extract` is the function, never the module: no package's __init__ binds a name
+    that is also one of its modules or sub-packages (the attribute would depend on import order)."""
+    modules = all_modules()
+    found = []
+    for package, path in modules.items():
+        if path.name != "__init__.py":
+            continue
+        children = {m.rsplit(".", 1)[1] for m in modules if m.rsplit(".", 1)[0] == package and m != package}
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                bound = {alias.asname or alias.name for alias in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                bound = {node.name}
+            elif isinstance(node, ast.Assign):
+                bound = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            else:
+                continue
+            found += [f"{package}: {name}" for name in sorted(bound & children) if node.col_offset == 0]
+    assert not found, "names that shadow a module of the same package:\n  " + "\n  ".join(found)

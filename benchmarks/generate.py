@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from envcompare.places import CITY_LEVELS, find_places, places  # noqa: E402
+from envcompare.vocab.places import CITY_LEVELS, find_places, places  # noqa: E402
 
 NUMBER = re.compile(r"(?<![\d.A-Za-z〔-])(\d+(?:\.\d+)?)(?=%|个|项|件|天|微克|家|次|万|座|条|处)")
 YEAR = re.compile(r"20\d{2}(?=年)")

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402
 
-from envcompare.batch import process_file, run  # noqa: E402
-from envcompare.load import read_report  # noqa: E402
+from envcompare.ingest.load import read_report  # noqa: E402
+from envcompare.pipeline.batch import process_file, run  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -79,8 +79,8 @@ def jieba_rate(files: list[Path]) -> float:
 
 def long_sentence_scaling() -> str:
     """Seconds to extract 600 vs 2,400 repeats of a clause in one sentence: linear is ~4x."""
-    from envcompare.load import report_from_text
-    from envcompare.tidy import extract
+    from envcompare.extraction.tidy import extract
+    from envcompare.ingest.load import report_from_text
 
     unit = "PM2.5浓度为30微克/立方米,优良天数比例为80.5%,同比下降1.2个百分点,"
     times = []

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import envcompare  # noqa: E402
-from envcompare import text  # noqa: E402
+from envcompare.policytext import text  # noqa: E402
 
 
 def main() -> int:

@@ -4,21 +4,21 @@
     >>> corpus = envcompare.load_reports("seeds")
     >>> corpus.documents()[["doc", "city", "doc_type", "report_year"]]   # doctest: +SKIP
 
-Pipeline, one module per stage: load -> clean -> extract -> tidy -> compare -> present.
+Pipeline, one package per stage, each importing only from the ones before it:
+vocab -> ingest -> extraction -> comparison | policytext -> present -> pipeline.
 """
 
-from .compare import Comparison, compare
+from .comparison import Comparison, compare
 from .errors import ReportError
-from .load import Corpus, LoadError, Report, load_reports, read_report
-from .tidy import FACT_COLUMNS, extract
-
-__version__ = "0.1.0"
+from .extraction import FACT_COLUMNS, extract
+from .ingest import Corpus, LoadError, Report, load_reports, read_report
+from .version import __version__
 
 
 def __getattr__(name: str):
     """`envcompare.to_excel` imports openpyxl on first use, not with every command."""
     if name == "to_excel":
-        from .excel import to_excel
+        from .present.excel import to_excel
 
         return to_excel
     raise AttributeError(f"module 'envcompare' has no attribute {name!r}")

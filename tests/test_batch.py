@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import envcompare
-from envcompare.batch import run
+from envcompare.pipeline.batch import run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,8 +91,8 @@ def test_generated_corpus_same_with_1_2_workers_and_dask(tmp_path):
 
 def test_analysed_batch_gives_the_text_tables_and_pages_of_the_library_calls(corpus, seeds_dir, tmp_path):
     """What build takes from the workers (and the cache) is what the notebooks compute directly."""
-    from envcompare import text
-    from envcompare.evidence import show_evidence
+    from envcompare.policytext import text
+    from envcompare.present.evidence import show_evidence
 
     stats, pages = text.TextStats(), {}
 
@@ -114,7 +114,7 @@ def test_analysed_batch_gives_the_text_tables_and_pages_of_the_library_calls(cor
 
 
 def test_text_counts_do_not_depend_on_the_order_documents_arrive(corpus):
-    from envcompare import text
+    from envcompare.policytext import text
 
     docs = [text.analyse(r) for r in corpus]
     forward, backward = text.TextStats(), text.TextStats()
@@ -125,3 +125,35 @@ def test_text_counts_do_not_depend_on_the_order_documents_arrive(corpus):
     for table in ("theme_shares", "attention", "plan_vs_summary"):
         pd.testing.assert_frame_equal(getattr(forward, table)(), getattr(backward, table)())
     pd.testing.assert_frame_equal(forward.keywords(top=30), backward.keywords(top=30))
+
+
+def test_cache_key_covers_every_module_of_every_stage_and_every_data_file(tmp_path):
+    # code_version hashes envcompare/**/*.py and data/**: a change in a sub-package or a data
+    # sub-folder invalidates the cache (a copy of the package and data is changed, not the checkout)
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "envcompare", tmp_path / "envcompare", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "data", tmp_path / "data")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "ENVCOMPARE_DATA": str(tmp_path / "data")}
+
+    def version() -> str:
+        code = "import envcompare.pipeline.batch as b; print(b.__file__, b.code_version())"
+        run_ = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+        return run_.stdout
+
+    first = version()
+    assert first.startswith(str(tmp_path / "envcompare"))  # the copy is the package that runs
+    assert version() == first
+    with open(tmp_path / "envcompare" / "extraction" / "reader.py", "a", encoding="utf-8") as f:
+        f.write("\n# changed\n")
+    second = version()
+    assert second != first
+    text_files = sorted(p for p in (tmp_path / "data" / "text").iterdir() if p.is_file())
+    with open(text_files[0], "a", encoding="utf-8") as f:
+        f.write("\n")
+    assert version() != second

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from envcompare.clean import clean, to_simplified
+from envcompare.ingest.clean import clean, to_simplified
 
 EXAMPLES = yaml.safe_load((Path(__file__).parent / "examples" / "clean.yaml").read_text(encoding="utf-8"))
 
@@ -97,7 +97,7 @@ def test_short_headings_that_recur_legitimately_are_kept():
 )
 def test_anchored_boilerplate_patterns_are_told_apart(pattern, anchored):
     # an anchored pattern is only tried at the line start: a top-level | must keep it searched
-    from envcompare.clean import _anchored
+    from envcompare.ingest.clean import _anchored
 
     assert _anchored(pattern) is anchored
 
@@ -105,8 +105,8 @@ def test_anchored_boilerplate_patterns_are_told_apart(pattern, anchored):
 def test_boilerplate_split_matches_one_search_over_all_patterns():
     import re
 
-    from envcompare.clean import _boilerplate
-    from envcompare.resources import read_yaml
+    from envcompare.ingest.clean import _boilerplate
+    from envcompare.vocab.resources import read_yaml
 
     combined = re.compile("|".join(f"(?:{p})" for p in read_yaml("clean.yaml")["boilerplate_lines"]))
     lines = [e["line"] for e in EXAMPLES] + ["打印 关闭", "相关链接:", "查看更多>>", "全市更多 >", "正文:更多»", "首页>新闻", "x首页>"]

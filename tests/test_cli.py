@@ -85,7 +85,7 @@ def test_partial_success_exits_zero_unless_strict(tmp_path):
 
 
 def test_csv_text_cells_never_become_formulas(tmp_path):
-    from envcompare.output import write_table
+    from envcompare.present.export import write_table
 
     df = pd.DataFrame({"evidence": ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)", "-8.6%", "-cmd", "80.5%"], "value": [1.0, 2, 3, -8.6, 5, 80.5]})
     write_table(df, tmp_path / "t.csv")
@@ -127,3 +127,36 @@ def test_rebuild_rewrites_only_the_evidence_page_of_the_changed_report(tmp_path)
     changed = sorted(name for name in before if after[name] != before[name])
     assert changed == ["jinan_2023_report.html"]
     assert ">31.7微克/立方米</mark>" in page.read_text(encoding="utf-8")
+
+
+def test_metadata_csv_beside_the_reports_sets_the_city_in_extract_and_build(tmp_path):
+    # one path from files to facts: the sidecar load_reports honours is honoured by the commands too
+    import envcompare
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    shutil.copy(ROOT / "seeds" / "jinan_2023_report.txt", reports / "jinan_2023_report.txt")
+    # a second report, not named in metadata.csv, keeps its own city (it has no facts: `build` of
+    # a folder where every report has facts trips a pandas-3 read-only-array bug, issue 13's)
+    shutil.copy(ROOT / "seeds" / "wuhan_2019_article.txt", reports / "wuhan_2019_article.txt")
+    cache = str(tmp_path / "cache")
+    res = run("extract", str(reports), "-o", str(tmp_path / "before.csv"), "--cache", cache, "-q")
+    assert res.returncode == 0, res.stderr
+    assert set(pd.read_csv(tmp_path / "before.documents.csv", encoding="utf-8-sig")["city"]) == {"济南", "武汉"}
+
+    (reports / "metadata.csv").write_text("file,city\njinan_2023_report.txt,青岛\n", encoding="utf-8")
+    assert set(envcompare.load_reports(reports).documents()["city"]) == {"青岛", "武汉"}
+    res = run("extract", str(reports), "-o", str(tmp_path / "facts.csv"), "--cache", cache, "-q")
+    assert res.returncode == 0, res.stderr
+    assert "1 from the cache" in res.stdout  # the sidecar is part of the cache key of the report it names
+    facts = pd.read_csv(tmp_path / "facts.csv", encoding="utf-8-sig")
+    docs = pd.read_csv(tmp_path / "facts.documents.csv", encoding="utf-8-sig")
+    assert set(docs["city"]) == {"青岛", "武汉"}
+    assert len(facts) and "济南" not in set(facts["city"])
+    assert "青岛" in set(facts["city"])
+
+    res = run("build", str(reports), "--out", str(tmp_path / "out"), "--cache", cache, "-q")
+    assert res.returncode == 0, res.stderr
+    assert set(pd.read_csv(tmp_path / "out" / "documents.csv", encoding="utf-8-sig")["city"]) == {"青岛", "武汉"}
+    built = pd.read_csv(tmp_path / "out" / "facts.csv", encoding="utf-8-sig")
+    assert "青岛" in set(built["city"]) and "济南" not in set(built["city"])

@@ -7,8 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from envcompare.catalog import indicators
-from envcompare.compare import (
+from envcompare.comparison.analysis import (
     against_references,
     benchmark,
     compare,
@@ -25,7 +24,8 @@ from envcompare.compare import (
     scores,
     targets_vs_actuals,
 )
-from envcompare.tidy import FACT_COLUMNS, facts_frame
+from envcompare.extraction.tidy import FACT_COLUMNS, facts_frame
+from envcompare.vocab.catalog import indicators
 
 CAT = indicators()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from envcompare.evaluate import NO_LABEL, NOT_FOUND, TAKEN, evaluate, read_labels
+from envcompare.pipeline.evaluate import NO_LABEL, NOT_FOUND, TAKEN, evaluate, read_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

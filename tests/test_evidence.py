@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 import envcompare
-from envcompare.evidence import show_evidence
-from envcompare.load import report_from_bytes
+from envcompare.ingest.load import report_from_bytes
+from envcompare.present.evidence import show_evidence
 
 
 def test_every_fact_is_highlighted_with_its_row(corpus):

@@ -16,9 +16,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from envcompare.excel import FIXED_TIME, to_excel, write_sheet
 from envcompare.memory import gc_paused
-from envcompare.output import write_table
+from envcompare.present.excel import FIXED_TIME, to_excel, write_sheet
+from envcompare.present.export import write_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_compare import fact, frame
@@ -52,7 +52,7 @@ def book(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
 
 def header_column(ws, indicator: str) -> int:
     """Headers are "name_zh / name_en / [unit] arrow" lines: find a column by its English name."""
-    from envcompare.catalog import indicators
+    from envcompare.vocab.catalog import indicators
 
     name = indicators()[indicator].name_en
     return next(c.column for c in ws[1] if c.value and name in str(c.value).split("\n"))
@@ -163,7 +163,7 @@ def test_same_facts_same_bytes(tmp_path):
     c = tmp_path / "c.xlsx"
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        f"from test_excel import small_facts; from envcompare.excel import to_excel; to_excel(small_facts(), {str(c)!r})"
+        f"from test_excel import small_facts; from envcompare.present.excel import to_excel; to_excel(small_facts(), {str(c)!r})"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
@@ -184,7 +184,7 @@ def test_sources_and_about(book, corpus):
 
 
 def test_empty_facts_still_write(tmp_path):
-    from envcompare.tidy import facts_frame
+    from envcompare.extraction.tidy import facts_frame
 
     path = to_excel(facts_frame([]), tmp_path / "empty.xlsx")
     wb = openpyxl.load_workbook(path)
@@ -201,7 +201,7 @@ def test_plain_sheet_output_is_guarded_too(tmp_path):
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_opens_the_seed_workbook(corpus, tmp_path):
     from envcompare import extract
-    from envcompare.tidy import documents_with_counts
+    from envcompare.extraction.tidy import documents_with_counts
 
     facts = extract(corpus)
     path = to_excel(facts, tmp_path / "envcompare.xlsx", documents=documents_with_counts(corpus, facts))

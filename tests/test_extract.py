@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import envcompare
-from envcompare.load import report_from_bytes
+from envcompare.ingest.load import report_from_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = yaml.safe_load((ROOT / "data" / "examples" / "extract.yaml").read_text(encoding="utf-8"))
@@ -101,7 +101,7 @@ def test_clause_bounds_match_a_character_walk():
     import random
     import sys
 
-    ex = sys.modules["envcompare.extract"]
+    ex = sys.modules["envcompare.extraction.reader"]
 
     def walk_start(text, s, pos):
         while pos > s and text[pos - 1] not in ex.CLAUSE_BREAK:
@@ -123,7 +123,7 @@ def test_clause_bounds_match_a_character_walk():
 
 def test_gapped_aliases_found_as_by_a_full_scan(corpus):
     # the gapped-alias pattern is tried only where an alias's first part starts: same matches as finditer
-    from envcompare.catalog import GAP, _aliases, _gapped_matches, _matchers
+    from envcompare.vocab.catalog import GAP, _aliases, _gapped_matches, _matchers
 
     m = _matchers()
     firsts = [a.split(GAP)[0] for a, _, _ in _aliases() if GAP in a]

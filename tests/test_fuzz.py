@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import envcompare
 from envcompare import FACT_COLUMNS, ReportError
-from envcompare.load import report_from_bytes, report_from_text
-from envcompare.tidy import UNMAPPED_COLUMNS
+from envcompare.extraction.tidy import UNMAPPED_COLUMNS
+from envcompare.ingest.load import report_from_bytes, report_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = os.environ.get("ENVCOMPARE_FUZZ") == "1"
@@ -204,7 +204,7 @@ def test_dates_and_document_numbers_are_never_facts(parts):
 @example(1_000_000_000_001)
 def test_chinese_numerals_round_trip_through_cn2an(n):
     cn2an = pytest.importorskip("cn2an")
-    from envcompare.numbers import parse_chinese_number
+    from envcompare.extraction.numbers import parse_chinese_number
 
     assert parse_chinese_number(cn2an.an2cn(n, "low")) == n
 
@@ -213,7 +213,7 @@ def test_chinese_numerals_round_trip_through_cn2an(n):
 @given(st.integers(0, 10**8), st.integers(0, 10**6))
 def test_chinese_decimals_round_trip_through_cn2an(whole, frac):
     cn2an = pytest.importorskip("cn2an")
-    from envcompare.numbers import parse_chinese_number
+    from envcompare.extraction.numbers import parse_chinese_number
 
     written = f"{whole}.{frac:06d}".rstrip("0").rstrip(".")
     assert parse_chinese_number(cn2an.an2cn(written, "low")) == pytest.approx(float(written), rel=1e-12)
@@ -222,7 +222,7 @@ def test_chinese_decimals_round_trip_through_cn2an(whole, frac):
 @budget(150)
 @given(st.text(alphabet="零〇一二两三四五六七八九十百千万亿点", max_size=12))
 def test_chinese_numeral_parser_never_raises(text):
-    from envcompare.numbers import parse_chinese_number
+    from envcompare.extraction.numbers import parse_chinese_number
 
     value = parse_chinese_number(text)
     assert value is None or (isinstance(value, float) and value >= 0)

@@ -168,7 +168,7 @@ def test_given_metadata_wins(tmp_path, seeds_dir):
 
 
 def test_city_inferred_from_body_when_header_is_silent():
-    from envcompare.load import report_from_bytes
+    from envcompare.ingest.load import report_from_bytes
 
     text = "2023年全市生态环境工作要点\n日期:2023-02-01 来源:生态环境局\n推动《绵阳市“十四五”生态环境保护规划》实施,打响“绿色绵阳”品牌。对标成都,学习重庆经验。"
     report = report_from_bytes(text.encode(), "x.txt")
@@ -190,7 +190,7 @@ def test_city_inferred_from_body_when_header_is_silent():
     ],
 )
 def test_publication_date_from_url(url, expected):
-    from envcompare.metadata import date_from_url
+    from envcompare.ingest.metadata import date_from_url
 
     found = date_from_url(url)
     assert (found.isoformat() if found else None) == expected

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import envcompare
-from envcompare import narrate
-from envcompare.compare import governance_rates, load_references
-from envcompare.text import label_themes
+from envcompare.comparison.analysis import governance_rates, load_references
+from envcompare.policytext.text import label_themes
+from envcompare.present import narrate
 
 
 def test_rectification_rates_pair_each_part_with_its_total(corpus):

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import envcompare
-from envcompare import present
-from envcompare.fonts import cjk_family, font_file
+from envcompare.present import charts
+from envcompare.present.fonts import cjk_family, font_file
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def facts(corpus):
 
 @pytest.fixture(scope="module")
 def references():
-    from envcompare.resources import data_path
+    from envcompare.vocab.resources import data_path
 
     return pd.read_csv(data_path("references.csv"))
 
@@ -32,10 +32,10 @@ def test_font_is_an_ofl_noto_cjk_file():
 
 
 CHARTS = {
-    "indicator": lambda f, r, lang: present.indicator_chart(f, "air.pm25", r, lang=lang),
-    "good_days": lambda f, r, lang: present.indicator_chart(f, "air.good_days_ratio", r, lang=lang),
-    "changes": lambda f, r, lang: present.changes_chart(f, lang=lang),
-    "coverage": lambda f, r, lang: present.coverage_chart(f, lang=lang),
+    "indicator": lambda f, r, lang: charts.indicator_chart(f, "air.pm25", r, lang=lang),
+    "good_days": lambda f, r, lang: charts.indicator_chart(f, "air.good_days_ratio", r, lang=lang),
+    "changes": lambda f, r, lang: charts.changes_chart(f, lang=lang),
+    "coverage": lambda f, r, lang: charts.coverage_chart(f, lang=lang),
 }
 
 
@@ -45,13 +45,13 @@ def test_figures_draw_without_missing_glyphs(facts, references, name, lang, tmp_
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font(s)" becomes a failure
         fig = CHARTS[name](facts, references, lang)
-        paths = present.save_figure(fig, tmp_path / name)
+        paths = charts.save_figure(fig, tmp_path / name)
     assert [p.suffix for p in paths] == [".png", ".svg"]
     assert all(p.stat().st_size > 5000 for p in paths)
 
 
 def test_english_labels_use_pinyin_and_catalog_names(facts, references):
-    fig = present.indicator_chart(facts, "air.pm25", references, lang="en")
+    fig = charts.indicator_chart(facts, "air.pm25", references, lang="en")
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert set(labels) == {"Wuhan", "Jinan"}
@@ -59,21 +59,21 @@ def test_english_labels_use_pinyin_and_catalog_names(facts, references):
 
 
 def test_svg_is_deterministic(facts, references, tmp_path):
-    a = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "a")[1].read_bytes()
-    b = present.save_figure(present.indicator_chart(facts, "air.pm25", references), tmp_path / "b")[1].read_bytes()
+    a = charts.save_figure(charts.indicator_chart(facts, "air.pm25", references), tmp_path / "a")[1].read_bytes()
+    b = charts.save_figure(charts.indicator_chart(facts, "air.pm25", references), tmp_path / "b")[1].read_bytes()
     assert a == b
 
 
 def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tmp_path):
     import gc
 
-    from envcompare.compare import targets_vs_actuals
+    from envcompare.comparison.analysis import targets_vs_actuals
 
     shares = pd.DataFrame({"level": ["city_year", "city_year", "document"], "city": ["武汉", "济南", "武汉"],
                            "theme_zh": ["大气环境", "水环境", "大气环境"], "token_share": [0.2, 0.1, 0.3]})
     judged = targets_vs_actuals(facts)
-    one = present.key_figures(facts, references, judged, shares, tmp_path / "one", jobs=1)
-    two = present.key_figures(facts, references, judged, shares, tmp_path / "two", jobs=2)
+    one = charts.key_figures(facts, references, judged, shares, tmp_path / "one", jobs=1)
+    two = charts.key_figures(facts, references, judged, shares, tmp_path / "two", jobs=2)
     assert [p.name for p in two] == [p.name for p in one]
     assert [p.name for p in one][:8] == ["coverage.png", "coverage.svg", "changes.png", "changes.svg",
                                          "targets.png", "targets.svg", "themes.png", "themes.svg"]

@@ -24,9 +24,10 @@ import pytest
 
 import envcompare
 from envcompare import ReportError, load_reports, read_report
-from envcompare.htmltext import visible_text
-from envcompare.load import MAX_LINE_CHARS, report_from_bytes, report_from_text
-from envcompare.output import atomic_write, write_table
+from envcompare.ingest.htmltext import visible_text
+from envcompare.ingest.load import MAX_LINE_CHARS, report_from_bytes, report_from_text
+from envcompare.present.export import write_table
+from envcompare.present.output import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -183,7 +184,7 @@ def test_symlink_loops_in_a_folder(tmp_path):
 
 
 def test_file_that_disappears_between_listing_and_reading(tmp_path, monkeypatch):
-    import envcompare.load as load
+    import envcompare.ingest.load as load
 
     folder = with_good(tmp_path / "in")
     shutil.copy(GOOD, folder / "gone.txt")
@@ -202,7 +203,7 @@ def test_file_that_disappears_between_listing_and_reading(tmp_path, monkeypatch)
 
 
 def test_file_that_disappears_in_a_batch_run(tmp_path, monkeypatch):
-    batch = pytest.importorskip("envcompare.batch")
+    batch = pytest.importorskip("envcompare.pipeline.batch")
     folder = with_good(tmp_path / "in")
     shutil.copy(GOOD, folder / "gone.txt")
     listed = batch.list_files
@@ -241,7 +242,7 @@ def read_report_reason(path: Path) -> str:
 
 
 def test_files_over_the_size_limit_are_refused_before_reading(tmp_path, monkeypatch):
-    import envcompare.load as load
+    import envcompare.ingest.load as load
 
     monkeypatch.setattr(load, "MAX_BYTES", 4096)
     shutil.copy(GOOD, tmp_path / "big.txt")
@@ -338,7 +339,7 @@ def seed_lines() -> list[str]:
 
 
 def test_big5_never_comes_out_as_gb18030_gibberish_and_gbk_never_as_big5():
-    from envcompare.decode import decode
+    from envcompare.ingest.decode import decode
 
     s2tw = opencc.OpenCC("s2tw")
     checked = 0
@@ -413,7 +414,7 @@ def test_killed_process_leaves_the_previous_output_intact(tmp_path):
     path = tmp_path / "facts.csv"
     path.write_bytes(b"previous")
     code = (
-        "import os, sys; from pathlib import Path; from envcompare.output import atomic_write\n"
+        "import os, sys; from pathlib import Path; from envcompare.present.output import atomic_write\n"
         "def write(p):\n    p.write_bytes(b'half'); os._exit(9)\n"
         "atomic_write(Path(sys.argv[1]), write)\n"
     )
@@ -620,7 +621,7 @@ def test_cli_unwritable_output_fails_with_one_line(cli_runs):
 
 
 def test_batch_run_with_a_cache_does_not_wait_on_a_pipe(tmp_path):
-    batch = pytest.importorskip("envcompare.batch")
+    batch = pytest.importorskip("envcompare.pipeline.batch")
     folder = with_good(tmp_path / "in")
     pipe = folder / "pipe.txt"
     os.mkfifo(pipe)
@@ -639,7 +640,7 @@ def test_batch_run_with_a_cache_does_not_wait_on_a_pipe(tmp_path):
 
 
 def test_cli_unusable_cache_fails_with_one_line(tmp_path, capsys):
-    from envcompare.cli import main
+    from envcompare.pipeline.cli import main
 
     (tmp_path / "cache" / "results.sqlite").mkdir(parents=True)  # the database path is taken by a folder
     code = main(["extract", str(GOOD), "-o", str(tmp_path / "f.csv"), "-q", "-j", "1", "--cache", str(tmp_path / "cache")])

@@ -10,8 +10,8 @@ import jieba.finalseg
 import pandas as pd
 import pytest
 
-from envcompare import text
-from envcompare.load import report_from_bytes
+from envcompare.ingest.load import report_from_bytes
+from envcompare.policytext import text
 
 
 def _jieba_global_state() -> tuple:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .extract import Fact, extract_facts
-from .load import Corpus, Report, load_reports
+from ..ingest.load import Corpus, Report, load_reports
+from .reader import Fact, extract_facts
 
 FACT_COLUMNS: dict[str, str] = {
     "city": "string",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .catalog import indicators
+from ..vocab.catalog import indicators
 from .evidence import fmt
 
 

@@ -1,7 +1,7 @@
 """Compare stage: the facts table -> tables that put cities side by side honestly.
 
     >>> import envcompare
-    >>> from envcompare.compare import compare, composite
+    >>> from envcompare.comparison import compare, composite
     >>> facts = envcompare.extract(envcompare.load_reports("seeds"))
     >>> cmp = compare(facts, domain="air", year="latest")     # doctest: +SKIP
     >>> cmp.values                      # (city, year) x indicator, float64
@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalog import catalog
-from .resources import read_csv
+from ..extraction.tidy import FACT_COLUMNS
+from ..vocab.catalog import catalog
+from ..vocab.resources import read_csv
 
 ROW_INDEX = ["city", "year"]
 BETTER = ("higher_better", "lower_better")
@@ -661,8 +662,6 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
     two source facts are in value_start/value_end and change_start/change_end (same document).
     Keep these rows apart from stated facts unless you mean to mix them (compare(kind=...)).
     """
-    from .tidy import FACT_COLUMNS
-
     columns = {**FACT_COLUMNS, **DERIVED_EXTRA}
     ok = facts["indicator"].notna() & facts["year"].notna() & facts["value"].notna()
     actuals = facts[ok & _eq(facts["kind"], "actual")].reset_index(drop=True)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from itertools import islice
 
+from ..errors import ReportError
 from .decode import HAN, MIN_PLAUSIBILITY, plausibility, sample
-from .errors import ReportError
 
 # A UTF-8 lead byte (Â..ô) followed by a continuation byte, as Latin-1 or Windows-1252 show them.
 _CONT_1252 = "\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"

@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__
-from .errors import ReportError
-from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
-from .memory import frozen_for_fork, gc_paused
-from .resources import data_dir
-from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+from ..errors import ReportError
+from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+from ..ingest.load import DOC_COLUMNS, LoadError, doc_row, file_metadata, list_files, read_bytes, read_report
+from ..memory import frozen_for_fork, gc_paused
+from ..version import __version__
+from ..vocab.resources import data_dir
 
 if TYPE_CHECKING:
-    from .text import DocText
+    from ..policytext.text import DocText
 
 ENGINES = ("processes", "dask")
 
@@ -78,7 +78,7 @@ def process_file(
     the rest of what `build` needs of each document, so that it happens in the workers and is
     cached with the facts.
     """
-    from .extract import extract_facts
+    from ..extraction.reader import extract_facts
 
     try:
         report = read_report(path, metadata)
@@ -92,8 +92,8 @@ def process_file(
     row["facts"] = len(rows)
     if not analyse:
         return DocResult(row, rows)
-    from .evidence import evidence_page
-    from .text import analyse as analyse_text
+    from ..policytext.text import analyse as analyse_text
+    from ..present.evidence import evidence_page
 
     page = evidence_page(report, [r for r in rows if r["indicator"] is not None])
     return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
@@ -105,12 +105,15 @@ def _process(args: tuple[str, dict | None, bool, bool]) -> DocResult:
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """Library version + the bytes of the engine's modules and of every data file."""
+    """Library version + the bytes of every module of the package (all stages) and of every data
+    file (recursively; the gold annotations excepted), in sorted order of their relative paths."""
     h = hashlib.sha256(__version__.encode())
-    for folder, pattern in ((Path(__file__).parent, "*.py"), (data_dir(), "**/*")):
-        for p in sorted(folder.glob(pattern)):
+    package = Path(__file__).resolve().parent.parent
+    for folder, pattern in ((package, "**/*.py"), (data_dir(), "**/*")):
+        found = {p.relative_to(folder).as_posix(): p for p in folder.glob(pattern)}
+        for name, p in sorted(found.items()):
             if p.is_file() and "gold" not in p.parts and "__pycache__" not in p.parts:
-                h.update(str(p.relative_to(folder)).encode())
+                h.update(name.encode())
                 h.update(p.read_bytes())
     return h.hexdigest()[:20]
 
@@ -186,7 +189,7 @@ def _map_dask(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, sched
 
 def run(
     paths: str | os.PathLike | Iterable[str | os.PathLike],
-    metadata: dict[str, dict[str, object]] | None = None,
+    metadata: pd.DataFrame | dict[str, dict[str, object]] | None = None,
     unmapped: bool = False,
     jobs: int | None = None,
     engine: str = "processes",
@@ -197,6 +200,10 @@ def run(
     each: Callable[[DocResult], DocResult] | None = None,
 ) -> BatchResult:
     """Extract every file under `paths`: the facts table and the documents table, in file order.
+
+    `metadata` ({file name or path: {field: value}}, or a DataFrame with a `file` column) and a
+    `metadata.csv` beside the files override inferred metadata field by field, as in `load_reports`
+    (one rule: `ingest.load.file_metadata`).
 
     `analyse`: see `process_file`. `each` is called with every document's result as it arrives
     (from the cache or a worker) and returns what to keep: a build writes the evidence page and
@@ -211,10 +218,10 @@ def run(
 def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each) -> BatchResult:
     files, errors = list_files(paths)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    given = metadata or {}
+    metas = file_metadata(files, metadata)  # metadata.csv beside the files, then the caller's
     cache = Cache(cache_dir) if cache_dir else None
     results: list[DocResult | None] = [None] * len(files)
-    keys = _keys(files, given, unmapped, analyse) if cache is not None else [None] * len(files)
+    keys = _keys(files, metas, unmapped, analyse) if cache is not None else [None] * len(files)
     todo: list[int] = []
     for i, key in enumerate(keys):
         hit = cache.get(key) if cache is not None and key is not None else None
@@ -224,9 +231,9 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
             results[i] = each(hit) if each else hit
     from_cache = len(files) - len(todo)
     bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [(str(files[i]), _given(given, files[i]), unmapped, analyse) for i in todo]
+    tasks = [(str(files[i]), metas[i] or None, unmapped, analyse) for i in todo]
     if analyse and todo and engine == "processes":
-        from .text import prepare
+        from ..policytext.text import prepare
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
     for i, result in zip(todo, _map(tasks, jobs, engine, scheduler)):
@@ -261,13 +268,8 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
 
 
-def _given(metadata: dict[str, dict[str, object]], path: Path) -> dict[str, object] | None:
-    """The caller's metadata for a file, by its path or its name."""
-    return metadata.get(str(path)) or metadata.get(path.name)
-
-
-def _keys(files: list[Path], metadata: dict, unmapped: bool, analyse: bool) -> list[str | None]:
-    return [Cache.key(f, _given(metadata, f), unmapped, analyse) for f in files]
+def _keys(files: list[Path], metas: list[dict[str, object]], unmapped: bool, analyse: bool) -> list[str | None]:
+    return [Cache.key(f, meta or None, unmapped, analyse) for f, meta in zip(files, metas)]
 
 
 def _digest(files: list[Path], keys: list[str | None]) -> str | None:
@@ -290,7 +292,7 @@ def inputs_digest(
     files, errors = list_files(paths)
     if errors:
         return None
-    return _digest(files, _keys(files, metadata or {}, unmapped, analyse))
+    return _digest(files, _keys(files, file_metadata(files, metadata), unmapped, analyse))
 
 
 def _progress_bar(total: int, progress, done: int):

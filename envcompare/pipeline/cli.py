@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from ..extraction.tidy import with_fact_counts
+from ..ingest.load import Corpus, list_files, load_reports
+from ..present.export import check_output_type, write_table
+from ..present.output import atomic_write
+from ..version import __version__
 from .batch import CacheError
-from .load import Corpus, list_files, load_reports
-from .output import atomic_write, check_output_type, write_table
-from .tidy import with_fact_counts
 
 
 class UsageError(Exception):
@@ -200,7 +201,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"up to date: no report, code or data file changed since the last build; "
               f"the {len(current)} outputs in {out} are current")
         return 0
-    from .text import TextStats
+    from ..policytext.text import TextStats
 
     stats = TextStats()
     pages: list[Path] = []
@@ -217,8 +218,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     everything = result.facts
     facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
     docs = with_fact_counts(result.documents, facts)
-    from .compare import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals
-    from .excel import to_excel
+    from ..comparison.analysis import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals
+    from ..present.excel import to_excel
 
     written = [
         write_table(facts, out / "facts.csv"),
@@ -231,7 +232,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     ]
     written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     judged = pd.concat([targets_vs_actuals(facts), all_pairs_benchmark(facts)], ignore_index=True)
-    from .present import start_key_figures
+    from ..present.charts import start_key_figures
 
     # the chart workers draw while this process writes the workbook
     with start_key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs) as charts:

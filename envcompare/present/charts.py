@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .catalog import indicators
+from ..memory import frozen_for_fork
+from ..vocab.catalog import indicators
+from ..vocab.places import lookup
 from .evidence import fmt
 from .fonts import cjk_family
-from .memory import frozen_for_fork
 from .output import atomic_write
-from .places import lookup
 
 GOOD, BAD, NEUTRAL, INK, MUTED = "#1a9850", "#d73027", "#4575b4", "#222222", "#888888"
 REFERENCE_STYLES = {"limit": ("#d73027", "--"), "guideline": ("#7b3294", ":"), "interim": ("#c2a5cf", ":"), "average": ("#555555", "-.")}

@@ -1,7 +1,7 @@
 """Where the data files live and how they are read: data/ is the engine's vocabulary.
 
 Files are read once per process and cached; they are never mutated, so the cache is not state
-a caller can observe. (Cache keys hash the whole data folder: envcompare.batch.code_version.) ENVCOMPARE_DATA points at another data folder (for experiments).
+a caller can observe. (Cache keys hash the whole data folder: envcompare.pipeline.batch.code_version.) ENVCOMPARE_DATA points at another data folder (for experiments).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
+PACKAGE_DATA = Path(__file__).resolve().parent.parent.parent / "data"
 
 
 def data_dir() -> Path:

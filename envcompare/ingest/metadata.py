@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 
-from .places import CITY_LEVELS, find_places, lookup
-from .resources import read_yaml
+from ..vocab.places import CITY_LEVELS, find_places, lookup
+from ..vocab.resources import read_yaml
 
 DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护厅|环保局|生态环境委员会")

@@ -12,7 +12,8 @@ import codecs
 import re
 from functools import lru_cache
 
-from .errors import ReportError
+from ..errors import ReportError
+from .script import to_simplified
 
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -75,8 +76,6 @@ def plausibility(text: str) -> float:
 def _judge(judged: str) -> float:
     """plausibility() of a sample; memoised by the sample (at most PLAUSIBILITY_SAMPLE characters)
     because the text decode chose is judged again by the mojibake check."""
-    from .clean import to_simplified
-
     han = "".join(HAN_RUN.findall(judged))  # the Han characters, as one string (runs, not characters)
     strange = len(STRANGE.findall(judged))
     if not han and not strange:

@@ -45,9 +45,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .catalog import Indicator, IndicatorMention, find_indicators
-from .places import CITY_LEVELS, Mention, find_places
-from .resources import read_yaml
+from ..vocab.catalog import Indicator, IndicatorMention, find_indicators
+from ..vocab.places import CITY_LEVELS, Mention, find_places
+from ..vocab.resources import read_yaml
 
 TOKEN = re.compile(r"[^\s|]+")
 NUMBER = re.compile(r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(%|个百分点)?$")

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import ReportError
 from .clean import Cleaned, clean
 from .decode import decode
-from .errors import ReportError
 from .htmltext import declared_charset, visible_text
 from .metadata import Metadata, infer
 from .mojibake import repair as repair_mojibake
@@ -283,7 +283,7 @@ def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
     return files, errors
 
 
-def _sidecar_metadata(files: list[Path]) -> dict[str, dict[str, object]]:
+def sidecar_metadata(files: list[Path]) -> dict[str, dict[str, object]]:
     """metadata.csv beside report files: a `file` column plus any Metadata field."""
     given: dict[str, dict[str, object]] = {}
     for folder in sorted({f.parent for f in files}):
@@ -293,6 +293,19 @@ def _sidecar_metadata(files: list[Path]) -> dict[str, dict[str, object]]:
             for row in df.to_dict("records"):
                 given[str(folder / row.pop("file"))] = row
     return given
+
+
+def file_metadata(
+    files: list[Path], metadata: pd.DataFrame | dict[str, dict[str, object]] | None = None
+) -> list[dict[str, object]]:
+    """Each file's metadata overrides, field by field: a `metadata.csv` beside it, then the caller's
+    `metadata` by file name, then by path (the caller wins). One rule for `load_reports` and the
+    batch runner (`extract`/`build` commands)."""
+    sidecar = sidecar_metadata(files)
+    if isinstance(metadata, pd.DataFrame):
+        metadata = {str(r.pop("file")): r for r in metadata.astype(object).to_dict("records")}
+    given = metadata or {}
+    return [{**sidecar.get(str(f), {}), **given.get(f.name, {}), **given.get(str(f), {})} for f in files]
 
 
 def load_reports(
@@ -305,13 +318,8 @@ def load_reports(
     `metadata.csv` beside the files override inferred metadata field by field.
     """
     files, errors = list_files(paths)
-    sidecar = _sidecar_metadata(files)
-    if isinstance(metadata, pd.DataFrame):
-        metadata = {str(r.pop("file")): r for r in metadata.astype(object).to_dict("records")}
-    given = metadata or {}
     reports: list[Report] = []
-    for f in files:
-        extra = {**sidecar.get(str(f), {}), **given.get(f.name, {}), **given.get(str(f), {})}
+    for f, extra in zip(files, file_metadata(files, metadata)):
         try:
             reports.append(read_report(f, extra))
         except ReportError as exc:

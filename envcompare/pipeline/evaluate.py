@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .resources import data_path, read_yaml
+from ..vocab.resources import data_path, read_yaml
 
 FIELDS = ("indicator", "kind", "unit", "place", "year", "period", "qualifier")
 NOT_FOUND = "not found"

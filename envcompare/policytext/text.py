@@ -45,9 +45,9 @@ from functools import lru_cache
 import jieba
 import pandas as pd
 
-from .extract import SENTENCE, _Context, _enter_line
-from .load import Corpus, Report
-from .resources import data_path, read_csv, read_yaml
+from ..extraction.reader import SENTENCE, SectionContext, enter_line
+from ..ingest.load import Corpus, Report
+from ..vocab.resources import data_path, read_csv, read_yaml
 
 __all__ = [
     "ATTENTION_COLUMNS",
@@ -296,12 +296,12 @@ def _sentences(report: Report) -> tuple[_Sentence, ...]:
     """Sentences with content words; sections switch between plan and results as in extract."""
     seg = _segmenter()
     text = report.text
-    ctx = _Context(report, target=report.meta.doc_type == "plan", section_year=None)
+    ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
     out: list[_Sentence] = []
     pos = 0
     for line in text.split("\n"):
         line_start, pos = pos, pos + len(line) + 1
-        _enter_line(ctx, line)
+        enter_line(ctx, line)
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
         for sm in SENTENCE.finditer(line):
@@ -719,7 +719,7 @@ def keywords(corpus: Corpus | Iterable[Report], top: int = 20, examples: int = 1
 def plan_vs_summary(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
     """Theme shares of what a report plans (`part` = plan) versus what it reports done (`done`).
 
-    Sections are told apart as the extract stage does (extract._enter_line): a numbered heading
+    Sections are told apart as the extract stage does (extraction.reader.enter_line): a numbered heading
     (一、…) with a plan word (安排, 打算, 计划, 要点, 目标, 任务 …, data/rules.yaml
     section_target_words) starts a plan part, one with a result word (总结, 成效, 情况 …,
     section_actual_words) a reported part; text before any such heading follows the document

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import Report
+from ..ingest.load import Report
 from .output import atomic_write
 
 KIND_COLOURS = {"actual": "#cfe8d5", "target": "#d6e4f5", "change": "#f8e3c4", "derived": "#eeeeee"}

@@ -19,7 +19,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .resources import read_yaml
+from ..vocab.resources import read_yaml
+from .script import to_simplified
 
 
 @dataclass(frozen=True)
@@ -142,18 +143,6 @@ def rules() -> _Rules:
         gloss=re.compile(cfg["pinyin_gloss"]),
         dup_min=int(cfg["duplicate_min_chars"]),
     )
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified (OpenCC t2s)."""
-    return _t2s().convert(text)
 
 
 def _delete(text: str, index: Sequence[int], spans: list[tuple[int, int]]) -> tuple[str, Sequence[int]]:

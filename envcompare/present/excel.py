@@ -27,8 +27,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import ARC_CORE
 from openpyxl.xml.functions import tostring
 
-from .catalog import catalog
-from .compare import (
+from ..comparison.analysis import (
     against_references,
     all_pairs_benchmark,
     compare,
@@ -39,7 +38,9 @@ from .compare import (
     score_table,
     targets_vs_actuals,
 )
-from .memory import gc_paused
+from ..memory import gc_paused
+from ..version import __version__
+from ..vocab.catalog import catalog
 from .output import atomic_write
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -350,8 +351,6 @@ def _mark_targets(ws, df: pd.DataFrame, column: str) -> None:
 
 
 def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str], references: pd.DataFrame) -> None:
-    from . import __version__  # here, not at the top: the package may import this module first
-
     row = 1
 
     def line(*values: object, bold: bool = False) -> None:

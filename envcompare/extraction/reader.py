@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
-from .catalog import Indicator, IndicatorMention, find_indicators, indicators
-from .load import Report
+from ..ingest.load import Report
+from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
+from ..vocab.places import CITY_LEVELS, Mention, find_places
+from ..vocab.resources import read_yaml
 from .numbers import Quantity, find_quantities
-from .places import CITY_LEVELS, Mention, find_places
-from .resources import read_yaml
 from .tables import read_tables, separators
 
 CLAUSE_BREAK = ",;:"
@@ -226,7 +226,7 @@ class PlaceCue(NamedTuple):
 
 
 @dataclass
-class _Context:
+class SectionContext:
     """What the reader knows when it reaches a sentence.
 
     Scope: a time or place cue governs the figures after it in its sentence; a cue that leads a
@@ -316,7 +316,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     m_starts = [m.start for m in mentions]
     p_starts = [p.start for p in places]
     meta = report.meta
-    ctx = _Context(report, target=meta.doc_type == "plan", section_year=None)
+    ctx = SectionContext(report, target=meta.doc_type == "plan", section_year=None)
     title = meta.title or ""
     title_periods = _period_cues(title, 0, len(title))
     if title_periods:
@@ -333,7 +333,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         by_line.setdefault(c.line, []).append(c)
     for li, (line_start, line) in enumerate(lines):
         line_end = line_start + len(line)
-        _enter_line(ctx, line, line_start, places[bisect.bisect_left(p_starts, line_start) : bisect.bisect_left(p_starts, line_end)])
+        enter_line(ctx, line, line_start, places[bisect.bisect_left(p_starts, line_start) : bisect.bisect_left(p_starts, line_end)])
         if li in table_lines:
             ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
             continue
@@ -380,7 +380,7 @@ def _units() -> dict[str, tuple[str, float]]:
     return {k: (v[0], float(v[1])) for k, v in read_yaml("units.yaml")["units"].items()}
 
 
-def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
+def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     kind = "target" if c.kind == "target" or (ctx.target and c.kind == "actual" and c.year is None) else c.kind
     f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind)
     if kind == "target":
@@ -393,8 +393,8 @@ def _table_fact(ctx: _Context, c, line_start: int, line_len: int) -> Fact:
     return f
 
 
-def _enter_line(ctx: _Context, line: str, line_start: int = 0, places: list[Mention] | None = None) -> None:
-    """A new line is a new paragraph; a heading also opens a section (see _Context, "Scope").
+def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list[Mention] | None = None) -> None:
+    """A new line is a new paragraph; a heading also opens a section (see SectionContext, "Scope").
     With the line's offset and place mentions, a heading's place and period cues are read too."""
     r = rules()
     stripped = line.strip()
@@ -414,7 +414,7 @@ def _enter_line(ctx: _Context, line: str, line_start: int = 0, places: list[Ment
         ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
 
 
-def _enter_heading(ctx: _Context, line: str, line_start: int, places: list[Mention]) -> None:
+def _enter_heading(ctx: SectionContext, line: str, line_start: int, places: list[Mention]) -> None:
     """A numbered heading (一、… or (一)…, alone or leading its paragraph: 「(二)县级城市。…」)
     sets the section's place and period; a heading without them clears the previous section's."""
     lead = len(line) - len(line.lstrip())
@@ -438,7 +438,7 @@ def _enter_heading(ctx: _Context, line: str, line_start: int, places: list[Menti
         ctx.subsection_period, ctx.subsection_place = period, place
 
 
-def _default_year(ctx: _Context) -> int | None:
+def _default_year(ctx: SectionContext) -> int | None:
     if ctx.paragraph_year:
         return ctx.paragraph_year
     if ctx.section_year:
@@ -477,7 +477,7 @@ def _clause_end(text: str, pos: int, e: int) -> int:
     return max(e, pos)
 
 
-def _in_parens(ctx: _Context, pos: int) -> bool:
+def _in_parens(ctx: SectionContext, pos: int) -> bool:
     m = ctx.marks
     return m is not None and bisect.bisect_left(m.opens, pos) > bisect.bisect_left(m.closes, pos)
 
@@ -534,7 +534,7 @@ def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
 
 
 def _read_sentence(
-    ctx: _Context, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
+    ctx: SectionContext, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
 ) -> None:
     r = rules()
     text = ctx.report.text
@@ -694,7 +694,7 @@ def _read_sentence(
 PLACE_LIST_MARKS = "、和及与()::"
 
 
-def _topic(ctx: _Context, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
+def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
     """The indicator of a place-value clause: a clause holding only places and a link word
     before its figure (甲区为4.23 / 乙县(14微克/立方米)), or only a link word after a clause
     ending in a place (最高的是丙市,为63), is a figure of the last indicator named before it
@@ -760,7 +760,7 @@ def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], b
     return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
 
 
-def _kind(ctx: _Context, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
+def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
     r = rules()
     if ctx.target:
         return "target"
@@ -815,14 +815,14 @@ def _period(cues: list[tuple[int, str]], pos: int, default: str = "annual") -> s
     return found
 
 
-def _year(ctx: _Context, text: str, s: int, pos: int) -> int | None:
+def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
     """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
     return marks.years[i - 1] if i else _default_year(ctx)
 
 
-def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> list[PlaceCue]:
+def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention]) -> list[PlaceCue]:
     """Places named in the sentence as the owner of a figure (gazetteer mentions, place words
     and place patterns of data/rules.yaml), in text order, overlaps resolved longest first."""
     r = rules()
@@ -868,10 +868,10 @@ def _place_cues(ctx: _Context, text: str, s: int, e: int, ps: list[Mention]) -> 
     return kept
 
 
-def _place_cue(ctx: _Context, pos: int, text: str) -> tuple[PlaceCue | None, str]:
+def _place_cue(ctx: SectionContext, pos: int, text: str) -> tuple[PlaceCue | None, str]:
     """The cue that owns a figure at `pos` (None when no cue of the sentence does), and the place
     the figure gets: the last cue before it in its sentence, else the paragraph's, the
-    subsection's, the section's, the report's city (see _Context, "Scope")."""
+    subsection's, the section's, the report's city (see SectionContext, "Scope")."""
     own = ctx.report.meta.city or ""
     cue = None
     s = ctx.sentence[0] if ctx.sentence else 0
@@ -889,7 +889,7 @@ def _place_cue(ctx: _Context, pos: int, text: str) -> tuple[PlaceCue | None, str
     return None, own
 
 
-def _city(ctx: _Context, cues: list[PlaceCue], pos: int, text: str) -> str:
+def _city(ctx: SectionContext, cues: list[PlaceCue], pos: int, text: str) -> str:
     return _place_cue(ctx, pos, text)[1]
 
 

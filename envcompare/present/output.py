@@ -1,4 +1,5 @@
-"""Writing tables to disk: CSV for Excel users (UTF-8 with BOM), Parquet, or a plain .xlsx sheet.
+"""Writing files safely: atomic writes, and text cells guarded for CSV and spreadsheets.
+(Tables by extension: `export.write_table`.)
 
 Writes go to a temporary file beside the target, are flushed to disk and renamed into place, so
 an interrupted run (an exception, Ctrl-C, a killed process, a full disk) never leaves a half-written
@@ -61,11 +62,6 @@ def atomic_write(path: Path, write, durable: bool = True) -> Path:
     return path
 
 
-def check_output_type(path: Path) -> None:
-    if Path(path).suffix.lower() not in (".csv", ".parquet", ".xlsx"):
-        raise ValueError(f"{path}: unsupported output type {Path(path).suffix or '(none)'!r}; use .csv, .parquet or .xlsx")
-
-
 FORMULA_START = ("=", "+", "@", "\t", "\r", "\n")
 # a negative number as text ("-8.6%", "-1,200"): a spreadsheet reads it as a number, not a formula
 NEGATIVE_NUMBER = re.compile(r"-(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
@@ -98,18 +94,3 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_string_dtype(out[col]) or pd.api.types.is_object_dtype(out[col]):
             out[col] = out[col].map(csv_text, na_action="ignore").astype(out[col].dtype)
     return out
-
-
-def write_table(df: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame by extension: .csv (utf-8-sig, formula-guarded), .parquet, .xlsx."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".csv":
-        safe = csv_safe(df)
-        return atomic_write(path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n"))
-    if suffix == ".parquet":
-        return atomic_write(path, lambda p: df.to_parquet(p, index=False))
-    if suffix == ".xlsx":
-        from .excel import write_sheet
-
-        return atomic_write(path, lambda p: write_sheet(df, p))
-    raise ValueError(f"{path}: unsupported output type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx")

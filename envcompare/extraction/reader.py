@@ -93,6 +93,7 @@ class _Rules:
     place_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
+    short_place_after: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
     section_actual: tuple[str, ...]
@@ -152,6 +153,7 @@ def rules() -> _Rules:
         ),
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
+        short_place_after=tuple(r.get("short_place_after", ())),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
         section_actual=tuple(r["section_actual_words"]),
@@ -352,7 +354,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
                 _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
             else:
                 ctx.enter_sentence(s, e, ps)  # no figure of an indicator, but its cues may lead
-            ctx.lead(qs[0].start if qs else e)
+            if qs:  # a sentence without figures (启动某市…项目) leads nothing
+                ctx.lead(qs[0].start)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -836,6 +839,8 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
         if any(a <= start < b for a, b in titles) or sent[end:].startswith(r.not_place_after):
             continue
         p = m.place
+        if not m.full and end - start == 2 and p.short != own and not _at_word_start(text, m.start, s, r.short_place_after):
+            continue  # 千佛山 is a mountain, not 佛山
         if p.level in CITY_LEVELS or p.level == "province":
             label = p.short
         else:
@@ -866,6 +871,15 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
             continue  # 宿迁市湖滨新区: one place, the longest reading at each position
         kept.append(c)
     return kept
+
+
+def _at_word_start(text: str, pos: int, floor: int, words: tuple[str, ...]) -> bool:
+    """Whether a name at `pos` starts a word: after punctuation, a non-Han character, or one of
+    `words` (和, 在, 的 …)."""
+    if pos <= floor:
+        return True
+    before = text[pos - 1]
+    return not ("\u4e00" <= before <= "\u9fff") or text.endswith(words, floor, pos)
 
 
 def _place_cue(ctx: SectionContext, pos: int, text: str) -> tuple[PlaceCue | None, str]:

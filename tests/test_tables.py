@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import envcompare
-from envcompare.ingest.load import load_reports, report_from_bytes
 from envcompare.extraction.tables import _align, _PColumn, _Value
+from envcompare.ingest.load import load_reports, report_from_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -175,3 +175,15 @@ def test_city_inferred_from_body_when_header_is_silent():
     assert (report.meta.city, report.meta.province) == ("绵阳", "四川省")
     assert report.meta.publisher == "绵阳市生态环境局"
     assert report.meta.doc_type == "plan" and report.meta.report_year == 2023
+
+
+def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
+    """pandas 3 copy-on-write: every document has facts and none failed (the counts come from another frame)."""
+    from envcompare.batch import run
+    from envcompare.tidy import with_fact_counts
+
+    result = run([seeds_dir / "jinan_2023_report.txt"], jobs=1, cache_dir=None, progress=False)
+    docs = with_fact_counts(result.documents, result.facts)
+    assert docs["facts"].tolist() == [len(result.facts)] and len(result.facts) > 0
+    failed = result.documents.assign(error=["unreadable"])
+    assert with_fact_counts(failed, result.facts.iloc[0:0])["facts"].isna().all()

@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import ReportError
-from .load import DOC_COLUMNS, LoadError, doc_row, list_files, read_bytes, read_report
+from .load import DOC_COLUMNS, LoadError, _sidecar_metadata, doc_row, list_files, read_bytes, read_report
 from .memory import frozen_for_fork, gc_paused
 from .resources import data_dir
 from .tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
@@ -224,7 +224,7 @@ def run(
 def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each) -> BatchResult:
     files, errors = list_files(paths)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    given = metadata or {}
+    given = _with_sidecars(files, metadata)
     cache = Cache(cache_dir) if cache_dir else None
     results: list[DocResult | None] = [None] * len(files)
     keys = _keys(files, given, unmapped, analyse) if cache is not None else [None] * len(files)
@@ -274,6 +274,19 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
 
 
+def _with_sidecars(files: list[Path], metadata: dict[str, dict[str, object]] | None) -> dict[str, dict[str, object]]:
+    """Each file's given metadata, by path: a metadata.csv beside it, overridden by the caller's
+    (by path or by name), as load_reports does."""
+    sidecar = _sidecar_metadata(files)
+    given = metadata or {}
+    merged = {}
+    for f in files:
+        fields = {**sidecar.get(str(f), {}), **(given.get(f.name) or {}), **(given.get(str(f)) or {})}
+        if fields:
+            merged[str(f)] = fields
+    return merged
+
+
 def _given(metadata: dict[str, dict[str, object]], path: Path) -> dict[str, object] | None:
     """The caller's metadata for a file, by its path or its name."""
     return metadata.get(str(path)) or metadata.get(path.name)
@@ -303,7 +316,7 @@ def inputs_digest(
     files, errors = list_files(paths)
     if errors:
         return None
-    return _digest(files, _keys(files, metadata or {}, unmapped, analyse))
+    return _digest(files, _keys(files, _with_sidecars(files, metadata), unmapped, analyse))
 
 
 def _progress_bar(total: int, progress, done: int):

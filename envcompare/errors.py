@@ -10,3 +10,16 @@ class ReportError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+
+
+class DataFileError(Exception):
+    """A file of the data folder (the engine's vocabulary) that cannot be read: an installation
+    problem, not a problem of any report. One line: cannot read <path>: <reason>."""
+
+    def __init__(self, path, reason: str):
+        super().__init__(str(path), reason)  # both in args: the error crosses process boundaries
+        self.path = str(path)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot read {self.path}: {self.reason}"

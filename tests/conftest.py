@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -24,3 +26,25 @@ def corpus():
     from envcompare import load_reports
 
     return load_reports(SEEDS)
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture
+def program():
+    """program(name, package) -> the program's path. Missing, the test skips on a developer's
+    machine and fails under CI=true: CI installs the real clients (.ci/run), so a missing one
+    is a broken CI, not a reason to pass silently."""
+
+    def need(name: str, package: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            message = f"{name} is not installed (Debian package {package})"
+            if on_ci():
+                pytest.fail(f"{message}; CI=true: .ci/run must install it")
+            pytest.skip(message)
+        return path
+
+    return need

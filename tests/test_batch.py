@@ -157,3 +157,23 @@ def test_cache_key_covers_every_module_of_every_stage_and_every_data_file(tmp_pa
     with open(text_files[0], "a", encoding="utf-8") as f:
         f.write("\n")
     assert version() != second
+
+
+def test_metadata_csv_beside_the_reports_is_used_by_batch_runs_as_by_load_reports(tmp_path, seeds_dir):
+    """build and extract go through batch.run: a metadata.csv beside the files must win there too."""
+    from envcompare import load_reports
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in ("jinan_2023_report.txt", "fuzhou_2022_plan.txt"):
+        shutil.copy(seeds_dir / name, folder / name)
+    (folder / "metadata.csv").write_text("file,city,published,years\njinan_2023_report.txt,成都,2023-05-31,2022;2023\n",
+                                         encoding="utf-8")
+    cols = ["doc", "city", "province", "published", "report_year", "years"]
+    ran = run(folder, jobs=1, cache_dir=tmp_path / "cache", progress=False).documents[cols].set_index("doc")
+    assert ran.loc["jinan_2023_report.txt"].tolist() == ["成都", "四川省", "2023-05-31", 2022, "2022;2023"]
+    assert ran.loc["fuzhou_2022_plan.txt", "city"] == "福州"  # not in metadata.csv: inferred
+    pd.testing.assert_frame_equal(ran, load_reports(folder).documents()[cols].set_index("doc"))
+    (folder / "metadata.csv").write_text("file,city\njinan_2023_report.txt,南京\n", encoding="utf-8")
+    again = run(folder, jobs=1, cache_dir=tmp_path / "cache", progress=False)  # a changed metadata.csv is not a cache hit
+    assert again.documents.set_index("doc").loc["jinan_2023_report.txt", "city"] == "南京"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,7 +110,7 @@ def test_second_build_of_unchanged_reports_is_up_to_date(tmp_path):
     doc = reports / "jinan_2023_report.txt"
     doc.write_text(doc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     fourth = run(*args)
-    assert "4 documents came from the cache, 1 were extracted" in fourth.stdout
+    assert "4 documents came from the cache, 1 was extracted" in fourth.stdout
 
 
 def test_rebuild_rewrites_only_the_evidence_page_of_the_changed_report(tmp_path):
@@ -163,3 +165,112 @@ def test_metadata_csv_beside_the_reports_sets_the_city_in_extract_and_build(tmp_
     assert set(pd.read_csv(tmp_path / "out" / "documents.csv", encoding="utf-8-sig")["city"]) == {"青岛", "武汉"}
     built = pd.read_csv(tmp_path / "out" / "facts.csv", encoding="utf-8-sig")
     assert "青岛" in set(built["city"]) and "济南" not in set(built["city"])
+
+
+def gold_count(doc: str) -> int:
+    """Catalog facts in a seed, from its hand-written gold file (extraction scores 1.000 on the seeds)."""
+    labels = pd.read_csv(ROOT / "data" / "gold" / "labels.csv", dtype=str, keep_default_na=False)
+    return int(((labels["doc"] == doc) & (labels["indicator"] != "")).sum())
+
+
+@pytest.mark.parametrize("names", [["jinan_2023_report.txt", "fuzhou_2022_plan.txt"], ["jinan_2023_report.txt"]],
+                         ids=["folder-every-report-has-facts", "single-file"])
+def test_build_when_every_report_has_facts(tmp_path, names):
+    """No report without facts and no failed file: the rare branches of the documents table stay empty."""
+    if len(names) > 1:
+        target = tmp_path / "reports"
+        target.mkdir()
+        for name in names:
+            shutil.copy(ROOT / "seeds" / name, target / name)
+    else:
+        target = ROOT / "seeds" / names[0]
+    out = tmp_path / "out"
+    res = run("build", str(target), "-o", str(out), "--cache", str(tmp_path / "cache"), "-q")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    docs = pd.read_csv(out / "documents.csv", encoding="utf-8-sig").set_index("doc")
+    assert sorted(docs.index) == sorted(names)
+    assert {doc: int(n) for doc, n in docs["facts"].items()} == {name: gold_count(name) for name in names}
+    facts = pd.read_csv(out / "facts.csv", encoding="utf-8-sig")
+    assert len(facts) == sum(gold_count(name) for name in names)
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("envcompare: ") and err.count("\n") == 1, err
+    return err
+
+
+def test_evaluate_without_annotated_documents_says_so(tmp_path, capsys):
+    from envcompare.pipeline.cli import main
+
+    shutil.copy(ROOT / "seeds" / "jinan_2023_report.txt", tmp_path / "my_city_2023.txt")  # no gold file of that name
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "no annotated documents among these paths" in one_line_error(capsys)
+
+
+def test_counts_are_written_in_the_singular_for_one(tmp_path, capsys):
+    from envcompare.pipeline.cli import main
+
+    out = tmp_path / "f.csv"
+    assert main(["extract", str(ROOT / "seeds" / "jinan_2023_report.txt"), "-o", str(out), "-q", "-j", "1", "--no-cache"]) == 0
+    stdout = capsys.readouterr().out
+    assert "facts from 1 report; " in stdout and "(1 document)" in stdout
+    assert "1 reports" not in stdout and "1 documents" not in stdout
+
+
+@pytest.mark.parametrize("where", ["file", "below-a-file"])
+def test_build_output_that_is_a_file_is_not_a_folder(tmp_path, capsys, where):
+    from envcompare.pipeline.cli import main
+
+    blocker = tmp_path / "results"
+    blocker.write_text("x")
+    out = blocker if where == "file" else blocker / "sub"
+    assert main(["build", str(ROOT / "seeds" / "jinan_2023_report.txt"), "-o", str(out), "-q", "-j", "1", "--no-cache"]) == 2
+    err = one_line_error(capsys)
+    assert f"{blocker} is not a folder" in err and "File exists" not in err
+    assert blocker.read_text() == "x"
+
+
+def test_unusable_cache_is_a_sentence_naming_the_folder(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from envcompare.pipeline.cli import main
+
+    cache = tmp_path / "cache"
+    real_mkdir = Path.mkdir
+
+    def refused(self, *args, **kwargs):
+        if self == cache:
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    code = main(["extract", str(ROOT / "seeds" / "jinan_2023_report.txt"), "-o", str(tmp_path / "f.csv"), "-q", "-j", "1",
+                 "--cache", str(cache)])
+    err = one_line_error(capsys)
+    assert code == 2 and str(cache) in err and "not permitted" in err.lower()
+    assert "[Errno" not in err and "Errno" not in err
+
+
+def test_empty_folder_message_names_every_format_read(tmp_path, capsys):
+    from envcompare.pipeline.cli import main
+
+    assert main(["extract", str(tmp_path), "-o", str(tmp_path / "f.csv"), "-q", "-j", "1", "--no-cache"]) == 2
+    err = one_line_error(capsys)
+    assert "no report files" in err
+    for suffix in (".txt", ".md", ".html", ".htm"):
+        assert re.search(re.escape(suffix) + r"\b", err), suffix
+
+
+def test_missing_data_file_cannot_be_read(tmp_path):
+    """data/ missing (a broken install): the message names the file read, not 'cannot write'."""
+    empty = tmp_path / "data"
+    empty.mkdir()
+    env = {**os.environ, "ENVCOMPARE_DATA": str(empty), "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-m", "envcompare", "extract", str(ROOT / "seeds" / "jinan_2023_report.txt"),
+                          "-o", str(tmp_path / "f.csv"), "-q", "-j", "1", "--no-cache"],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.startswith(f"envcompare: cannot read {empty}{os.sep}") and res.stderr.count("\n") == 1, res.stderr
+    assert "No such file" in res.stderr and "cannot write" not in res.stderr

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-
-import pytest
 
 import envcompare
 from envcompare.ingest.load import report_from_bytes
@@ -36,14 +33,14 @@ def test_report_text_is_escaped():
     assert page.html.count("<mark") == 2
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed (Debian package chromium)")
-def test_page_renders_in_headless_chromium(corpus, tmp_path):
+def test_page_renders_in_headless_chromium(corpus, tmp_path, program):
+    chromium = program("chromium", "chromium")
     facts = envcompare.extract(corpus)
     page = show_evidence(corpus["wuhan_2022_summary_2023_plan.txt"], facts)
     html_path = page.save(tmp_path / "evidence.html")
     shot = tmp_path / "shot.png"
     subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1400",
          html_path.as_uri()],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -198,15 +197,15 @@ def test_plain_sheet_output_is_guarded_too(tmp_path):
     assert [ws.cell(row=r, column=1).data_type for r in range(2, len(MALICIOUS) + 2)] == ["s"] * len(MALICIOUS)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_opens_the_seed_workbook(corpus, tmp_path):
+def test_libreoffice_opens_the_seed_workbook(corpus, tmp_path, program):
+    soffice = program("soffice", "libreoffice-calc-nogui")
     from envcompare import extract
     from envcompare.extraction.tidy import documents_with_counts
 
     facts = extract(corpus)
     path = to_excel(facts, tmp_path / "envcompare.xlsx", documents=documents_with_counts(corpus, facts))
     res = subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
          "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
         capture_output=True, text=True, timeout=240,
     )

@@ -205,3 +205,15 @@ def test_url_in_metadata_csv_dates_an_undated_page(tmp_path):
     assert report.meta.published.isoformat() == "2022-03-26"
     assert report.meta.report_year == 2022
     assert report.meta.sources["published"] == "url"
+
+
+def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
+    """pandas 3 copy-on-write: every document has facts and none failed (the counts come from another frame)."""
+    from envcompare.pipeline.batch import run
+    from envcompare.extraction.tidy import with_fact_counts
+
+    result = run([seeds_dir / "jinan_2023_report.txt"], jobs=1, cache_dir=None, progress=False)
+    docs = with_fact_counts(result.documents, result.facts)
+    assert docs["facts"].tolist() == [len(result.facts)] and len(result.facts) > 0
+    failed = result.documents.assign(error=["unreadable"])
+    assert with_fact_counts(failed, result.facts.iloc[0:0])["facts"].isna().all()

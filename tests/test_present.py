@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import envcompare
+from envcompare.comparison import targets_vs_actuals
 from envcompare.present import charts
 from envcompare.present.fonts import cjk_family, font_file
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +31,28 @@ def references():
     return pd.read_csv(data_path("references.csv"))
 
 
-def test_font_is_an_ofl_noto_cjk_file():
+def test_font_is_the_bundled_ofl_noto_sans_cjk_sc_file():
+    import mplfonts
+
     path = font_file()
-    assert path is not None, "no CJK font: install fonts-noto-cjk or mplfonts (requirements.txt)"
-    assert "NotoSansCJK" in path.name and "SimHei" not in str(path)
-    assert cjk_family() and "Noto Sans CJK" in cjk_family()
+    assert path is not None, "no CJK font: mplfonts is in requirements.txt"
+    assert path.name == "NotoSansCJKsc-Regular.otf"
+    assert path.resolve().parent == (Path(mplfonts.__file__).parent / "fonts").resolve()
+
+
+def test_chart_text_resolves_to_the_bundled_sc_file(facts, references):
+    """Whatever else the machine has: every text of a chart is drawn from the bundled SC file."""
+    from matplotlib import font_manager
+
+    fig = charts.indicator_chart(facts, "air.pm25", references)
+    texts = fig.findobj(lambda a: hasattr(a, "get_fontproperties") and hasattr(a, "get_text") and a.get_text())
+    assert texts
+    bundled = font_file().resolve()
+    for text in texts:
+        first = text.get_fontproperties().get_family()[0]
+        assert Path(font_manager.findfont(font_manager.FontProperties(family=first))).resolve() == bundled, first
+        assert text.get_fontproperties().get_weight() in ("normal", 400), text.get_text()
+    assert cjk_family() == "Noto Sans CJK SC"
 
 
 CHARTS = {
@@ -69,6 +93,8 @@ def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tm
 
     from envcompare.comparison.analysis import targets_vs_actuals
 
+
+
     shares = pd.DataFrame({"level": ["city_year", "city_year", "document"], "city": ["武汉", "济南", "武汉"],
                            "theme_zh": ["大气环境", "水环境", "大气环境"], "token_share": [0.2, 0.1, 0.3]})
     judged = targets_vs_actuals(facts)
@@ -81,3 +107,110 @@ def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tm
     for a, b in zip(one, two, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert gc.get_freeze_count() == 0  # the parent's objects are collectable again
+
+
+# Draws every chart of `build` (Chinese and English) in a fresh interpreter with a fresh matplotlib
+# config folder (fresh font cache), warnings as errors and the font manager's log on stderr.
+# With argv[2] == "impostor", a font of the same family name but another file ("a system Noto Sans
+# CJK collection", listed first as in a font cache built before) is known and looked up before.
+DRAW_ALL = r"""
+import dataclasses, logging, sys, warnings
+warnings.simplefilter("error")
+import pandas as pd
+from matplotlib import font_manager  # builds the font cache (its one log line: "generated new fontManager")
+logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+from pathlib import Path
+if sys.argv[2] == "impostor":
+    import mplfonts
+    other = Path(mplfonts.__file__).parent / "fonts" / "NotoSerifCJKsc-Regular.otf"
+    entry = font_manager.ttfFontProperty(font_manager.ft2font.FT2Font(str(other)))
+    font_manager.fontManager.ttflist.insert(0, dataclasses.replace(entry, name="Noto Sans CJK SC"))
+    assert Path(font_manager.findfont("Noto Sans CJK SC")) == other
+import envcompare
+from envcompare.comparison import load_references, targets_vs_actuals
+from envcompare.present import charts
+facts = envcompare.extract(envcompare.load_reports(sys.argv[1]))
+shares = pd.DataFrame({"level": ["city_year", "city_year"], "city": ["武汉", "济南"],
+                       "theme_zh": ["大气环境", "水环境"], "theme_en": ["air", "water"], "token_share": [0.2, 0.1]})
+paths = charts.key_figures(facts, load_references(), targets_vs_actuals(facts), shares, Path(sys.argv[3]),
+                            jobs=1, langs=("zh", "en"))
+print(len(paths))
+"""
+
+
+def draw_all(tmp_path: Path, name: str, impostor: bool = False) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path / name
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / f"mpl_{name}"), "PYTHONPATH": str(ROOT)}
+    env.pop("MPLBACKEND", None)
+    res = subprocess.run([sys.executable, "-c", DRAW_ALL, str(ROOT / "seeds"), "impostor" if impostor else "-", str(out)],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    return res, out
+
+
+@pytest.fixture(scope="module")
+def plain_drawing(tmp_path_factory):
+    return draw_all(tmp_path_factory.mktemp("draw"), "plain")
+
+
+def test_every_chart_draws_without_a_warning_or_font_message(plain_drawing):
+    res, out = plain_drawing
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""  # no findfont message (bold), no missing glyph, nothing
+    assert int(res.stdout) == len(list(out.iterdir())) > 10
+
+
+def test_png_bytes_do_not_depend_on_other_fonts_of_the_same_family(plain_drawing, tmp_path):
+    """A system Noto Sans CJK (JP-first collection) or a stale font cache must not change a pixel."""
+    plain, a = plain_drawing
+    other, b = draw_all(tmp_path, "impostor", impostor=True)
+    assert plain.returncode == 0 and other.returncode == 0, plain.stderr + other.stderr
+    pngs = sorted(p.name for p in a.glob("*.png"))
+    assert pngs == sorted(p.name for p in b.glob("*.png")) and len(pngs) > 5
+    for name in pngs:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+ALL_CHARTS = {
+    **CHARTS,
+    "targets": lambda f, r, lang: charts.targets_chart(targets_vs_actuals(f), lang=lang),
+    "themes": lambda f, r, lang: charts.theme_chart(pd.DataFrame({"city": ["武汉"], "theme_zh": ["大气环境"], "token_share": [0.2]}), lang=lang),
+}
+
+
+@pytest.fixture
+def restore_interactive():
+    import matplotlib.pyplot as plt
+
+    before = plt.isinteractive()
+    yield
+    plt.interactive(before)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CHARTS))
+def test_interactive_mode_is_what_it_was_after_a_chart(facts, references, name, tmp_path, restore_interactive):
+    import matplotlib.pyplot as plt
+
+    for mode in (True, False, True):
+        plt.interactive(mode)
+        fig = ALL_CHARTS[name](facts, references, "zh")
+        assert plt.isinteractive() is mode
+        charts.save_figure(fig, tmp_path / name, svg=False)
+        assert plt.isinteractive() is mode
+
+
+def test_a_backend_turning_interactive_on_during_the_first_chart_is_kept(facts, references, monkeypatch,
+                                                                          restore_interactive):
+    """What JupyterLab's inline backend does when the kernel's first figure is made: it switches
+    interactive mode on. Our chart style must not undo it, or later figures are never shown."""
+    import matplotlib.pyplot as plt
+
+    real_subplots = plt.subplots
+
+    def subplots_activating_a_backend(*args, **kwargs):
+        plt.interactive(True)
+        return real_subplots(*args, **kwargs)
+
+    plt.interactive(False)
+    monkeypatch.setattr(plt, "subplots", subplots_activating_a_backend)
+    plt.close(charts.indicator_chart(facts, "air.pm25", references))
+    assert plt.isinteractive()

@@ -113,7 +113,7 @@ def documents_with_counts(corpus: Corpus, facts: pd.DataFrame) -> pd.DataFrame:
 def with_fact_counts(docs: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     """Set the documents table's `facts` column from a facts table (NA for files that failed)."""
     counts = facts.groupby("doc").size() if len(facts) else pd.Series(dtype="int64")
-    docs = docs.copy()
-    docs["facts"] = docs["doc"].map(counts).fillna(0).astype("Int64")
-    docs.loc[docs["error"].notna(), "facts"] = pd.NA
-    return docs
+    # One expression, a new column: with pandas 3 (copy-on-write) the mapped counts can share a
+    # read-only buffer with `counts`, so writing into them in place (.loc[...] = NA) fails.
+    found = docs["doc"].map(counts).fillna(0).astype("Int64")
+    return docs.assign(facts=found.mask(docs["error"].notna()))

@@ -122,6 +122,19 @@ class CacheError(Exception):
     """The cache folder cannot be used (one line for the user; --no-cache runs without it)."""
 
 
+def _why(exc: Exception, folder: Path) -> str:
+    """A sentence for an OSError or a SQLite error, without '[Errno N]'."""
+    name = getattr(exc, "filename", None)
+    what = "it" if name is None or Path(name) == folder else str(name)
+    if isinstance(exc, FileExistsError):
+        return f"{what} is a file, not a folder"
+    if isinstance(exc, NotADirectoryError):
+        return f"a folder above {what} is a file"
+    if isinstance(exc, OSError):
+        return (exc.strerror or type(exc).__name__).lower() + ("" if what == "it" else f": {what}")
+    return str(exc)  # sqlite3: "unable to open database file", "file is not a database" ...
+
+
 class Cache:
     """Per-document results in one SQLite file; safe to delete or move at any time."""
 
@@ -132,7 +145,7 @@ class Cache:
             self.db = sqlite3.connect(self.folder / "results.sqlite")
             self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB)")
         except (OSError, sqlite3.Error) as exc:
-            raise CacheError(f"cannot use the cache {self.folder}: {exc}") from exc
+            raise CacheError(f"cannot use the cache folder {self.folder}: {_why(exc, self.folder)}") from exc
 
     @staticmethod
     def key(path: Path, metadata: dict | None, unmapped: bool, analyse: bool = False) -> str | None:

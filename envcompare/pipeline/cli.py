@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import DataFileError
 from ..extraction.tidy import with_fact_counts
-from ..ingest.load import Corpus, list_files, load_reports
+from ..ingest.load import FORMATS, Corpus, list_files, load_reports
 from ..present.export import check_output_type, write_table
 from ..present.output import atomic_write
 from ..version import __version__
@@ -23,10 +24,15 @@ class UsageError(Exception):
     """A problem with what the command was asked to do: one line to stderr, exit status 2."""
 
 
+def _n(count: int, noun: str) -> str:
+    """'1 report', '2 reports'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _require_reports(loaded: int, errors: list, paths: Sequence[str]) -> None:
     """A usage error when nothing could be read: no files at all, or every file failed."""
     if not loaded and not errors:
-        raise UsageError(f"no report files (.txt, .md, .html) under {', '.join(map(str, paths))}")
+        raise UsageError(f"no report files ({', '.join(FORMATS)}) under {', '.join(map(str, paths))}")
     if not loaded:
         reasons = "; ".join(f"{e.path}: {e.reason}" for e in errors[:3])
         more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
@@ -54,7 +60,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     docs = corpus.documents()
     if args.output:
         write_table(docs, Path(args.output))
-        print(f"wrote {args.output} ({len(docs)} documents)")
+        print(f"wrote {args.output} ({_n(len(docs), 'document')})")
     else:
         cols = ["doc", "city", "province", "doc_type", "report_year", "published", "chars", "error"]
         print(docs[cols].to_string(index=False))
@@ -91,8 +97,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     result = _batch(args, args.unmapped)
     write_table(result.facts, out)
     write_table(result.documents, _companion(out))
-    print(f"wrote {out} ({len(result.facts)} facts from {result.loaded} reports; {result.from_cache} from the cache)")
-    print(f"wrote {_companion(out)} ({len(result.documents)} documents)")
+    print(f"wrote {out} ({_n(len(result.facts), 'fact')} from {_n(result.loaded, 'report')}; "
+          f"{result.from_cache} from the cache)")
+    print(f"wrote {_companion(out)} ({_n(len(result.documents), 'document')})")
     return _finish_batch(result, args)
 
 
@@ -195,7 +202,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .batch import inputs_digest
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _output_folder(out)
     if not args.no_cache and (current := _up_to_date(out, inputs_digest(args.paths, unmapped=True, analyse=True))):
         # same files, same code and data: every output would come out byte-identical
         print(f"up to date: no report, code or data file changed since the last build; "
@@ -243,12 +250,23 @@ def cmd_build(args: argparse.Namespace) -> int:
         os.sync()  # evidence pages are written without a flush each; the stamp vouches for them
         names = [str(Path(p).relative_to(out)) for p in written]
         atomic_write(out / BUILD_STAMP, lambda p: p.write_text("\n".join([result.inputs, *names]), encoding="utf-8"))
-    print(f"loaded {result.loaded} reports from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
-          f"{result.from_cache} documents came from the cache, {result.processed} were extracted")
-    print(f"extracted {len(facts)} catalog facts")
+    print(f"loaded {_n(result.loaded, 'report')} from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
+          f"{_n(result.from_cache, 'document')} came from the cache, {result.processed} "
+          f"{'was' if result.processed == 1 else 'were'} extracted")
+    print(f"extracted {_n(len(facts), 'catalog fact')}")
     for path in written:
         print(f"wrote {path}")
     return _finish_batch(result, args)
+
+
+def _output_folder(out: Path) -> None:
+    """Create the output folder; a file where it (or a folder above it) should be is a usage error."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise UsageError(f"{path} is not a folder (-o/--out names the folder build writes into)")
+            break
+    out.mkdir(parents=True, exist_ok=True)
 
 
 def _write_if_changed(path: Path, content: str) -> Path:
@@ -327,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except CacheError as exc:
         print(f"envcompare: {exc} (or run with --no-cache)", file=sys.stderr)
+        return 2
+    except DataFileError as exc:  # data/ missing or damaged: an installation problem
+        print(f"envcompare: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         return 0

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..extraction.reader import SENTENCE, SectionContext, enter_line
 from ..ingest.load import Corpus, Report
-from ..vocab.resources import data_path, read_csv, read_yaml
+from ..vocab.resources import read_csv, read_text, read_yaml
 
 __all__ = [
     "ATTENTION_COLUMNS",
@@ -88,11 +88,10 @@ class Theme:
 def _read_word_list(name: str) -> list[tuple[str, ...]]:
     """Lines of a data/text word file, split on whitespace; '#' comments and blank lines skipped."""
     rows = []
-    with open(data_path(f"text/{name}"), encoding="utf-8") as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                rows.append(tuple(line.split()))
+    for line in read_text(f"text/{name}").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append(tuple(line.split()))
     return rows
 
 

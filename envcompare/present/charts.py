@@ -34,18 +34,29 @@ UNIT_LABELS_ZH = {"ug/m3": "微克/立方米", "mg/m3": "毫克/立方米", "%":
 
 @contextmanager
 def chart_style():
-    """The house style, applied only inside the block (no global rcParams change)."""
+    """The house style, applied only inside the block.
+
+    Only the keys below are set and then put back: unlike `plt.rc_context`, which restores every
+    rcParam, this leaves alone what happens meanwhile (a notebook's backend switching interactive
+    mode on at the first figure), so later figures, ours and the user's, still display. The font
+    is the bundled Noto Sans CJK SC file (envcompare/fonts.py), which has no bold face: no weight
+    other than normal is ever asked for.
+    """
     family = cjk_family()
     rc = {
         # concrete family names, not "sans-serif": text keeps them when drawn outside this block
         "font.family": ([family] if family else []) + ["DejaVu Sans"],
+        "font.weight": "normal",
+        "axes.titleweight": "normal",
+        "axes.labelweight": "normal",
+        "figure.titleweight": "normal",
+        "figure.labelweight": "normal",
         "axes.unicode_minus": False,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.edgecolor": MUTED,
         "axes.labelcolor": INK,
         "axes.titlesize": 12,
-        "axes.titleweight": "bold",
         "axes.titlelocation": "left",
         "axes.grid": True,
         "axes.grid.axis": "x",
@@ -59,8 +70,12 @@ def chart_style():
         "svg.hashsalt": "envcompare",
         "svg.fonttype": "none",  # text stays text: small, fast, editable; PNG carries the glyphs
     }
-    with plt.rc_context(rc):
+    saved = {key: matplotlib.rcParams[key] for key in rc}
+    matplotlib.rcParams.update(rc)
+    try:
         yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def city_label(city: str, lang: str) -> str:

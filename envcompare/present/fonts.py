@@ -1,27 +1,24 @@
-"""A CJK font for matplotlib, found and registered in-process (nothing written to disk).
+"""The CJK font of every chart: the Noto Sans CJK SC file of the `mplfonts` wheel, by path.
 
-Order: a system Noto Sans CJK (Debian's fonts-noto-cjk), else the Noto Sans CJK SC file that
-the `mplfonts` wheel carries. Only OFL-licensed Noto files are ever registered; the wheel's
-SimHei is not freely licensed and is never touched. No `mplfonts init`, no cache wiping.
+Charts must not depend on the machine: a system fonts-noto-cjk collection holds JP, KR, SC and
+TC faces (its first face is JP: Japanese glyph forms for 骨, 直, 值), and matplotlib's font cache
+may be stale. So the bundled OFL file is always the one used: it is registered in-process
+(nothing written to disk; no `mplfonts init`, no cache wiping) and placed first in matplotlib's
+font list, so that its family name resolves to this file even when a system font of the same
+family name is known. The wheel's SimHei is not freely licensed and is never touched. The file
+has one weight (regular): charts never ask for bold (matplotlib would warn on stderr).
 """
 
 from __future__ import annotations
 
 import importlib.util
-from functools import lru_cache
 from pathlib import Path
 
-SYSTEM_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/System/Library/Fonts/Supplemental/NotoSansCJK-Regular.ttc",
-)
 WHEEL_FILE = "NotoSansCJKsc-Regular.otf"
 
 
-def _wheel_font() -> Path | None:
+def font_file() -> Path | None:
+    """The OFL Noto Sans CJK SC file every chart uses, or None when mplfonts is not installed."""
     spec = importlib.util.find_spec("mplfonts")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -29,22 +26,30 @@ def _wheel_font() -> Path | None:
     return path if path.is_file() else None
 
 
-def font_file() -> Path | None:
-    """The OFL CJK font file that will be used, or None when none is available."""
-    for candidate in SYSTEM_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    return _wheel_font()
+_registered: dict[str, str] = {}  # font file -> the family name it yields
 
 
-@lru_cache(maxsize=1)
 def cjk_family() -> str | None:
-    """Register the CJK font with matplotlib's font manager (once) and return its family name."""
+    """The family name of the bundled SC file, registered so that the name finds this file.
+
+    Checked on every call (cheap): matplotlib rebuilds its font list when a cached font file has
+    gone missing, which would drop an earlier registration.
+    """
     from matplotlib import font_manager
 
     path = font_file()
     if path is None:
         return None
-    font_manager.fontManager.addfont(str(path))
-    name = font_manager.FontProperties(fname=str(path)).get_name()
-    return name
+    fname = str(path)
+    family = _registered.get(fname)
+    ttflist = font_manager.fontManager.ttflist
+    if family is not None and ttflist and ttflist[0].fname == fname and ttflist[0].name == family:
+        return family
+    # first in the list: findfont takes the first of equally good matches, so a system font of
+    # the same family name (a JP-first collection, a stale cache entry) never wins
+    others = [entry for entry in ttflist if entry.fname != fname]
+    ttflist.clear()
+    font_manager.fontManager.addfont(fname)  # also empties findfont's cache of earlier answers
+    family = _registered[fname] = ttflist[0].name
+    ttflist.extend(others)
+    return family

@@ -2,17 +2,32 @@
 
 Files are read once per process and cached; they are never mutated, so the cache is not state
 a caller can observe. (Cache keys hash the whole data folder: envcompare.pipeline.batch.code_version.) ENVCOMPARE_DATA points at another data folder (for experiments).
+
+The folder is found from the `envcompare` package, wherever this module lives: an installed wheel
+carries the top-level data/ as `envcompare/_data` (setup.py copies it in); a checkout or an
+editable install reads data/ beside the package.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
 
-PACKAGE_DATA = Path(__file__).resolve().parent.parent.parent / "data"
+from ..errors import DataFileError
+
+
+def _package_data() -> Path:
+    package = Path(str(files("envcompare")))
+    shipped = package / "_data"
+    return shipped if shipped.is_dir() else package.parent / "data"
+
+
+PACKAGE_DATA = _package_data()
 
 
 def data_dir() -> Path:
@@ -23,14 +38,22 @@ def data_path(name: str) -> Path:
     return data_dir() / name
 
 
+def read_text(name: str) -> str:
+    """A data file's text; a missing or unreadable file is a DataFileError naming its path."""
+    path = data_path(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataFileError(path, exc.strerror or str(exc)) from exc
+
+
 @cache
 def read_yaml(name: str) -> dict:
-    with open(data_path(name), encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return yaml.safe_load(read_text(name))
 
 
 @cache
 def read_csv(name: str):
     import pandas as pd
 
-    return pd.read_csv(data_path(name), dtype=str, keep_default_na=False, encoding="utf-8")
+    return pd.read_csv(io.StringIO(read_text(name)), dtype=str, keep_default_na=False)

@@ -209,8 +209,8 @@ def test_url_in_metadata_csv_dates_an_undated_page(tmp_path):
 
 def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
     """pandas 3 copy-on-write: every document has facts and none failed (the counts come from another frame)."""
-    from envcompare.pipeline.batch import run
     from envcompare.extraction.tidy import with_fact_counts
+    from envcompare.pipeline.batch import run
 
     result = run([seeds_dir / "jinan_2023_report.txt"], jobs=1, cache_dir=None, progress=False)
     docs = with_fact_counts(result.documents, result.facts)

@@ -32,7 +32,7 @@ from ..errors import ReportError
 from .clean import Cleaned, clean
 from .decode import decode
 from .htmltext import declared_charset, visible_text
-from .metadata import Metadata, infer
+from .metadata import Metadata, basis, infer
 from .mojibake import repair as repair_mojibake
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -107,6 +107,7 @@ DOC_COLUMNS = {
     "doc_type": "string",
     "report_year": "Int64",
     "years": "string",
+    "basis": "string",
     "encoding": "string",
     "repair": "string",
     "format": "string",
@@ -130,6 +131,7 @@ def doc_row(r: Report) -> dict[str, object]:
                 "doc_type": m.doc_type,
                 "report_year": m.report_year,
                 "years": ";".join(map(str, m.years)),
+                "basis": basis(m),
                 "encoding": r.encoding,
                 "repair": r.repair,
                 "format": r.format,

@@ -107,6 +107,26 @@ def date_from_url(url: str) -> date | None:
     return None
 
 
+UNKNOWN_BECAUSE = {
+    "city": "no place named in the title, header or text",
+    "report_year": "no year in the title or text and no publication date",
+}
+
+
+def basis(meta: Metadata) -> str:
+    """Where each inferred field came from, and why a field is unknown: `city: text; report_year:
+    unknown (no year …)`. Kept in the documents table so that an empty place or year says why."""
+    parts = []
+    for key in ("city", "report_year", "published"):
+        value = getattr(meta, key)
+        if value is None or value == "":
+            if key in UNKNOWN_BECAUSE:
+                parts.append(f"{key}: unknown ({UNKNOWN_BECAUSE[key]})")
+        else:
+            parts.append(f"{key}: {meta.sources.get(key, 'given')}")
+    return "; ".join(parts)
+
+
 def parse_date(text: str) -> date | None:
     m = re.search(DATE, text)
     if not m:
@@ -233,13 +253,16 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     if title_years:
         years = tuple(sorted(set(title_years)))
         report_year = max(years) if doc_type == "plan" else min(years)
+        sources["report_year"] = "title"
     else:
         counts = Counter(int(y) for y in YEAR.findall(text))
         if published:
             counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
         report_year = max(counts, key=lambda y: (counts[y], y)) if counts else (published.year if published else None)
+        if report_year is not None:
+            sources["report_year"] = "text" if counts else "published"
         years = (report_year,) if report_year else ()
-    return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources)
+    return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources=sources)
 
 
 CITY_SCAN_CHARS = 8000  # a report names its city early and often; the head is enough to vote

@@ -552,6 +552,7 @@ def _read_sentence(
     claimed: set[int] = set()
     resolved: dict[int, list[tuple[Indicator | None, Quantity, str, str]]] = {}
     changes: dict[int, tuple[str, str]] = {}  # group -> (direction verb, other base)
+    change_facts: set[int] = set()  # ids of the facts stated as changes (a targeted change too)
     shared: dict[int, list[str]] = {}  # a figure stated once for a list of places -> their labels
 
     # pass 1: changes, and figures that follow their names
@@ -645,12 +646,15 @@ def _read_sentence(
                 ind = None
             if ind is not None and not _compatible(ind, q, is_change):
                 ind = None
-            kind = "change" if is_change else _kind(ctx, text, cs, q, s)
+            kind = _kind(ctx, text, cs, q, s)
+            if is_change and kind != "target":
+                kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
             verb, other_base = changes.get(gi, ("", ""))
             value = _signed(q.value, verb, ind) if is_change else q.value
             f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
-            f.comparator = _comparator(text, cs, g[0], q, ind) if kind == "target" else ""
+            if kind == "target":
+                f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, cs, g[0], q, ind)
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope
             f.period = _period(ctx.periods, q.start, ctx.scope_period)
             f.year = _year(ctx, text, s, q.start)
@@ -668,13 +672,15 @@ def _read_sentence(
             if ind is None:
                 f.label = _label(text, cs, q)
             sent_facts.append(f)
-        if any(f.kind != "change" and f.indicator for f in sent_facts[-len(pairs):]):
-            current = [f for f in sent_facts[-len(pairs):] if f.indicator and not f.in_parens]
+            if is_change:
+                change_facts.add(id(f))
+        if any(id(f) not in change_facts and f.indicator for f in sent_facts[-len(pairs):]):
+            current = [f for f in sent_facts[-len(pairs):] if f.indicator and not f.in_parens and id(f) not in change_facts]
             if current:
                 last_level = current
         # changes that found no name of their own take the figures before them
         for f in sent_facts[-len(pairs):]:
-            if f.kind == "change" and f.indicator is None and last_level:
+            if id(f) in change_facts and f.indicator is None and last_level:
                 j = sent_facts[-len(pairs):].index(f)
                 src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
                 if src and _compatible(src.indicator, _as_q(f), True):

@@ -94,6 +94,7 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
+    place_value_fillers: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
     section_actual: tuple[str, ...]
@@ -154,6 +155,7 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         short_place_after=tuple(r.get("short_place_after", ())),
+        place_value_fillers=tuple(r.get("place_value_fillers", ())),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
         section_actual=tuple(r["section_actual_words"]),
@@ -723,6 +725,8 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: in
         return None
     if not in_clause:
         before = text[cues[-1].end : cs].strip(PLACE_LIST_MARKS + " ,;")
+        for filler in rules().place_value_fillers:
+            before = before.removeprefix(filler)
         if not words or before:
             return None  # the place must end the clause just before
     for m in reversed(names):

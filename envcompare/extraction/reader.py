@@ -60,6 +60,7 @@ class Fact:
     label: str = ""
     sentence: tuple[int, int] = (0, 0)
     in_parens: bool = False
+    ranged: bool = False  # stated as a range (24-31微克/立方米)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,8 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
+    relative_years: dict[str, int]
+    relative_year: re.Pattern[str]
     place_value_fillers: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
@@ -155,6 +158,8 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         short_place_after=tuple(r.get("short_place_after", ())),
+        relative_years=dict(r["relative_years"]["words"]),
+        relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
@@ -191,15 +196,21 @@ class _Marks:
     target_year: int | None  # end of the first 到2025年-style cue, if any
 
 
-def _marks(text: str, s: int, e: int) -> _Marks:
+def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
+    """`this_year`: the publication year, against which 今年/去年 are read (not read without it)."""
     r = rules()
     sent = text[s:e]
     titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
-    year_ends, years = [], []
+    named: list[tuple[int, int]] = []
     for m in YEAR_IN_TEXT.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
-            year_ends.append(s + m.end())
-            years.append(int(m.group(1)))
+            named.append((s + m.end(), int(m.group(1))))
+    if this_year is not None and r.relative_years:
+        for m in r.relative_year.finditer(sent):
+            named.append((s + m.end(), this_year + r.relative_years[m.group(0)]))
+    named.sort()
+    year_ends = [end for end, _ in named]
+    years = [year for _, year in named]
     breaks, scopes = [], []
     scope, cs = "", 0
     for m in CLAUSE_BREAK_RE.finditer(sent):
@@ -269,7 +280,8 @@ class SectionContext:
         if self.sentence is None:
             return None
         if "marks" not in self._lazy:
-            self._lazy["marks"] = _marks(self.report.text, *self.sentence)
+            published = self.report.meta.published
+            self._lazy["marks"] = _marks(self.report.text, *self.sentence, published.year if published else None)
         return self._lazy["marks"]  # type: ignore[return-value]
 
     @property
@@ -370,6 +382,8 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         previous = f
         if f.indicator is None and not unmapped:
             continue
+        if f.ranged and f.kind == "actual" and f.indicator is not None:
+            continue  # 各县PM2.5浓度在24-31之间: a spread over places, no one place's figure
         if f.indicator is None and not f.unit:
             continue  # a bare number with no indicator is not a figure of anything
         key = (f.city, f.year, f.period, f.indicator.id if f.indicator else f.label, f.kind, round(f.value, 6), f.unit, f.qualifier, anchor)
@@ -655,6 +669,7 @@ def _read_sentence(
             value = _signed(q.value, verb, ind) if is_change else q.value
             f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
             f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
+            f.ranged = q.range_end is not None
             if kind == "target":
                 f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, cs, g[0], q, ind)
             f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope

@@ -120,3 +120,22 @@ def test_full_width_separator_lines_and_traditional_script():
         ("芜湖", "air.pm25", -6.8, "change", "下降6.8%"),
         ("宣城", "air.good_days_ratio", 80.1, "actual", "80.1%"),  # prose with a | stays prose
     }
+
+
+def test_an_html_table_is_read_as_a_table():
+    """<table> rows become lines of cells split by |, read by the table reader, not as prose."""
+    html = ("<html><body><p>2023年4月各县区空气质量见下表。</p><table>"
+            "<tr><th>县区</th><th>PM2.5浓度(微克/立方米)</th><th>优良天数比例(%)</th></tr>"
+            "<tr><td>蔡甸区</td><td>31</td><td>93.3</td></tr>"
+            "<tr><td>新洲区</td><td>36</td><td>86.7</td></tr></table></body></html>")
+    report = report_from_bytes(html.encode("utf-8"), "page.html", fmt="html", metadata={"city": "武汉"})
+    facts = envcompare.extract(report)
+    got = sorted(zip(facts["city"], facts["indicator"], facts["value"], facts["period"]))
+    assert got == [
+        ("新洲区", "air.good_days_ratio", 86.7, "4月"),
+        ("新洲区", "air.pm25", 36.0, "4月"),
+        ("蔡甸区", "air.good_days_ratio", 93.3, "4月"),
+        ("蔡甸区", "air.pm25", 31.0, "4月"),
+    ]
+    for row in facts.itertuples():
+        assert report.raw_text[row.start : row.end] == row.evidence

@@ -347,10 +347,15 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     by_line: dict[int, list] = {}
     for c in cells:
         by_line.setdefault(c.line, []).append(c)
+    table_scope: tuple[str | None, int | None] = (None, None)
     for li, (line_start, line) in enumerate(lines):
         line_end = line_start + len(line)
+        if li in table_lines and li - 1 not in table_lines:
+            # a table takes the period and year its lead-in line names (2023年4月各县区…见下表)
+            table_scope = _lead_in(ctx, lines, li)
         enter_line(ctx, line, line_start, places[bisect.bisect_left(p_starts, line_start) : bisect.bisect_left(p_starts, line_end)])
         if li in table_lines:
+            ctx.paragraph_period, ctx.paragraph_year = table_scope
             ctx.facts.extend(_table_fact(ctx, c, line_start, len(line)) for c in by_line.get(li, []))
             continue
         if not unmapped:
@@ -399,6 +404,16 @@ def _units() -> dict[str, tuple[str, float]]:
     return {k: (v[0], float(v[1])) for k, v in read_yaml("units.yaml")["units"].items()}
 
 
+def _lead_in(ctx: SectionContext, lines: list[tuple[int, str]], first: int) -> tuple[str | None, int | None]:
+    """Period and year named by the last non-empty line before a table, else the paragraph's."""
+    for start, line in reversed(lines[max(0, first - 2) : first]):
+        if line.strip():
+            periods = _period_cues(ctx.report.text, start, start + len(line))
+            years = [int(y) for y in YEAR_IN_TEXT.findall(line)]
+            return (periods[-1][1] if periods else ctx.paragraph_period), (years[-1] if years else ctx.paragraph_year)
+    return ctx.paragraph_period, ctx.paragraph_year
+
+
 def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     kind = "target" if c.kind == "target" or (ctx.target and c.kind == "actual" and c.year is None) else c.kind
     f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind)
@@ -407,7 +422,7 @@ def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     f.year = c.year or _default_year(ctx)
     f.city = c.place or ctx.report.meta.city or ""  # a table whose rows are places
     if c.period is not None:
-        f.period = c.period or ctx.doc_period
+        f.period = c.period or ctx.scope_period
     f.sentence = (line_start, line_start + line_len)
     return f
 

@@ -53,6 +53,7 @@ def visible_text(html: str) -> tuple[str, dict[str, str]]:
     meta: dict[str, str] = {}
     hidden = 0
     in_head = in_title = False
+    cells_in_row = 0
     pos, n = 0, len(html)
 
     def data(chunk: str) -> None:
@@ -113,8 +114,12 @@ def visible_text(html: str) -> tuple[str, dict[str, str]]:
             in_head = in_head or tag == "head"
         elif tag in BLOCK:
             parts.append("\n")
+            cells_in_row = 0
         elif tag in CELL:
-            parts.append(" ")
+            # a table row is one line, its cells split by " | ": the extract stage reads such
+            # lines as a table (envcompare.extraction.tables), never as prose run together
+            parts.append(" | " if cells_in_row else " ")
+            cells_in_row += 1
 
     text = "".join(parts)
     lines = [BLANKS.sub(" ", line).strip() for line in text.split("\n")]

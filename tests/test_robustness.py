@@ -85,7 +85,7 @@ def test_huge_single_line_is_refused_quickly_and_the_batch_goes_on(tmp_path):
     assert [r.doc for r in corpus] == ["good.txt"]
     reason = failed(corpus)["line.txt"]
     assert ("file too large" in reason) if FUZZ else reason.startswith("line 1 is ")
-    assert seconds < 10
+    assert seconds < 30  # hang guard; speed is measured by benchmarks/
     assert len(envcompare.extract(corpus)) > 0
 
 
@@ -105,11 +105,11 @@ def test_file_of_nothing_but_digits(tmp_path):
     (folder / "digits_lines.txt").write_bytes(("7" * 79 + "\n").encode() * 25_000)  # 2 MB of digits
     (folder / "digits_line.txt").write_bytes(b"1234567890" * 100_000)  # one 1 MB line
     corpus, seconds = timed(load_reports, folder, limit=60)
-    assert seconds < 10
+    assert seconds < 30  # hang guard; speed is measured by benchmarks/
     assert sorted(r.doc for r in corpus) == ["digits_lines.txt", "good.txt"]
     assert failed(corpus)["digits_line.txt"].startswith("line 1 is 1,000,000 characters")
     facts, seconds = timed(envcompare.extract, corpus["digits_lines.txt"], limit=60)
-    assert facts.empty and seconds < 10  # a number with nothing it measures is no fact
+    assert facts.empty and seconds < 30  # a number with nothing it measures is no fact
 
 
 def test_html_with_thousands_of_nested_tags(tmp_path):
@@ -119,7 +119,7 @@ def test_html_with_thousands_of_nested_tags(tmp_path):
     for name, html in (("nested.html", page), ("unclosed.html", unclosed)):
         (tmp_path / name).write_text(html, encoding="utf-8")
         report, seconds = timed(read_report, tmp_path / name, limit=30)
-        assert seconds < 5, name
+        assert seconds < 20, name  # a hang guard (the quadratic parser took minutes), not a speed target
         facts = envcompare.extract(report)
         assert list(facts["evidence"]) == ["80.5%"], name
         assert facts.loc[0, "indicator"] == "air.good_days_ratio"
@@ -141,7 +141,7 @@ def test_html_with_thousands_of_nested_tags(tmp_path):
 )
 def test_markup_that_makes_parsers_slow_costs_linear_time(page):
     _, seconds = timed(visible_text, page, limit=30)
-    assert seconds < 2
+    assert seconds < 10  # hang guard
     try:
         report = report_from_bytes(page.encode(), "page.html", fmt="html")
     except ReportError as exc:
@@ -176,7 +176,7 @@ def test_symlink_loops_in_a_folder(tmp_path):
     os.symlink("a.txt", folder / "b.txt")  # two links to each other
     os.symlink("nowhere.txt", folder / "dangling.txt")
     corpus, seconds = timed(load_reports, folder, limit=30)
-    assert seconds < 10
+    assert seconds < 30  # hang guard; speed is measured by benchmarks/
     assert sorted(r.doc for r in corpus) == ["fuzhou.txt", "good.txt"]  # each file once
     reasons = failed(corpus)
     assert reasons["self.txt"] == reasons["a.txt"] == reasons["b.txt"] == "symbolic link loop"
@@ -227,7 +227,7 @@ def test_pipes_devices_and_folders_named_like_reports_are_refused_without_waitin
     (folder / "folder.txt").mkdir()
     (folder / "folder.txt" / "inner.txt").write_bytes(GOOD.read_bytes())
     corpus, seconds = timed(load_reports, [folder / "pipe.txt", folder / "zero.txt", folder / "folder.txt" / "inner.txt", folder / "good.txt"], limit=30)
-    assert seconds < 10
+    assert seconds < 30  # hang guard; speed is measured by benchmarks/
     assert sorted(r.doc for r in corpus) == ["good.txt", "inner.txt"]
     reasons = failed(corpus)
     assert reasons["pipe.txt"] == reasons["zero.txt"] == "not a regular file (pipe, socket or device)"

@@ -95,6 +95,8 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
+    scope_indicators: tuple[tuple[re.Pattern[str], str, str], ...]
+    continues_paragraph: tuple[str, ...]
     relative_years: dict[str, int]
     relative_year: re.Pattern[str]
     place_value_fillers: tuple[str, ...]
@@ -158,6 +160,8 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         short_place_after=tuple(r.get("short_place_after", ())),
+        scope_indicators=tuple((re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
+        continues_paragraph=tuple(r["continues_paragraph"]),
         relative_years=dict(r["relative_years"]["words"]),
         relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
@@ -433,6 +437,8 @@ def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list
     r = rules()
     stripped = line.strip()
     years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
+    if stripped.startswith(r.continues_paragraph):
+        return  # 其中,…: the paragraph before goes on, with its time and place
     ctx.paragraph_period = ctx.paragraph_place = None
     if places is not None:
         _enter_heading(ctx, line, line_start, places)
@@ -677,6 +683,8 @@ def _read_sentence(
                 ind = None
             if ind is not None and not _compatible(ind, q, is_change):
                 ind = None
+            if ind is not None and scope:
+                ind = _under_scope(ind, scope)
             kind = _kind(ctx, text, cs, q, s)
             if is_change and kind != "target":
                 kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
@@ -715,6 +723,10 @@ def _read_sentence(
             if id(f) in change_facts and f.indicator is None and last_level:
                 j = sent_facts[-len(pairs):].index(f)
                 src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
+                if src is not None and len(pairs) == 1 and not _compatible(src.indicator, _as_q(f), True):
+                    # 优良天数245天,比例89.7%,较去年同期增加8天: the change in days is the days'
+                    src = next((x for x in reversed(sent_facts) if x.indicator and id(x) not in change_facts
+                                and x.start < f.start and x.unit == f.unit), None)
                 if src and _compatible(src.indicator, _as_q(f), True):
                     f.indicator = src.indicator
                     f.unit = f.unit or src.indicator.unit
@@ -763,6 +775,16 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: in
         if m.end <= head.start and _compatible(m.indicator, head, False):
             return m.indicator
     return None
+
+
+def _under_scope(ind: Indicator, scope: str) -> Indicator:
+    """A share named loosely (优良比例) under a scope of sections (12个国考断面中,…) is the
+    sections' share, not the air's (data/rules.yaml `scope_indicators`, the last match wins)."""
+    found = ind
+    for pattern, source, target in rules().scope_indicators:
+        if ind.id == source and pattern.search(scope):
+            found = indicators()[target]
+    return found
 
 
 def _outside_names(qs: list[Quantity], ms: list[IndicatorMention]) -> list[Quantity]:

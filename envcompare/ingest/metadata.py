@@ -55,6 +55,10 @@ class Metadata:
             changes["report_year"] = changes["years"][0]
         src = dict(self.sources)
         src.update({k: "given" for k in changes})
+        if changes.get("published") and self.report_year is None and "report_year" not in changes:
+            changes["report_year"] = changes["published"].year  # a dated page speaks of its year
+            changes["years"] = changes.get("years") or (changes["published"].year,)
+            src["report_year"] = "published"
         if changes.get("url") and "published" not in changes and self.published is None:
             # where a page was found is weak evidence of when it was published: used only when
             # neither the page nor the user gave a date

@@ -95,6 +95,8 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
+    negated_bounds: dict[str, str]
+    negated_bound: re.Pattern[str]
     scope_indicators: tuple[tuple[re.Pattern[str], str, str], ...]
     continues_paragraph: tuple[str, ...]
     relative_years: dict[str, int]
@@ -160,6 +162,10 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         short_place_after=tuple(r.get("short_place_after", ())),
+        negated_bounds=dict(r["negated_bounds"]["words"]),
+        negated_bound=re.compile(
+            rf"(?:{_alt(r['negated_bounds']['negations'])})(?P<word>{_alt(r['negated_bounds']['words'])})(?:分别|均)?$"
+        ),
         scope_indicators=tuple((re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
         continues_paragraph=tuple(r["continues_paragraph"]),
         relative_years=dict(r["relative_years"]["words"]),
@@ -833,6 +839,8 @@ def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = 
         return "target"
     if s is not None and r.target_scope.search(TITLE.sub("", text[s:cs])):  # 目标要求…,…
         return "target"
+    if r.negated_bound.search(text[cs : q.start]):
+        return "target"  # 不得超过5天
     if q.after in r.frame_after and text[cs : q.start - len(q.before)].endswith(r.frame_before):
         return "target"  # 达到72%以上
     cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
@@ -845,6 +853,9 @@ def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator 
         return r.comp_after[q.after]
     pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start])
     pre = re.sub(r"(分别|均|都)$", "", pre)
+    bound = r.negated_bound.search(pre)
+    if bound:  # 不得高于30 is at most 30: a negated bound is never its plain word's comparator
+        return r.negated_bounds[bound.group("word")]
     for word, comp in r.comp_before:
         if pre.endswith(word):
             return comp

@@ -40,7 +40,7 @@ def test_rule_examples(example):
             and math.isclose(g["value"], want["value"], rel_tol=1e-9, abs_tol=1e-9)
         ]
         assert hits, f"missing {want}\n{facts[['indicator', 'value', 'unit', 'kind', 'evidence']]}"
-        keys = [k for k in ("comparator", "period", "city", "year", "approx") if k in want]
+        keys = [k for k in ("comparator", "period", "city", "year", "approx", "qualifier") if k in want]
         # one value can be stated for several places (甲县、乙县均为31): some hit has every field
         right = [g for g in hits if all(g[k] == want[k] for k in keys)]
         assert right, (want, [{k: g[k] for k in keys} for g in hits])

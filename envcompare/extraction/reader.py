@@ -95,6 +95,8 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
+    zero_subject: re.Pattern[str]
+    split_modifier: re.Pattern[str]
     negated_bounds: dict[str, str]
     negated_bound: re.Pattern[str]
     scope_indicators: tuple[tuple[re.Pattern[str], str, str], ...]
@@ -162,6 +164,8 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         short_place_after=tuple(r.get("short_place_after", ())),
+        zero_subject=re.compile(f"(?:{_alt(r['zero_subject_lead'])})?(?P<noun>{_alt(r['zero_subjects'])})"),
+        split_modifier=re.compile(r["count_split_modifier"] + "$"),
         negated_bounds=dict(r["negated_bounds"]["words"]),
         negated_bound=re.compile(
             rf"(?:{_alt(r['negated_bounds']['negations'])})(?P<word>{_alt(r['negated_bounds']['words'])})(?:分别|均)?$"
@@ -673,7 +677,15 @@ def _read_sentence(
                 how = "level"
                 if child and r.completion_after.match(tail.lstrip("的")):
                     ind, how = child, "completed"  # the total restated as done: no parent needed
-                qual = text[q.after_end : m.start].strip("的")
+                # the words between a count and its noun narrow it (498个长江入河排污口整治任务):
+                # a qualifier pattern over them and the name, else the words as written
+                named = [x.group(0) for x in r.qualifier.finditer(text, q.after_end, m.end)]
+                if not named and not text[q.after_end : m.start].strip("的"):
+                    # 3次中央…督察反馈意见涉及的106项整改任务: the source stands before the count
+                    named = [x.group(0) for x in r.qualifier.finditer(text, _clause_start(text, s, q.start), q.start)][-1:]
+                qual = max(named, key=len) if named else text[q.after_end : m.start].strip("的")
+                if qual and (split := r.split_modifier.search(text, max(s, q.start - 8), q.start)):
+                    qual = split.group(0) + qual  # 第二轮17项中督整改任务: a modifier the count splits
                 resolved[gi] = [(ind, x, how, qual) for x in g]
                 claimed.add(id(m))
                 break
@@ -706,6 +718,10 @@ def _read_sentence(
             f.year = _year(ctx, text, s, q.start)
             if other_base:
                 f.period = _normal_base(other_base, f.year)
+            if ind is not None and not f.qualifier:
+                f.qualifier = _inherited_qualifier(ind, f, sent_facts)
+            elif ind is not None and ind.part_of and f.qualifier == scope:
+                f.qualifier = _inherited_qualifier(ind, f, sent_facts) or f.qualifier
             cue, f.city = _place_cue(ctx, q.start, text)
             if cue is not None and (cue.start >= cs or not text[cue.end : cs].strip(PLACE_LIST_MARKS + " ,;")):
                 listed = _place_list(text, ctx.place_cues, cue)
@@ -821,6 +837,34 @@ def _normal_base(text: str, year: int | None) -> str:
     if m and not text.endswith("以来"):
         return "annual" if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
     return text.replace("”", "").replace("“", "")
+
+
+def _listed_qualifier(prefix: str) -> str:
+    """The words narrowing a subject before it: the last conjunct (断面和城镇… -> 城镇), whole when
+    it is a list of qualifiers (9个地级、9个县级、23个乡镇级集中式), else the last qualifier."""
+    r = rules()
+    last = re.split(r"[和及与]", prefix)[-1]
+    covered = r.qualifier.sub("", last)
+    covered = re.sub(r"(?<!\d)\d+个|、", "", covered)
+    for word in r.qualifier_trim:
+        covered = covered.replace(word, "")
+    if last and r.qualifier.search(last) and not covered:
+        return last
+    found = list(r.qualifier.finditer(prefix))
+    return found[-1].group(0) if found else ""
+
+
+def _inherited_qualifier(ind: Indicator, f: Fact, facts: list[Fact]) -> str:
+    """A part takes its total's qualifier (302项 from 生态环境保护督察 -> 完成整改276项), and a
+    rate right after a count takes the count's (省环保督察热线297件,整改完成率100%)."""
+    for x in reversed(facts):
+        if x.indicator is None or x.start >= f.start:
+            continue
+        if ind.part_of and x.indicator.id == ind.part_of:
+            return x.qualifier
+        if f.unit == "%" and x.unit == "count" and x is facts[-1]:
+            return x.qualifier
+    return ""
 
 
 def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], before: int) -> bool:
@@ -1020,7 +1064,8 @@ def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind:
     part = r.part_words.search(prefix)
     if part and ind.unit == "count":
         return part.group(0)
-    found = [m for m in r.qualifier.finditer(text, cs, name.end) if m.start() < name.start]
+    # a qualifier may open the name itself (交办信访件: the alias holds its source)
+    found = [m for m in r.qualifier.finditer(text, cs, name.end) if m.start() <= name.start]
     if not found:
         return ""
     start, end = found[-1].span()
@@ -1097,7 +1142,9 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
                 ]
                 quals = list(dict.fromkeys(earlier)) or [""]
             elif (sc := _scope_before(ctx.marks, m.start)):
-                quals = [sc]
+                quals = [sc]  # 24个主要河流断面中,…无劣V类水质断面
+            elif (noun := r.zero_subject.match(text, m.end, e)) is not None:
+                quals = [noun.group("noun")]  # 无劣V类水质湖泊: the lakes are what has none
             for qual in quals:
                 _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts)
         elif m.role == "subject":
@@ -1106,9 +1153,8 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             if not full or full.start() - m.end > 8:
                 continue
             cs = _clause_start(text, s, m.start)
-            found = list(r.qualifier.finditer(text[cs : m.start]))
-            qual = found[-1].group(0) if found else ""
-            _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0, qual, sent_facts)
+            _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
+                             _listed_qualifier(text[cs : m.start]), sent_facts)
 
 
 def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) -> None:

@@ -623,15 +623,22 @@ def inputs_digest(
     metadata: dict[str, dict[str, object]] | None = None,
     unmapped: bool = False,
     analyse: bool = False,
+    options: str = "",
 ) -> str | None:
-    """The `BatchResult.inputs` that `run` would return with a cache, without running anything:
-    a build compares it with the one its outputs were made from. None when a file is unreadable."""
+    """The digest of a run's inputs (every file's path, name and cache key, the files that could
+    not be listed or were not followed, and `options`), without running anything: a build
+    compares it with the one its outputs were made from. None when a file is unreadable."""
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files, errors = list_files(paths)
-    if errors:
-        return None
     docs = doc_names(files, paths)
-    return _digest(files, docs, _keys(files, docs, file_metadata(files, metadata), unmapped, analyse))
+    digest = _digest(files, docs, _keys(files, docs, file_metadata(files, metadata), unmapped, analyse))
+    if digest is None:
+        return None
+    h = hashlib.sha256(digest.encode())
+    for e in errors:
+        h.update(f"{e.path}\0{e.reason}\n".encode())
+    h.update(options.encode())
+    return h.hexdigest()
 
 
 def _progress_bar(total: int, progress, done: int):

@@ -377,3 +377,22 @@ def test_dask_scheduler_without_workers_is_one_line(tmp_path, monkeypatch, capsy
                      "--engine", "dask", "--scheduler", cluster.scheduler_address])
     err = [line for line in stderr_lines(capsys) if line.startswith("envcompare")]
     assert code == 2 and len(err) == 1 and "has no workers" in err[0]
+
+
+def test_a_table_past_the_row_limit_is_split_over_numbered_sheets(tmp_path, monkeypatch):
+    import openpyxl
+
+    import envcompare.present.excel as excel
+
+    facts = batch.run(SEEDS, jobs=1, progress=False).facts
+    facts = facts[facts["indicator"].notna()].reset_index(drop=True)
+    monkeypatch.setattr(excel, "MAX_ROWS", 31)  # 30 rows and the header a sheet
+    path = excel.to_excel(facts, tmp_path / "w.xlsx")
+    wb = openpyxl.load_workbook(path)
+    parts = [name for name in wb.sheetnames if name == "Facts" or name.startswith("Facts ")]
+    assert len(parts) == -(-len(facts) // 30) > 1
+    rows = [row for name in parts for row in wb[name].iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == len(facts) and all(wb[name]["A1"].value == "city" for name in parts)
+    assert [r[list(facts.columns).index("evidence")] for r in rows] == list(facts["evidence"])
+    about = [c.value for c in wb["About"]["A"] if isinstance(c.value, str)]
+    assert any(v.startswith("Note: Facts:") for v in about)

@@ -53,25 +53,28 @@ def table(cells: int, path: Path) -> Path:
     return path
 
 
-def measured(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of the whole process tree of a command."""
+def measured(cmd: list[str]) -> tuple[float, float, float]:
+    """Seconds, peak RSS and peak PSS (MB) of the whole process tree of a command. RSS counts the
+    pages forked workers share with their parent once per process; PSS splits them."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     top = psutil.Process(proc.pid)
-    peak = 0
+    peak = peak_pss = 0
     while proc.poll() is None:
-        total = 0
+        total = pss = 0
         with contextlib.suppress(psutil.Error):
             for p in [top, *top.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-        peak = max(peak, total)
+                    info = p.memory_full_info()
+                    total += info.rss
+                    pss += getattr(info, "pss", info.rss)
+        peak, peak_pss = max(peak, total), max(peak_pss, pss)
         time.sleep(0.1)
     seconds = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-500:]}")
-    return seconds, peak / 1e6
+    return seconds, peak / 1e6, peak_pss / 1e6
 
 
 def build(path: Path, out: Path, jobs: int = 1) -> list[str]:
@@ -82,7 +85,7 @@ def series(name: str, sizes: list[int], make, work: Path) -> None:
     previous = None
     for n in sizes:
         path = make(n, work / f"{name}_{n}{'.html' if name == 'table' else '.txt'}")
-        seconds, _ = measured(build(path, work / f"out_{name}_{n}"))
+        seconds, _, _ = measured(build(path, work / f"out_{name}_{n}"))
         growth = f"  {seconds / previous:.2f}x the previous (linear 2.00x)" if previous else ""
         print(f"{name} {n:>6,}: build {seconds:6.1f} s{growth}", flush=True)
         previous = seconds
@@ -109,9 +112,9 @@ def main() -> None:
         folder = args.work / f"corpus_{n}"
         if len(list(folder.glob("doc_*"))) != n:
             generate(folder, n, 7)
-        seconds, peak = measured(build(folder, args.work / f"out_corpus_{n}", args.jobs))
-        print(f"build of {n:,} reports, {args.jobs} workers: {seconds:.0f} s, peak RSS of the process tree {peak:,.0f} MB",
-              flush=True)
+        seconds, peak, pss = measured(build(folder, args.work / f"out_corpus_{n}", args.jobs))
+        print(f"build of {n:,} reports, {args.jobs} workers: {seconds:.0f} s, peak memory of the process tree: "
+              f"RSS {peak:,.0f} MB, PSS {pss:,.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,11 @@ class Report:
 class LoadError:
     path: str
     reason: str
+    doc: str | None = None  # the file's `doc` when it was listed (default: its name)
+
+    @property
+    def name(self) -> str:
+        return self.doc or Path(self.path).name
 
 
 @dataclass
@@ -145,19 +150,22 @@ def doc_row(r: Report) -> dict[str, object]:
 def documents_table(reports: Iterable[Report], errors: Iterable[LoadError] = ()) -> pd.DataFrame:
     rows = [doc_row(r) for r in reports]
     for e in errors:
-        rows.append({"doc": Path(e.path).name, "error": e.reason})
+        rows.append({"doc": e.name, "error": e.reason})
     df = pd.DataFrame(rows, columns=list(DOC_COLUMNS))
     return df.astype(DOC_COLUMNS).sort_values("doc", kind="stable").reset_index(drop=True)
 
 
-def read_report(path: str | os.PathLike, metadata: dict[str, object] | None = None) -> Report:
-    """Load one report file; raise ReportError (file + reason) when it cannot be used."""
+def read_report(path: str | os.PathLike, metadata: dict[str, object] | None = None, doc: str | None = None) -> Report:
+    """Load one report file; raise ReportError (file + reason) when it cannot be used.
+
+    `doc`: the report's name in the tables (default: the file name; a batch passes the path
+    relative to the folder it was given, see `doc_names`)."""
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise ReportError(str(p), f"unsupported file type {p.suffix or '(none)'!r}; expected .txt, .md, .html or .htm")
     data = read_bytes(p)
-    return report_from_bytes(data, p.name, str(p), fmt, metadata)
+    return report_from_bytes(data, doc or p.name, str(p), fmt, metadata)
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
@@ -248,15 +256,30 @@ def report_from_text(
 def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:
     """Expand files and folders (recursively, sorted, symlink loops skipped).
 
-    A folder that cannot be listed is an error naming it; the walk goes on with the rest.
+    The corpus is what was named: inside a given folder, a symbolic link (to a file or a folder)
+    that leads out of every given folder is not followed, and is reported by name; links that
+    stay inside are. A file named directly is read whatever it is. A folder that cannot be
+    listed is an error naming it; the walk goes on with the rest.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    paths = list(paths)
     files: list[Path] = []
     errors: list[LoadError] = []
+    inside = [os.path.realpath(p) for p in paths if Path(p).is_dir()]
 
     def unlistable(exc: OSError) -> None:
         errors.append(LoadError(str(exc.filename or exc), f"cannot list folder: {exc.strerror or exc}"))
+
+    def outside(path: str) -> bool:
+        """A symbolic link whose target is outside every given folder (reported as skipped)."""
+        if not os.path.islink(path):
+            return False
+        target = os.path.realpath(path)
+        if any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in inside):
+            return False
+        errors.append(LoadError(path, f"symbolic link to {target}, outside the given folders: not followed"))
+        return True
 
     for item in paths:
         p = Path(item)
@@ -273,9 +296,9 @@ def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
                     dirs[:] = []
                     continue
                 seen.add((st.st_dev, st.st_ino))
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not outside(os.path.join(root, d)))
                 for name in sorted(names):
-                    if name.startswith(".") or name in SIDECARS:
+                    if name.startswith(".") or name in SIDECARS or outside(os.path.join(root, name)):
                         continue
                     files.append(Path(root) / name)
         elif p.exists() or p.is_symlink():
@@ -283,6 +306,31 @@ def list_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
         else:
             errors.append(LoadError(str(p), "no such file or folder"))
     return files, errors
+
+
+def doc_names(files: list[Path], paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[str]:
+    """Each file's `doc`: its path relative to the given folder it was found in ('/'-separated),
+    or its name when it was named directly; unique within the list (a name that still occurs
+    twice, e.g. the same file name given from two folders, is prefixed with its folder's path)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    roots = [Path(p) for p in paths if Path(p).is_dir()]
+    names = []
+    for f in files:
+        root = next((r for r in roots if f.is_relative_to(r) and f != r), None)
+        names.append(f.relative_to(root).as_posix() if root is not None else f.name)
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    if len(counts) == len(names):
+        return names
+    names = [f.as_posix() if counts[n] > 1 else n for f, n in zip(files, names)]
+    seen: dict[str, int] = {}
+    unique = []
+    for n in names:  # the same path given twice: listed twice, told apart by a number
+        seen[n] = seen.get(n, 0) + 1
+        unique.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
+    return unique
 
 
 def sidecar_metadata(files: list[Path]) -> dict[str, dict[str, object]]:
@@ -319,11 +367,14 @@ def load_reports(
     `metadata` (a DataFrame with a `file` column, or {file name: {field: value}}) and a
     `metadata.csv` beside the files override inferred metadata field by field.
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
     files, errors = list_files(paths)
     reports: list[Report] = []
-    for f, extra in zip(files, file_metadata(files, metadata)):
+    for f, doc, extra in zip(files, doc_names(files, paths), file_metadata(files, metadata)):
         try:
-            reports.append(read_report(f, extra))
+            reports.append(read_report(f, extra, doc))
         except ReportError as exc:
-            errors.append(LoadError(exc.path, exc.reason))
+            errors.append(LoadError(exc.path, exc.reason, doc))
     return Corpus(reports, errors)

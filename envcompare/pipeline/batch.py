@@ -6,24 +6,37 @@ processes (`jobs`), or Dask (`engine="dask"`, local processes or an existing clu
 Files are read inside the workers and only the small result rows travel back, so memory is
 bounded by the output, not the input.
 
-A content-addressed cache (SQLite under `cache_dir`) keys each document by its bytes, the given
-metadata, the `unmapped` flag and the versions of the library and data files: re-running after
-changing one file re-extracts that file only; changing anything under data/ or the engine's
-code invalidates everything it could affect.
+A content-addressed cache (SQLite under `cache_dir`) keys each document by its bytes, its name,
+the given metadata, the `unmapped` flag and the versions of the library and data files:
+re-running after changing one file re-extracts that file only; changing anything under data/ or
+the engine's code invalidates everything it could affect. The cache holds data, never code: each
+entry is zlib-compressed JSON, parsed back into the result's own types and checked field by field
+(an entry that does not fit is a miss). A cache database that is damaged or not ours is set
+aside and started afresh; one that is busy or fails mid-run costs a warning line, never the run.
+
+Each document has a time budget (`doc_timeout` seconds, in the worker): a document that takes
+longer is recorded as failed, with the reason, and the batch goes on.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import dataclasses
 import hashlib
 import json
 import os
-import pickle
+import signal
 import sqlite3
 import sys
+import threading
+import time
+import types
+import typing
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +44,16 @@ import pandas as pd
 
 from ..errors import ReportError
 from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
-from ..ingest.load import DOC_COLUMNS, LoadError, doc_row, file_metadata, list_files, read_bytes, read_report
+from ..ingest.load import (
+    DOC_COLUMNS,
+    LoadError,
+    doc_names,
+    doc_row,
+    file_metadata,
+    list_files,
+    read_bytes,
+    read_report,
+)
 from ..memory import frozen_for_fork, gc_paused
 from ..version import __version__
 from ..vocab.resources import data_dir
@@ -40,6 +62,19 @@ if TYPE_CHECKING:
     from ..policytext.text import DocText
 
 ENGINES = ("processes", "dask")
+DOC_TIMEOUT = 60.0  # seconds one document may take in a worker (None or 0: no limit)
+
+
+class RunError(Exception):
+    """The run cannot go on (an unreachable Dask scheduler, no workers): one line for the user."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -70,9 +105,12 @@ class BatchResult:
 
 
 def process_file(
-    path: str, metadata: dict[str, object] | None = None, unmapped: bool = False, analyse: bool = False
+    path: str, metadata: dict[str, object] | None = None, unmapped: bool = False, analyse: bool = False,
+    doc: str | None = None,
 ) -> DocResult:
     """Load and extract one file. Pure: the same file and arguments give the same result.
+
+    `doc`: the document's name in the tables (default: the file name).
 
     `analyse`: also segment the text (themes, attention, keywords) and draw the evidence page,
     the rest of what `build` needs of each document, so that it happens in the workers and is
@@ -80,11 +118,12 @@ def process_file(
     """
     from ..extraction.reader import extract_facts
 
+    doc = doc or Path(path).name
     try:
-        report = read_report(path, metadata)
+        report = read_report(path, metadata, doc)
     except ReportError as exc:
-        err = LoadError(exc.path, exc.reason)
-        return DocResult({"doc": Path(path).name, "error": exc.reason}, [], err)
+        err = LoadError(exc.path, exc.reason, doc)
+        return DocResult({"doc": doc, "error": exc.reason}, [], err)
     rows = fact_rows(report, extract_facts(report, unmapped=unmapped))
     if not unmapped:
         rows = [{k: v for k, v in r.items() if k != "label"} for r in rows]
@@ -99,8 +138,38 @@ def process_file(
     return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
 
 
-def _process(args: tuple[str, dict | None, bool, bool]) -> DocResult:
-    return process_file(*args)
+Task = tuple[str, str, dict | None, bool, bool, float | None]  # path, doc, metadata, unmapped, analyse, timeout
+
+
+class DocTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise DocTimeout
+
+
+def _process(task: Task) -> DocResult:
+    """One task in a worker, within its time budget (a timer signal: main threads only, i.e. the
+    local worker processes and the plain loop; a Dask cluster's worker threads run unbounded)."""
+    path, doc, metadata, unmapped, analyse, timeout = task
+    if not timeout or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return process_file(path, metadata, unmapped, analyse, doc)
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return process_file(path, metadata, unmapped, analyse, doc)
+    except DocTimeout:
+        reason = f"took longer than {timeout:g} s (--doc-timeout): not extracted"
+        return DocResult({"doc": doc, "error": reason}, [], LoadError(path, reason, doc))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent (which stops them): no traceback from each of them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +191,10 @@ class CacheError(Exception):
     """The cache folder cannot be used (one line for the user; --no-cache runs without it)."""
 
 
+class CacheBusy(CacheError):
+    """Another process holds the cache database for longer than the busy timeout."""
+
+
 def _why(exc: Exception, folder: Path) -> str:
     """A sentence for an OSError or a SQLite error, without '[Errno N]'."""
     name = getattr(exc, "filename", None)
@@ -135,20 +208,75 @@ def _why(exc: Exception, folder: Path) -> str:
     return str(exc)  # sqlite3: "unable to open database file", "file is not a database" ...
 
 
-class Cache:
-    """Per-document results in one SQLite file; safe to delete or move at any time."""
+SCHEMA = "envcompare-cache 2: zlib(JSON) DocResult"
+BUSY_TIMEOUT = 10.0  # seconds a cache write waits for another process's write
+COMMIT_EVERY = 2.0  # seconds between commits during a run (a killed run keeps what was done)
 
-    def __init__(self, folder: str | os.PathLike):
+
+def _warn(message: str) -> None:
+    print(f"envcompare: warning: {message}", file=sys.stderr, flush=True)
+
+
+class Cache:
+    """Per-document results in one SQLite file; safe to delete or move at any time.
+
+    Entries are data: JSON (zlib-compressed), checked against DocResult's types when read back.
+    """
+
+    def __init__(self, folder: str | os.PathLike, busy_timeout: float | None = None):
         self.folder = Path(folder)
+        self.path = self.folder / "results.sqlite"
+        self.timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        self.writable = True
+        self.damaged: str | None = None  # why the database must be set aside after this run
+        self.pending = 0
+        self.last_commit = time.monotonic()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.folder / "results.sqlite")
-            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, payload BLOB)")
+            try:
+                self.db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and not _foreign(exc):
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise CacheBusy(f"the cache {self.path} is busy (another process held it for over "
+                                        f"{self.timeout:g} s)") from exc
+                    raise
+                self.db = self._set_aside(str(exc))
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(f"cannot use the cache folder {self.folder}: {_why(exc, self.folder)}") from exc
 
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, payload BLOB NOT NULL)")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+                db.execute("COMMIT")
+            else:
+                row = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone() if "meta" in tables else None
+                if row is None or row[0] != SCHEMA or "docs" not in tables:
+                    raise sqlite3.DatabaseError(f"not an envcompare cache of this version (tables: {', '.join(sorted(tables))})")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, why: str) -> sqlite3.Connection:
+        """Move a damaged or foreign database out of the way (kept for inspection) and start afresh."""
+        aside = self.path.with_name(f"{self.path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        os.replace(self.path, aside)
+        for extra in ("-wal", "-shm", "-journal"):
+            Path(f"{self.path}{extra}").unlink(missing_ok=True)
+        _warn(f"the cache {self.path} is damaged or not an envcompare cache of this version ({why}); "
+              f"set aside as {aside.name}, starting a new one")
+        return self._open()
+
     @staticmethod
-    def key(path: Path, metadata: dict | None, unmapped: bool, analyse: bool = False) -> str | None:
+    def key(path: Path, metadata: dict | None, unmapped: bool, analyse: bool = False, doc: str | None = None) -> str | None:
         """None when the file cannot be read safely (pipes, devices, too large): no caching,
         and the worker reports the reason."""
         try:
@@ -157,24 +285,186 @@ class Cache:
             return None
         h = hashlib.sha256(data)
         h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False, default=str).encode())
-        h.update(f"{unmapped}|{analyse}|{path.name}|{code_version()}".encode())
+        h.update(f"{unmapped}|{analyse}|{doc or path.name}|{code_version()}".encode())
         return h.hexdigest()
 
     def get(self, key: str) -> DocResult | None:
-        row = self.db.execute("SELECT payload FROM results WHERE key = ?", (key,)).fetchone()
-        return pickle.loads(zlib.decompress(row[0])) if row else None
+        """The stored result, or None: not stored, unreadable or not a valid result (a miss)."""
+        if self.damaged:
+            return None
+        try:
+            row = self.db.execute("SELECT payload FROM docs WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return None
+        if row is None:
+            return None
+        try:
+            return decode_result(row[0])
+        except (ValueError, TypeError, KeyError, zlib.error, RecursionError):
+            return None  # overwritten by this run's result
 
     def put(self, key: str, result: DocResult) -> None:
-        if result.error is None:  # failures are retried: the file may be fixed or reappear
-            payload = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)  # level 1: 2x faster, 10% larger
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?)", (key, payload))
+        if result.error is not None or not self.writable:  # failures are retried: the file may be fixed
+            return
+        try:
+            payload = encode_result(result)
+        except (TypeError, ValueError):
+            return  # a value JSON cannot hold exactly: not cached
+        try:
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (key, payload))
+            self.pending += 1
+            if time.monotonic() - self.last_commit > COMMIT_EVERY:
+                self.commit()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def commit(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+        self.pending = 0
+        self.last_commit = time.monotonic()
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """One warning; the run goes on without caching (what was committed stays)."""
+        if not self.writable:
+            return
+        self.writable = False
+        with contextlib.suppress(sqlite3.Error):
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and not _foreign(exc):
+            why = str(exc)
+            if "locked" in why or "busy" in why:
+                why = f"busy: another process held it for over {self.timeout:g} s"
+            _warn(f"the cache {self.path} cannot be written ({why}); this run's results are not cached")
+        else:
+            self.damaged = str(exc)
 
     def close(self) -> None:
-        self.db.commit()
-        self.db.close()
+        try:
+            if self.writable:
+                self.commit()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if self.damaged:
+            try:
+                self._set_aside(self.damaged).close()
+            except (OSError, sqlite3.Error) as exc:
+                _warn(f"the cache {self.path} is damaged ({self.damaged}) and could not be set aside: {_why(exc, self.folder)}")
 
 
-def _map(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
+def _foreign(exc: sqlite3.Error) -> bool:
+    """A database that is damaged or not SQLite at all (as opposed to locked, read-only, missing)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError) or any(
+        w in text for w in ("not a database", "malformed", "no such table", "no such column", "file is encrypted")
+    )
+
+
+# --- cache entries as data ------------------------------------------------------------------------
+
+def encode_result(result: DocResult) -> bytes:
+    """zlib-compressed JSON of a DocResult; TypeError for a value JSON would not give back exactly."""
+    text = json.dumps(_to_data(result), ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 1)  # level 1: 2x faster, 10% larger
+
+
+def decode_result(payload: bytes) -> DocResult:
+    """The DocResult of `encode_result`; ValueError/TypeError/KeyError for anything else."""
+    if not isinstance(payload, bytes):
+        raise TypeError("payload is not bytes")
+    data = json.loads(zlib.decompress(payload).decode("utf-8"))
+    return _from_data(DocResult, data)
+
+
+def _to_data(value: object) -> object:
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        if not all(type(k) is str for k in value):
+            raise TypeError("a mapping with keys that are not text")
+        return {k: _to_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_data(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _to_data(value.item())
+    raise TypeError(f"{type(value).__name__} is not cached")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@cache
+def _hints(cls: type) -> dict[str, object]:
+    localns = {"DocResult": DocResult, "LoadError": LoadError}
+    if cls is DocResult:
+        from ..policytext.text import DocText
+
+        localns["DocText"] = DocText
+    return typing.get_type_hints(cls, localns=localns)
+
+
+def _from_data(hint: object, data: object) -> object:
+    """`data` (parsed JSON) as a value of type `hint`, checked all the way down."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is object or hint is typing.Any:
+        if type(data) not in _SCALARS:
+            raise TypeError("expected a plain value")
+        return data
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"ambiguous type {hint}")
+        return _from_data(options[0], data)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        fields = {f.name for f in dataclasses.fields(hint)}
+        if type(data) is not dict or set(data) != fields:
+            raise ValueError(f"not a {hint.__name__}")
+        hints = _hints(hint)
+        return hint(**{name: _from_data(hints[name], data[name]) for name in fields})
+    if hint is collections.Counter or origin is collections.Counter:
+        if type(data) is not dict or not all(type(v) is int for v in data.values()):
+            raise TypeError("expected counts")
+        return collections.Counter(data)
+    if hint is dict or origin is dict:
+        value_hint = args[1] if args else object
+        if type(data) is not dict:
+            raise TypeError("expected a mapping")
+        return {k: _from_data(value_hint, v) for k, v in data.items()}
+    if origin in (list, tuple) or hint in (list, tuple):
+        if type(data) is not list:
+            raise TypeError("expected a list")
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(args) != len(data):
+                raise ValueError("wrong length")
+            return tuple(_from_data(a, v) for a, v in zip(args, data))
+        item = args[0] if args else object
+        items = [_from_data(item, v) for v in data]
+        return tuple(items) if (origin or hint) is tuple else items
+    if hint is float:
+        if type(data) not in (float, int):
+            raise TypeError("expected a number")
+        return data
+    if hint in (int, str, bool):
+        if type(data) is not hint:
+            raise TypeError(f"expected {hint.__name__}")
+        return data
+    raise TypeError(f"no rule for {hint}")
+
+
+DASK_TIMEOUT = 20.0  # seconds to reach a Dask scheduler, and to wait for its first worker
+
+
+def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
     if engine == "dask":
         yield from _map_dask(tasks, jobs, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
@@ -183,21 +473,35 @@ def _map(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, engine: st
         import multiprocessing as mp
 
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with frozen_for_fork(), ctx.Pool(jobs) as pool:
+        with frozen_for_fork(), ctx.Pool(jobs, initializer=_worker_init) as pool:
             yield from pool.imap(_process, tasks, chunksize=max(1, min(32, len(tasks) // (jobs * 8) or 1)))
 
 
-def _map_dask(tasks: list[tuple[str, dict | None, bool, bool]], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
+def _map_dask(tasks: list[Task], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
     import dask.bag as db
 
     bag = db.from_sequence(tasks, npartitions=max(1, min(len(tasks), jobs * 4))).map(_process)
-    if scheduler:
-        from distributed import Client
-
-        with Client(scheduler) as client:
-            yield from client.compute(bag).result()
-    else:
+    if not scheduler:
         yield from bag.compute(scheduler="processes", num_workers=jobs)
+        return
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=DASK_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise RunError(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from exc
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=DASK_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise RunError(f"the Dask scheduler at {scheduler} has no workers (none joined within "
+                           f"{DASK_TIMEOUT:g} s); start some with `dask worker {scheduler}`") from exc
+        yield from client.compute(bag).result()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
 def run(
@@ -211,6 +515,7 @@ def run(
     progress: Callable[[int], None] | bool | None = None,
     analyse: bool = False,
     each: Callable[[DocResult], DocResult] | None = None,
+    doc_timeout: float | None = DOC_TIMEOUT,
 ) -> BatchResult:
     """Extract every file under `paths`: the facts table and the documents table, in file order.
 
@@ -221,20 +526,41 @@ def run(
     `analyse`: see `process_file`. `each` is called with every document's result as it arrives
     (from the cache or a worker) and returns what to keep: a build writes the evidence page and
     adds the text counts to its totals there, so neither piles up in memory.
+
+    `jobs` is capped at the cores available; `doc_timeout`: seconds one document may take (it is
+    then recorded as failed, and the run goes on); None for no limit.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     with gc_paused():  # results are acyclic rows; the collector would walk them again and again
-        return _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each)
+        return _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout)
 
 
-def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each) -> BatchResult:
+def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout) -> BatchResult:
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files, errors = list_files(paths)
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    docs = doc_names(files, paths)
+    jobs = max(1, jobs or available_cores())
+    if not (engine == "dask" and scheduler):  # a cluster has its own cores
+        jobs = min(jobs, available_cores())
     metas = file_metadata(files, metadata)  # metadata.csv beside the files, then the caller's
-    cache = Cache(cache_dir) if cache_dir else None
+    try:
+        cache = Cache(cache_dir) if cache_dir else None
+    except CacheBusy as exc:
+        _warn(f"{exc}; running without it")
+        cache = None
+    try:
+        return _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse,
+                         each, doc_timeout)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse, each,
+              doc_timeout) -> BatchResult:
     results: list[DocResult | None] = [None] * len(files)
-    keys = _keys(files, metas, unmapped, analyse) if cache is not None else [None] * len(files)
+    keys = _keys(files, docs, metas, unmapped, analyse) if cache is not None else [None] * len(files)
     todo: list[int] = []
     for i, key in enumerate(keys):
         hit = cache.get(key) if cache is not None and key is not None else None
@@ -244,7 +570,7 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
             results[i] = each(hit) if each else hit
     from_cache = len(files) - len(todo)
     bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [(str(files[i]), metas[i] or None, unmapped, analyse) for i in todo]
+    tasks = [(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None) for i in todo]
     if analyse and todo and engine == "processes":
         from ..policytext.text import prepare
 
@@ -257,8 +583,6 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
             bar.update(1)
     if bar:
         bar.close()
-    if cache is not None:
-        cache.close()
     fact_rows_: list[dict] = []
     doc_rows: list[dict] = []
     for r in results:
@@ -270,27 +594,27 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
     columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
     facts = pd.DataFrame(fact_rows_, columns=list(columns)).astype(columns)
     failed = {d["doc"] for d in doc_rows if d.get("error")}
-    for e in errors:  # files that never reached a worker (unlistable folders)
-        if Path(e.path).name not in failed:
-            failed.add(Path(e.path).name)
-            doc_rows.append({"doc": Path(e.path).name, "error": e.reason})
+    for e in errors:  # files that never reached a worker (unlistable folders, links out of the corpus)
+        if e.name not in failed:
+            failed.add(e.name)
+            doc_rows.append({"doc": e.name, "error": e.reason})
     doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
     documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
     documents = documents.sort_values("doc", kind="stable").reset_index(drop=True)
-    digest = _digest(files, keys) if cache is not None else None
+    digest = _digest(files, docs, keys) if cache is not None else None
     return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
 
 
-def _keys(files: list[Path], metas: list[dict[str, object]], unmapped: bool, analyse: bool) -> list[str | None]:
-    return [Cache.key(f, meta or None, unmapped, analyse) for f, meta in zip(files, metas)]
+def _keys(files: list[Path], docs: list[str], metas: list[dict[str, object]], unmapped: bool, analyse: bool) -> list[str | None]:
+    return [Cache.key(f, meta or None, unmapped, analyse, doc) for f, doc, meta in zip(files, docs, metas)]
 
 
-def _digest(files: list[Path], keys: list[str | None]) -> str | None:
+def _digest(files: list[Path], docs: list[str], keys: list[str | None]) -> str | None:
     if any(k is None for k in keys):
         return None
     h = hashlib.sha256()
-    for f, k in zip(files, keys):
-        h.update(f"{f}\0{k}\n".encode())
+    for f, doc, k in zip(files, docs, keys):
+        h.update(f"{f}\0{doc}\0{k}\n".encode())
     return h.hexdigest()
 
 
@@ -299,13 +623,22 @@ def inputs_digest(
     metadata: dict[str, dict[str, object]] | None = None,
     unmapped: bool = False,
     analyse: bool = False,
+    options: str = "",
 ) -> str | None:
-    """The `BatchResult.inputs` that `run` would return with a cache, without running anything:
-    a build compares it with the one its outputs were made from. None when a file is unreadable."""
+    """The digest of a run's inputs (every file's path, name and cache key, the files that could
+    not be listed or were not followed, and `options`), without running anything: a build
+    compares it with the one its outputs were made from. None when a file is unreadable."""
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files, errors = list_files(paths)
-    if errors:
+    docs = doc_names(files, paths)
+    digest = _digest(files, docs, _keys(files, docs, file_metadata(files, metadata), unmapped, analyse))
+    if digest is None:
         return None
-    return _digest(files, _keys(files, file_metadata(files, metadata), unmapped, analyse))
+    h = hashlib.sha256(digest.encode())
+    for e in errors:
+        h.update(f"{e.path}\0{e.reason}\n".encode())
+    h.update(options.encode())
+    return h.hexdigest()
 
 
 def _progress_bar(total: int, progress, done: int):

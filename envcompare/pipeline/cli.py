@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
+import json
 import os
+import re
+import shutil
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
 from ..errors import DataFileError
 from ..extraction.tidy import with_fact_counts
-from ..ingest.load import FORMATS, Corpus, list_files, load_reports
+from ..ingest.load import FORMATS, Corpus, doc_names, list_files, load_reports
 from ..present.export import check_output_type, write_table
 from ..present.output import atomic_write
 from ..version import __version__
-from .batch import CacheError
+from .batch import CacheError, RunError
 
 
 class UsageError(Exception):
@@ -79,7 +85,7 @@ def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each
     result = run(
         args.paths, unmapped=unmapped, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
         cache_dir=None if args.no_cache else args.cache, progress=False if args.quiet else None,
-        analyse=analyse, each=each,
+        analyse=analyse, each=each, doc_timeout=args.doc_timeout or None,
     )
     _require_reports(result.loaded, result.errors, args.paths)
     return result
@@ -112,7 +118,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except LabelError as exc:
         raise UsageError(str(exc)) from exc
     files, _ = list_files(args.paths)
-    if not labelled_docs(labels) & {f.name for f in files}:
+    if not labelled_docs(labels) & set(doc_names(files, args.paths)):
         raise UsageError("no annotated documents among these paths")
     domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
     if domains and not set(domains) & label_domains(labels):
@@ -184,41 +190,194 @@ def _describe_fact(r) -> str:
             f"{r.fact_value:g} {r.fact_unit}{q} \u00ab{r.fact_evidence}\u00bb @{r.fact_start}")
 
 
-BUILD_STAMP = ".envcompare-build"
+MANIFEST = ".envcompare-build"  # what the outputs were built from, and the digest of each
+LOCK = ".envcompare-lock"  # one build at a time into a folder
+STAGE = ".envcompare-staging"  # a build's new outputs, until they are moved into place together
+# temporary files of output.atomic_write (".name.XXXXXXXX.suffix") left behind by a killed run
+TEMP_FILE = re.compile(r"\..+\.[A-Za-z0-9_]{8}(\.[A-Za-z0-9]+)?")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_manifest(out: Path) -> dict | None:
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != 1 or not isinstance(manifest.get("outputs"), dict):
+        return None
+    return manifest
 
 
 def _up_to_date(out: Path, digest: str | None) -> list[str] | None:
-    """The outputs of the last build, when they were built from the same inputs and all exist."""
-    stamp = out / BUILD_STAMP
-    if digest is None or not stamp.is_file():
+    """The outputs of the last build, when they were built from the same inputs (files, names, options,
+    code and data) and every one of them is still there with the bytes that build wrote."""
+    manifest = _read_manifest(out)
+    if digest is None or manifest is None or manifest.get("inputs") != digest:
         return None
-    recorded, *names = stamp.read_text(encoding="utf-8").split("\n")
-    if recorded == digest and all((out / name).is_file() for name in names if name):
-        return names
-    return None
+    for name, sha in manifest["outputs"].items():
+        try:
+            if _sha256(out / name) != sha:
+                return None
+        except OSError:
+            return None
+    return list(manifest["outputs"])
+
+
+class _BuildLock:
+    """out/.envcompare-lock holds the pid of the build writing into out/. A lock whose build no
+    longer runs (killed) is taken over; a live one stops this build with one line."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK
+        self.mine = f"{os.getpid()} {socket.gethostname()}\n"
+
+    def __enter__(self) -> _BuildLock:
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._check_holder()
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.mine)
+            return self
+        raise UsageError(f"cannot take the build lock {self.path}: other builds keep taking it")
+
+    def _check_holder(self) -> None:
+        try:
+            held = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        pid_text, _, host = held.strip().partition(" ")
+        pid = int(pid_text) if pid_text.isdigit() else 0
+        if pid and host == socket.gethostname() and _alive(pid):
+            raise UsageError(f"another build (pid {pid}) is writing into {self.path.parent}; wait for it to finish "
+                             f"(or delete {self.path} if no build is running)")
+        if pid and host and host != socket.gethostname():
+            raise UsageError(f"a build on {host} (pid {pid}) is writing into {self.path.parent}; wait for it to "
+                             f"finish (or delete {self.path} if no build is running)")
+        print(f"note: taking over the lock of a build that no longer runs ({self.path})", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            if self.path.read_text(encoding="utf-8") == held:  # not already taken over by another build
+                self.path.unlink()
+
+    def __exit__(self, *exc) -> None:
+        with contextlib.suppress(OSError):
+            if self.path.read_text(encoding="utf-8") == self.mine:
+                self.path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Temporary files and a staging folder left by a killed build (the lock says none runs)."""
+    shutil.rmtree(out / STAGE, ignore_errors=True)
+    for folder in (out, out / "evidence", out / "figures"):
+        if not folder.is_dir():
+            continue
+        tree = folder.rglob(".*") if folder != out else folder.glob(".*")
+        for path in tree:
+            if path.name not in (MANIFEST, LOCK) and TEMP_FILE.fullmatch(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def _page_names(docs: list[str]) -> dict[str, str]:
+    """Each document's evidence page, relative to the output folder: evidence/<doc without its
+    suffix>.html, or evidence/<doc>.html for documents whose names differ only in the suffix."""
+    def safe(doc: str) -> str:
+        parts = [p if p != ".." else "_" for p in PurePosixPath(doc).parts if p not in ("/", ".", "")]
+        return "/".join(parts) or "_"
+
+    short = {d: "evidence/" + str(PurePosixPath(safe(d)).with_suffix("")) + ".html" for d in docs}
+    taken: dict[str, int] = {}
+    for page in short.values():
+        taken[page] = taken.get(page, 0) + 1
+    return {d: page if taken[page] == 1 else f"evidence/{safe(d)}.html" for d, page in short.items()}
+
+
+def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str], inputs: str | None) -> None:
+    """Move a build's staged outputs into place and record them. The old manifest goes first and
+    the new one comes last: a crash in between leaves no manifest, and the next build redoes all."""
+    old = _read_manifest(out) or {"outputs": {}}
+    os.sync()  # the staged files are on disk before any of them replaces a previous output
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in staged:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / name, target)
+    for name in set(old["outputs"]) - set(outputs):  # what the last build wrote and this one did not
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    evidence = out / "evidence"
+    if evidence.is_dir():  # pages of reports no longer in the corpus
+        for page in sorted(evidence.rglob("*.html"), reverse=True):
+            if page.relative_to(out).as_posix() not in outputs:
+                page.unlink(missing_ok=True)
+        for folder in sorted((p for p in evidence.rglob("*") if p.is_dir()), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # empty ones only
+    os.sync()
+    manifest = {"format": 1, "inputs": inputs, "outputs": outputs}
+    atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8"))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .batch import inputs_digest
-
     out = Path(args.out)
     _output_folder(out)
-    if not args.no_cache and (current := _up_to_date(out, inputs_digest(args.paths, unmapped=True, analyse=True))):
+    with _BuildLock(out):
+        _clean_stale(out)
+        stage = out / STAGE
+        try:
+            return _build(args, out, stage)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
+    from .batch import inputs_digest
+
+    digest = inputs_digest(args.paths, unmapped=True, analyse=True, options=f"doc_timeout={args.doc_timeout}")
+    if not args.no_cache and (current := _up_to_date(out, digest)):
         # same files, same code and data: every output would come out byte-identical
         print(f"up to date: no report, code or data file changed since the last build; "
               f"the {len(current)} outputs in {out} are current")
         return 0
     from ..policytext.text import TextStats
 
+    stage.mkdir()
+    files, _ = list_files(args.paths)
+    pages = _page_names(doc_names(files, args.paths))
     stats = TextStats()
-    pages: list[Path] = []
+    outputs: dict[str, str] = {}  # every output of this build (relative name) -> its sha256
+    staged: list[str] = []  # those written anew (the others are unchanged evidence pages)
 
-    def each(doc):  # runs as each document arrives: its page is written, its counts added
+    def each(doc):  # runs as each document arrives: its page is staged (if changed), its counts added
         if doc.text is not None:
             stats.add(doc.text)
         if doc.evidence is not None:
-            page = out / "evidence" / f"{Path(doc.doc_row['doc']).stem}.html"
-            pages.append(_write_if_changed(page, doc.evidence))
+            name = pages.get(doc.doc_row["doc"]) or _page_names([doc.doc_row["doc"]])[doc.doc_row["doc"]]
+            data = doc.evidence.encode("utf-8")
+            outputs[name] = hashlib.sha256(data).hexdigest()
+            if not _same_bytes(out / name, data):
+                atomic_write(stage / name, lambda p: p.write_bytes(data), durable=False)
+                staged.append(name)
         return replace(doc, text=None, evidence=None)
 
     result = _batch(args, unmapped=True, analyse=True, each=each)
@@ -229,34 +388,41 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ..present.excel import to_excel
 
     written = [
-        write_table(facts, out / "facts.csv"),
-        write_table(everything, out / "facts_all.csv"),
-        write_table(docs, out / "documents.csv"),
-        write_table(shares := stats.theme_shares(), out / "theme_shares.csv"),
-        write_table(stats.attention(), out / "attention.csv"),
-        write_table(stats.keywords(top=20), out / "keywords.csv"),
-        write_table(stats.plan_vs_summary(), out / "plan_vs_summary.csv"),
+        write_table(facts, stage / "facts.csv"),
+        write_table(everything, stage / "facts_all.csv"),
+        write_table(docs, stage / "documents.csv"),
+        write_table(shares := stats.theme_shares(), stage / "theme_shares.csv"),
+        write_table(stats.attention(), stage / "attention.csv"),
+        write_table(stats.keywords(top=20), stage / "keywords.csv"),
+        write_table(stats.plan_vs_summary(), stage / "plan_vs_summary.csv"),
     ]
-    written += [write_table(table, out / f"{name}.csv") for name, table in comparison_tables(facts).items()]
+    written += [write_table(table, stage / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     judged = pd.concat([targets_vs_actuals(facts), all_pairs_benchmark(facts)], ignore_index=True)
     from ..present.charts import start_key_figures
 
     # the chart workers draw while this process writes the workbook
-    with start_key_figures(facts, load_references(), judged, shares, out / "figures", jobs=args.jobs) as charts:
-        written.append(to_excel(facts, out / "envcompare.xlsx", documents=docs))
+    with start_key_figures(facts, load_references(), judged, shares, stage / "figures", jobs=args.jobs) as charts:
+        written.append(to_excel(facts, stage / "envcompare.xlsx", documents=docs))
         written += charts.wait()
-    written += pages
-    if result.inputs:
-        os.sync()  # evidence pages are written without a flush each; the stamp vouches for them
-        names = [str(Path(p).relative_to(out)) for p in written]
-        atomic_write(out / BUILD_STAMP, lambda p: p.write_text("\n".join([result.inputs, *names]), encoding="utf-8"))
+    tables = [Path(p).relative_to(stage).as_posix() for p in written]
+    for name in tables:
+        outputs[name] = _sha256(stage / name)
+    page_names = sorted(n for n in outputs if n not in tables)
+    _swap_in(out, stage, {n: outputs[n] for n in [*tables, *page_names]}, [*tables, *staged], digest)
     print(f"loaded {_n(result.loaded, 'report')} from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{_n(result.from_cache, 'document')} came from the cache, {result.processed} "
           f"{'was' if result.processed == 1 else 'were'} extracted")
     print(f"extracted {_n(len(facts), 'catalog fact')}")
-    for path in written:
-        print(f"wrote {path}")
+    for name in [*tables, *page_names]:
+        print(f"wrote {out / name}")
     return _finish_batch(result, args)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _output_folder(out: Path) -> None:
@@ -269,23 +435,36 @@ def _output_folder(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _write_if_changed(path: Path, content: str) -> Path:
-    """Write a page unless it already holds exactly this (an unchanged report keeps its file)."""
-    data = content.encode("utf-8")
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return path
-    except OSError:
-        pass
-    return atomic_write(path, lambda p: p.write_bytes(data), durable=False)
+def _check_run_options(args: argparse.Namespace) -> None:
+    """--scheduler needs --engine dask; --jobs is capped at the cores this process may use."""
+    from .batch import available_cores
+
+    if getattr(args, "scheduler", None) and args.engine != "dask":
+        raise UsageError("--scheduler needs --engine dask (it names a Dask scheduler)")
+    if not hasattr(args, "jobs"):
+        return
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
+    if getattr(args, "doc_timeout", None) is not None and args.doc_timeout < 0:
+        raise UsageError(f"--doc-timeout must be 0 (no limit) or more seconds (got {args.doc_timeout:g})")
+    cores = available_cores()
+    if args.jobs is None:
+        args.jobs = cores
+    elif args.jobs > cores and not (args.engine == "dask" and args.scheduler):
+        print(f"note: --jobs {args.jobs} capped at {cores}, the cores available", file=sys.stderr)
+        args.jobs = cores
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    from .batch import DOC_TIMEOUT
+
+    p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default and most: the cores available)")
     p.add_argument("--engine", choices=["processes", "dask"], default="processes", help="how documents are mapped (default: processes)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: an existing Dask scheduler (default: local processes)")
     p.add_argument("--cache", default=".envcompare-cache", metavar="DIR", help="per-document result cache (default: .envcompare-cache)")
     p.add_argument("--no-cache", action="store_true", help="extract every document again, ignore and keep no cache")
+    p.add_argument("--doc-timeout", type=float, default=DOC_TIMEOUT, metavar="SECONDS",
+                   help=f"a document that takes longer is recorded as failed (default {DOC_TIMEOUT:g}; 0: no limit)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -339,7 +518,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        _check_run_options(args)
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("envcompare: interrupted; outputs and cache are as they were before, or complete", file=sys.stderr)
+        return 130
+    except RunError as exc:
+        print(f"envcompare: {exc}", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"envcompare: {exc}", file=sys.stderr)
         return 2

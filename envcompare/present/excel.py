@@ -1,7 +1,10 @@
 """Excel output with openpyxl. Report text is untrusted: it is always written as text, never a formula.
 
 `to_excel` writes the comparison workbook; the same facts always give the same bytes (fixed
-document properties and zip timestamps, no current time inside).
+document properties and zip timestamps, no current time inside). Sheets are written in openpyxl's
+write-only mode: each row is styled as it is made and streamed to disk, so memory does not grow
+with the number of cells. A table longer than a sheet holds (1,048,576 rows with the header) goes
+on numbered sheets ("Facts", "Facts 2", ...), each with its header; the About sheet says so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -47,6 +51,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT = 32767  # characters an xlsx cell holds
 BOOLEAN_FORMAT = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows xlsx booleans as 1/0 without it
 HEADER_WIDTH = 24  # wrapped header lines wider than this wrap instead of widening the column
+MAX_ROWS = 1_048_576  # rows of an xlsx sheet, the header included
 
 # Fixed document time and zip entry time: a workbook's bytes depend on its facts only.
 FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
@@ -124,55 +129,100 @@ def number_format(unit: object, comparator: object = None) -> str:
     return f'"{sign}"{fmt}' if sign else fmt
 
 
+Style = dict  # a cell's font / fill / number_format, applied as the cell is made
+
+
 def fill_sheet(
     ws,
     df: pd.DataFrame,
     headers: Sequence[str] | None = None,
     number_formats: Mapping[str, str | Sequence[str | None]] | None = None,
     freeze: str = "A2",
+    styles: Mapping[tuple[int, int], Style] | None = None,
+    first: int = 0,
 ) -> None:
-    """Header row (bold, frozen, filtered) and the table's values, written safely.
+    """Header row (bold, frozen, filtered) and the table's values, written safely, on a write-only
+    (or an ordinary) worksheet: everything about the sheet is set before its first row.
 
     headers: labels to show instead of the column names (may hold a line break);
-    number_formats: per column, one format or one per row.
+    number_formats: per column, one format or one per row; styles: (row, column) of the table
+    (0-based) -> the cell's font, fill or number format; first: the table's rows start at this
+    row of `df`'s numbering (a table split over several sheets).
     """
     labels = [str(h) for h in (headers if headers is not None else df.columns)]
     wrap = any("\n" in h for h in labels)
+    columns = [df.iloc[:, j].tolist() for j in range(len(df.columns))]
     for j, label in enumerate(labels, start=1):
-        c = ws.cell(row=1, column=j)
-        set_text(c, label)
-        c.font = Font(bold=True)
-        c.alignment = Alignment(wrap_text=wrap, vertical="top")
+        lines = [display_width(line) for line in label.split("\n")]
+        widths = [min(max(lines), HEADER_WIDTH) if wrap else max(lines)]
+        widths += [display_width(str(v)) for v in columns[j - 1][:200] if not pd.isna(v)]
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, max(widths) * 1.1 + 2))
     if wrap:  # room for every header line, long ones wrapped at HEADER_WIDTH
         ws.row_dimensions[1].height = 15 * max(
             sum(max(1, math.ceil(display_width(line) / HEADER_WIDTH)) for line in h.split("\n")) for h in labels
         )
+    ws.freeze_panes = freeze
+    if len(df.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(1, len(df) + 1)}"
+        if not hasattr(type(ws), "calculate_dimension"):  # write-only: the size is known before the rows
+            dimension = f"A1:{get_column_letter(len(df.columns))}{len(df) + 1}"
+            ws.calculate_dimension = lambda: dimension
+    header = []
+    for label in labels:
+        c = WriteOnlyCell(ws)
+        set_text(c, label)
+        c.font = Font(bold=True)
+        c.alignment = Alignment(wrap_text=wrap, vertical="top")
+        header.append(c)
+    ws.append(header)
     formats = {list(df.columns).index(k): v for k, v in (number_formats or {}).items() if k in df.columns}
     fixed = {j: f for j, f in formats.items() if isinstance(f, str)}
     per_row = {j: f for j, f in formats.items() if not (isinstance(f, str) or f is None)}
-    columns = [df.iloc[:, j].tolist() for j in range(len(df.columns))]
+    styles = styles or {}
     for i, row in enumerate(zip(*columns)):  # row by row (ws.append: rows 2, 3, ...)
         cells = []
         for j, value in enumerate(row):
-            cell = Cell(ws)
+            cell = WriteOnlyCell(ws)
             write_value(cell, value)
             written = cell.value
             if isinstance(written, bool):
                 cell.number_format = BOOLEAN_FORMAT
             elif isinstance(written, (int, float)):
-                fmt = per_row[j][i] if j in per_row else fixed.get(j)
+                fmt = per_row[j][first + i] if j in per_row else fixed.get(j)
                 if fmt:
                     cell.number_format = fmt
+            style = styles.get((first + i, j))
+            if style:
+                for attr, v in style.items():
+                    setattr(cell, attr, v)
             cells.append(cell)
         ws.append(cells)
-    ws.freeze_panes = freeze
-    if len(df.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(1, len(df) + 1)}"
-    for j, label in enumerate(labels, start=1):
-        lines = [display_width(line) for line in label.split("\n")]
-        cells = [min(max(lines), HEADER_WIDTH) if wrap else max(lines)]
-        cells += [display_width(str(v)) for v in columns[j - 1][:200] if not pd.isna(v)]
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, max(cells) * 1.1 + 2))
+
+
+def fill_sheets(
+    wb: Workbook,
+    name: str,
+    taken: set[str],
+    df: pd.DataFrame,
+    notes: list[str] | None = None,
+    sheet=None,
+    **options,
+) -> list:
+    """`fill_sheet` on as many sheets as the table needs: "Facts", "Facts 2", ... past the row limit
+    of a sheet (the split is noted in `notes`). Returns the sheets."""
+    per_sheet = MAX_ROWS - 1
+    parts = max(1, math.ceil(len(df) / per_sheet))
+    sheets = []
+    for k in range(parts):
+        title = name if k == 0 else f"{name} {k + 1}"
+        ws = sheet(wb, title, taken) if sheet else wb.create_sheet(_sheet_name(title, taken))
+        part = df.iloc[k * per_sheet : (k + 1) * per_sheet] if parts > 1 else df
+        fill_sheet(ws, part, first=k * per_sheet, **options)
+        sheets.append(ws)
+    if parts > 1 and notes is not None:
+        notes.append(f"{name}: {len(df):,} rows, more than a sheet holds; split over {parts} sheets "
+                     f"({', '.join(ws.title for ws in sheets)})")
+    return sheets
 
 
 def save_workbook(wb: Workbook, path: str | os.PathLike) -> None:
@@ -199,10 +249,9 @@ def save_workbook(wb: Workbook, path: str | os.PathLike) -> None:
 def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
     """A one-sheet workbook of a table."""
     with gc_paused():
-        wb = Workbook()
-        ws = wb.active
-        ws.title = title
-        fill_sheet(ws, df)
+        wb = Workbook(write_only=True)
+        notes: list[str] = []
+        fill_sheets(wb, title, set(), df, notes)
         save_workbook(wb, path)
 
 
@@ -275,25 +324,26 @@ def _wide_sheet(ws, table: pd.DataFrame, info: pd.DataFrame, comparators: Mappin
     units = {c: info.loc[c, "unit"] for c in columns}
     directions = {c: info.loc[c, "direction"] for c in columns}
     headers = list(table.columns[:3]) + [_header(c, info.loc[c]) for c in columns]
-    fill_sheet(ws, table, headers=headers, number_formats={c: number_format(units[c]) for c in columns}, freeze="D2")
     years = table["year"].dropna()
     newest = years.max() if len(years) else None
     mixed = years.nunique() > 1
     kinds = table.iloc[:, 2].tolist() if table.columns[2] == "kind" else ["actual"] * len(table)
     cities, row_years = table.iloc[:, 0].tolist(), table.iloc[:, 1].tolist()
     filled = table.iloc[:, 3:].notna().to_numpy()  # the cells written with a value
+    styles: dict[tuple[int, int], Style] = {}
     for i in range(len(table)):
         other_year = mixed and row_years[i] != newest
         if other_year:
-            ws.cell(row=i + 2, column=2).fill = YEAR_FILL
+            styles[(i, 1)] = {"fill": YEAR_FILL}
         for j in np.flatnonzero(filled[i]):
-            cell, col = ws.cell(row=i + 2, column=j + 4), columns[j]
+            col = columns[j]
             if kinds[i] == "target":
                 comp = (comparators or {}).get((cities[i], row_years[i], col))
-                cell.number_format = number_format(units[col], comp)
-                cell.font = TARGET_FONT
+                styles[(i, int(j) + 3)] = {"number_format": number_format(units[col], comp), "font": TARGET_FONT}
             elif other_year:
-                cell.font = OTHER_YEAR_FONT
+                styles[(i, int(j) + 3)] = {"font": OTHER_YEAR_FONT}
+    fill_sheet(ws, table, headers=headers, number_formats={c: number_format(units[c]) for c in columns}, freeze="D2",
+               styles=styles)
     actual_rows = [i for i, k in enumerate(kinds, start=2) if k == "actual"]
     if actual_rows:  # actual rows come first: one contiguous range per column
         for j, col in enumerate(columns, start=4):
@@ -342,57 +392,60 @@ def _per_row_formats(df: pd.DataFrame, columns: Sequence[str], comparator: str |
     }
 
 
-def _mark_targets(ws, df: pd.DataFrame, column: str) -> None:
+def _target_styles(df: pd.DataFrame, column: str) -> dict[tuple[int, int], Style]:
+    """The target font on the cells of `column` written with a value."""
     if column not in df.columns:
-        return
-    j = list(df.columns).index(column) + 1
-    for i in np.flatnonzero(df[column].notna().to_numpy()):  # the cells written with a value
-        ws.cell(row=int(i) + 2, column=j).font = TARGET_FONT
+        return {}
+    j = list(df.columns).index(column)
+    return {(int(i), j): {"font": TARGET_FONT} for i in np.flatnonzero(df[column].notna().to_numpy())}
 
 
-def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str], references: pd.DataFrame) -> None:
-    row = 1
+def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str], references: pd.DataFrame,
+           notes: Sequence[str] = ()) -> None:
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 60
+    for letter in "CDE":
+        ws.column_dimensions[letter].width = 16
 
-    def line(*values: object, bold: bool = False) -> None:
-        nonlocal row
-        for j, v in enumerate(values, start=1):
-            c = ws.cell(row=row, column=j)
+    def line(*values: object, bold: bool = False, font: Font | None = None) -> None:
+        cells = []
+        for v in values:
+            c = WriteOnlyCell(ws)
             write_value(c, v)
-            if bold:
-                c.font = Font(bold=True)
-        row += 1
+            if bold or font is not None:
+                c.font = font or Font(bold=True)
+            cells.append(c)
+        ws.append(cells)
 
-    line(f"envcompare {__version__}: figures from Chinese city environmental reports, side by side")
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    line(f"envcompare {__version__}: figures from Chinese city environmental reports, side by side",
+         font=Font(bold=True, size=14))
     line("Every number points back to the characters it came from (Facts: doc, start, end, evidence).")
-    row += 1
+    for note in notes:
+        line(f"Note: {note}")
+    line()
     line("Sheet", "What it holds", bold=True)
     for name, note in SHEET_NOTES:
         line(", ".join(domains) if name == "<domain>" else name, note)
-    row += 1
+    line()
     line("How to read it", "", bold=True)
     for mark, meaning in LEGEND:
         line(mark, meaning)
-    row += 1
+    line()
     line("Documents used", "city", "type", "year", "title", bold=True)
     for d in documents.itertuples(index=False):
         line(getattr(d, "doc", None), getattr(d, "city", None), getattr(d, "doc_type", None),
              getattr(d, "report_year", None), getattr(d, "title", None))
-    row += 1
+    line()
     line("Indicators", "name", "English", "unit", "direction", bold=True)
     present = [i for i in pd.unique(facts["indicator"].dropna())]
     info = indicator_info(present)
     order = {ind: i for i, ind in enumerate(catalog()["id"])}
     for r in sorted(info.itertuples(index=False), key=lambda r: order.get(r.indicator, 10**6)):
         line(r.indicator, r.name_zh, r.name_en, r.unit, r.direction)
-    row += 1
+    line()
     line("Reference lines", "source", bold=True)
     for level, source in references[["level", "source"]].drop_duplicates().itertuples(index=False):
         line(level, source)
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 60
-    for letter in "CDE":
-        ws.column_dimensions[letter].width = 16
 
 
 def _documents_from_facts(facts: pd.DataFrame) -> pd.DataFrame:
@@ -418,77 +471,81 @@ def build_workbook(
     references: pd.DataFrame | None = None,
     year: int | str | None = "latest",
 ) -> Workbook:
-    """The comparison workbook in memory (see SHEET_NOTES for the sheets)."""
+    """The comparison workbook, write-only: its sheets stream to temporary files as they are
+    filled, and it can be saved once (see SHEET_NOTES for the sheets)."""
 
     refs = load_references() if references is None else references
     docs = _documents_from_facts(facts) if documents is None else documents
     domain_order = list(dict.fromkeys(catalog()["domain"]))
     domains = sorted(set(facts["domain"].dropna()), key=lambda d: (domain_order.index(d) if d in domain_order else 99, d))
 
-    wb = Workbook()
+    wb = Workbook(write_only=True)  # rows stream to disk as they are made
     taken: set[str] = set()
-    about = wb.active
-    about.title = _sheet_name("About", taken)
-    _about(about, facts, docs, domains, refs)
+    notes: list[str] = []
+    if len(facts) + 1 > MAX_ROWS:
+        notes.append(f"Facts: {len(facts):,} rows, more than a sheet holds; split over numbered sheets (Facts, Facts 2, ...)")
+    _about(_sheet(wb, "About", taken), facts, docs, domains, refs, notes)
 
     cmp = compare(facts, year=year)
-    _wide_sheet(wb.create_sheet(_sheet_name("Comparison", taken)), *_comparison_table(cmp))
+    _wide_sheet(_sheet(wb, "Comparison", taken), *_comparison_table(cmp))
 
     score, weights = score_table(cmp)
-    ws = wb.create_sheet(_sheet_name("Scores", taken))
+    ws = _sheet(wb, "Scores", taken)
     score_cols = [c for c in score.columns if c.startswith("score ") or c.endswith(" score")]
     fill_sheet(ws, score, number_formats={c: "0.00" for c in score_cols}, freeze="D2")
     for c in score_cols:
         _colour_scale(ws, list(score.columns).index(c) + 1, 2, len(score) + 1, "higher_better")
-    fill_sheet(wb.create_sheet(_sheet_name("Weights", taken)), weights,
+    fill_sheet(_sheet(wb, "Weights", taken), weights,
                number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
 
     for d in domains:
-        _wide_sheet(wb.create_sheet(_sheet_name(d, taken)), *_domain_table(facts, d))
+        _wide_sheet(_sheet(wb, d, taken), *_domain_table(facts, d))
 
     for name, table in (("Targets", targets_vs_actuals(facts)), ("Benchmark", all_pairs_benchmark(facts))):
-        ws = wb.create_sheet(_sheet_name(name, taken))
         formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
-        fill_sheet(ws, table, number_formats=formats)
-        _mark_targets(ws, table, "target")
-        _status_colours(ws, table, "status")
+        for ws in fill_sheets(wb, name, taken, table, number_formats=formats, styles=_target_styles(table, "target"),
+                              sheet=_sheet):
+            _status_colours(ws, table, "status")
 
     refs_table = against_references(facts, refs)
-    ws = wb.create_sheet(_sheet_name("References", taken))
-    fill_sheet(ws, refs_table, number_formats={**_per_row_formats(refs_table, ["value", "reference", "difference"]),
-                                               "ratio": "0.00"})
-    _status_colours(ws, refs_table, "status")
+    for ws in fill_sheets(wb, "References", taken, refs_table, sheet=_sheet,
+                          number_formats={**_per_row_formats(refs_table, ["value", "reference", "difference"]),
+                                          "ratio": "0.00"}):
+        _status_colours(ws, refs_table, "status")
 
     derived = derive_previous_year(facts)
     derived = derived.drop(columns=[c for c in ("start", "end", "evidence", "comparator") if c in derived.columns])
-    ws = wb.create_sheet(_sheet_name("Derived", taken))
-    fill_sheet(ws, derived, number_formats=_per_row_formats(derived, ["value"]))
+    fill_sheets(wb, "Derived", taken, derived, number_formats=_per_row_formats(derived, ["value"]), sheet=_sheet)
 
     cov = coverage_table(facts)
-    ws = wb.create_sheet(_sheet_name("Coverage", taken))
+    ws = _sheet(wb, "Coverage", taken)
     fill_sheet(ws, cov, freeze="D2")
     if len(cov) and len(cov.columns) > 3:
         ref = f"D2:{get_column_letter(len(cov.columns))}{len(cov) + 1}"
         ws.conditional_formatting.add(ref, CellIsRule(operator="greaterThan", formula=["0"], fill=GOOD_FILL))
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
 
-    ws = wb.create_sheet(_sheet_name("Facts", taken))
-    fill_sheet(ws, facts, number_formats=_per_row_formats(facts, ["value"]))
-    if "kind" in facts.columns:
-        j = list(facts.columns).index("value") + 1
-        units, comparators = facts["unit"].tolist(), facts["comparator"].tolist()
-        for i, is_target in enumerate(facts["kind"].eq("target").fillna(False).tolist(), start=2):
-            if is_target and ws.cell(row=i, column=j).value is not None:
-                ws.cell(row=i, column=j).font = TARGET_FONT
-                ws.cell(row=i, column=j).number_format = number_format(units[i - 2], comparators[i - 2])
+    styles: dict[tuple[int, int], Style] = {}
+    if "kind" in facts.columns and len(facts):
+        j = list(facts.columns).index("value")
+        units, comparators, values = facts["unit"].tolist(), facts["comparator"].tolist(), facts["value"].tolist()
+        for i, is_target in enumerate(facts["kind"].eq("target").fillna(False).tolist()):
+            if is_target and not pd.isna(values[i]):
+                styles[(i, j)] = {"font": TARGET_FONT, "number_format": number_format(units[i], comparators[i])}
+    fill_sheets(wb, "Facts", taken, facts, number_formats=_per_row_formats(facts, ["value"]), styles=styles, sheet=_sheet)
 
-    fill_sheet(wb.create_sheet(_sheet_name("Sources", taken)), docs)
-    for ws in wb.worksheets:  # printing / PDF: landscape, every column on one page width
-        ws.page_setup.orientation = "landscape"
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+    fill_sheets(wb, "Sources", taken, docs, sheet=_sheet)
     return wb
+
+
+def _sheet(wb: Workbook, name: str, taken: set[str]):
+    """A new sheet, set up for printing / PDF: landscape, every column on one page width."""
+    ws = wb.create_sheet(_sheet_name(name, taken))
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    return ws
 
 
 def to_excel(

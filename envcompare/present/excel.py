@@ -31,11 +31,11 @@ from ..comparison.analysis import (
     against_references,
     all_pairs_benchmark,
     compare,
+    composite_tables,
     coverage_table,
     derive_previous_year,
     indicator_info,
     load_references,
-    score_table,
     targets_vs_actuals,
 )
 from ..memory import gc_paused
@@ -211,8 +211,11 @@ def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
 SHEET_NOTES = (
     ("About", "this sheet: what each sheet is, the documents used, how to read the colours"),
     ("Comparison", "cities side by side: one row per city and year (latest per city by default), one column per indicator"),
-    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS)"),
+    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS), "
+               "only over one year's set of at least 5 cities reporting the same indicators; the note says why not"),
     ("Weights", "the indicators each composite used, their weights, and why the others were left out"),
+    ("Sensitivity", "each city's composite rank under each method and leaving each indicator out (empty, with the "
+                    "reason, when no composite is computed)"),
     ("<domain>", "one sheet per domain (air, water, ...): actual rows, then target rows, for every city and year"),
     ("Targets", "each target against the same city's actual for the same indicator and year: met / not met / no actual yet"),
     ("Benchmark", "one city's actuals against another city's targets"),
@@ -237,8 +240,10 @@ def _header(column: str, info: pd.Series | None) -> str:
     if info is None:
         return column
     names = [n for n in (info["name_zh"], info["name_en"]) if isinstance(n, str)] or [column]
-    if " [" in column:  # an indicator that comes in several units (changes): say which
-        names.append(column.split(" [")[0])
+    indicator = str(info["indicator"]) if "indicator" in info and isinstance(info["indicator"], str) else column
+    suffix = column[len(indicator):].strip() if column.startswith(indicator) else ""
+    if suffix:  # its qualifier or statistic, and the unit when it comes in several: say which
+        names.append(suffix)
     return "\n".join([*names, f"[{info['unit']}]{ARROWS.get(info['direction'], '')}"])
 
 
@@ -389,10 +394,17 @@ def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str],
     line("Reference lines", "source", bold=True)
     for level, source in references[["level", "source"]].drop_duplicates().itertuples(index=False):
         line(level, source)
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 60
-    for letter in "CDE":
-        ws.column_dimensions[letter].width = 16
+    _fit_columns(ws, {"A": 36, "B": 60}, most=70)
+
+
+def _fit_columns(ws, least: Mapping[str, float], most: float = 70) -> None:
+    """Each column as wide as its longest text (at least `least`, at most `most`; wider text
+    wraps): the About sheet's English names are never cut."""
+    for j in range(1, ws.max_column + 1):
+        letter = get_column_letter(j)
+        longest = max((display_width(str(c.value)) for c in ws[letter]  # lines of one cell (titles) may overflow
+                       if c.value is not None and ws.cell(row=c.row, column=2).value not in (None, "")), default=8)
+        ws.column_dimensions[letter].width = min(most, max(least.get(letter, 10), longest + 2))
 
 
 def _documents_from_facts(facts: pd.DataFrame) -> pd.DataFrame:
@@ -434,7 +446,8 @@ def build_workbook(
     cmp = compare(facts, year=year)
     _wide_sheet(wb.create_sheet(_sheet_name("Comparison", taken)), *_comparison_table(cmp))
 
-    score, weights = score_table(cmp)
+    composites = composite_tables(facts)
+    score, weights = composites["scores"], composites["weights"]
     ws = wb.create_sheet(_sheet_name("Scores", taken))
     score_cols = [c for c in score.columns if c.startswith("score ") or c.endswith(" score")]
     fill_sheet(ws, score, number_formats={c: "0.00" for c in score_cols}, freeze="D2")
@@ -483,12 +496,32 @@ def build_workbook(
                 ws.cell(row=i, column=j).number_format = number_format(units[i - 2], comparators[i - 2])
 
     fill_sheet(wb.create_sheet(_sheet_name("Sources", taken)), docs)
-    for ws in wb.worksheets:  # printing / PDF: landscape, every column on one page width
-        ws.page_setup.orientation = "landscape"
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fill_sheet(wb.create_sheet(_sheet_name("Sensitivity", taken), index=wb.sheetnames.index("Weights") + 1),
+               composites["sensitivity"])
+    for ws in wb.worksheets:
+        print_setup(ws)
+    return wb
+
+
+PRINT_WIDTH = 150  # characters of column width a landscape A4 page shows legibly at 70% or more
+
+
+def print_setup(ws) -> None:
+    """Printing / PDF, per sheet: landscape, the header row repeated on every page, and fitted
+    to one page wide only when its columns fit legibly (a 24-column sheet would print at a
+    size nobody reads: it spans pages instead, with its first columns repeated)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if ws.title != "About" and ws.max_row > 1:
+        ws.print_title_rows = "1:1"
+    width = sum((ws.column_dimensions[get_column_letter(j)].width or 9) for j in range(1, ws.max_column + 1))
+    fits = width <= PRINT_WIDTH
+    ws.sheet_properties.pageSetUpPr.fitToPage = fits
+    if fits:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
-    return wb
+    elif ws.title != "About" and ws.max_column > 3:
+        ws.print_title_cols = "A:B"  # city and year (or the first columns) on every page
 
 
 def to_excel(

@@ -209,8 +209,8 @@ def indicator_chart(
         ax.barh(y, data["value"], color=[c for c, _ in judged], height=0.6)
         for i, row in data.iterrows():
             ax.text(row["value"], i, f" {fmt(row['value'])} ({row['year']})", va="center", fontsize=9, color=INK)
-        for j, city in enumerate(missing, start=len(data)):
-            ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED, style="italic")
+        for j in range(len(data), n):
+            ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED)
         ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
         ax.set_ylim(n - 0.5, -0.5)
         sources = [f"{d}" for d in data["doc"]]

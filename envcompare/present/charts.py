@@ -8,7 +8,7 @@ indicator names and pinyin city names instead. Sources go in a footnote.
 
 from __future__ import annotations
 
-import textwrap
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,11 +124,30 @@ def _footnote(fig: Figure, sources: list[str], lang: str) -> float:
     if not sources:
         return 0.02
     text = label("sources", lang) + "; ".join(dict.fromkeys(s for s in sources if s))
-    width_pt = fig.get_figwidth() * 72 - 10
-    per_line = max(20, int(width_pt / (FOOTNOTE_SIZE * (1.0 if lang != "en" else 0.55))))
-    lines = textwrap.wrap(text, per_line) or [text]
+    lines = _wrap(text, fig.get_figwidth() * 72 - 16, FOOTNOTE_SIZE)
     fig.text(0.01, 0.005, "\n".join(lines), fontsize=FOOTNOTE_SIZE, color=MUTED, ha="left", va="bottom")
     return min(0.5, (len(lines) * FOOTNOTE_SIZE * 1.35 + 8) / (fig.get_figheight() * 72))
+
+
+def _wrap(text: str, width_pt: float, size: float) -> list[str]:
+    """Lines no wider than width_pt at font size `size`: CJK and full-width characters take a
+    full em, others about 0.6; breaks after a space or a semicolon where one is near."""
+    lines: list[str] = []
+    line, width, last_break = "", 0.0, -1
+    for ch in text:
+        line += ch
+        width += size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6)
+        if ch in " ;":
+            last_break = len(line)
+        if width > width_pt:
+            cut = last_break if last_break > len(line) // 2 else len(line) - 1
+            lines.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+            width = sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6) for c in line)
+            last_break = -1
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [text]
 
 
 def _row_label(city: str, qualifier: object, lang: str) -> str:

@@ -95,14 +95,17 @@ def test_companion_table_has_units_and_directions(three_cities):
     assert "air.pm25 [ug/m3]" in flat.columns
 
 
-def test_unqualified_figure_wins_and_alternatives_are_counted():
+def test_qualified_figures_are_their_own_columns_and_repeats_are_counted():
     facts = frame(
         fact("甲", 2022, "water.drinking_source_compliance", 95.0, qualifier="农村", start=5),
         fact("甲", 2022, "water.drinking_source_compliance", 100.0, start=50),
+        fact("甲", 2022, "water.drinking_source_compliance", 100.0, start=90),  # the same figure again
     )
     cmp = compare(facts)
-    assert cmp.values.iloc[0, 0] == 100.0
-    assert cmp.cells["alternatives"].tolist() == [1]
+    assert list(cmp.values.columns) == ["water.drinking_source_compliance", "water.drinking_source_compliance (农村)"]
+    assert cmp.values.iloc[0].tolist() == [100.0, 95.0]
+    assert cmp.cells["alternatives"].tolist() == [1, 0]
+    assert cmp.indicators["qualifier"].tolist()[1] == "农村"
 
 
 def test_derived_rows_only_when_asked():
@@ -180,7 +183,7 @@ def test_entropy_weights_by_hand():
     assert w["b"] == pytest.approx(0.347531, abs=1e-6)
     assert w["c"] == pytest.approx(0.304939, abs=1e-6)
     assert w.sum() == pytest.approx(1.0)
-    comp = composite(HAND, method="entropy", directions=HAND_DIRS)
+    comp = composite(HAND, method="entropy", directions=HAND_DIRS, min_cities=3)
     assert comp.scores["score"].tolist() == pytest.approx([0.347531, 0.478704, 0.826235], abs=1e-6)
     assert comp.scores["rank"].tolist() == [3, 2, 1]
     assert comp.used == ["a", "b", "c"]
@@ -188,7 +191,7 @@ def test_entropy_weights_by_hand():
 
 def test_equal_weights_by_hand():
     # means of the scores: (0+1+0)/3 = 1/3, (.5+0+1)/3 = .5, (1+.5+1)/3 = 5/6
-    comp = composite(HAND, method="equal", directions=HAND_DIRS)
+    comp = composite(HAND, method="equal", directions=HAND_DIRS, min_cities=3)
     assert comp.scores["score"].tolist() == pytest.approx([1 / 3, 0.5, 5 / 6])
     assert comp.weights.tolist() == pytest.approx([1 / 3] * 3)
 
@@ -200,7 +203,7 @@ def test_topsis_by_hand():
     # row 2 (.4, .3): D+ = .3, D- = sqrt(.16 + .01) = 0.412311 -> 0.412311 / 0.712311 = 0.578835
     # row 3 (0, .4): D+ = sqrt(.32) = 0.565685, D- = 0 -> 0
     table = pd.DataFrame({"x": [3.0, 4.0, 0.0], "y": [0.0, 6.0, 8.0]}, index=HAND.index)
-    comp = composite(table, method="topsis", directions={"x": "higher_better", "y": "lower_better"})
+    comp = composite(table, method="topsis", directions={"x": "higher_better", "y": "lower_better"}, min_cities=3)
     assert comp.scores["score"].tolist() == pytest.approx([0.833333, 0.578835, 0.0], abs=1e-6)
     assert comp.scores["d_best"].tolist() == pytest.approx([0.1, 0.3, 0.565685], abs=1e-6)
     assert comp.scores["rank"].tolist() == [1, 2, 3]
@@ -208,12 +211,11 @@ def test_topsis_by_hand():
 
 def test_composite_uses_only_indicators_every_city_has(three_cities):
     cmp = compare(three_cities, year=2022)  # 乙 has pm25, good days, fines; 甲 only pm25
-    comp = composite(cmp, method="equal")
-    assert comp.used == ["air.pm25"]
+    comp = composite(cmp, method="equal", min_cities=2)
     assert comp.dropped["air.good_days_ratio"] == "missing for 甲 2022"
     assert comp.dropped["gov.fines"] == "no direction (neutral)"
-    # pm25 乙 40, 甲 30 -> scores 0 and 1
-    assert comp.scores["score"].tolist() == [0.0, 1.0]
+    # one indicator left: not a composite (at least two are needed), and it says so
+    assert comp.scores["score"].isna().all() and comp.reason.startswith("1 indicator(s) reported like for like")
     with pytest.raises(ValueError):
         composite(cmp, method="pca")
 
@@ -283,10 +285,10 @@ def test_target_takes_the_same_qualifier_first_then_document_order():
     )
     t = targets_vs_actuals(facts)
     assert t["target"].tolist() == [100.0, 90.0]  # target order (same city, year, indicator; by start)
-    # the qualified target takes the qualified actual although a.txt comes first
+    # the qualified target takes the qualified actual, never an unqualified one, although a.txt comes first
     assert t["actual"].tolist() == [99.0, 95.0]
     assert t["actual_qualifier"].tolist()[0] == "县级及以上" and pd.isna(t["actual_qualifier"].tolist()[1])
-    assert t["alternatives"].tolist() == [3, 3]  # four candidates each
+    assert t["alternatives"].tolist() == [0, 2]  # one candidate of its scope; three unqualified
     assert t["status"].tolist() == ["not met", "met"]  # 99 < 100; 95 >= 90 (higher is better)
     assert t["gap"].tolist() == pytest.approx([-1.0, 5.0])
     assert t["actual_start"].tolist() == [3, 40]
@@ -341,7 +343,7 @@ def test_benchmark_every_pair_of_cities():
     # 甲 against 丙; 乙 against 丙 and 甲; never a city against its own target
     assert list(zip(b["city"], b["target_city"], strict=True)) == [("乙", "丙"), ("乙", "甲"), ("甲", "丙")]
     assert b["actual"].tolist() == [40.0, 40.0, 30.0]  # the unqualified figure of 乙
-    assert b["alternatives"].tolist() == [1, 1, 0]
+    assert b["alternatives"].tolist() == [0, 0, 0]  # 乙's 城区 figure is of another scope
     assert b["status"].tolist() == ["not met", "not met", "met"]
     assert b["actual_year"].tolist() == [2022, 2022, 2022] and b["target_year"].tolist() == [2022, 2022, 2022]
 
@@ -365,8 +367,8 @@ def test_benchmark_latest_actual_whatever_the_year():
 def test_derive_previous_year():
     doc = "w.txt"
     facts = frame(
-        fact("甲", 2022, "air.pm25", 35.0, doc=doc, start=10, end=14),
-        fact("甲", 2022, "air.pm25", -5.4, kind="change", unit="%", doc=doc, start=20, end=25),
+        fact("甲", 2022, "air.pm25", 35.0, doc=doc, start=10, end=14, evidence="35"),
+        fact("甲", 2022, "air.pm25", -5.4, kind="change", unit="%", doc=doc, start=20, end=25, evidence="5.4%"),
         fact("甲", 2022, "air.good_days_ratio", 80.5, doc=doc, start=30, end=35),
         fact("甲", 2022, "air.good_days_ratio", 1.3, kind="change", unit="pp", doc=doc, start=40, end=48),
         fact("甲", 2022, "air.good_days", 294.0, doc=doc, start=50, end=54),
@@ -378,8 +380,10 @@ def test_derive_previous_year():
     )
     d = derive_previous_year(facts).set_index("indicator")
     assert set(d["kind"]) == {"derived"}
-    # 35 / (1 - 0.054) = 35 / 0.946 = 36.99789
-    assert d.loc["air.pm25", "value"] == pytest.approx(36.99789, abs=1e-5)
+    # 35 / (1 - 0.054) = 35 / 0.946 = 36.99789, stated to whole units: 37, and the range 35 +- 0.5 and
+    # -5.4 +- 0.05 % imply: 34.5 / (1 - 0.0535) = 36.4501 .. 35.5 / (1 - 0.0545) = 37.5463
+    assert d.loc["air.pm25", "value"] == 37.0 and d.loc["air.pm25", "decimals"] == 0
+    assert (d.loc["air.pm25", "value_low"], d.loc["air.pm25", "value_high"]) == (36.45, 37.55)
     assert d.loc["air.pm25", "year"] == 2021
     # 80.5 - 1.3 percentage points = 79.2
     assert d.loc["air.good_days_ratio", "value"] == pytest.approx(79.2)
@@ -551,11 +555,25 @@ def test_comparison_tables_on_seeds(corpus):
     from envcompare import extract
 
     tables = comparison_tables(extract(corpus))
-    assert set(tables) == {"comparison", "comparison_all_years", "scores", "weights", "targets", "benchmark",
+    assert set(tables) == {"comparison", "comparison_all_years", "comparison_notes", "scores", "weights", "sensitivity",
+                           "targets", "benchmark",
                            "against_references", "derived", "coverage"}
     comparison = tables["comparison"]
     assert comparison["latest"].all()
     assert len(comparison) == comparison["city"].nunique()
     derived = tables["derived"].set_index(["city", "indicator"])
-    assert derived.loc[("武汉", "air.pm25"), "value"] == pytest.approx(35 / 0.946)  # 35 微克, 同比下降5.4%
-    assert "met" in set(tables["benchmark"]["status"])
+    # 35 微克, 同比下降5.4%: 35 / 0.946 = 36.998 -> 37 (whole units, as stated), range 36.45 .. 37.55
+    row = derived.loc[("武汉", "air.pm25")]
+    assert (row["value"], row["value_low"], row["value_high"]) == (37.0, 36.45, 37.55)
+    # 武汉 2022 against 福州 2022's targets, one judgement per (indicator, qualifier), like for like only:
+    # good days 80.5 / >98.9, heavy days 1 / <=0, PM10 55 / <=37, PM2.5 35 / <=20.5, national sections
+    # 90.9 / >=100: five, all missed. 福州's 县级及以上 / 农村 drinking-water and 主要流域 / 小流域 targets
+    # meet no actual of their scope; 济南's 128 outfalls are not judged by 潜江's 13 (a count).
+    bench = tables["benchmark"]
+    assert list(zip(bench["city"], bench["target_city"], bench["indicator"], bench["status"], strict=True)) == [
+        ("武汉", "福州", "air.good_days_ratio", "not met"),
+        ("武汉", "福州", "air.heavy_pollution_days", "not met"),
+        ("武汉", "福州", "air.pm10", "not met"),
+        ("武汉", "福州", "air.pm25", "not met"),
+        ("武汉", "福州", "water.national_sections_good_ratio", "not met"),
+    ]

@@ -49,6 +49,12 @@ def book(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
     return path, openpyxl.load_workbook(path)
 
 
+def indicators_by_id():
+    from envcompare.vocab.catalog import indicators
+
+    return indicators()
+
+
 def header_column(ws, indicator: str) -> int:
     """Headers are "name_zh / name_en / [unit] arrow" lines: find a column by its English name."""
     from envcompare.vocab.catalog import indicators
@@ -60,7 +66,7 @@ def header_column(ws, indicator: str) -> int:
 def test_sheet_names(book):
     _, wb = book
     assert wb.sheetnames == [
-        "About", "Comparison", "Scores", "Weights", "air", "water", "governance",
+        "About", "Comparison", "Scores", "Weights", "Sensitivity", "air", "water", "governance",
         "Targets", "Benchmark", "References", "Derived", "Coverage", "Facts", "Sources",
     ]
 
@@ -103,7 +109,11 @@ def test_older_year_and_targets_are_marked(book):
     assert ws.cell(row=rows["乙"], column=pm25).font.i  # a figure from an older year
     air = wb["air"]
     kinds = {(air.cell(row=r, column=1).value, air.cell(row=r, column=3).value): r for r in range(2, air.max_row + 1)}
-    target = air.cell(row=kinds[("丙", "target")], column=header_column(air, "air.pm25"))
+    # 丙's target is qualified: its own column, the qualifier in the header
+    name = indicators_by_id()["air.pm25"].name_en
+    qualified = [c.column for c in air[1] if c.value and name in str(c.value).split("\n") and "(" in str(c.value).split("\n")[-2]]
+    assert len(qualified) == 1
+    target = air.cell(row=kinds[("丙", "target")], column=qualified[0])
     assert target.value == 20.5
     assert target.number_format == '"≤"0.0'
     assert target.font.i and target.font.color.rgb.endswith("1F4E79")

@@ -36,6 +36,6 @@ def test_indicator_sentence_orders_by_direction_and_checks_limits():
         {"city": "乙", "year": 2023, "period": "annual", "indicator": "air.pm25", "value": 30.0, "kind": "actual", "start": 0},
     ])
     text = narrate.indicator(facts, "air.pm25", load_references())
-    assert text.startswith("PM2.5 concentration (细颗粒物(PM2.5)浓度), best first: 乙 30 (2023); 甲 40 (2023)")
-    assert "GB 3095-2012 Grade II (35) is not met by 甲." in text
+    assert text.startswith("2 of 2 cities report PM2.5 concentration (细颗粒物(PM2.5)浓度), best first: 乙 30 (2023); 甲 40 (2023)")
+    assert "GB 3095-2012 Grade II (35, annual mean) is not met by 甲 (1 of 2)." in text
     assert "different years" not in text

@@ -268,9 +268,17 @@ def test_attention_index_equals_the_hand_count():
         "下降",
         "党建",
     ]
+    # all words (the literature's denominator): the 11 content words, the stop words 持续 向 好 全市
+    # 成效 工作 扎实 (7) and the figure 5% (1) = 19; punctuation is not a word
     row = text.attention([_report(ATTENTION_TEXT)]).iloc[0]
-    assert (row["env_words"], row["content_words"]) == (5, 11)
-    assert row["attention"] == pytest.approx(5 / 11)
+    assert (row["env_words"], row["content_words"], row["all_words"]) == (5, 11, 19)
+    assert row["attention"] == pytest.approx(5 / 19) and row["denominator"] == "all words"
+    # Wilson 95%: p = 5/19 = .263158, z^2 = 3.841459, z^2/n = .202182; centre (.263158 + .101091) / 1.202182
+    # = .302990; half 1.959964 sqrt(.0102056 + 3.841459 / 1444) / 1.202182 = 1.959964 * .113428 / 1.202182
+    # = .184926 -> .118064 .. .487916
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.118064, 0.487916), abs=2e-6)
+    content = text.attention([_report(ATTENTION_TEXT)], denominator="content").iloc[0]
+    assert content["attention"] == pytest.approx(5 / 11) and content["denominator"] == "content words"
 
 
 def test_attention_words_are_the_literature_list():
@@ -330,7 +338,10 @@ def test_keywords_per_city_on_the_seeds(corpus):
     df = text.keywords(corpus, top=20)
     assert set(df["city"]) == {r.meta.city for r in corpus}
     assert (df.groupby("city")["rank"].max() == 20).all()
-    ordered = df.sort_values(["city", "score", "count", "keyword"], ascending=[True, False, False, True])
+    # one group per (city, year, document type): 武汉's 2019 article and 2022 summary apart
+    assert set(df.loc[df["city"] == "武汉", "year"]) == {2019, 2022}
+    ordered = df.sort_values(["city", "year", "doc_type", "score", "count", "keyword"],
+                             ascending=[True, True, True, False, False, True])
     assert list(ordered.index) == list(df.index)  # score, then count, then the word itself
 
 

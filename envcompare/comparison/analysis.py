@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..extraction.tidy import FACT_COLUMNS
 from ..vocab.catalog import catalog
-from ..vocab.resources import read_csv
+from ..vocab.resources import read_csv, read_yaml
 
 ROW_INDEX = ["city", "year"]
 BETTER = ("higher_better", "lower_better")
@@ -40,6 +40,9 @@ INDICATOR_COLUMNS = {
     "domain": "string",
     "unit": "string",
     "direction": "string",
+    "qualifier": "string",
+    "statistic": "string",
+    "scale_dependent": "boolean",
 }
 CELL_COLUMNS = {
     "city": "string",
@@ -58,7 +61,10 @@ CELL_COLUMNS = {
     "end": "Int64",
     "evidence": "string",
     "alternatives": "Int64",
+    "scope": "string",
+    "statistic": "string",
 }
+NOTE_COLUMNS = {"column": "string", "indicator": "string", "city": "string", "year": "Int64", "reason": "string"}
 REFERENCE_COLUMNS = {
     "indicator": "string",
     "city": "string",
@@ -70,6 +76,8 @@ REFERENCE_COLUMNS = {
     "averaging": "string",
     "source": "string",
     "notes": "string",
+    "statistic": "string",
+    "level_zh": "string",
 }
 
 
@@ -82,6 +90,7 @@ class Comparison:
     rows: pd.DataFrame
     cells: pd.DataFrame
     kind: str
+    notes: pd.DataFrame | None = None  # NOTE_COLUMNS: cells refused and columns kept apart, with the reason
 
     @property
     def directions(self) -> pd.Series:
@@ -109,10 +118,101 @@ class Composite:
     scores: pd.DataFrame
     weights: pd.Series
     dropped: pd.Series
+    reason: str | None = None  # why no composite was computed (None: it was)
 
     @property
     def used(self) -> list[str]:
         return list(self.weights.index)
+
+
+
+# --- comparability: scope, statistic, scale -----------------------------------------------------
+
+
+def comparability() -> dict:
+    """data/comparability.yaml: scope rules, statistics and the composite guard."""
+    return read_yaml("comparability.yaml")
+
+
+def default_min_cities() -> int:
+    """The fewest same-year cities a composite is computed over (data/comparability.yaml)."""
+    return int(comparability().get("min_cities", 5))
+
+
+def _catalog_column(name: str) -> dict[str, str]:
+    cat = catalog()
+    return dict(zip(cat["id"], cat[name])) if name in cat.columns else {}
+
+
+def scale_dependent(indicator: object) -> bool:
+    """True for counts that grow with a city's size (cases, outfalls, fines): catalog column
+    scale_dependent. They are never ranked, scored or benchmarked across cities raw."""
+    return _catalog_column("scale_dependent").get(str(indicator).split(" ")[0], "") == "yes"
+
+
+def statistic_name(statistic: object, lang: str = "en") -> str | None:
+    """A statistic id as a reader writes it (data/comparability.yaml)."""
+    if statistic is None or pd.isna(statistic):
+        return None
+    cfg = comparability()
+    entry = cfg["statistics"].get(str(statistic)) or (cfg["unstated"] if statistic == "unstated" else None)
+    return entry[lang] if entry else str(statistic)
+
+
+def fact_scopes(facts: pd.DataFrame) -> pd.Series:
+    """Each fact's scope: its qualifier without a leading count of units (11个国考断面 -> 国考断面);
+    empty when there is none or it only restates the indicator's own scope (catalog same_scope)."""
+    prefix = re.compile(comparability()["count_prefix"])
+    same = {k: set(filter(None, v.split("|"))) for k, v in _catalog_column("same_scope").items()}
+    out = []
+    for ind, q in zip(_objects(facts["indicator"]), _objects(facts["qualifier"]), strict=True):
+        scope = prefix.sub("", str(q)).strip() if isinstance(q, str) else ""
+        out.append("" if scope in same.get(ind, set()) else scope)
+    return pd.Series(out, index=facts.index, dtype="string")
+
+
+def fact_statistics(facts: pd.DataFrame) -> pd.Series:
+    """Each fact's statistic (annual_mean, mda8_p90, daily_p95, unstated), read from its sentence:
+    the first statistic applicable to the indicator (the catalog's own first) whose marker occurs
+    there; else the catalog's statistic when it is assumed unstated (a bare PM2.5 浓度 is the
+    annual mean); else "unstated". Missing for indicators without statistics (ratios, counts)."""
+    stats = comparability()["statistics"]
+    own = _catalog_column("statistic")
+    sentences = _objects(facts["sentence"], "") if "sentence" in facts.columns else np.full(len(facts), "", dtype=object)
+    out: list[object] = []
+    for ind, sentence in zip(_objects(facts["indicator"]), sentences, strict=True):
+        applicable = [k for k, v in stats.items() if ind in v.get("applies_to", ())]
+        if not applicable:
+            out.append(None)
+            continue
+        mine = own.get(ind, "")
+        applicable.sort(key=lambda k: k != mine)
+        text = sentence if isinstance(sentence, str) else ""
+        found = next((k for k in applicable if any(m in text for m in stats[k]["markers"])), None)
+        if found is None:
+            found = mine if mine and stats.get(mine, {}).get("assumed") else "unstated"
+        out.append(found)
+    return pd.Series(out, index=facts.index, dtype="string")
+
+
+def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
+    """A ratio without a qualifier takes the qualifier of the count it is a ratio of (catalog
+    ratio_of) stated before it in the same sentence: 3019件环保督察交办信访事项的办结率98.5% is the
+    办结率 of the 环保督察交办 cases, never comparable with another city's hotline 办结率."""
+    ratio_of = {k: v for k, v in _catalog_column("ratio_of").items() if v}
+    if not ratio_of or "sentence" not in facts.columns:
+        return facts
+    needs = facts["indicator"].isin(list(ratio_of)) & facts["qualifier"].isna()
+    if not needs.any():
+        return facts
+    qualifier = facts["qualifier"].copy()
+    for i in facts.index[needs]:
+        r = facts.loc[i]
+        base = facts[_eq(facts["indicator"], ratio_of[r["indicator"]]) & _eq(facts["doc"], r["doc"])
+                     & _eq(facts["sentence"], r["sentence"]) & (facts["start"] < r["start"])]
+        if len(base):
+            qualifier.loc[i] = base.sort_values("start").iloc[-1]["qualifier"]
+    return facts.assign(qualifier=qualifier)
 
 
 # --- the wide table ---------------------------------------------------------------------------
@@ -153,8 +253,10 @@ def compare(
         keep &= facts["domain"].isin([domain] if isinstance(domain, str) else list(domain))
     if indicators is not None:
         keep &= facts["indicator"].isin(list(indicators))
-    used = [c for c in facts.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]  # not the long sentences
-    f = facts.loc[keep, used]
+    f = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
+    f = f.assign(scope=fact_scopes(f), statistic=fact_statistics(f))
+    used = [c for c in f.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]  # not the long sentences
+    f = f[used]
     latest = False
     if isinstance(year, str):
         if year != "latest":
@@ -167,25 +269,32 @@ def compare(
     keys = ["city", "year", "column"]
     f = f.assign(
         _kind=f["kind"].map({k: i for i, k in enumerate(kinds)}),
-        _qual=f["qualifier"].notna().astype("int64"),
         column=_column_names(f),
-    ).sort_values(["city", "year", "column", "_kind", "_qual", "doc", "start"], kind="stable")
+    ).sort_values(["city", "year", "column", "_kind", "doc", "start"], kind="stable")
     f = f.assign(alternatives=f.groupby(keys)["value"].transform("size") - 1)
+    columns = _column_order(f)
+    # one cell, one figure: several different figures of the preferred kind for one (city, year,
+    # indicator, scope, statistic) are told apart by words the extraction did not keep; refuse them
+    top = f[f["_kind"] == f.groupby(keys)["_kind"].transform("min")]
+    distinct = top.assign(_v=top["value"].round(9)).groupby(keys)["_v"].agg(lambda v: sorted(set(v)))
+    conflicts = distinct[distinct.map(len) > 1]
     chosen = f.drop_duplicates(keys, keep="first")
+    if len(conflicts):
+        clash = pd.MultiIndex.from_frame(chosen[keys]).isin(conflicts.index)
+        chosen = chosen[~clash]
     cells = chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True)
 
-    columns = _column_order(chosen)
     index = pd.MultiIndex.from_frame(
-        chosen[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
+        f[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
     )
     grid = np.full((len(index), len(columns)), np.nan, dtype="float64")
     at_row = index.get_indexer(pd.MultiIndex.from_frame(cells[ROW_INDEX]))
     at_column = pd.Index(columns, dtype="object").get_indexer(cells["column"].astype("object"))
     grid[at_row, at_column] = cells["value"].to_numpy(dtype="float64")
     values = pd.DataFrame(grid, index=index, columns=pd.Index(columns, dtype="object", name="indicator"))
-    docs: dict[tuple, set] = {}  # each row's documents
+    docs: dict[tuple, set] = {key: set() for key in index}  # each row's documents
     for city, yr, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
-        docs.setdefault((city, yr), set()).update([doc] if doc is not None else [])
+        docs[(city, yr)].update([doc] if doc is not None else [])
     rows = pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
@@ -194,14 +303,59 @@ def compare(
         },
         index=index,
     )
-    return Comparison(values, _indicator_table(chosen, columns), rows, cells, "+".join(kinds))
+    info = _indicator_table(f.drop_duplicates(keys, keep="first"), columns)
+    notes = _comparison_notes(f, info, conflicts)
+    return Comparison(values, info, rows, cells, "+".join(kinds), notes)
+
+
+def _comparison_notes(f: pd.DataFrame, info: pd.DataFrame, conflicts: pd.Series) -> pd.DataFrame:
+    """Why cells are empty or columns kept apart: different figures for one cell, one indicator
+    in several scopes or statistics, scale-dependent counts."""
+    rows = []
+    for (city, year, column), vals in conflicts.items():
+        ind = column.split(" ")[0]
+        rows.append({"column": column, "indicator": ind, "city": city, "year": year,
+                     "reason": f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
+                               "the report tells them apart in words not kept as a qualifier; not compared"})
+    by_indicator = info.groupby("indicator", sort=False)["column"].agg(list)
+    for ind, cols in by_indicator.items():
+        if len(cols) < 2:
+            continue
+        for col in cols:
+            others = [c for c in cols if c != col]
+            who = f.loc[_eq(f["column"], col), ["city", "year"]].drop_duplicates()
+            for city, year in who.itertuples(index=False):
+                rows.append({"column": col, "indicator": ind, "city": city, "year": year,
+                             "reason": "different qualifier or statistic from " + ", ".join(others)
+                                       + ": kept in its own column, never compared with them"})
+    for col, ind in zip(info["column"], info["indicator"], strict=True):
+        if scale_dependent(ind):
+            rows.append({"column": col, "indicator": ind, "city": None, "year": None,
+                         "reason": "scale-dependent count: grows with a city's size, so never ranked, scored or "
+                                   "benchmarked across cities raw"})
+    return pd.DataFrame(rows, columns=list(NOTE_COLUMNS)).astype(NOTE_COLUMNS)
+
+
+def _fmt_number(v: float) -> str:
+    return f"{v:g}"
 
 
 def _column_names(f: pd.DataFrame) -> pd.Series:
-    """Indicator id; `id [unit]` only where one indicator comes in several units (changes)."""
+    """Indicator id, then in parentheses its scope and a statistic other than the catalog's
+    (`gov.petitions (环保督察交办)`, `air.o3 (annual mean)`); `[unit]` only where one indicator
+    comes in several units (changes)."""
     units = f.groupby("indicator")["unit"].nunique()
-    several = f["indicator"].map(units).fillna(0) > 1
-    return f["indicator"].where(~several, f["indicator"] + " [" + f["unit"].fillna("?") + "]").astype("string")
+    several = (f["indicator"].map(units).fillna(0) > 1).to_numpy(dtype=bool)
+    own = _catalog_column("statistic")
+    names = []
+    for ind, scope, stat, unit, many in zip(_objects(f["indicator"]), _objects(f["scope"], ""), _objects(f["statistic"]),
+                                            _objects(f["unit"], "?"), several, strict=True):
+        tags = [scope] if scope else []
+        if isinstance(stat, str) and stat != own.get(ind, ""):
+            tags.append(statistic_name(stat) or stat)
+        name = ind + (f" ({'; '.join(tags)})" if tags else "")
+        names.append(name + (f" [{unit}]" if many else ""))
+    return pd.Series(names, index=f.index, dtype="string")
 
 
 def _column_order(chosen: pd.DataFrame) -> list[str]:
@@ -224,6 +378,9 @@ def _indicator_table(chosen: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             "domain": first["domain"].to_numpy(),
             "unit": first["unit"].to_numpy(),
             "direction": first["direction"].to_numpy(),
+            "qualifier": first["scope"].replace({"": None}).to_numpy() if "scope" in first else None,
+            "statistic": first["statistic"].to_numpy() if "statistic" in first else None,
+            "scale_dependent": [scale_dependent(i) for i in first["indicator"]],
         },
         columns=list(INDICATOR_COLUMNS),
     )
@@ -235,7 +392,9 @@ def indicator_info(ids: Iterable[str]) -> pd.DataFrame:
     cat = catalog().set_index("id")
     rows = [
         {"column": i, "indicator": i, **{k: cat.loc[i, k] if i in cat.index else None
-                                          for k in ("name_zh", "name_en", "domain", "unit", "direction")}}
+                                          for k in ("name_zh", "name_en", "domain", "unit", "direction")},
+         "qualifier": None, "statistic": (cat.loc[i, "statistic"] or None) if i in cat.index and "statistic" in cat else None,
+         "scale_dependent": scale_dependent(i)}
         for i in ids
     ]
     return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS)).astype(INDICATOR_COLUMNS)
@@ -251,7 +410,7 @@ def _matrix(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | No
     else:
         values = table
         cat = catalog().set_index("id")["direction"]
-        dirs = pd.Series({c: cat.get(str(c).split(" [")[0], "neutral") for c in values.columns}, dtype="object")
+        dirs = pd.Series({c: cat.get(str(c).split(" ")[0], "neutral") for c in values.columns}, dtype="object")
     if directions is not None:
         dirs = pd.Series({c: directions.get(c, dirs.get(c, "neutral")) for c in values.columns}, dtype="object")
     return values.astype("float64"), dirs.reindex(values.columns).fillna("neutral")
@@ -262,14 +421,15 @@ def rank(
     directions: Mapping[str, str] | None = None,
     within_year: bool = False,
 ) -> pd.DataFrame:
-    """Rank per indicator, 1 = best given its direction (ties share the best rank; neutral: NA).
+    """Rank per indicator, 1 = best given its direction (ties share the best rank; neutral and
+    scale-dependent counts: NA).
 
     Ranks run over all rows given; within_year=True ranks each year's rows separately.
     """
     values, dirs = _matrix(table, directions)
     out = {}
     for col in values.columns:
-        if dirs[col] not in BETTER:
+        if dirs[col] not in BETTER or scale_dependent(col):
             out[col] = pd.array([pd.NA] * len(values), dtype="Int64")
             continue
         asc = dirs[col] == "lower_better"
@@ -285,13 +445,13 @@ def scores(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | Non
     """Min-max scores in [0, 1], 1 = best given the direction; neutral indicators are NaN.
 
     A column whose rows are all equal scores 1 for everyone (nobody is worse); a column with
-    fewer than two values is NaN (nothing to compare against).
+    fewer than two values is NaN (nothing to compare against), and so is a scale-dependent count.
     """
     values, dirs = _matrix(table, directions)
     out = pd.DataFrame(index=values.index, columns=values.columns, dtype="float64")
     for col in values.columns:
         x = values[col]
-        if dirs[col] not in BETTER:
+        if dirs[col] not in BETTER or scale_dependent(col):
             continue
         lo, hi = x.min(), x.max()
         if x.notna().sum() < 2:
@@ -333,6 +493,7 @@ def composite(
     method: str = "equal",
     directions: Mapping[str, str] | None = None,
     topsis_weights: str = "equal",
+    min_cities: int | None = None,
 ) -> Composite:
     """A composite score per row over the indicators every row has (and that have a direction).
 
@@ -340,34 +501,46 @@ def composite(
     "topsis" (closeness to the ideal row on vector-normalised values, weighted "equal" or
     "entropy"). Higher is better; `rank` 1 = best. `weights` lists the indicators used,
     `dropped` says why the others were left out.
+
+    Guard: computed only over rows of one year from at least `min_cities` different cities
+    (default data/comparability.yaml min_cities, 5) and at least two indicators every one of
+    them reports like for like (scale-dependent counts never count). Otherwise every score is
+    missing and `reason` says why in one line.
     """
     if method not in ("equal", "entropy", "topsis"):
         raise ValueError(f"method must be 'equal', 'entropy' or 'topsis', not {method!r}")
     values, dirs = _matrix(table, directions)
+    need = min_cities if min_cities is not None else default_min_cities()
     dropped: dict[str, str] = {}
     used = []
     for col in values.columns:
         missing = values.index[values[col].isna()]
         if dirs[col] not in BETTER:
             dropped[col] = "no direction (neutral)"
+        elif scale_dependent(col):
+            dropped[col] = "scale-dependent count: not comparable across cities raw"
         elif len(missing):
-            dropped[col] = "missing for " + ", ".join(f"{c} {y}" for c, y in missing)
+            dropped[col] = "missing for " + ", ".join(" ".join(str(k) for k in (m if isinstance(m, tuple) else (m,)))
+                                                      for m in missing)
         else:
             used.append(col)
-    s = scores(values[used], dict(dirs[used])) if used else pd.DataFrame(index=values.index)
+    reason = _composite_refusal(values, used, need)
     extra: dict[str, pd.Series] = {}
-    if not used or len(values) < 2:
+    if reason is not None:
         w = pd.Series(dtype="float64")
         result = pd.Series(np.nan, index=values.index, dtype="float64")
         for col in used:
-            dropped[col] = "fewer than two rows to compare"
+            dropped[col] = "not computed (see note)"
     elif method == "equal":
+        s = scores(values[used], dict(dirs[used]))
         w = pd.Series(1.0 / len(used), index=used, dtype="float64")
         result = (s * w).sum(axis=1)
     elif method == "entropy":
+        s = scores(values[used], dict(dirs[used]))
         w = entropy_weights(s)
         result = (s * w).sum(axis=1)
     else:
+        s = scores(values[used], dict(dirs[used]))
         w = entropy_weights(s) if topsis_weights == "entropy" else pd.Series(1.0 / len(used), index=used, dtype="float64")
         result, extra = _topsis(values[used], dirs[used], w)
     frame = pd.DataFrame({"score": result.astype("float64")}, index=values.index)
@@ -377,7 +550,26 @@ def composite(
     dropped_s = pd.Series(dropped, dtype="string")
     dropped_s.index.name = "indicator"
     w.index.name = "indicator"
-    return Composite(method, frame, w.astype("float64"), dropped_s)
+    return Composite(method, frame, w.astype("float64"), dropped_s, reason)
+
+
+def _composite_refusal(values: pd.DataFrame, used: list[str], need: int) -> str | None:
+    """One line saying why no composite may be computed over these rows, or None."""
+    names = values.index.names
+    years = sorted(set(values.index.get_level_values("year").dropna())) if "year" in names else []
+    cities = values.index.get_level_values("city").nunique() if "city" in names else len(values)
+    if len(years) > 1:
+        return (f"rows from different years ({', '.join(str(int(y)) for y in years)}): a composite needs one year's "
+                f"set of at least {need} cities")
+    if cities < need or len(values) < 2:
+        return (f"only {cities} {'city' if cities == 1 else 'cities'}"
+                + (f" in {int(years[0])}" if years else "")
+                + f": a composite needs at least {need} same-year cities (with fewer, min-max scores are 0 or 1 and "
+                  "entropy weights degenerate)")
+    least = int(comparability().get("min_indicators", 2))
+    if len(used) < least:
+        return (f"{len(used)} indicator(s) reported like for like by every city: a composite needs at least {least}")
+    return None
 
 
 def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
@@ -514,6 +706,11 @@ def _match_targets(
     """
     targets = targets.reset_index(drop=True)
     actuals = actuals.reset_index(drop=True)
+    # like for like: a target is judged only by an actual of the same scope (县级及以上 by
+    # 县级及以上, never by 农村 or 乡镇级)
+    targets = targets.assign(_scope=fact_scopes(targets))
+    actuals = actuals.assign(_scope=fact_scopes(actuals))
+    keys = [*keys, "_scope"]
     t_codes, a_codes = _codes([targets, actuals], keys)
     ti, ai = _pairs(t_codes, a_codes)
     city = _codes([actuals], ["city"])[0] if per_city else np.zeros(len(actuals), dtype="int64")
@@ -549,6 +746,11 @@ def _match_targets(
     comparator, inferred = _comparators(t)
     target, actual = t["value"].to_numpy(dtype="float64"), a["value"].to_numpy(dtype="float64", na_value=np.nan)
     status = np.where(found, _judge_all(actual, target, comparator), "no actual yet")
+    if not inner and (~found).any():  # an actual exists, but of another scope: say so
+        plain = [k for k in keys if k != "_scope"]
+        t_any, a_any = _codes([t, actuals], plain)
+        other_scope = np.isin(t_any, a_any) & ~found
+        status = np.where(other_scope, "no actual of this qualifier", status)
     return pd.DataFrame(
         {
             "city": t["city"],
@@ -586,8 +788,10 @@ def _match_targets(
 def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
     """Each target joined with the same city's actual for its indicator, year and period.
 
-    status: met / not met / no actual yet, honouring the target's comparator (a target without
-    one reads >= when higher is better, <= when lower is better: `comparator_inferred`).
+    status: met / not met / no actual yet / no actual of this qualifier (the city reports the
+    indicator, but for another scope: 农村 is not 县级及以上), honouring the target's comparator (a
+    target without one reads >= when higher is better, <= when lower is better:
+    `comparator_inferred`). Target and actual always share their qualifier's scope.
     gap = actual - target in the indicator's unit (positive: above the target).
     """
     targets = facts[_eq(facts["kind"], "target") & facts["indicator"].notna()]
@@ -618,11 +822,17 @@ def benchmark(
 ) -> pd.DataFrame:
     """One city's actuals against another city's targets (None: every pair of different cities).
 
-    Only pairs where the city has an actual for the target's indicator and period are listed;
-    same_year=False takes the city's latest actual whatever the target's year (see the years).
+    Only pairs where the city has an actual for the target's indicator, period and scope
+    (qualifier) are listed, one per target scope (a target stated twice counts once);
+    scale-dependent counts are never benchmarked (a county-level city's 13 outfalls say nothing
+    of a provincial capital's 128). same_year=False takes the city's latest actual whatever the
+    target's year (see the years).
     """
-    targets = facts[_eq(facts["kind"], "target") & facts["indicator"].notna() & facts["city"].notna()]
-    actuals = facts[_eq(facts["kind"], "actual") & facts["indicator"].notna() & facts["city"].notna()]
+    usable = facts["indicator"].notna() & facts["city"].notna() & ~facts["indicator"].map(scale_dependent).astype(bool)
+    targets = facts[_eq(facts["kind"], "target") & usable]
+    targets = targets.assign(_s=fact_scopes(targets)).drop_duplicates(
+        ["city", "year", "period", "indicator", "unit", "_s"]).drop(columns="_s")
+    actuals = facts[_eq(facts["kind"], "actual") & usable]
     if against is not None:
         targets = targets[_eq(targets["city"], against)]
     if city is not None:
@@ -650,6 +860,9 @@ DERIVED_EXTRA = {
     "change_start": "Int64",
     "change_end": "Int64",
     "change_evidence": "string",
+    "decimals": "Int64",
+    "value_low": "float64",
+    "value_high": "float64",
 }
 _BASE_YEAR = re.compile(r"^较(\d{4})年$")
 
@@ -691,17 +904,31 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
     relative = change_unit == "%"
     same_unit = ((change_unit == "pp") & (unit == "%")) | (change_unit == unit)
     keep = np.where(relative, ~_isclose(c, -100.0), same_unit)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(relative, v / (1 + c / 100), v - c)[keep]
-    ci, ai = ci[keep], ai[keep]
+    ci, ai, v, c, relative = ci[keep], ai[keep], v[keep], c[keep], relative[keep]
     a, ch = actuals.take(ai).reset_index(drop=True), changes.take(ci).reset_index(drop=True)
+    # precision: a stated figure stands for the interval its last digit allows (38 -> 37.5..38.5;
+    # 5.4% -> 5.35..5.45%); the derived value is rounded to the value's decimals (a ratio) or to
+    # the finer of the two (a difference), and value_low..value_high is the range they imply
+    dv = np.array([_decimals(e, x) for e, x in zip(_objects(a["evidence"]), v.tolist(), strict=True)], dtype="int64")
+    dc = np.array([_decimals(e, x) for e, x in zip(_objects(ch["evidence"]), c.tolist(), strict=True)], dtype="int64")
+    exact_units = set(comparability().get("exact_units", ()))  # whole days and counts are exact
+    hv = np.where(np.isin(unit[keep], list(exact_units)), 0.0, 0.5 * 10.0 ** -dv)
+    hc = np.where(np.isin(change_unit[keep], list(exact_units)), 0.0, 0.5 * 10.0 ** -dc)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corners = np.stack([np.where(relative, vv / (1 + cc / 100), vv - cc)
+                            for vv in (v - hv, v + hv) for cc in (c - hc, c + hc)])
+        exact = np.where(relative, v / (1 + c / 100), v - c)
+    decimals = np.where(relative, dv, np.maximum(dv, dc))
+    value = np.array([round(x, int(d)) for x, d in zip(exact.tolist(), decimals.tolist(), strict=True)], dtype="float64")
+    low = [round(x, int(d) + 2) for x, d in zip(corners.min(axis=0).tolist(), decimals.tolist(), strict=True)]
+    high = [round(x, int(d) + 2) for x, d in zip(corners.max(axis=0).tolist(), decimals.tolist(), strict=True)]
     out = pd.DataFrame(
         {
             "city": a["city"],
             "year": year[ci],
             "period": a["period"],
             "indicator": a["indicator"],
-            "value": [round(x, 9) for x in value.tolist()],
+            "value": value,
             "unit": a["unit"],
             "direction": a["direction"],
             "kind": "derived",
@@ -716,18 +943,36 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
             "sentence": a["sentence"],
             "change": ch["value"],
             "change_unit": ch["unit"],
-            "formula": np.where(relative[keep], "v / (1 + c/100)", "v - c").astype(object),
+            "formula": np.where(relative, "v / (1 + c/100)", "v - c").astype(object),
             "value_start": a["start"],
             "value_end": a["end"],
             "value_evidence": a["evidence"],
             "change_start": ch["start"],
             "change_end": ch["end"],
             "change_evidence": ch["evidence"],
+            "decimals": decimals,
+            "value_low": low,
+            "value_high": high,
         },
         index=pd.RangeIndex(len(a)),
         columns=list(columns),
     ).astype(columns)
     return out.sort_values(["doc", "value_start", "change_start"], kind="stable").reset_index(drop=True)
+
+
+_NUMBER = re.compile(r"\d+(?:\.(\d+))?")
+
+
+def _decimals(evidence: object, value: float) -> int:
+    """Decimal places a figure was stated with: its evidence text (5.4% -> 1, 55 -> 0), else the
+    shortest repr of the value (a figure without evidence, or written in words, e.g. 持平 -> 0)."""
+    if isinstance(evidence, str):
+        m = _NUMBER.search(evidence.replace(",", ""))
+        if m:
+            return len(m.group(1) or "")
+        return 0
+    text = repr(abs(float(value)))
+    return 0 if "e" in text or text.endswith(".0") else len(text.split(".")[1]) if "." in text else 0
 
 
 # --- coverage ---------------------------------------------------------------------------------
@@ -799,6 +1044,8 @@ REFERENCE_RESULT_COLUMNS = {
     "doc": "string",
     "start": "Int64",
     "end": "Int64",
+    "statistic": "string",
+    "reference_statistic": "string",
 }
 
 
@@ -808,9 +1055,16 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
     Limits, guidelines and interim targets (no year: they hold every year) give "exceeds" or
     "meets"; averages (rows with a year, e.g. the national average) give "better", "worse" or
     "equal" for the same year. ratio = value / reference; difference = value - reference.
+
+    A reference holds for one statistic (`statistic`: annual mean, the 90th percentile of daily
+    maximum 8-hour means for O3, the 95th percentile of daily means for CO); a fact of another
+    statistic, or one whose report does not say (臭氧平均浓度), is "not comparable", never "meets".
     """
     refs = (load_references() if references is None else references).reset_index(drop=True)
+    if "statistic" not in refs.columns:
+        refs = refs.assign(statistic=pd.array([None] * len(refs), dtype="string"))
     f = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()].reset_index(drop=True)
+    f = f.assign(_statistic=fact_statistics(f))
     f_codes, r_codes = _codes([f, refs], ["indicator", "unit"], missing_matches=False)
     xi, ri = _pairs(f_codes, r_codes)
     # an average holds for its own year only; limits, guidelines and interim targets for every year
@@ -823,6 +1077,8 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
     v, ref = x["value"].to_numpy(dtype="float64"), r["value"].to_numpy(dtype="float64", na_value=np.nan)
     direction = _objects(x["direction"])
     higher = direction == "higher_better"
+    wanted, stated = _objects(r["statistic"]), _objects(x["_statistic"])
+    comparable = np.array([w is None or w == "" or w == st for w, st in zip(wanted, stated, strict=True)], dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         status = np.where(
             averaged,
@@ -830,14 +1086,17 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
             np.where(higher, np.where(v >= ref, "meets", "falls short"),
                      np.where((v > ref) & ~_isclose(v, ref), "exceeds", "meets")),
         )
-        ratio = np.where(ref != 0, v / np.where(ref != 0, ref, 1.0), np.nan)
+        status = np.where(comparable, status, "not comparable")
+        ratio = np.where((ref != 0) & comparable, v / np.where(ref != 0, ref, 1.0), np.nan)
     out = pd.DataFrame(
         {
             "city": x["city"], "year": x["year"], "indicator": x["indicator"], "value": v, "unit": x["unit"],
             "direction": x["direction"], "reference_kind": r["kind"], "level": r["level"], "reference": ref,
             "averaging": r["averaging"], "status": status.astype(object), "ratio": ratio,
-            "difference": [round(d, 9) for d in (v - ref).tolist()], "qualifier": x["qualifier"], "source": r["source"],
+            "difference": [round(d, 9) if ok else math.nan for d, ok in zip((v - ref).tolist(), comparable, strict=True)],
+            "qualifier": x["qualifier"], "source": r["source"],
             "doc": x["doc"], "start": x["start"], "end": x["end"],
+            "statistic": x["_statistic"], "reference_statistic": r["statistic"],
         },
         index=pd.RangeIndex(len(x)),
         columns=list(REFERENCE_RESULT_COLUMNS),
@@ -859,32 +1118,119 @@ def _better_or_worse_all(v: np.ndarray, ref: np.ndarray, direction: np.ndarray) 
 # --- everything, for the build ----------------------------------------------------------------
 
 
-def score_table(cmp: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-indicator scores plus the three composites, and the weights each composite used."""
+def composite_year(facts: pd.DataFrame) -> int | None:
+    """The year a composite is computed for: the one with most cities reporting actuals (ties: the
+    latest). A composite never mixes years."""
+    a = facts[_eq(facts["kind"], "actual") & facts["indicator"].notna() & facts["city"].notna() & facts["year"].notna()]
+    if not len(a):
+        return None
+    n = a.groupby("year")["city"].nunique()
+    return int(max(n.index, key=lambda y: (n[y], y)))
+
+
+def score_table(cmp: Comparison, min_cities: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-indicator scores plus the three composites, and the weights each composite used.
+
+    Both tables carry a `note`: empty when the composites were computed, else the one-line reason
+    they were not (see `composite`); then no score is given at all.
+    """
+    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    reason = comps["equal"].reason
     s = scores(cmp)
+    if reason is not None:
+        s.loc[:, :] = np.nan
     s.columns = [f"score {c}" for c in s.columns]
     parts = [cmp.rows[["latest"]], s]
     weights = pd.DataFrame(index=pd.Index(cmp.values.columns, name="indicator"))
     weights["name_zh"] = cmp.indicators.set_index("column")["name_zh"].reindex(weights.index).astype("string")
-    for method in ("equal", "entropy", "topsis"):
-        comp = composite(cmp, method=method)
+    for method, comp in comps.items():
         parts.append(comp.scores[["score", "rank"]].rename(columns=lambda c, m=method: f"{m} {c}"))
         weights[f"{method} weight"] = comp.weights.reindex(weights.index).astype("float64")
-    weights["left out because"] = comp.dropped.reindex(weights.index).astype("string")
+    weights["left out because"] = comps["topsis"].dropped.reindex(weights.index).astype("string")
+    note = pd.array([reason or ""] * len(cmp.values), dtype="string")
     table = pd.concat(parts, axis=1).reset_index().astype({"city": "string", "year": "Int64"})
-    return table, weights.reset_index().astype({"indicator": "string"})
+    table["note"] = note
+    if not len(table):  # nothing to score: still say why
+        table = pd.DataFrame({"city": [pd.NA], "year": [pd.NA], "note": [reason or "no rows"]}).astype(
+            {"city": "string", "year": "Int64", "note": "string"})
+    weights = weights.reset_index().astype({"indicator": "string"})
+    weights["note"] = pd.array([reason or ""] * len(weights), dtype="string")
+    return table, weights
+
+
+def sensitivity(cmp: Comparison, min_cities: int | None = None) -> pd.DataFrame:
+    """How much the composite ranking depends on choices: each row's rank under each method
+    (equal, entropy, TOPSIS) and under equal weights leaving each indicator out in turn, and the
+    largest change of rank across all of them. Empty (with a `note`) when no composite is
+    computed."""
+    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    if comps["equal"].reason is not None:
+        return pd.DataFrame({"city": [pd.NA], "year": [pd.NA], "note": [comps["equal"].reason]}).astype(
+            {"city": "string", "year": "Int64", "note": "string"})
+    out = pd.DataFrame(index=cmp.values.index)
+    for m, comp in comps.items():
+        out[f"{m} rank"] = comp.scores["rank"]
+    used = comps["equal"].used
+    if len(used) > 2:  # leaving one out still leaves at least two
+        for col in used:
+            rest = cmp.values[[c for c in used if c != col]]
+            part = composite(rest, method="equal", directions=dict(cmp.directions), min_cities=min_cities)
+            out[f"equal rank without {col}"] = part.scores["rank"]
+    ranks = out.astype("float64")
+    out["largest rank change"] = (ranks.max(axis=1) - ranks.min(axis=1)).astype("Int64")
+    out = out.astype({c: "Int64" for c in out.columns})
+    out = out.reset_index().astype({"city": "string", "year": "Int64"})
+    out["note"] = pd.array([""] * len(out), dtype="string")
+    return out
+
+
+def composite_set(cmp: Comparison, min_cities: int | None = None) -> tuple[Comparison, str]:
+    """The rows and columns a composite may use: the most indicators (with a direction, not
+    scale-dependent; taken in order of how many rows report them) that at least `min_cities`
+    rows all report, and those rows. Returns the narrowed Comparison and a line saying what was
+    left out (the rows lacking one of the indicators)."""
+    need = min_cities if min_cities is not None else default_min_cities()
+    values, dirs = _matrix(cmp, None)
+    candidates = [c for c in values.columns if dirs[c] in BETTER and not scale_dependent(c)]
+    order = sorted(candidates, key=lambda c: (-int(values[c].notna().sum()), list(values.columns).index(c)))
+    best: list[str] = []
+    for k in range(1, len(order) + 1):
+        rows = values[order[:k]].notna().all(axis=1)
+        if rows.sum() >= need:
+            best = order[:k]
+    if not best:
+        return cmp, ""
+    keep = values[best].notna().all(axis=1)
+    cols = [c for c in values.columns if c in best]
+    out_rows = [f"{c} {y}" for c, y in values.index[~keep]]
+    narrowed = Comparison(cmp.values.loc[keep, cols], cmp.indicators[cmp.indicators["column"].isin(cols)].reset_index(drop=True),
+                          cmp.rows.loc[keep], cmp.cells, cmp.kind, cmp.notes)
+    left = f"left out for lacking one of the {len(cols)} indicators: {', '.join(out_rows)}" if out_rows else ""
+    return narrowed, left
+
+
+def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict[str, pd.DataFrame]:
+    """scores, weights and sensitivity over one year (`composite_year`): the cities of that year
+    that all report the most indicators like for like (`composite_set`), when there are at least
+    `min_cities` of them; otherwise no composite, and every table says why."""
+    year = composite_year(facts)
+    cmp = compare(facts, year=year) if year is not None else compare(facts.iloc[0:0])
+    narrowed, left = composite_set(cmp, min_cities)
+    score, weights = score_table(narrowed, min_cities)
+    if left:
+        score["note"] = (score["note"] + "; " + left).str.lstrip("; ").astype("string")
+    return {"scores": score, "weights": weights, "sensitivity": sensitivity(narrowed, min_cities)}
 
 
 def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Every comparison table by file stem (comparison, scores, weights, targets, benchmark,
-    against_references, derived, coverage): what `build` writes as CSV beside the workbook."""
+    """Every comparison table by file stem (comparison, comparison_notes, scores, weights,
+    sensitivity, targets, benchmark, against_references, derived, coverage): what `build` writes as CSV beside the workbook."""
     cmp = compare(facts, year="latest")
-    score, weights = score_table(cmp)
     return {
         "comparison": cmp.flat(),
         "comparison_all_years": compare(facts).flat(),
-        "scores": score,
-        "weights": weights,
+        "comparison_notes": cmp.notes,
+        **composite_tables(facts),
         "targets": targets_vs_actuals(facts),
         "benchmark": all_pairs_benchmark(facts),
         "against_references": against_references(facts, references),

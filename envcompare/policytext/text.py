@@ -291,12 +291,23 @@ class _Sentence:
     words: tuple[str, ...]
 
 
+def _is_word(token: str) -> bool:
+    """A word of the all-words count: any token but punctuation (figures count, as in a word count)."""
+    return HAN_OR_LATIN.search(token) is not None or token[0].isdigit()
+
+
 def _sentences(report: Report) -> tuple[_Sentence, ...]:
-    """Sentences with content words; sections switch between plan and results as in extract."""
+    """Sentences with content words; sections switch between plan and results as in extract.
+    (`_all_words` counts the words of every sentence, the attention index's denominator.)"""
+    return _read_sentences(report)[0]
+
+
+def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
     seg = _segmenter()
     text = report.text
     ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
     out: list[_Sentence] = []
+    all_words = 0
     pos = 0
     for line in text.split("\n"):
         line_start, pos = pos, pos + len(line) + 1
@@ -304,10 +315,12 @@ def _sentences(report: Report) -> tuple[_Sentence, ...]:
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
         for sm in SENTENCE.finditer(line):
-            words = tuple(t for t in seg.tokens(sm.group()) if seg.is_content(t))
+            tokens = seg.tokens(sm.group())
+            all_words += sum(_is_word(t) for t in tokens)
+            words = tuple(t for t in tokens if seg.is_content(t))
             if words:
                 out.append(_Sentence(line_start + sm.start(), line_start + sm.end(), ctx.target, words))
-    return tuple(out)
+    return tuple(out), all_words
 
 
 # --------------------------------------------------------------------------- per-document counts
@@ -389,14 +402,17 @@ class DocText:
     words: dict[str, WordStats]
     sentences: tuple[tuple[int, int, str], ...]
     examples: int
+    all_words: int = 0  # every word but punctuation: the literature's attention denominator
 
     @property
     def base(self) -> dict[str, object]:
         return {"city": self.city, "year": self.year, "doc": self.doc, "doc_type": self.doc_type}
 
     @property
-    def group(self) -> tuple[bool, str, bool, int]:
-        return (self.city is None, self.city or "", self.year is None, self.year or 0)
+    def group(self) -> tuple[bool, str, bool, int, str]:
+        """(city, year, document type): the unit every text measure is given for; never pooled
+        across years or document types (a 2019 news article is not a 2022 work summary)."""
+        return (self.city is None, self.city or "", self.year is None, self.year or 0, self.doc_type or "")
 
     @property
     def content_words(self) -> int:
@@ -414,7 +430,7 @@ def analyse(report: Report, examples: int = 1) -> DocText:
 
     `examples`: how many sentences to keep per word (the keyword table shows up to that many).
     """
-    sentences = _sentences(report)
+    sentences, all_words = _read_sentences(report)
     words: dict[str, list] = {}  # word -> [count, sentences, [example sentence numbers]]
     env = 0
     for i, s in enumerate(sentences):
@@ -451,6 +467,7 @@ def analyse(report: Report, examples: int = 1) -> DocText:
         words={w: (c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
         sentences=tuple(example_rows),
         examples=examples,
+        all_words=all_words,
     )
 
 
@@ -480,13 +497,13 @@ class TextStats:
         self.examples = max(examples, 1)
         self._skip = frozenset() if places else _places()
         self._docs: list[DocText] = []
-        self._cities: dict[tuple[bool, str], _CityWords] = {}
+        self._cities: dict[tuple, _CityWords] = {}  # per (city, year, document type)
 
     def add(self, doc: DocText) -> None:
         if doc.examples < self.examples:
             raise ValueError(f"{doc.doc} was analysed with {doc.examples} example(s) per word; {self.examples} wanted")
         self._docs.append(replace(doc, words={}, sentences=()))  # the word counts live on per city
-        city = self._cities.setdefault((doc.city is None, doc.city or ""), _CityWords())
+        city = self._cities.setdefault(doc.group, _CityWords())
         city.content_words += doc.content_words
         order = (doc.doc, doc.path)
         for w, (count, sentences, examples) in doc.words.items():
@@ -514,9 +531,9 @@ class TextStats:
 
     @staticmethod
     def _group_base(members: list[DocText]) -> dict[str, object]:
-        doc_types = ";".join(sorted({d.doc_type for d in members if d.doc_type}))
+        """A group row: the documents of one city, year and document type (level "city_year")."""
         return {"level": "city_year", "city": members[0].city, "year": members[0].year, "doc": None,
-                "doc_type": doc_types or None, "documents": len(members)}
+                "doc_type": members[0].doc_type, "documents": len(members)}
 
     def theme_shares(self) -> pd.DataFrame:
         """See `theme_shares`."""
@@ -530,15 +547,19 @@ class TextStats:
             rows += total.rows(self._group_base(members))
         return _frame(rows, THEME_COLUMNS)
 
-    def attention(self) -> pd.DataFrame:
+    def attention(self, denominator: str = "all") -> pd.DataFrame:
         """See `attention`."""
+        if denominator not in ("all", "content"):
+            raise ValueError(f"denominator must be 'all' or 'content', not {denominator!r}")
         rows: list[dict[str, object]] = []
         for d in self._sorted_docs():
-            rows.append({"level": "document", **d.base, "documents": 1, **_attention_cells(d.env_words, d.content_words)})
+            rows.append({"level": "document", **d.base, "documents": 1,
+                         **_attention_cells(d.env_words, d.content_words, d.all_words, denominator)})
         for members in self._groups():
             env = sum(d.env_words for d in members)
-            total = sum(d.content_words for d in members)
-            rows.append(self._group_base(members) | _attention_cells(env, total))
+            content = sum(d.content_words for d in members)
+            words = sum(d.all_words for d in members)
+            rows.append(self._group_base(members) | _attention_cells(env, content, words, denominator))
         return _frame(rows, ATTENTION_COLUMNS)
 
     def plan_vs_summary(self) -> pd.DataFrame:
@@ -569,6 +590,8 @@ class TextStats:
             for rank, (neg_score, neg_k, w, idf) in enumerate(scored[:top], 1):
                 base = {
                     "city": None if key[0] else key[1],
+                    "year": None if key[2] else key[3],
+                    "doc_type": key[4] or None,
                     "rank": rank,
                     "keyword": w,
                     "score": -neg_score,
@@ -653,31 +676,59 @@ ATTENTION_COLUMNS = {
     "env_words": "Int64",
     "content_words": "Int64",
     "attention": "float64",
+    "all_words": "Int64",
+    "denominator": "string",
+    "ci_low": "float64",
+    "ci_high": "float64",
 }
+WILSON_Z = 1.959963984540054  # 95% two-sided
 
 
-def attention(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
-    """Environmental attention index per document and per city/year.
+def attention(corpus: Corpus | Iterable[Report], denominator: str = "all") -> pd.DataFrame:
+    """Environmental attention index per document and per (city, year, document type).
 
-    attention = environment-related words / all content words, the measure of local governments'
-    environmental attention in 陈诗一、陈登科 (2018, 经济研究 53(2)) and 王印红、李萌竹 (2017,
-    中国人口·资源与环境 27(2)): the frequency of environment-related words over the report's word
-    count. Word list (data/text/attention.yaml): 环境保护, 环保, 污染, 能耗, 减排, 排污, 生态, 绿色,
-    低碳, 空气, 化学需氧量, 二氧化硫, 二氧化碳, PM10, PM2.5. A content word counts once when it is or
-    contains a listed word (生态环境 counts through 生态); content words exclude stop words,
-    punctuation and figures. City/year rows pool the counts of their documents.
+    attention = environment-related words / all words of the document (denominator="all", the
+    default), the measure of local governments' environmental attention in 陈诗一、陈登科 (2018,
+    经济研究 53(2)) and 王印红、李萌竹 (2017, 中国人口·资源与环境 27(2)): the frequency of
+    environment-related words over the report's word count (every token but punctuation,
+    figures included). denominator="content" divides by content words instead (stop words,
+    punctuation and figures removed): larger values, not comparable with the literature's.
+    Word list and definition: data/text/attention.yaml (its `source` and `definition`). A word
+    counts once when it is or contains a listed word (生态环境 counts through 生态).
+
+    ci_low..ci_high is the 95% Wilson score interval of the share, treating each word as a
+    binomial draw: differences inside it are noise. Group rows (level "city_year") pool the
+    documents of one city, year and document type, never years or types. The index was defined
+    on government work reports; compare documents of one type (a bureau's summary with
+    another's), and say so when types differ.
     """
-    return corpus_stats(corpus).attention()
+    return corpus_stats(corpus).attention(denominator)
 
 
-def _attention_cells(env: int, total: int) -> dict[str, object]:
-    return {"env_words": env, "content_words": total, "attention": env / total if total else math.nan}
+def wilson_interval(k: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion k/n (NaN, NaN for n = 0)."""
+    if not n:
+        return math.nan, math.nan
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _attention_cells(env: int, content: int, words: int, denominator: str = "all") -> dict[str, object]:
+    total = words if denominator == "all" else content
+    low, high = wilson_interval(env, total)
+    return {"env_words": env, "content_words": content, "attention": env / total if total else math.nan,
+            "all_words": words, "denominator": "all words" if denominator == "all" else "content words",
+            "ci_low": low, "ci_high": high}
 
 
 # --------------------------------------------------------------------------- keywords
 
 KEYWORD_COLUMNS = {
     "city": "string",
+    "year": "Int64",
+    "doc_type": "string",
     "rank": "Int64",
     "keyword": "string",
     "score": "float64",
@@ -696,9 +747,11 @@ KEYWORD_COLUMNS = {
 
 
 def keywords(corpus: Corpus | Iterable[Report], top: int = 20, examples: int = 1, places: bool = False) -> pd.DataFrame:
-    """Distinctive keywords per city by TF-IDF across the corpus, with the sentences behind them.
+    """Distinctive keywords per (city, year, document type) by TF-IDF across those groups, with
+    the sentences behind them.
 
-    Each city's reports are pooled into one document. tf = the word's count / the city's content
+    The reports of one city, year and type are pooled into one document (never a city's 2019
+    article with its 2022 summary); "city" below means such a group. tf = the word's count / the city's content
     words; idf = ln(number of cities / cities using the word); score = tf * idf. A word every city
     uses scores 0 and is never listed, so at least two cities are needed. Candidates are content
     words of two or more characters (stop words, figures and punctuation are never keywords);

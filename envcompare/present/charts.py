@@ -8,6 +8,7 @@ indicator names and pinyin city names instead. Sources go in a footnote.
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,19 +18,39 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..comparison.analysis import fact_scopes, fact_statistics
 from ..memory import frozen_for_fork
 from ..vocab.catalog import indicators
 from ..vocab.places import lookup
+from ..vocab.resources import read_yaml
 from .evidence import fmt
 from .fonts import cjk_family
 from .output import atomic_write
 
 GOOD, BAD, NEUTRAL, INK, MUTED = "#1a9850", "#d73027", "#4575b4", "#222222", "#888888"
 REFERENCE_STYLES = {"limit": ("#d73027", "--"), "guideline": ("#7b3294", ":"), "interim": ("#c2a5cf", ":"), "average": ("#555555", "-.")}
-UNIT_LABELS = {"ug/m3": "μg/m³", "mg/m3": "mg/m³", "%": "%", "pp": "percentage points", "day": "days", "count": "count",
-               "yuan": "yuan", "index": "index"}
-UNIT_LABELS_ZH = {"ug/m3": "微克/立方米", "mg/m3": "毫克/立方米", "%": "%", "pp": "个百分点", "day": "天", "count": "个/项/件",
-                  "yuan": "元", "index": "指数"}
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def label(key: str, lang: str) -> str:
+    """A chart word in the chart's language (data/labels.yaml)."""
+    entry = read_yaml("labels.yaml")[key]
+    return str(entry["en" if lang == "en" else "zh"])
+
+
+def unit_display(unit: object, lang: str) -> str:
+    """A unit as a reader writes it (data/units.yaml display): ug/m3 -> 微克/立方米 or μg/m³."""
+    if not isinstance(unit, str):
+        return ""
+    entry = read_yaml("units.yaml").get("display", {}).get(unit)
+    return str(entry["en" if lang == "en" else "zh"]) if entry else unit
+
+
+def doc_type_display(doc_type: object, lang: str) -> str:
+    if not isinstance(doc_type, str):
+        return ""
+    entry = read_yaml("labels.yaml")["doc_type"].get(doc_type)
+    return str(entry["en" if lang == "en" else "zh"]) if entry else doc_type
 
 
 @contextmanager
@@ -91,18 +112,47 @@ def indicator_label(ind_id: str, lang: str, unit: str | None = None) -> str:
     ind = indicators().get(ind_id)
     name = (ind.name_en if lang == "en" else ind.name_zh) if ind else ind_id
     unit = unit or (ind.unit if ind else "")
-    units = UNIT_LABELS if lang == "en" else UNIT_LABELS_ZH
-    return f"{name} ({units.get(unit, unit)})" if unit else name
+    return f"{name} ({unit_display(unit, lang)})" if unit else name
 
 
-def _footnote(fig: Figure, sources: list[str], lang: str) -> None:
+FOOTNOTE_SIZE = 7
+
+
+def _footnote(fig: Figure, sources: list[str], lang: str) -> float:
+    """Sources under the chart, wrapped to the figure's width, never cut; returns the fraction of
+    the figure's height they take (pass it to tight_layout's rect so nothing overlaps)."""
     if not sources:
-        return
-    head = "Sources: " if lang == "en" else "来源:"
-    text = head + "; ".join(dict.fromkeys(sources))
-    if len(text) > 220:
-        text = text[:217] + "…"
-    fig.text(0.01, 0.01, text, fontsize=7, color=MUTED, ha="left", va="bottom", wrap=True)
+        return 0.02
+    text = label("sources", lang) + "; ".join(dict.fromkeys(s for s in sources if s))
+    lines = _wrap(text, fig.get_figwidth() * 72 - 16, FOOTNOTE_SIZE)
+    fig.text(0.01, 0.005, "\n".join(lines), fontsize=FOOTNOTE_SIZE, color=MUTED, ha="left", va="bottom")
+    return min(0.5, (len(lines) * FOOTNOTE_SIZE * 1.35 + 8) / (fig.get_figheight() * 72))
+
+
+def _wrap(text: str, width_pt: float, size: float) -> list[str]:
+    """Lines no wider than width_pt at font size `size`: CJK and full-width characters take a
+    full em, others about 0.6; breaks after a space or a semicolon where one is near."""
+    lines: list[str] = []
+    line, width, last_break = "", 0.0, -1
+    for ch in text:
+        line += ch
+        width += size * (1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6)
+        if ch in " ;":
+            last_break = len(line)
+        if width > width_pt:
+            cut = last_break if last_break > len(line) // 2 else len(line) - 1
+            lines.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+            width = sum(size * (1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6) for c in line)
+            last_break = -1
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [text]
+
+
+def _row_label(city: str, qualifier: object, lang: str) -> str:
+    """A bar's label: the city, and the qualifier that tells its figure apart."""
+    return city_label(city, lang) + (f" · {qualifier}" if isinstance(qualifier, str) and qualifier else "")
 
 
 def latest_actuals(facts: pd.DataFrame, indicator: str, year: int | None = None, period: str = "annual") -> pd.DataFrame:
@@ -122,18 +172,22 @@ def _cap(data: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
     if len(data) <= MAX_ROWS:
         return data, ""
     half = MAX_ROWS // 2
-    note = f" ({MAX_ROWS} of {len(data)}: best and worst)" if lang == "en" else f"(共{len(data)}项,显示最好和最差各{half}项)"
+    note = label("capped", lang).format(n=len(data), half=half, max=MAX_ROWS)
     return pd.concat([data.head(half), data.tail(half)]).reset_index(drop=True), note
 
 
-def _direction_colours(values: pd.Series, direction: str) -> list[str]:
-    if direction not in ("higher_better", "lower_better") or len(values) < 2 or values.max() == values.min():
-        return [NEUTRAL] * len(values)
-    score = (values - values.min()) / (values.max() - values.min())
-    if direction == "lower_better":
-        score = 1 - score
-    cmap = matplotlib.colormaps["RdYlGn"]
-    return [matplotlib.colors.to_hex(cmap(0.12 + 0.76 * s)) for s in score]
+def _reference_colour(value: float, year: object, direction: str, refs: pd.DataFrame) -> tuple[str, str]:
+    """Green or red against the bar's own year's average (else a limit that holds every year),
+    never against the other cities: (colour, legend key)."""
+    if direction not in ("higher_better", "lower_better") or refs is None or not len(refs):
+        return NEUTRAL, "no_reference"
+    same_year = refs[(refs["kind"] == "average") & (refs["year"] == year)] if pd.notna(year) else refs.iloc[0:0]
+    pool = same_year if len(same_year) else refs[(refs["kind"] == "limit") & refs["year"].isna()]
+    if not len(pool):
+        return NEUTRAL, "no_reference"
+    ref = float(pool["value"].iloc[0])
+    better = value >= ref if direction == "higher_better" else value <= ref
+    return (GOOD, "better_than_reference") if better else (BAD, "worse_than_reference")
 
 
 def indicator_chart(
@@ -145,147 +199,230 @@ def indicator_chart(
 ) -> Figure:
     """Cities side by side on one indicator, with reference lines (standards, national averages).
 
-    Each bar is labelled with its value and year, so cities of different years are never
-    silently mixed; colours run from red (worst) to green (best) by the indicator's direction.
+    Each bar is labelled with its value and year (and its qualifier), so cities of different
+    years are never silently mixed; a national average is drawn only across the bars of its own
+    year, and a bar is green or red against its own year's reference, not against the other
+    cities. Cities that do not report the indicator are listed as "not reported". Limits are
+    drawn only when the figures are of the limit's statistic.
     """
     data = latest_actuals(facts, indicator, year)
     ind = indicators()[indicator]
+    everyone = sorted(facts["city"].dropna().unique())
+    missing = [c for c in everyone if c not in set(data["city"])]
+    refs = None
+    if references is not None and len(references):
+        refs = references[(references["indicator"] == indicator) & references["kind"].isin(["limit", "guideline", "average"])]
+        years = set(data["year"].dropna().astype(int))
+        refs = refs[refs["year"].isna() | refs["year"].isin(years)]
+        if "statistic" in refs.columns and len(data):  # a limit of another statistic is not drawn
+            stats = set(fact_statistics(data).dropna())
+            refs = refs[refs["statistic"].isna() | (refs["statistic"] == "") | refs["statistic"].isin(stats)]
     with chart_style():
-        fig, ax = plt.subplots(figsize=(7.2, 1.2 + 0.45 * max(2, len(data))))
+        n = len(data) + len(missing)
+        fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
         data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
         data, note = _cap(data, lang)
-        labels = [city_label(c, lang) for c in data["city"]]
-        ax.barh(labels, data["value"], color=_direction_colours(data["value"], ind.direction), height=0.6)
-        ax.invert_yaxis()
+        labels = [_row_label(c, q, lang) for c, q in zip(data["city"], data["qualifier"], strict=True)]
+        judged = [_reference_colour(v, y, ind.direction, refs) for v, y in zip(data["value"], data["year"], strict=True)]
+        y = np.arange(len(data))
+        ax.barh(y, data["value"], color=[c for c, _ in judged], height=0.6)
         for i, row in data.iterrows():
             ax.text(row["value"], i, f" {fmt(row['value'])} ({row['year']})", va="center", fontsize=9, color=INK)
+        for j in range(len(data), n):
+            ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED)
+        ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
+        ax.set_ylim(n - 0.5, -0.5)
         sources = [f"{d}" for d in data["doc"]]
-        if references is not None and len(references):
-            refs = references[(references["indicator"] == indicator) & references["kind"].isin(["limit", "guideline", "average"])]
-            years = set(data["year"].dropna().astype(int))
-            refs = refs[refs["year"].isna() | refs["year"].isin(years)]
+        handles = []
+        if refs is not None and len(refs):
             for _, ref in refs.iterrows():
                 colour, style = REFERENCE_STYLES.get(str(ref["kind"]), (MUTED, "--"))
-                label = str(ref["level"]) if pd.notna(ref.get("level")) else str(ref["kind"])
-                if pd.notna(ref.get("year")):
-                    label += f" ({int(ref['year'])})"
-                ax.axvline(ref["value"], color=colour, linestyle=style, linewidth=1.2, label=f"{label}: {fmt(ref['value'])}")
+                name_col = "level_zh" if lang != "en" and "level_zh" in ref and pd.notna(ref.get("level_zh")) else "level"
+                text = str(ref[name_col]) if pd.notna(ref.get(name_col)) else str(ref["kind"])
+                if pd.notna(ref.get("year")):  # an average: across the bars of its own year only
+                    text += f" ({int(ref['year'])})"
+                    rows = np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool))
+                    for r in rows:
+                        ax.vlines(ref["value"], r - 0.42, r + 0.42, colors=colour, linestyles=style, linewidth=1.4)
+                    handle = matplotlib.lines.Line2D([], [], color=colour, linestyle=style, linewidth=1.4)
+                else:
+                    handle = ax.axvline(ref["value"], color=colour, linestyle=style, linewidth=1.2)
+                handles.append((handle, f"{text}: {fmt(ref['value'])}"))
                 sources.append(str(ref.get("source", "")).split(",")[0])
-            if len(refs):
-                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(3, len(refs)), fontsize=7, frameon=False)
+        keys = list(dict.fromkeys(k for _, k in judged))
+        colour_of = {"better_than_reference": GOOD, "worse_than_reference": BAD, "no_reference": NEUTRAL}
+        handles += [(matplotlib.patches.Patch(color=colour_of[k]), label(k, lang)) for k in keys]
+        if handles:
+            ax.legend([h for h, _ in handles], [t for _, t in handles], loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                      ncol=2, fontsize=7, frameon=False)
         ax.set_xlabel(indicator_label(indicator, lang))
-        better = ("higher is better" if ind.direction == "higher_better" else "lower is better") if lang == "en" else (
-            "越高越好" if ind.direction == "higher_better" else "越低越好")
-        ax.set_title(f"{indicator_label(indicator, lang).split(' (')[0]} — {better}{note}", pad=28 if references is not None else 6)
+        better = label(ind.direction if ind.direction in ("higher_better", "lower_better") else "no_reference", lang)
+        title = f"{indicator_label(indicator, lang).split(' (')[0]} — {better}{note}"
+        rows_of_legend = (len(handles) + 1) // 2
+        ax.set_title(title, pad=8 + 11 * rows_of_legend)
         ax.margins(x=0.18)
-        _footnote(fig, sources, lang)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        bottom = _footnote(fig, sources, lang)
+        fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
+def _unit_panels(units: list[str], lang: str, height_per_row: float, rows_per_unit: list[int],
+                 width: float = 7.6) -> tuple[Figure, list]:
+    """One panel per unit, stacked, each as tall as its rows: one unit per axis."""
+    heights = [max(1, n) for n in rows_per_unit] or [1]
+    fig, axes = plt.subplots(len(heights), 1, figsize=(width, 1.6 + height_per_row * sum(heights) + 0.5 * len(heights)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    return fig, [a[0] for a in axes]
+
+
 def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lang: str = "zh") -> Figure:
-    """Year-on-year changes per city and indicator; green where the change is an improvement."""
+    """Year-on-year changes per city and indicator, one panel per unit (days, percentage
+    points and % never share an axis); green where the change is an improvement."""
     rows = facts[(facts["kind"] == "change") & (facts["period"] == "annual")]
     if indicators_:
         rows = rows[rows["indicator"].isin(indicators_)]
-    rows = rows.sort_values(["indicator", "city", "year"], kind="stable").groupby(["indicator", "city"]).tail(1)
+    rows = rows.assign(scope_=fact_scopes(rows) if len(rows) else pd.Series(dtype="string"))
+    rows = rows.sort_values(["unit", "indicator", "city", "year"], kind="stable").groupby(
+        ["indicator", "unit", "scope_", "city"], dropna=False).tail(1)
     rows, _ = _cap(rows.reset_index(drop=True), lang)
     cat = indicators()
+    units = list(dict.fromkeys(rows["unit"].fillna("?"))) or ["?"]
     with chart_style():
-        fig, ax = plt.subplots(figsize=(7.2, 1.2 + 0.4 * max(2, len(rows))))
-        labels = [f"{city_label(r.city, lang)} · {indicator_label(r.indicator, lang, r.unit)}" for r in rows.itertuples()]
-        colours = []
-        for r in rows.itertuples():
-            d = cat[r.indicator].direction
-            good = (r.value > 0 and d == "higher_better") or (r.value < 0 and d == "lower_better")
-            colours.append(GOOD if good else (NEUTRAL if r.value == 0 or d == "neutral" else BAD))
-        y = np.arange(len(rows))
-        ax.barh(y, rows["value"], color=colours, height=0.6)
-        ax.set_yticks(y, labels)
-        ax.invert_yaxis()
-        ax.axvline(0, color=MUTED, linewidth=0.8)
-        for i, r in enumerate(rows.itertuples()):
-            ax.text(r.value, i, f" {fmt(r.value)} ({r.year})", va="center", fontsize=8, ha="left" if r.value >= 0 else "right")
-        ax.set_title("Year-on-year change (green = improvement)" if lang == "en" else "同比变化(绿色为改善)")
-        ax.margins(x=0.25)
-        _footnote(fig, list(rows["doc"]), lang)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        fig, axes = _unit_panels(units, lang, 0.4, [int((rows["unit"].fillna("?") == u).sum()) for u in units])
+        sources = []
+        for ax, unit in zip(axes, units, strict=True):
+            part = rows[rows["unit"].fillna("?") == unit].reset_index(drop=True)
+            labels = [f"{_row_label(r.city, r.scope_, lang)} · {indicator_label(r.indicator, lang).split(' (')[0]}"
+                      for r in part.itertuples()]
+            colours = []
+            for r in part.itertuples():
+                d = cat[r.indicator].direction
+                good = (r.value > 0 and d == "higher_better") or (r.value < 0 and d == "lower_better")
+                colours.append(GOOD if good else (NEUTRAL if r.value == 0 or d == "neutral" else BAD))
+            y = np.arange(len(part))
+            ax.barh(y, part["value"], color=colours, height=0.6)
+            ax.set_yticks(y, labels, fontsize=8)
+            ax.set_ylim(max(len(part), 1) - 0.5, -0.5)
+            ax.axvline(0, color=MUTED, linewidth=0.8)
+            for i, r in enumerate(part.itertuples()):
+                ax.text(r.value, i, f" {fmt(r.value)} ({r.year}) ", va="center", fontsize=8,
+                        ha="left" if r.value >= 0 else "right")
+            span = float(part["value"].abs().max()) if len(part) else 1.0
+            ax.set_xlim(-1.45 * (span or 1.0), 1.45 * (span or 1.0))
+            ax.set_xlabel(unit_display(unit, lang), fontsize=8)
+            sources += list(part["doc"])
+        axes[0].set_title(label("changes_title", lang))
+        bottom = _footnote(fig, sources, lang)
+        fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
 def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
     """Targets against actuals (a city's own, or another city's targets: `benchmark`).
 
-    Each row is one judgement; the bar is the gap relative to the target (capped at ±100%),
-    green when the target is met, red when not, labelled with both values.
+    Each row is one judgement; the bar is the gap actual − target in the indicator's own unit,
+    one panel per unit on a scale symmetric about zero (a 1-day miss of a zero target is one
+    day, not the largest miss), green when the target is met, red when not, labelled with the
+    actual and the target as a reader writes it (≤ 37 微克/立方米) and the target's qualifier.
     """
     rows = tva[tva["status"].isin(["met", "not met"])].reset_index(drop=True) if "status" in tva else tva.iloc[0:0]
     rows, _ = _cap(rows, lang)
+    units = list(dict.fromkeys(rows["unit"].fillna("?"))) or ["?"]
     with chart_style():
-        fig, ax = plt.subplots(figsize=(7.6, 1.4 + 0.42 * max(2, len(rows))))
-        if len(rows):
-            rel = rows["gap"] / rows["target"].abs().replace(0, np.nan)
-            rel = rel.fillna(np.sign(rows["gap"])).clip(-1, 1) * 100
-            colours = [GOOD if st == "met" else BAD for st in rows["status"]]
-            y = np.arange(len(rows))
-            ax.barh(y, rel, color=colours, height=0.6)
+        fig, axes = _unit_panels(units, lang, 0.42, [int((rows["unit"].fillna("?") == u).sum()) for u in units], width=8.2)
+        for ax, unit in zip(axes, units, strict=True):
+            part = rows[rows["unit"].fillna("?") == unit].reset_index(drop=True)
+            if not len(part):
+                continue
+            gap = part["actual"] - part["target"]
+            colours = [GOOD if st == "met" else BAD for st in part["status"]]
+            y = np.arange(len(part))
+            ax.barh(y, gap, color=colours, height=0.6)
             ax.axvline(0, color=INK, linewidth=0.8)
             labels = []
-            for r in rows.itertuples():
+            for r in part.itertuples():
                 who = city_label(r.city, lang)
                 other = getattr(r, "target_city", None)
                 if isinstance(other, str) and other != r.city:
-                    who += (" vs " if lang == "en" else " 对照 ") + city_label(other, lang)
-                labels.append(f"{who} · {indicator_label(r.indicator, lang).split(' (')[0]}")
+                    who += label("versus", lang) + city_label(other, lang)
+                qual = getattr(r, "target_qualifier", None)
+                name = indicator_label(r.indicator, lang).split(" (")[0]
+                labels.append(f"{who} · {name}" + (f" · {qual}" if isinstance(qual, str) and qual else ""))
             ax.set_yticks(y, labels, fontsize=8)
-            ax.invert_yaxis()
-            for i, r in enumerate(rows.itertuples()):
-                text = f" {fmt(r.actual)} / {r.comparator}{fmt(r.target)} {r.unit}"
-                ax.text(rel.iloc[i], i, text, va="center", fontsize=7, ha="left" if rel.iloc[i] >= 0 else "right")
-            ax.set_xlim(-160, 160)
-            ax.set_xlabel("gap to target, % of target (capped at ±100)" if lang == "en" else "与目标的差距(占目标值%,上下限±100)")
-        ax.set_title("Actuals against targets (green = met)" if lang == "en" else "实际值对照目标(绿色为达标)")
+            ax.set_ylim(len(part) - 0.5, -0.5)
+            shown = unit_display(unit, lang)
+            for i, r in enumerate(part.itertuples()):
+                text = f" {fmt(r.actual)} / {COMPARATOR_SIGNS.get(r.comparator, r.comparator)} {fmt(r.target)} {shown} "
+                ax.text(gap.iloc[i], i, text, va="center", fontsize=7, ha="left" if gap.iloc[i] >= 0 else "right")
+            span = float(gap.abs().max()) or 1.0
+            ax.set_xlim(-2.6 * span, 2.6 * span)
+            ax.set_xlabel(f"{label('gap_axis', lang)} ({shown})", fontsize=8)
+        axes[0].set_title(label("targets_title", lang))
         fig.tight_layout()
     return fig
 
 
 def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Which city reports which indicator (any year): the map to read before comparing."""
-    table = facts.assign(n=1).pivot_table(index="city", columns="indicator", values="n", aggfunc="sum", fill_value=0)
-    if len(table) > MAX_ROWS:  # the cities that report most
-        order = table.sum(axis=1)
-        table = table.loc[order.sort_values(ascending=False, kind="stable").index[:MAX_ROWS]].sort_index()
+    """Which city reports which indicator (any year), actuals, targets and changes in separate
+    panels (a target or a change is not a reported value): the map to read before comparing."""
+    kinds = [k for k in ("actual", "target", "change") if (facts["kind"] == k).any()] or ["actual"]
+    f = facts[facts["kind"].isin(kinds)]
+    columns = [c for c in indicators() if c in set(f["indicator"].dropna())]
+    cities = sorted(f["city"].dropna().unique())
+    if len(cities) > MAX_ROWS:  # the cities that report most
+        counts = f.groupby("city").size().sort_values(ascending=False, kind="stable")
+        cities = sorted(counts.index[:MAX_ROWS])
     with chart_style():
-        fig, ax = plt.subplots(figsize=(min(14, 2 + 0.35 * max(4, table.shape[1])), 1.5 + 0.4 * max(2, table.shape[0])))
-        ax.imshow(table.values > 0, cmap="Greens", vmin=0, vmax=1.4, aspect="auto")
-        ax.set_xticks(range(table.shape[1]), [indicator_label(c, lang).split(" (")[0] for c in table.columns], rotation=60, ha="right", fontsize=8)
-        ax.set_yticks(range(table.shape[0]), [city_label(c, lang) for c in table.index])
-        ax.grid(False)
-        for (i, j), n in np.ndenumerate(table.values):
-            if n:
-                ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color=INK)
-        ax.set_title("Facts per city and indicator" if lang == "en" else "各城市指标覆盖(事实条数)")
+        width = min(14, 2.4 + 0.35 * max(4, len(columns)))
+        fig, axes = plt.subplots(len(kinds), 1, figsize=(width, 1.2 + (0.32 * max(2, len(cities)) + 0.5) * len(kinds)
+                                                          + 2.2), sharex=True, squeeze=False)
+        for ax, kind in zip([a[0] for a in axes], kinds, strict=True):
+            part = f[f["kind"] == kind].assign(n=1)
+            table = part.pivot_table(index="city", columns="indicator", values="n", aggfunc="sum", fill_value=0)
+            table = table.reindex(index=cities, columns=columns, fill_value=0)
+            ax.imshow(table.values > 0, cmap="Greens", vmin=0, vmax=1.4, aspect="auto")
+            ax.set_yticks(range(len(cities)), [city_label(c, lang) for c in cities], fontsize=8)
+            ax.grid(False)
+            for (i, j), n in np.ndenumerate(table.values):
+                if n:
+                    ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color=INK)
+            ax.set_title(label(f"kind_{kind}", lang), fontsize=10)
+        last = axes[-1][0]
+        last.set_xticks(range(len(columns)), [indicator_label(c, lang).split(" (")[0] for c in columns], rotation=60,
+                        ha="right", fontsize=8)
+        fig.suptitle(label("coverage_title", lang), x=0.01, ha="left", fontsize=12)
         fig.tight_layout()
     return fig
 
 
 def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "zh") -> Figure:
-    """Theme shares per city as stacked bars (from envcompare.text)."""
+    """Theme shares as stacked bars, one bar per (city, year, document type) (from
+    envcompare.policytext): a city's documents of different years or types are never pooled."""
     label_col = "theme_en" if lang == "en" and "theme_en" in shares else ("theme_zh" if "theme_zh" in shares else "theme")
-    table = shares.pivot_table(index="city", columns=label_col, values=value, aggfunc="mean", fill_value=0)
+    keys = [k for k in ("city", "year", "doc_type") if k in shares]
+    data = shares.assign(**{k: shares[k].astype("object").where(shares[k].notna(), "") for k in keys})
+    table = data.pivot_table(index=keys, columns=label_col, values=value, aggfunc="sum", fill_value=0, sort=True)
     if len(table) > MAX_ROWS:
         table = table.iloc[:MAX_ROWS]
+    names = []
+    for key in table.index:
+        key = key if isinstance(key, tuple) else (key,)
+        parts = dict(zip(keys, key, strict=True))
+        names.append(" ".join(p for p in (city_label(parts.get("city", ""), lang), str(parts.get("year", "")),
+                                           doc_type_display(parts.get("doc_type"), lang)) if p))
     with chart_style():
-        fig, ax = plt.subplots(figsize=(9, 1.6 + 0.5 * max(4, len(table))))
+        fig, ax = plt.subplots(figsize=(9.4, 1.6 + 0.5 * max(4, len(table))))
         left = np.zeros(len(table))
         cmap = matplotlib.colormaps["tab20"]
+        y = np.arange(len(table))
         for k, col in enumerate(table.columns):
-            ax.barh([city_label(c, lang) for c in table.index], table[col], left=left, color=cmap(k % 20), label=col, height=0.6)
+            ax.barh(y, table[col], left=left, color=cmap(k % 20), label=col, height=0.6)
             left += table[col].to_numpy()
-        ax.invert_yaxis()
-        ax.set_xlabel("share of content words" if lang == "en" else "占实词比例")
+        ax.set_yticks(y, names)
+        ax.set_ylim(len(table) - 0.5, -0.5)
+        ax.set_xlabel(label("themes_axis", lang))
         ax.legend(ncol=1, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        ax.set_title("Where the reports put their words" if lang == "en" else "各城市报告的主题分布")
+        ax.set_title(label("themes_title", lang))
         fig.tight_layout()
     return fig
 

@@ -35,11 +35,11 @@ from ..comparison.analysis import (
     against_references,
     all_pairs_benchmark,
     compare,
+    composite_tables,
     coverage_table,
     derive_previous_year,
     indicator_info,
     load_references,
-    score_table,
     targets_vs_actuals,
 )
 from ..memory import gc_paused
@@ -174,6 +174,7 @@ def fill_sheet(
         c.font = Font(bold=True)
         c.alignment = Alignment(wrap_text=wrap, vertical="top")
         header.append(c)
+    print_setup(ws)  # a write-only sheet takes its page setup before its first row
     ws.append(header)
     formats = {list(df.columns).index(k): v for k, v in (number_formats or {}).items() if k in df.columns}
     fixed = {j: f for j, f in formats.items() if isinstance(f, str)}
@@ -260,8 +261,11 @@ def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
 SHEET_NOTES = (
     ("About", "this sheet: what each sheet is, the documents used, how to read the colours"),
     ("Comparison", "cities side by side: one row per city and year (latest per city by default), one column per indicator"),
-    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS)"),
+    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS), "
+               "only over one year's set of at least 5 cities reporting the same indicators; the note says why not"),
     ("Weights", "the indicators each composite used, their weights, and why the others were left out"),
+    ("Sensitivity", "each city's composite rank under each method and leaving each indicator out (empty, with the "
+                    "reason, when no composite is computed)"),
     ("<domain>", "one sheet per domain (air, water, ...): actual rows, then target rows, for every city and year"),
     ("Targets", "each target against the same city's actual for the same indicator and year: met / not met / no actual yet"),
     ("Benchmark", "one city's actuals against another city's targets"),
@@ -286,8 +290,10 @@ def _header(column: str, info: pd.Series | None) -> str:
     if info is None:
         return column
     names = [n for n in (info["name_zh"], info["name_en"]) if isinstance(n, str)] or [column]
-    if " [" in column:  # an indicator that comes in several units (changes): say which
-        names.append(column.split(" [")[0])
+    indicator = str(info["indicator"]) if "indicator" in info and isinstance(info["indicator"], str) else column
+    suffix = column[len(indicator):].strip() if column.startswith(indicator) else ""
+    if suffix:  # its qualifier or statistic, and the unit when it comes in several: say which
+        names.append(suffix)
     return "\n".join([*names, f"[{info['unit']}]{ARROWS.get(info['direction'], '')}"])
 
 
@@ -404,8 +410,10 @@ def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str],
            notes: Sequence[str] = ()) -> None:
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 60
-    for letter in "CDE":
+    ws.column_dimensions["C"].width = 40  # English names and references whole (PM2.5 concentration)
+    for letter in "DE":
         ws.column_dimensions[letter].width = 16
+    print_setup(ws)
 
     def line(*values: object, bold: bool = False, font: Font | None = None) -> None:
         cells = []
@@ -489,7 +497,8 @@ def build_workbook(
     cmp = compare(facts, year=year)
     _wide_sheet(_sheet(wb, "Comparison", taken), *_comparison_table(cmp))
 
-    score, weights = score_table(cmp)
+    composites = composite_tables(facts)
+    score, weights = composites["scores"], composites["weights"]
     ws = _sheet(wb, "Scores", taken)
     score_cols = [c for c in score.columns if c.startswith("score ") or c.endswith(" score")]
     fill_sheet(ws, score, number_formats={c: "0.00" for c in score_cols}, freeze="D2")
@@ -497,6 +506,7 @@ def build_workbook(
         _colour_scale(ws, list(score.columns).index(c) + 1, 2, len(score) + 1, "higher_better")
     fill_sheet(_sheet(wb, "Weights", taken), weights,
                number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
+    fill_sheets(wb, "Sensitivity", taken, composites["sensitivity"], sheet=_sheet)
 
     for d in domains:
         _wide_sheet(_sheet(wb, d, taken), *_domain_table(facts, d))
@@ -538,14 +548,32 @@ def build_workbook(
     return wb
 
 
-def _sheet(wb: Workbook, name: str, taken: set[str]):
-    """A new sheet, set up for printing / PDF: landscape, every column on one page width."""
-    ws = wb.create_sheet(_sheet_name(name, taken))
+PRINT_WIDTH = 150  # characters of column width a landscape A4 page shows legibly at 70% or more
+PAPERSIZE_A4 = "9"  # the OOXML paper-size code of A4 (Worksheet.PAPERSIZE_A4; write-only sheets lack the attribute)
+
+
+def print_setup(ws) -> None:
+    """Printing / PDF, per sheet: landscape, the header row repeated on every page, and fitted
+    to one page wide only when its columns fit legibly (a 24-column sheet would print at a
+    size nobody reads: it spans pages instead, with its first columns repeated). Column widths
+    are set before a write-only sheet's rows, so they are known here."""
     ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    return ws
+    ws.page_setup.paperSize = PAPERSIZE_A4
+    widths = [d.width or 9 for d in ws.column_dimensions.values()]
+    if ws.title != "About":
+        ws.print_title_rows = "1:1"
+    fits = sum(widths) <= PRINT_WIDTH
+    ws.sheet_properties.pageSetUpPr.fitToPage = fits
+    if fits:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    elif ws.title != "About" and len(widths) > 3:
+        ws.print_title_cols = "A:B"  # city and year (or the first columns) on every page
+
+
+def _sheet(wb: Workbook, name: str, taken: set[str]):
+    """A new sheet (its page setup is made with its column widths: print_setup)."""
+    return wb.create_sheet(_sheet_name(name, taken))
 
 
 def to_excel(

@@ -11,6 +11,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from test_compare import fact  # one facts-table row by hand (the tests folder is on the path)
 
 import envcompare
 from envcompare.comparison.analysis import (
@@ -27,22 +28,10 @@ from envcompare.comparison.analysis import (
 from envcompare.extraction.tidy import facts_frame
 from envcompare.present import charts, narrate
 from envcompare.present.excel import to_excel
-from envcompare.vocab.catalog import indicators
 
-CAT = indicators()
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def fact(city: str, year: int, indicator: str, value: float, kind: str = "actual", **kw) -> dict:
-    ind = CAT[indicator]
-    row = {
-        "city": city, "year": year, "period": "annual", "indicator": indicator, "value": value,
-        "unit": ind.unit, "direction": ind.direction, "kind": kind, "comparator": None, "approx": False,
-        "qualifier": None, "domain": ind.domain, "doc": f"{city}_{year}.txt", "start": 0, "end": 1,
-        "evidence": str(value), "sentence": "",
-    }
-    row.update(kw)
-    return row
 
 
 @pytest.fixture(scope="module")

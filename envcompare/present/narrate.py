@@ -131,7 +131,7 @@ def themes(shares: pd.DataFrame, attention: pd.DataFrame | None = None) -> str:
 
 
 def _unit_name(row) -> str:
-    """city year type, e.g. 武汉 2022 summary."""
+    """city year type, e.g. 成都 2022 summary."""
     year = row["year"]
     doc_type = row.get("doc_type") if hasattr(row, "get") else None
     parts = [str(row["city"]), str(int(year)) if pd.notna(year) else ""]

@@ -766,7 +766,8 @@ def _read_sentence(
     ctx.facts.extend(sent_facts)
 
 
-PLACE_LIST_MARKS = "、和及与()::"
+LIST_WORDS = tuple(sorted(w for w in LIST_JOIN if w))  # the joins of a list, as _at_word_start takes them
+PLACE_LIST_MARKS = "".join(LIST_WORDS) + "()::"  # what may stand between listed places and their figure
 
 
 def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
@@ -962,9 +963,9 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
             label = p.short
         else:
             label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
-            before = text[m.start - 1] if m.start > s else ","
-            listed = before in PLACE_LIST_MARKS + ",;" or not ("\u4e00" <= before <= "\u9fff")
-            if len(label) < r.min_foreign_place_chars and p.city != own and (p.level == "district" or not listed):
+            if len(label) < r.min_foreign_place_chars and p.city != own and (
+                p.level == "district" or not _at_word_start(text, m.start, s, LIST_WORDS)
+            ):
                 # 城区, 郊区, 和县 (市局和县(市)区局): ordinary words unless the report's own city has
                 # one, or a county stands as an item of its own (旌德县、泾县和石台县)
                 continue
@@ -1020,7 +1021,8 @@ def _place_cue(ctx: SectionContext, pos: int, text: str) -> tuple[PlaceCue | Non
     return None, own
 
 
-def _city(ctx: SectionContext, cues: list[PlaceCue], pos: int, text: str) -> str:
+def _city(ctx: SectionContext, pos: int, text: str) -> str:
+    """The place a figure at `pos` gets (_place_cue, without the cue)."""
     return _place_cue(ctx, pos, text)[1]
 
 
@@ -1165,7 +1167,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) 
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(ctx.periods, start, ctx.scope_period)
     f.year = _year(ctx, text, s, start)
-    f.city = _city(ctx, ctx.place_cues, start, text)
+    f.city = _city(ctx, start, text)
     f.sentence = (s, e)
     f.in_parens = _in_parens(ctx, start)
     sent_facts.append(f)
@@ -1194,6 +1196,6 @@ def _flat(ctx, text, s, e, ms, sent_facts) -> None:
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
         f.period = _period(ctx.periods, start, ctx.scope_period)
         f.year = _year(ctx, text, s, start)
-        f.city = _city(ctx, ctx.place_cues, start, text)
+        f.city = _city(ctx, start, text)
         f.sentence = (s, e)
         sent_facts.append(f)

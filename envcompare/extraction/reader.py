@@ -980,6 +980,8 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
             cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in ("全国", fill["province"])))
     for pattern, label, carry in r.place_patterns:
         for m in pattern.finditer(sent):
+            if sent[m.end() :].startswith(r.not_place_after):
+                continue  # 某新区管委会, 某新区国控站点: an organisation or a monitoring site
             first = next((g for g in m.groups() if g is not None), m.group(0))
             cues.append(PlaceCue(s + m.start(), s + m.end(), label.replace("{0}", first).format(**fill), carry))
     cues.sort(key=lambda c: (c.start, -(c.end - c.start)))

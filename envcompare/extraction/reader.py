@@ -717,7 +717,7 @@ def _read_sentence(
             f.period = _period(ctx.periods, q.start, ctx.scope_period)
             f.year = _year(ctx, text, s, q.start)
             if other_base:
-                f.period = _normal_base(other_base, f.year)
+                f.period = _normal_base(other_base, f.year, f.period)
             if ind is not None and not f.qualifier:
                 f.qualifier = _inherited_qualifier(ind, f, sent_facts)
             elif ind is not None and ind.part_of and f.qualifier == scope:
@@ -832,11 +832,12 @@ def _signed(value: float, verb: str, ind: Indicator | None) -> float:
     return v
 
 
-def _normal_base(text: str, year: int | None) -> str:
-    """较2020年 stays a base; 较2022年 in a 2023 figure is simply year-on-year."""
+def _normal_base(text: str, year: int | None, period: str) -> str:
+    """较2020年 stays a base; 较2022年(同期) in a 2023 figure is simply year-on-year: the figure
+    keeps its own period (1-10月 stays 1-10月)."""
     m = re.search(r"(\d{4})年", text)
     if m and not text.endswith("以来"):
-        return "annual" if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
+        return period if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
     return text.replace("”", "").replace("“", "")
 
 

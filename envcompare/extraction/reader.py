@@ -381,7 +381,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
             qs = find_quantities(text, s, e)
             if ms and qs:
-                qs = _outside_names(qs, ms)
+                qs = _outside_names(text, qs, ms)
             ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
             if ms or (unmapped and qs):
                 _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
@@ -640,7 +640,7 @@ def _read_sentence(
                 claimed.add(id(earlier[-1]))
         elif names:
             last = names[-1]
-            gap = text[last.end : head.start - len(head.before)]
+            gap = GLOSS.sub("", text[last.end : head.start - len(head.before)])  # 优良率(AQI≤100的天数)为
             # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
             # figure after the list mark starts the next item
             counted = gap == "、" and any(x.after_end == last.start for x in qs)
@@ -762,10 +762,13 @@ def _read_sentence(
             sent_facts.append(replace(f, city=city))
     _zero_and_full(ctx, text, s, e, ms, sent_facts)
     _flat(ctx, text, s, e, ms, sent_facts)
+    _previous_values(text, s, sent_facts)
     sent_facts.sort(key=lambda f: f.start)
     ctx.facts.extend(sent_facts)
 
 
+GLOSS_CHARS = 24  # the longest bracketed gloss after a name read as part of it
+GLOSS = re.compile(rf"^\([^()]{{1,{GLOSS_CHARS - 2}}}\)")
 LIST_WORDS = tuple(sorted(w for w in LIST_JOIN if w))  # the joins of a list, as _at_word_start takes them
 PLACE_LIST_MARKS = "".join(LIST_WORDS) + "()::"  # what may stand between listed places and their figure
 
@@ -810,10 +813,25 @@ def _under_scope(ind: Indicator, scope: str) -> Indicator:
     return found
 
 
-def _outside_names(qs: list[Quantity], ms: list[IndicatorMention]) -> list[Quantity]:
-    """A number inside an indicator's name (日最大8小时平均浓度第90百分位数) is part of the name."""
-    spans = [(m.start, m.end) for m in ms]
-    return [q for q in qs if not any(a <= q.start and q.end <= b for a, b in spans)]
+def _outside_names(text: str, qs: list[Quantity], ms: list[IndicatorMention]) -> list[Quantity]:
+    """A number inside an indicator's name (日最大8小时平均浓度第90百分位数) is part of the name,
+    and so is a bare number inside a gloss in brackets right after the name, with words after
+    it (优良率(AQI≤100的天数)为…): a definition, not a figure. A bracket holding only a figure
+    (综合指数(4.23)) is the figure."""
+    names = [(m.start, m.end) for m in ms]
+    glosses = []
+    for m in ms:
+        if text.startswith("(", m.end) and (close := text.find(")", m.end, m.end + GLOSS_CHARS)) > 0:
+            glosses.append((m.end, close))
+
+    def in_name(q: Quantity) -> bool:
+        return any(a <= q.start and q.end <= b for a, b in names)
+
+    def in_gloss(q: Quantity) -> bool:
+        return q.unit is None and any(a < q.start and q.after_end < b and text[q.after_end : b].strip()
+                                      for a, b in glosses)
+
+    return [q for q in qs if not in_name(q) and not in_gloss(q)]
 
 
 def _as_q(f: Fact) -> Quantity:
@@ -1160,6 +1178,30 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             cs = _clause_start(text, s, m.start)
             _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
                              _listed_qualifier(text[cs : m.start]), sent_facts)
+
+
+@lru_cache(maxsize=1)
+def _previous_value() -> re.Pattern[str]:
+    return re.compile(read_yaml("rules.yaml")["previous_value"] + "$")
+
+
+def _previous_values(text: str, s: int, sent_facts: list[Fact]) -> None:
+    """A figure stated as the earlier value a figure is compared with (…为96.2%,高于2014年的
+    94.1% / 比上年的80.1%提高…) is the same indicator's actual of that earlier year: the last
+    level figure before it in the sentence, in the same unit (data/rules.yaml `previous_value`)."""
+    pattern = _previous_value()
+    for f in sent_facts:
+        if f.indicator is not None or f.kind == "change":
+            continue
+        m = pattern.search(text, _clause_start(text, s, f.start), f.start)
+        source = next((x for x in reversed(sent_facts) if x.start < f.start and x.indicator is not None
+                       and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
+        if m is None or source is None:
+            continue
+        named = m.group("year")
+        f.indicator, f.kind, f.label = source.indicator, "actual", ""
+        f.year = int(named) if named else (source.year - 1 if source.year else None)
+        f.city, f.qualifier, f.period, f.comparator = source.city, source.qualifier, source.period, ""
 
 
 def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) -> None:

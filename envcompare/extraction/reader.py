@@ -605,8 +605,13 @@ def _read_sentence(
     # pass 1: changes, and figures that follow their names
     floor = s
     sentence_base = ""
+    shares, wholes = _shares(text, name_ms, groups)
     for gi, g in enumerate(groups):
         head = g[0]
+        if gi in wholes or gi in shares:
+            resolved.update({gi: [(shares[gi], q, "level", "") for q in g]} if gi in shares else {})
+            floor = g[-1].after_end
+            continue
         cs = _clause_start(text, s, head.start)
         pre = text[max(cs, floor) : head.start - len(head.before)]
         ch = r.change.search(pre) if r.change_verbs.search(pre) else None  # a change holds a verb
@@ -1178,6 +1183,33 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             cs = _clause_start(text, s, m.start)
             _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
                              _listed_qualifier(text[cs : m.start]), sent_facts)
+
+
+@lru_cache(maxsize=1)
+def _share_rules() -> tuple[re.Pattern[str], dict[str, str]]:
+    r = read_yaml("rules.yaml")["shares"]
+    return re.compile(r["frame"]), dict(r["indicators"])
+
+
+def _shares(text: str, name_ms: list[IndicatorMention], groups: list[list[Quantity]]) -> tuple[dict[int, Indicator], set[int]]:
+    """Share frames: a count named, then 占 the whole 的 a percentage (优良天数占全年有效监测天数
+    (365天)的82.5%). The percentage is the count's share indicator (data/rules.yaml `shares`);
+    a figure inside the frame (the whole: 365天) is no fact. Returns the groups of shares with
+    their indicator, and the groups inside frames."""
+    frame, share_of = _share_rules()
+    shares: dict[int, Indicator] = {}
+    wholes: set[int] = set()
+    for gi, g in enumerate(groups):
+        head = g[0]
+        if head.unit != "%":
+            continue
+        name = next((m for m in reversed(name_ms) if m.end <= head.start), None)
+        if name is None or name.indicator.id not in share_of:
+            continue
+        if frame.fullmatch(text, name.end, head.start - len(head.before)):
+            shares[gi] = indicators()[share_of[name.indicator.id]]
+            wholes.update(k for k, other in enumerate(groups) if name.end <= other[0].start and other[-1].end <= head.start)
+    return shares, wholes
 
 
 @lru_cache(maxsize=1)

@@ -233,3 +233,24 @@ def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
     assert docs["facts"].tolist() == [len(result.facts)] and len(result.facts) > 0
     failed = result.documents.assign(error=["unreadable"])
     assert with_fact_counts(failed, result.facts.iloc[0:0])["facts"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("上半年各市空气质量排名公布 宣城六安排名靠前", "article"),  # 六安 + 排名, not 安排
+        ("2024年六安市生态环境保护工作要点", "plan"),
+        ("2023年工作总结和2024年工作安排", "summary"),
+        ("二〇二二年度生态环境状况公报", "report"),
+        ("全市蓝天保卫战取得新进展", "article"),
+    ],
+)
+def test_document_type_from_the_title(title, expected):
+    from envcompare.ingest.metadata import doc_type_of
+
+    assert doc_type_of(title) == expected
+
+
+def test_a_print_link_is_not_the_title(tmp_path):
+    (tmp_path / "page.txt").write_text("打印页面\n\n一季度各县区空气质量通报\n\n全市优良天数比例为90.1%。\n", encoding="utf-8")
+    assert load_reports(tmp_path)["page.txt"].meta.title == "一季度各县区空气质量通报"

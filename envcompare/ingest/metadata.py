@@ -262,12 +262,8 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         publisher = (place.name if place else city + "市") + publisher
         sources["publisher"] = "header + inferred city"
 
-    doc_type = "article"
     probe = title or (lines[0] if lines else "")
-    for kind, words in _doctypes():
-        if any(w in probe for w in words):
-            doc_type = kind
-            break
+    doc_type = doc_type_of(probe)
 
     title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
     if title_years:
@@ -283,6 +279,19 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
             sources["report_year"] = "text" if counts else "published"
         years = (report_year,) if report_year else ()
     return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources=sources)
+
+
+def doc_type_of(title: str) -> str:
+    """The document type a title's words name (data/doctypes.yaml), else "article". Place names
+    are read first, so a type word across a name's edge is no type word (六安排名: 六安, not 安排)."""
+    masked = list(title)
+    for mention in find_places(title):
+        masked[mention.start : mention.end] = "\0" * (mention.end - mention.start)
+    probe = "".join(masked)
+    for kind, words in _doctypes():
+        if any(w in probe for w in words):
+            return kind
+    return "article"
 
 
 CITY_SCAN_CHARS = 8000  # a report names its city early and often; the head is enough to vote

@@ -275,6 +275,7 @@ class SectionContext:
     subsection_place: str | None = None
     paragraph_period: str | None = None
     paragraph_place: str | None = None
+    paragraph_target: bool = False  # the paragraph opened by announcing goals (主要目标:…)
     facts: list[Fact] = field(default_factory=list)
     mention_starts: list[int] = field(default_factory=list)  # of its indicator mentions
     # the sentence being read, its place mentions, and what is computed from them on first use
@@ -323,6 +324,8 @@ class SectionContext:
         places = [c for c in self.place_cues if c.start < first_figure and c.carry]
         if places:
             self.paragraph_place = places[-1].label
+        if _announces_goals(self.report.text, s, first_figure):
+            self.paragraph_target = True
         marks = self.marks
         if marks is not None:
             years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
@@ -450,6 +453,7 @@ def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list
     if stripped.startswith(r.continues_paragraph):
         return  # 其中,…: the paragraph before goes on, with its time and place
     ctx.paragraph_period = ctx.paragraph_place = None
+    ctx.paragraph_target = False
     if places is not None:
         _enter_heading(ctx, line, line_start, places)
     if HEADING.match(stripped) and len(stripped) <= HEADING_CHARS:
@@ -902,7 +906,7 @@ def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], b
 
 def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
     r = rules()
-    if ctx.target:
+    if ctx.target or ctx.paragraph_target:
         return "target"
     if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
@@ -1183,6 +1187,23 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             cs = _clause_start(text, s, m.start)
             _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
                              _listed_qualifier(text[cs : m.start]), sent_facts)
+
+
+@lru_cache(maxsize=1)
+def _goal_lead() -> tuple[re.Pattern[str], tuple[str, ...], int]:
+    r = read_yaml("rules.yaml")["goal_lead"]
+    return re.compile(r["pattern"]), tuple(r["not_after"]), int(r["window"])
+
+
+def _announces_goals(text: str, s: int, first_figure: int) -> bool:
+    """Whether a sentence opens by announcing goals (会议明确了今年的主要目标:…) before its first
+    figure: then the rest of its paragraph states targets. A goal said to be met (完成年度目标,…)
+    announces nothing (data/rules.yaml `goal_lead`)."""
+    pattern, not_after, window = _goal_lead()
+    for m in pattern.finditer(text, s, first_figure):
+        if not any(w in text[max(s, m.start() - window) : m.start()] for w in not_after):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)

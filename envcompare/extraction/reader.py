@@ -772,6 +772,7 @@ def _read_sentence(
     _zero_and_full(ctx, text, s, e, ms, sent_facts)
     _flat(ctx, text, s, e, ms, sent_facts)
     _previous_values(text, s, sent_facts)
+    _target_references(text, s, sent_facts)
     sent_facts.sort(key=lambda f: f.start)
     ctx.facts.extend(sent_facts)
 
@@ -1187,6 +1188,36 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             cs = _clause_start(text, s, m.start)
             _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
                              _listed_qualifier(text[cs : m.start]), sent_facts)
+
+
+@lru_cache(maxsize=1)
+def _target_reference_rules() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    r = read_yaml("rules.yaml")["target_references"]
+    return re.compile(r["gap"] + "$"), re.compile(r["bracketed"] + "$")
+
+
+def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
+    """A figure set against a target: the distance to it (…高于目标值3微克/立方米, 比控制目标
+    (30.8)低7.1) is neither an actual nor a target, and is dropped; the target written in
+    brackets after its word (控制目标(30.8微克/立方米)) is the year's target of the indicator
+    named before it in the same unit, bounded by the indicator's direction (data/rules.yaml
+    `target_references`)."""
+    gap, bracketed = _target_reference_rules()
+    kept: list[Fact] = []
+    for f in sent_facts:
+        cs = _clause_start(text, s, f.start)
+        if gap.search(text, cs, f.start):
+            continue
+        if f.indicator is None and bracketed.search(text, cs, f.start):
+            source = next((x for x in reversed(kept) if x.indicator is not None and x.kind != "change"
+                           and x.unit == f.unit), None)
+            if source is not None:
+                f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
+                f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="
+                # a target handed down is the year's, whatever period the figure beside it covers
+                f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
+        kept.append(f)
+    sent_facts[:] = kept
 
 
 @lru_cache(maxsize=1)

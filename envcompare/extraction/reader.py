@@ -672,6 +672,8 @@ def _read_sentence(
         q = g[-1]
         if q.unit_text not in r.counting_units and q.unit not in r.counted_before_noun:
             continue
+        if text.endswith(_duration_words(), s, g[0].start - len(g[0].before)):
+            continue  # 提前11天完成…目标: how early, not a count of days
         ce = _clause_end(text, q.after_end, e)
         nxt_q = next((x.start for x in qs if x.start >= q.after_end), e)
         for m in ms:
@@ -1218,6 +1220,11 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
                 f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
         kept.append(f)
     sent_facts[:] = kept
+
+
+@lru_cache(maxsize=1)
+def _duration_words() -> tuple[str, ...]:
+    return tuple(read_yaml("rules.yaml")["duration_before"])
 
 
 @lru_cache(maxsize=1)

@@ -609,7 +609,7 @@ def _read_sentence(
     # pass 1: changes, and figures that follow their names
     floor = s
     sentence_base = ""
-    shares, wholes = _shares(text, name_ms, groups)
+    shares, wholes = _shares(text, s, name_ms, groups)
     for gi, g in enumerate(groups):
         head = g[0]
         if gi in wholes or gi in shares:
@@ -1245,17 +1245,19 @@ def _announces_goals(text: str, s: int, first_figure: int) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _share_rules() -> tuple[re.Pattern[str], dict[str, str]]:
+def _share_rules() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
     r = read_yaml("rules.yaml")["shares"]
-    return re.compile(r["frame"]), dict(r["indicators"])
+    return re.compile(r["frame"]), re.compile(r["bare"]), dict(r["indicators"])
 
 
-def _shares(text: str, name_ms: list[IndicatorMention], groups: list[list[Quantity]]) -> tuple[dict[int, Indicator], set[int]]:
-    """Share frames: a count named, then 占 the whole 的 a percentage (优良天数占全年有效监测天数
-    (365天)的82.5%). The percentage is the count's share indicator (data/rules.yaml `shares`);
-    a figure inside the frame (the whole: 365天) is no fact. Returns the groups of shares with
-    their indicator, and the groups inside frames."""
-    frame, share_of = _share_rules()
+def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[list[Quantity]]
+            ) -> tuple[dict[int, Indicator], set[int]]:
+    """Shares of a count: the count named, then 占 the whole 的 a percentage (优良天数占全年有效
+    监测天数(365天)的82.5%), or the count's figure and then a clause of a bare share word
+    (达标天数29天,达标率96.7%). The percentage is the count's share indicator (data/rules.yaml
+    `shares`); a figure inside a frame (the whole: 365天) is no fact. Returns the groups of
+    shares with their indicator, and the groups inside frames."""
+    frame, bare, share_of = _share_rules()
     shares: dict[int, Indicator] = {}
     wholes: set[int] = set()
     for gi, g in enumerate(groups):
@@ -1265,9 +1267,14 @@ def _shares(text: str, name_ms: list[IndicatorMention], groups: list[list[Quanti
         name = next((m for m in reversed(name_ms) if m.end <= head.start), None)
         if name is None or name.indicator.id not in share_of:
             continue
+        share = indicators()[share_of[name.indicator.id]]
         if frame.fullmatch(text, name.end, head.start - len(head.before)):
-            shares[gi] = indicators()[share_of[name.indicator.id]]
+            shares[gi] = share
             wholes.update(k for k, other in enumerate(groups) if name.end <= other[0].start and other[-1].end <= head.start)
+        elif bare.fullmatch(text, cs := _clause_start(text, s, head.start), head.start - len(head.before)):
+            counted = [x for x in groups[:gi] if name.end <= x[0].start < cs]
+            if len(counted) == 1 and counted[0][-1].unit == name.indicator.unit:
+                shares[gi] = share  # 达标天数29天,达标率96.7%
     return shares, wholes
 
 

@@ -39,6 +39,7 @@ HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to 
 TITLE = re.compile(r"《[^》]*》")
 YEAR_IN_TEXT = re.compile(r"(?<![较比与(\d])((?:19|20)\d{2})\s*年(?!以来)")
 LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
+ATTRIBUTIVE_FIGURE = re.compile(r"(?:同期)?的\d+(?:\.\d+)?")  # 2014年的52.3%: the year of one figure
 
 
 @dataclass
@@ -202,7 +203,7 @@ class _Marks:
     Looking them up by position keeps a long sentence linear (no rescans from its start)."""
 
     year_ends: list[int]
-    years: list[int]
+    years: list[int | None]  # None: back to the context's year
     scope_breaks: list[int]
     scopes: list[str]
     opens: list[int]
@@ -215,16 +216,28 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     r = rules()
     sent = text[s:e]
     titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
-    named: list[tuple[int, int]] = []
+    named: list[tuple[int, int, int | None]] = []  # (end, year, end of the one figure it owns)
     for m in YEAR_IN_TEXT.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
-            named.append((s + m.end(), int(m.group(1))))
+            owned = ATTRIBUTIVE_FIGURE.match(sent, m.end())
+            named.append((s + m.end(), int(m.group(1)), s + owned.end() if owned else None))
     if this_year is not None and r.relative_years:
         for m in r.relative_year.finditer(sent):
-            named.append((s + m.end(), this_year + r.relative_years[m.group(0)]))
+            named.append((s + m.end(), this_year + r.relative_years[m.group(0)], None))
     named.sort()
-    year_ends = [end for end, _ in named]
-    years = [year for _, year in named]
+    # 由2014年的52.3%上升至…: a year written onto one figure names that figure's year only; the
+    # year in force before it returns after the figure
+    events: list[tuple[int, int | None]] = []
+    current: int | None = None
+    for end, year, owned_end in named:
+        events.append((end, year))
+        if owned_end is None:
+            current = year
+        else:
+            events.append((owned_end, current))
+    events.sort(key=lambda event: event[0])
+    year_ends = [end for end, _ in events]
+    years = [year for _, year in events]
     breaks, scopes = [], []
     scope, cs = "", 0
     for m in CLAUSE_BREAK_RE.finditer(sent):
@@ -329,7 +342,7 @@ class SectionContext:
         marks = self.marks
         if marks is not None:
             years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
-            if years:
+            if years and years[-1] is not None:
                 self.paragraph_year = years[-1]
 
     @property
@@ -971,7 +984,7 @@ def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
     """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
-    return marks.years[i - 1] if i else _default_year(ctx)
+    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx)
 
 
 def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention]) -> list[PlaceCue]:
@@ -1279,26 +1292,33 @@ def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[lis
 
 
 @lru_cache(maxsize=1)
-def _previous_value() -> re.Pattern[str]:
-    return re.compile(read_yaml("rules.yaml")["previous_value"] + "$")
+def _value_frames() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    r = read_yaml("rules.yaml")
+    return re.compile(r["previous_value"] + "$"), re.compile(r["reached_value"] + "$")
 
 
 def _previous_values(text: str, s: int, sent_facts: list[Fact]) -> None:
-    """A figure stated as the earlier value a figure is compared with (…为96.2%,高于2014年的
-    94.1% / 比上年的80.1%提高…) is the same indicator's actual of that earlier year: the last
-    level figure before it in the sentence, in the same unit (data/rules.yaml `previous_value`)."""
-    pattern = _previous_value()
+    """Figures stated beside another figure of the same indicator, in the same unit: the earlier
+    value it is compared with (…为96.2%,高于2014年的94.1% / 比上年的80.1%提高…) is the actual
+    of that year, else of the year before; the value a change reached (由2014年的52.3%上升至2021年
+    的86.3%) is the actual of the year it names, else of its own (data/rules.yaml
+    `previous_value`, `reached_value`)."""
+    previous, reached = _value_frames()
     for f in sent_facts:
         if f.indicator is not None or f.kind == "change":
             continue
-        m = pattern.search(text, _clause_start(text, s, f.start), f.start)
+        cs = _clause_start(text, s, f.start)
+        m = previous.search(text, cs, f.start) or reached.search(text, cs, f.start)
         source = next((x for x in reversed(sent_facts) if x.start < f.start and x.indicator is not None
                        and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
         if m is None or source is None:
             continue
         named = m.group("year")
+        if named:
+            f.year = int(named)
+        elif m.re is previous:
+            f.year = source.year - 1 if source.year else None
         f.indicator, f.kind, f.label = source.indicator, "actual", ""
-        f.year = int(named) if named else (source.year - 1 if source.year else None)
         f.city, f.qualifier, f.period, f.comparator = source.city, source.qualifier, source.period, ""
 
 

@@ -27,18 +27,14 @@ from ..ingest.load import Report
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
 from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
 from .tables import read_tables, separators
 
 CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
-SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
-HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
-SUBHEADING = re.compile(r"^\([一二三四五六七八九十]+\)")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
-TITLE = re.compile(r"《[^》]*》")
-YEAR_IN_TEXT = re.compile(r"(?<![较比与(\d])((?:19|20)\d{2})\s*年(?!以来)")
-LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
+PLACE_LIST_PUNCTUATION = "()::"  # besides the list joins, what may stand between listed places and their figure
 
 
 @dataclass
@@ -115,21 +111,67 @@ class _Rules:
     counting_units: frozenset[str]
     counted_before_noun: frozenset[str]
     links: frozenset[str]
+    # sentences, headings and punctuation (constructions/structure.yaml)
+    sentence: re.Pattern[str]
+    heading: re.Pattern[str]
+    subheading: re.Pattern[str]
+    title: re.Pattern[str]
+    title_or_quote: re.Pattern[str]
+    full_stop: str
+    list_mark: str  # 、
+    list_break: re.Pattern[str]  # punctuation that ends a list of names
+    year_in_text: re.Pattern[str]
+    # lists of names, figures and places (constructions/names.yaml)
+    list_join: frozenset[str]  # "" (names written side by side) and the joining words
+    list_words: tuple[str, ...]  # the joins of a list, as _at_word_start takes them
+    place_list_marks: str  # what may stand between listed places and their figure
+    number_list_joins: tuple[str, ...]
+    # changes (constructions/changes.yaml)
+    flat_trim: tuple[str, ...]
+    base_year: re.Pattern[str]
+    base_since: str
+    base_period: str
+    quote_marks: str
+    # comparators and places
+    comparator_fillers: tuple[re.Pattern[str], ...]
+    province_suffix: str
+    passing_place_labels: tuple[str, ...]
+    # counts and qualifiers
+    count_noun_filler: str
+    qualifier_list_join: re.Pattern[str]
+    qualifier_counted: re.Pattern[str]
+    # labels of unmapped figures (constructions/labels.yaml)
+    label_after: re.Pattern[str]
+    label_link_tail: re.Pattern[str]
+    label_lead_words: re.Pattern[str]
+    label_split: re.Pattern[str]
 
 
 def _alt(words: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
 
 
+def _listed(words: Iterable[str]) -> str:
+    """An alternation of `words` in the data's order (where the order of a hand-written
+    alternation was kept)."""
+    return "|".join(map(re.escape, words))
+
+
 @lru_cache(maxsize=1)
 def rules() -> _Rules:
-    r = read_yaml("rules.yaml")
+    r = read_rules()
     ch = r["change"]
     verbs = ch["up"] + ch["down"] + ch["better"] + ch["worse"]
     change = re.compile(
-        rf"(?:(?P<base>{_alt(ch['bases'])})|(?P<other>{ch['other_base']}))?(?:分别|均|都|至少|约)?"
-        rf"(?P<verb>{_alt(verbs)})了?{ch.get('after_verb', '')}(?:分别|约|近)?$"
+        rf"(?:(?P<base>{_alt(ch['bases'])})|(?P<other>{ch['other_base']}))?(?:{_listed(ch['before_verb'])})?"
+        rf"(?P<verb>{_alt(verbs)})(?:{_listed(ch['particles'])})?{ch.get('after_verb', '')}(?:{_listed(ch['after_change'])})?$"
     )
+    ends = re.escape(r["sentence_ends"])
+    full_stop = r["full_stop"]
+    joins = r["list_joins"]
+    list_words = tuple(sorted(joins))
+    nb = r["negated_bounds"]
+    base = ch["base_of_period"]
     periods = tuple((re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
     return _Rules(
         change=change,
@@ -138,7 +180,7 @@ def rules() -> _Rules:
         down=frozenset(ch["down"]),
         better=frozenset(ch["better"]),
         worse=frozenset(ch["worse"]),
-        flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?:{_alt(ch['flat'])})"),
+        flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?P<word>{_alt(ch['flat'])})"),
         flat_words=re.compile(_alt(ch["flat"])),
         other_base=re.compile(ch["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
@@ -168,7 +210,7 @@ def rules() -> _Rules:
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
         negated_bounds=dict(r["negated_bounds"]["words"]),
         negated_bound=re.compile(
-            rf"(?:{_alt(r['negated_bounds']['negations'])})(?P<word>{_alt(r['negated_bounds']['words'])})(?:分别|均)?$"
+            rf"(?:{_alt(nb['negations'])})(?P<word>{_alt(nb['words'])})(?:{_listed(nb['fillers'])})?$"
         ),
         scope_indicators=tuple((re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
         continues_paragraph=tuple(r["continues_paragraph"]),
@@ -186,7 +228,42 @@ def rules() -> _Rules:
         counting_units=frozenset(r["counting_units"]),
         counted_before_noun=frozenset(r["counted_before_noun"]),
         links=frozenset(r["clause_links"]),
+        sentence=re.compile(rf"[^{ends}\n]+[{ends}]?"),
+        heading=re.compile(r["headings"]["chapter"]),
+        subheading=re.compile(r["headings"]["subsection"]),
+        title=re.compile(r["title"]),
+        title_or_quote=re.compile(f"{r['title']}|{r['quote']}"),
+        full_stop=full_stop,
+        list_mark=r["list_mark"],
+        list_break=re.compile(f"[,;{re.escape(full_stop)}]"),
+        year_in_text=re.compile(r["year_in_text"]),
+        list_join=frozenset({"", *joins}),
+        list_words=list_words,
+        place_list_marks="".join(list_words) + PLACE_LIST_PUNCTUATION,
+        number_list_joins=tuple(r["number_list_joins"]),
+        flat_trim=tuple(ch["flat_trim"]),
+        base_year=re.compile(base["year"]),
+        base_since=base["since"],
+        base_period=base["period"],
+        quote_marks=base["quote_marks"],
+        comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
+        province_suffix=r["province_suffix"],
+        passing_place_labels=tuple(r["passing_place_labels"]),
+        count_noun_filler=r["count_noun_filler"],
+        qualifier_list_join=re.compile(f"[{re.escape(''.join(r['qualifier_list_joins']))}]"),
+        qualifier_counted=re.compile(f"{r['qualifier_counted']}|{re.escape(r['list_mark'])}"),
+        label_after=re.compile(r["label_after"]),
+        label_link_tail=re.compile(rf"(?:{_listed(r['label_link_words'])})+$"),
+        label_lead_words=re.compile(rf"^(?:{_listed(r['label_lead_words'])})+"),
+        label_split=re.compile(r["label_split"]),
     )
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """SENTENCE: the pattern of a sentence (read from the data on first use)."""
+    if name == "SENTENCE":
+        return rules().sentence
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=1)
@@ -214,9 +291,9 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     """`this_year`: the publication year, against which 今年/去年 are read (not read without it)."""
     r = rules()
     sent = text[s:e]
-    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
+    titles = [(m.start(), m.end()) for m in r.title.finditer(sent)]
     named: list[tuple[int, int]] = []
-    for m in YEAR_IN_TEXT.finditer(sent):
+    for m in r.year_in_text.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
             named.append((s + m.end(), int(m.group(1))))
     if this_year is not None and r.relative_years:
@@ -376,7 +453,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             k = bisect.bisect_left(m_starts, line_start)
             if k == len(m_starts) or m_starts[k] >= line_start + len(line):
                 continue  # no indicator named in the line: none of its sentences is read
-        for sm in SENTENCE.finditer(line):
+        for sm in rules().sentence.finditer(line):
             s, e = line_start + sm.start(), line_start + sm.end()
             ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
             qs = find_quantities(text, s, e)
@@ -423,7 +500,7 @@ def _lead_in(ctx: SectionContext, lines: list[tuple[int, str]], first: int) -> t
     for start, line in reversed(lines[max(0, first - 2) : first]):
         if line.strip():
             periods = _period_cues(ctx.report.text, start, start + len(line))
-            years = [int(y) for y in YEAR_IN_TEXT.findall(line)]
+            years = [int(y) for y in rules().year_in_text.findall(line)]
             return (periods[-1][1] if periods else ctx.paragraph_period), (years[-1] if years else ctx.paragraph_year)
     return ctx.paragraph_period, ctx.paragraph_year
 
@@ -446,32 +523,33 @@ def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list
     With the line's offset and place mentions, a heading's place and period cues are read too."""
     r = rules()
     stripped = line.strip()
-    years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
+    years = [int(y) for y in r.year_in_text.findall(stripped[:12])]
     if stripped.startswith(r.continues_paragraph):
         return  # 其中,…: the paragraph before goes on, with its time and place
     ctx.paragraph_period = ctx.paragraph_place = None
     if places is not None:
         _enter_heading(ctx, line, line_start, places)
-    if HEADING.match(stripped) and len(stripped) <= HEADING_CHARS:
+    if r.heading.match(stripped) and len(stripped) <= HEADING_CHARS:
         # the cue word nearest the end decides: 重点工作成效 reports results, 工作总结和工作安排 plans
         cues = [(stripped.rfind(w), True) for w in r.section_target if w in stripped]
         cues += [(stripped.rfind(w), False) for w in r.section_actual if w in stripped]
         ctx.target = max(cues)[1] if cues else ctx.report.meta.doc_type == "plan"
-        heading_years = [int(y) for y in YEAR_IN_TEXT.findall(stripped)]
+        heading_years = [int(y) for y in r.year_in_text.findall(stripped)]
         ctx.section_year = heading_years[0] if heading_years else None
         ctx.paragraph_year = None
     else:
-        ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
+        ctx.paragraph_year = years[0] if years and r.year_in_text.match(stripped) else None
 
 
 def _enter_heading(ctx: SectionContext, line: str, line_start: int, places: list[Mention]) -> None:
     """A numbered heading (一、… or (一)…, alone or leading its paragraph: 「(二)县级城市。…」)
     sets the section's place and period; a heading without them clears the previous section's."""
+    r = rules()
     lead = len(line) - len(line.lstrip())
-    chapter = HEADING.match(line, lead)
-    if not chapter and not SUBHEADING.match(line, lead):
+    chapter = r.heading.match(line, lead)
+    if not chapter and not r.subheading.match(line, lead):
         return
-    stop = line.find("。", lead)
+    stop = line.find(r.full_stop, lead)
     end = len(line) if stop < 0 else stop
     if end - lead > HEADING_CHARS:
         return
@@ -534,9 +612,10 @@ def _in_parens(ctx: SectionContext, pos: int) -> bool:
 
 def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
     """Quantities joined only by 、/和 form one list (55、35、34微克/立方米)."""
+    joins = rules().number_list_joins
     groups: list[list[Quantity]] = []
     for q in qs:
-        if groups and text[groups[-1][-1].after_end : q.start] in ("、", "和", "及"):
+        if groups and text[groups[-1][-1].after_end : q.start] in joins:
             groups[-1].append(q)
         else:
             groups.append([q])
@@ -551,6 +630,7 @@ def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
 def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMention]:
     """Names listed together before one figure list (names[i] the last of them):
     可吸入颗粒物(PM10)、细颗粒物(PM2.5)、二氧化氮(NO2)."""
+    r = rules()
     chain = [names[i]]
     while i > 0:
         prev = names[i - 1]
@@ -559,7 +639,7 @@ def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMe
             chain[0] = prev if prev.start < chain[0].start else chain[0]
             i -= 1
             continue
-        if between.strip("()") in LIST_JOIN and not re.search(r"[,;。]", between):
+        if between.strip("()") in r.list_join and not r.list_break.search(between):
             chain.insert(0, prev)
             i -= 1
             continue
@@ -643,8 +723,8 @@ def _read_sentence(
             gap = text[last.end : head.start - len(head.before)]
             # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
             # figure after the list mark starts the next item
-            counted = gap == "、" and any(x.after_end == last.start for x in qs)
-            if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap) and not counted:
+            counted = gap == r.list_mark and any(x.after_end == last.start for x in qs)
+            if len(gap) <= r.gap_after and not r.list_break.search(gap) and not counted:
                 chain = _chain(text, name_ms, name_index[id(last)])
                 pairs = []
                 if len(chain) == len(g):
@@ -675,15 +755,15 @@ def _read_sentence(
                 tail = text[m.end : ce]
                 child = _children().get(ind.id)
                 how = "level"
-                if child and r.completion_after.match(tail.lstrip("的")):
+                if child and r.completion_after.match(tail.lstrip(r.count_noun_filler)):
                     ind, how = child, "completed"  # the total restated as done: no parent needed
                 # the words between a count and its noun narrow it (498个长江入河排污口整治任务):
                 # a qualifier pattern over them and the name, else the words as written
                 named = [x.group(0) for x in r.qualifier.finditer(text, q.after_end, m.end)]
-                if not named and not text[q.after_end : m.start].strip("的"):
+                if not named and not text[q.after_end : m.start].strip(r.count_noun_filler):
                     # 3次中央…督察反馈意见涉及的106项整改任务: the source stands before the count
                     named = [x.group(0) for x in r.qualifier.finditer(text, _clause_start(text, s, q.start), q.start)][-1:]
-                qual = max(named, key=len) if named else text[q.after_end : m.start].strip("的")
+                qual = max(named, key=len) if named else text[q.after_end : m.start].strip(r.count_noun_filler)
                 if qual and (split := r.split_modifier.search(text, max(s, q.start - 8), q.start)):
                     qual = split.group(0) + qual  # 第二轮17项中督整改任务: a modifier the count splits
                 resolved[gi] = [(ind, x, how, qual) for x in g]
@@ -723,7 +803,7 @@ def _read_sentence(
             elif ind is not None and ind.part_of and f.qualifier == scope:
                 f.qualifier = _inherited_qualifier(ind, f, sent_facts) or f.qualifier
             cue, f.city = _place_cue(ctx, q.start, text)
-            if cue is not None and (cue.start >= cs or not text[cue.end : cs].strip(PLACE_LIST_MARKS + " ,;")):
+            if cue is not None and (cue.start >= cs or not text[cue.end : cs].strip(r.place_list_marks + " ,;")):
                 listed = _place_list(text, ctx.place_cues, cue)
                 if len(listed) == len(pairs) > 1:  # 甲县、乙县分别为30、40
                     f.city = listed[idx].label or f.city
@@ -766,8 +846,6 @@ def _read_sentence(
     ctx.facts.extend(sent_facts)
 
 
-LIST_WORDS = tuple(sorted(w for w in LIST_JOIN if w))  # the joins of a list, as _at_word_start takes them
-PLACE_LIST_MARKS = "".join(LIST_WORDS) + "()::"  # what may stand between listed places and their figure
 
 
 def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
@@ -784,13 +862,14 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: in
         rest.append(text[at : c.start])
         at = c.end
     rest.append(text[at : head.start - len(head.before)])
-    words = "".join(rest).strip(PLACE_LIST_MARKS + " ")
-    links = rules().place_value_links
+    r = rules()
+    words = "".join(rest).strip(r.place_list_marks + " ")
+    links = r.place_value_links
     if words and words not in links:
         return None
     if not in_clause:
-        before = text[cues[-1].end : cs].strip(PLACE_LIST_MARKS + " ,;")
-        for filler in rules().place_value_fillers:
+        before = text[cues[-1].end : cs].strip(r.place_list_marks + " ,;")
+        for filler in r.place_value_fillers:
             before = before.removeprefix(filler)
         if not words or before:
             return None  # the place must end the clause just before
@@ -834,19 +913,22 @@ def _signed(value: float, verb: str, ind: Indicator | None) -> float:
 
 def _normal_base(text: str, year: int | None) -> str:
     """较2020年 stays a base; 较2022年 in a 2023 figure is simply year-on-year."""
-    m = re.search(r"(\d{4})年", text)
-    if m and not text.endswith("以来"):
-        return "annual" if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
-    return text.replace("”", "").replace("“", "")
+    r = rules()
+    m = r.base_year.search(text)
+    if m and not text.endswith(r.base_since):
+        return "annual" if year is not None and int(m.group(1)) == year - 1 else r.base_period.format(m.group(1))
+    for mark in r.quote_marks:
+        text = text.replace(mark, "")
+    return text
 
 
 def _listed_qualifier(prefix: str) -> str:
     """The words narrowing a subject before it: the last conjunct (断面和城镇… -> 城镇), whole when
     it is a list of qualifiers (9个地级、9个县级、23个乡镇级集中式), else the last qualifier."""
     r = rules()
-    last = re.split(r"[和及与]", prefix)[-1]
+    last = r.qualifier_list_join.split(prefix)[-1]
     covered = r.qualifier.sub("", last)
-    covered = re.sub(r"(?<!\d)\d+个|、", "", covered)
+    covered = r.qualifier_counted.sub("", covered)
     for word in r.qualifier_trim:
         covered = covered.replace(word, "")
     if last and r.qualifier.search(last) and not covered:
@@ -880,9 +962,9 @@ def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = 
     r = rules()
     if ctx.target:
         return "target"
-    if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
+    if r.target_cues.search(r.title.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
-    if s is not None and r.target_scope.search(TITLE.sub("", text[s:cs])):  # 目标要求…,…
+    if s is not None and r.target_scope.search(r.title.sub("", text[s:cs])):  # 目标要求…,…
         return "target"
     if r.negated_bound.search(text[cs : q.start]):
         return "target"  # 不得超过5天
@@ -896,8 +978,9 @@ def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator 
     r = rules()
     if q.after in r.comp_after:
         return r.comp_after[q.after]
-    pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start])
-    pre = re.sub(r"(分别|均|都)$", "", pre)
+    pre = text[cs : head.start]
+    for fillers in r.comparator_fillers:  # 要分别不高于 -> 不高于
+        pre = fillers.sub("", pre)
     bound = r.negated_bound.search(pre)
     if bound:  # 不得高于30 is at most 30: a negated bound is never its plain word's comparator
         return r.negated_bounds[bound.group("word")]
@@ -950,7 +1033,7 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
     meta = ctx.report.meta
     own = meta.city or ""
     sent = text[s:e]
-    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
+    titles = [(m.start(), m.end()) for m in r.title_or_quote.finditer(sent)]
     cues: list[PlaceCue] = []
     for m in ps:
         start, end = m.start - s, m.end - s
@@ -964,20 +1047,20 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
         else:
             label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
             if len(label) < r.min_foreign_place_chars and p.city != own and (
-                p.level == "district" or not _at_word_start(text, m.start, s, LIST_WORDS)
+                p.level == "district" or not _at_word_start(text, m.start, s, r.list_words)
             ):
                 # 城区, 郊区, 和县 (市局和县(市)区局): ordinary words unless the report's own city has
                 # one, or a county stands as an item of its own (旌德县、泾县和石台县)
                 continue
         province = p.level == "province"
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
-    fill = {"province": (meta.province or "").removesuffix("省"), "city": own}
+    fill = {"province": (meta.province or "").removesuffix(r.province_suffix), "city": own}
     for word, label in r.place_words.items():
         if label is None:
             continue
         for m in re.finditer(re.escape(word), sent):
             value = label.format(**fill) if "{" in label else label
-            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in ("全国", fill["province"])))
+            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in (*r.passing_place_labels, fill["province"])))
     for pattern, label, carry in r.place_patterns:
         for m in pattern.finditer(sent):
             first = next((g for g in m.groups() if g is not None), m.group(0))
@@ -1028,9 +1111,10 @@ def _city(ctx: SectionContext, pos: int, text: str) -> str:
 
 def _place_list(text: str, cues: list[PlaceCue], cue: PlaceCue) -> list[PlaceCue]:
     """The places listed together with `cue` as its last (甲县、乙县和丙区): one figure for each."""
+    joins = rules().list_join - {""}
     i = cues.index(cue)
     out = [cue]
-    while i > 0 and text[cues[i - 1].end : out[0].start] in LIST_JOIN - {""} and cues[i - 1].carry == cue.carry:
+    while i > 0 and text[cues[i - 1].end : out[0].start] in joins and cues[i - 1].carry == cue.carry:
         i -= 1
         out.insert(0, cues[i])
     return out
@@ -1087,10 +1171,11 @@ def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Qua
     name = _name_before(ms, starts, ind.id, cs, g[0].start)
     if name is None:
         return []
-    items = [i for i in text[cs : name.start].split("、")]
+    r = rules()
+    items = [i for i in text[cs : name.start].split(r.list_mark)]
     if len(items) != len(g):
         return []
-    trims = rules().qualifier_trim
+    trims = r.qualifier_trim
     out = []
     for item in items:
         item = item.strip()
@@ -1105,20 +1190,16 @@ def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Qua
     return out
 
 
-LABEL_AFTER = re.compile(r"(?:以上|以下|余|多)?([^,;。、:()\d和及与]{2,16})")
-LINK_TAIL = re.compile(r"(?:为|达|达到|是|共|共计|累计|约|近|不低于|不高于|不少于|不超过|至少|超过|分别为|分别达|分别|均为|均|了)+$")
-LEAD_WORDS = re.compile(r"^(?:全市|全省|全年|其中|今年|同时|并|已|一是|二是|三是|四是|五是|六是)+")
-
-
 def _label(text: str, cs: int, q: Quantity) -> str:
     """The words naming an unmapped figure: the noun after a count (498个…整治任务), else the
     phrase before the figure without its linking verb (线上执法检查率达37.12% -> 线上执法检查率)."""
-    if q.unit_text in rules().counting_units:
-        m = LABEL_AFTER.match(text, q.after_end)
+    r = rules()
+    if q.unit_text in r.counting_units:
+        m = r.label_after.match(text, q.after_end)
         if m:
             return m.group(1)
-    before = re.split(r"[、()\d]", text[cs : q.start - len(q.before)])[-1]
-    before = LEAD_WORDS.sub("", LINK_TAIL.sub("", before))
+    before = r.label_split.split(text[cs : q.start - len(q.before)])[-1]
+    before = r.label_lead_words.sub("", r.label_link_tail.sub("", before))
     return before[-16:]
 
 
@@ -1178,10 +1259,12 @@ def _flat(ctx, text, s, e, ms, sent_facts) -> None:
     if not r.flat_words.search(text, s, e):
         return  # every match of r.flat holds a flat word; this pattern is scanned much faster
     for m in r.flat.finditer(text, s, e):
-        word = re.search(r"持平|保持不变|无变化", m.group(0))
-        if not word:
-            continue
-        start, end = m.start() + word.start(), m.start() + word.end()
+        start, end = m.span("word")
+        for trim in r.flat_trim:  # 基本持平 is flat: the statement is 持平
+            if text.startswith(trim, start, end) and end - start > len(trim):
+                start += len(trim)
+            if text.endswith(trim, start, end) and end - start > len(trim):
+                end -= len(trim)
         cs = _clause_start(text, s, start)
         names = [x for x in ms if x.role == "name" and cs <= x.start and x.end <= start]
         before = [f for f in sent_facts if f.start < start and f.indicator and f.kind != "change" and not f.in_parens]

@@ -47,11 +47,10 @@ from functools import lru_cache
 
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
-from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 
 TOKEN = re.compile(r"[^\s|]+")
-NUMBER = re.compile(r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(%|个百分点)?$")
-YEAR_COL = re.compile(r"^((?:19|20)\d{2})年?度?(目标值?|目标|实际值?|完成值?)?$")
+NUMBER_CELL = r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)"  # a cell's number, then the unit written with it
 
 
 @dataclass(frozen=True)
@@ -77,21 +76,44 @@ class TableCell:
     period: str | None = None  # "" when the table names none: the document's period
 
 
+@dataclass(frozen=True)
+class TableRules:
+    """How a table of indicators is read (data/constructions/tables.yaml)."""
+
+    columns: dict[str, list[str]]  # column words by kind (table_columns)
+    year_column: re.Pattern[str]  # 2023年 / 2023年目标: group 1 the year, group 2 what it holds
+    number: re.Pattern[str]  # a cell holding a number, with the units it may be written with
+    cell_units: dict[str, str]  # a unit written in a cell -> its code
+    points: tuple[str, ...]  # words of a change column counted in percentage points
+    full_stop: str  # a line holding one is prose, not a table row
+
+
 @lru_cache(maxsize=1)
-def _columns() -> dict[str, list[str]]:
-    return read_yaml("rules.yaml")["table_columns"]
+def _table_rules() -> TableRules:
+    r = read_rules()
+    it = r["indicator_tables"]
+    cell_units = dict(it["cell_units"])
+    return TableRules(
+        columns=r["table_columns"],
+        year_column=re.compile(it["year_column"]),
+        number=re.compile(NUMBER_CELL + "(" + "|".join(map(re.escape, cell_units)) + ")?$"),
+        cell_units=cell_units,
+        points=tuple(it["points_words"]),
+        full_stop=r["full_stop"],
+    )
 
 
 def _column(cell: str, report_year: int | None) -> Column | None:
-    words = _columns()
-    m = YEAR_COL.match(cell)
+    tr = _table_rules()
+    words = tr.columns
+    m = tr.year_column.match(cell)
     if m:
-        kind = "target" if m.group(2) and "目标" in m.group(2) else "actual"
+        kind = "target" if m.group(2) and any(w in m.group(2) for w in words["target"]) else "actual"
         return Column(kind, int(m.group(1)))
     for kind in ("unit", "change", "target", "actual", "label"):
         for w in words[kind]:
             if cell == w or (kind != "label" and cell.startswith(w)):
-                unit = "pp" if kind == "change" and "百分点" in cell else ""
+                unit = "pp" if kind == "change" and any(p in cell for p in tr.points) else ""
                 return Column(kind, None if kind == "change" else report_year, unit)
     return None
 
@@ -119,13 +141,14 @@ def read_tables(
     """Cells of every flattened table, and the indexes of the lines the tables occupy.
     `seps`: `|`-only lines the clean stage dropped (`separators`)."""
     cells, used = read_place_tables(text, lines, units, seps)
+    tr = _table_rules()
     header: list[Column | None] | None = None
     for li, (start, line) in enumerate(lines):
-        if li in used or "。" in line or not line.strip():
+        if li in used or tr.full_stop in line or not line.strip():
             header = None
             continue
         tokens = list(TOKEN.finditer(line))
-        row_header = _header(tokens, report_year) if not any(NUMBER.match(t.group(0)) for t in tokens) else None
+        row_header = _header(tokens, report_year) if not any(tr.number.match(t.group(0)) for t in tokens) else None
         if row_header:
             header = row_header
             used.add(li)
@@ -142,7 +165,8 @@ def read_tables(
 
 
 def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | None:
-    first_num = next((i for i, t in enumerate(tokens) if NUMBER.match(t.group(0))), None)
+    tr = _table_rules()
+    first_num = next((i for i, t in enumerate(tokens) if tr.number.match(t.group(0))), None)
     if first_num is None or first_num == 0:
         return None
     label_end = start + tokens[first_num - 1].end()
@@ -163,11 +187,11 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
         row_unit = units.get(unit_token, (row_unit, 1.0))[0]
     out: list[TableCell] = []
     for tok, col in zip(values, cols):
-        m = NUMBER.match(tok.group(0))
+        m = tr.number.match(tok.group(0))
         if not m or col is None or col.kind not in ("actual", "target", "change"):
             continue
         value = float(m.group(1).replace(",", "").replace("−", "-"))
-        written = {"%": "%", "个百分点": "pp"}.get(m.group(2) or "", "")
+        written = tr.cell_units.get(m.group(2) or "", "")
         if col.kind == "change":
             unit = written or col.unit or ("pp" if ind.unit == "%" else "%")
         else:
@@ -179,7 +203,6 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
 # --- tables whose rows are places -------------------------------------------------------------
 
 SIGNED = re.compile(r"^(?P<pre>[^\d+\-−]*)(?P<num>[-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(?P<post>[^\d]*)$")
-PARENS = re.compile(r"[(（]([^()（）]+)[)）]")
 MAX_COLUMNS = 40
 
 
@@ -208,11 +231,12 @@ class _PlaceRules:
     worse: frozenset[str]
     flat: frozenset[str]
     verbs: frozenset[str]
+    unit_parens: re.Pattern[str]  # a unit in parentheses in a header cell: group 1
 
 
 @lru_cache(maxsize=1)
 def _place_rules() -> _PlaceRules:
-    r = read_yaml("rules.yaml")
+    r = read_rules()
     cols, pt, ch = r["table_columns"], r["place_tables"], r["change"]
     return _PlaceRules(
         place_words=tuple(cols["place"]),
@@ -230,7 +254,7 @@ def _place_rules() -> _PlaceRules:
         max_place=int(pt["max_place_chars"]),
         blanks=frozenset(pt["blank_cells"]),
         max_cell=int(pt["max_cell_chars"]),
-        full_stop=pt["full_stop"],
+        full_stop=r["full_stop"],
         max_caption=int(pt["max_caption_chars"]),
         up=frozenset(ch["up"]),
         down=frozenset(ch["down"]),
@@ -238,6 +262,7 @@ def _place_rules() -> _PlaceRules:
         worse=frozenset(ch["worse"]),
         flat=frozenset(ch["flat"]),
         verbs=frozenset(ch["up"] + ch["down"] + ch["better"] + ch["worse"]),
+        unit_parens=re.compile(pt["unit_parens"]),
     )
 
 
@@ -313,7 +338,7 @@ def _period_of(text: str) -> str:
 
 
 def _unit_of(text: str, units: dict[str, tuple[str, float]]) -> str:
-    for m in PARENS.finditer(text):
+    for m in _place_rules().unit_parens.finditer(text):
         inner = m.group(1).strip()
         if inner in units:
             return units[inner][0]

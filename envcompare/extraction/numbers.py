@@ -49,27 +49,27 @@ def parse_chinese_number(text: str) -> float | None:
     """一万零一十二 -> 10012, 十一 -> 11, 两 -> 2, 三点五 -> 3.5; None when not a numeral."""
     if not text:
         return None
-    cn = numerals()
-    if cn.point in text:
-        whole, _, frac = text.partition(cn.point)
+    numeral_words = numerals()
+    if numeral_words.point in text:
+        whole, _, frac = text.partition(numeral_words.point)
         w = parse_chinese_number(whole) if whole else 0
-        if w is None or not frac or any(c not in cn.digits for c in frac):
+        if w is None or not frac or any(c not in numeral_words.digits for c in frac):
             return None
-        return w + float("0." + "".join(str(cn.digits[c]) for c in frac))
-    if any(c not in cn.chars for c in text):
+        return w + float("0." + "".join(str(numeral_words.digits[c]) for c in frac))
+    if any(c not in numeral_words.chars for c in text):
         return None
-    if all(c in cn.digits for c in text) and len(text) > 1:
-        return float("".join(str(cn.digits[c]) for c in text))  # 二〇二二-style digit strings
+    if all(c in numeral_words.digits for c in text) and len(text) > 1:
+        return float("".join(str(numeral_words.digits[c]) for c in text))  # 二〇二二-style digit strings
     total = section = number = 0
-    largest = max(cn.big.values())
+    largest = max(numeral_words.big.values())
     for ch in text:
-        if ch in cn.digits:
-            number = cn.digits[ch]
-        elif ch in cn.units:
-            section += (number or 1) * cn.units[ch]
+        if ch in numeral_words.digits:
+            number = numeral_words.digits[ch]
+        elif ch in numeral_words.units:
+            section += (number or 1) * numeral_words.units[ch]
             number = 0
         else:  # 万 / 亿
-            big = cn.big[ch]
+            big = numeral_words.big[ch]
             section += number
             if big == largest:
                 total = (total + section) * big
@@ -120,7 +120,7 @@ def _patterns() -> QuantityRules:
     units = {k: (v[0], float(v[1])) for k, v in cfg["units"].items()}
     scales = {k: float(v) for k, v in cfg["scales"].items()}
     rules = read_rules()
-    cn = numerals()
+    numeral_words = numerals()
     approx = rules["approx"]
     unit_alt = _alt(units)
     scale_alt = _alt(scales)
@@ -132,9 +132,9 @@ def _patterns() -> QuantityRules:
     after = _alt(sorted({*rules["comparators"]["after"], *approx["after_unit"], *approx["after_actual"]}))
     # every match opens with a hedge word or a number: a lookahead on those first characters
     # rejects most positions at once (the optional group in front defeats the engine's own scan)
-    firsts = "".join(sorted({w[0] for w in before_words} | set(cn.chars) | {percent[0]}))
+    firsts = "".join(sorted({w[0] for w in before_words} | set(numeral_words.chars) | {percent[0]}))
     arabic = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-    chinese = rf"[{re.escape(cn.chars)}]+(?:{re.escape(cn.point)}[{re.escape(''.join(cn.digits))}]+)?"
+    chinese = rf"[{re.escape(numeral_words.chars)}]+(?:{re.escape(numeral_words.point)}[{re.escape(''.join(numeral_words.digits))}]+)?"
     # a Chinese numeral counts only with a unit after it (十四五 and 一是 are words): say so in
     # the pattern, so the regex engine rejects them without a Python-level look
     cn_with_unit = rf"{chinese}(?=(?:{scale_alt})?(?:{hedge})?(?:{unit_alt}))"
@@ -145,26 +145,26 @@ def _patterns() -> QuantityRules:
         rf"(?:[ \u00a0]?(?P<unit1>{unit_alt})|(?P<scale>{scale_alt})?(?P<hedge>{hedge})?(?P<unit2>{unit_alt})?)"
         rf"(?P<after>{after})?"
     )
-    nf = rules["not_figures"]
+    not_figures = rules["not_figures"]
     return QuantityRules(
         quantity=re.compile(pattern),
         units=units,
         scales=scales,
         percent=percent,
         approx_after_unit=frozenset(approx["after_unit"]),
-        hedge_negation=nf["hedge_negation"],
-        scale_needs_unit=frozenset(nf["scale_needs_unit"]),
-        not_figure_before=nf["before"],
-        not_figure_after=re.compile(nf["after"]),
-        date_after=re.compile(nf["date_after"]),
-        section_number=re.compile(nf["section_number"]),
+        hedge_negation=not_figures["hedge_negation"],
+        scale_needs_unit=frozenset(not_figures["scale_needs_unit"]),
+        not_figure_before=not_figures["before"],
+        not_figure_after=re.compile(not_figures["after"]),
+        date_after=re.compile(not_figures["date_after"]),
+        section_number=re.compile(not_figures["section_number"]),
     )
 
 
 def find_quantities(text: str, pos: int = 0, endpos: int | None = None) -> list[Quantity]:
     """Quantities that may be figures in text[pos:endpos] (offsets in `text`), in text order."""
     pats = _patterns()
-    cn = numerals()
+    numeral_words = numerals()
     out: list[Quantity] = []
     for m in pats.quantity.finditer(text, pos, len(text) if endpos is None else endpos):
         num = m.group("num")
@@ -186,9 +186,9 @@ def find_quantities(text: str, pos: int = 0, endpos: int | None = None) -> list[
         if pats.section_number.match(text[start : m.end("num") + 1]) and (start == 0 or text[start - 1] in "\n(("):
             continue  # section numbering: "1." / "2、" at the start of a line
         if is_cn:
-            if not any(c in cn.counting for c in num):
+            if not any(c in numeral_words.counting for c in num):
                 continue  # 万名, 千方百计: scale characters alone are words, not numbers
-            if not unit_text or (num == cn.one and unit_text not in cn.one_units):
+            if not unit_text or (num == numeral_words.one and unit_text not in numeral_words.one_units):
                 continue  # 十四五, 一是, 一批: Chinese numerals count only with a unit
         if m.group("pct"):
             pct = m.group("pct")

@@ -855,7 +855,10 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
         elif not names and pre in r.links:
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
-            if earlier and all(not (earlier[-1].end <= x.start < clause_start) for x in quantities) and _compatible(earlier[-1].indicator, head, False):
+            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
+            between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
+            if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
+                    and (not between or earlier[-1].indicator.unit == "%")):
                 sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]
                 sr.claimed.add(id(earlier[-1]))
         elif names:

@@ -196,6 +196,7 @@ class _Rules:
     reached_value: re.Pattern[str]
     current_value: re.Pattern[str]
     attributive_figure: re.Pattern[str]
+    attributive_year: re.Pattern[str]
     target_gap: re.Pattern[str]
     target_bracketed: re.Pattern[str]
     goal_lead: re.Pattern[str]
@@ -320,6 +321,7 @@ def rules() -> _Rules:
         reached_value=re.compile(r["reached_value"] + "$"),
         current_value=re.compile(r["current_value"]),
         attributive_figure=re.compile(r["attributive_figure"]),
+        attributive_year=re.compile(r["attributive_year"] + "$"),
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
         target_bracketed=re.compile(r["target_references"]["bracketed"] + "$"),
         goal_lead=re.compile(r["goal_lead"]["pattern"]),
@@ -870,6 +872,7 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
         elif names:
             last = names[-1]
             gap = GLOSS.sub("", text[last.end : head.start - len(head.before)])  # 优良率(AQI≤100的天数)为
+            gap = r.attributive_year.sub("", gap)  # 浓度从2013年的106: the year written onto the figure
             # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
             # figure after the list mark starts the next item
             counted = gap == r.list_mark and any(x.after_end == last.start for x in quantities)
@@ -1471,10 +1474,12 @@ def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[lis
             found.shares[gi] = share
             found.wholes.update(k for k, other in enumerate(groups)
                                 if name.end <= other[0].start and other[-1].end <= head.start)
-        elif r.share_word.fullmatch(text, clause_start := _clause_start(text, s, head.start), head.start - len(head.before)):
+        elif ((clause_start := _clause_start(text, s, head.start)) > name.end
+              and (r.share_word.fullmatch(text, clause_start, head.start - len(head.before))
+                   or r.share_frame.fullmatch(text, clause_start, head.start - len(head.before)))):
             counted = [x for x in groups[:gi] if name.end <= x[0].start < clause_start]
             if len(counted) == 1 and counted[0][-1].unit == name.indicator.unit:
-                found.shares[gi] = share  # 达标天数29天,达标率96.7%
+                found.shares[gi] = share  # 达标天数29天,达标率96.7% / …301天,占全年的82.5%
     return found
 
 

@@ -315,8 +315,20 @@ def occurrences(raw: str, evidence: str) -> list[int]:
 
 def occurrence_of(raw: str, evidence: str, start: int) -> int:
     """Which occurrence (1-based) of `evidence` in `raw` starts at `start` (0 when none does)."""
-    starts = occurrences(raw, evidence)
-    return starts.index(start) + 1 if start in starts else 0
+    return Occurrences(raw)(evidence, start)
+
+
+class Occurrences:
+    """`occurrence_of` for many figures of one document: each evidence text is searched once."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.found: dict[str, dict[int, int]] = {}
+
+    def __call__(self, evidence: str, start: int) -> int:
+        if evidence not in self.found:
+            self.found[evidence] = {s: k for k, s in enumerate(occurrences(self.raw, evidence), start=1)}
+        return self.found[evidence].get(start, 0)
 
 
 def with_status(facts: pd.DataFrame) -> pd.DataFrame:
@@ -402,11 +414,11 @@ def apply_corrections(
             r["status"] = "corrected"
         r["correction"] = c.provenance()
         applied += 1
-    out = pd.DataFrame(records + added, columns=list(df.columns)) if records or added else df.iloc[0:0]
-    out = out.astype(dtypes)
-    if added:
-        out = out.sort_values(["doc", "start", "end"], kind="stable").reset_index(drop=True)
-    return Applied(out, stale, elsewhere, applied)
+    if added:  # each added figure goes after the last fact of its document (others keep their order)
+        block = {doc: k for k, doc in enumerate(dict.fromkeys(r["doc"] for r in records))}
+        records = sorted(records + added, key=lambda r: block.get(r["doc"], len(block)))
+    out = pd.DataFrame(records, columns=list(df.columns)) if records else df.iloc[0:0]
+    return Applied(out.astype(dtypes).reset_index(drop=True), stale, elsewhere, applied)
 
 
 def _times(n: int) -> str:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..vocab.catalog import indicators
 from ..vocab.resources import read_csv, read_yaml
-from .corrections import number_text, occurrence_of
+from .corrections import Occurrences, number_text
 
 FLAGS = ("unknown_place", "unknown_year", "weak_place", "weak_year", "conflict", "implausible", "sign")
 VALUE_FLAGS = ("implausible", "sign")
@@ -313,6 +313,17 @@ def review_queue(facts: pd.DataFrame, raw_text=None) -> pd.DataFrame:
     f = facts[facts["flags"].notna() & facts["status"].ne("rejected").fillna(True)]
     if f.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in QUEUE_COLUMNS.items()})
+    occurrence: list[object] = [pd.NA] * len(f)
+    if raw_text is not None:  # one document's text at a time
+        evidence, starts = f["evidence"].tolist(), f["start"].tolist()
+        for doc, positions in f.groupby("doc", sort=False).indices.items():
+            raw = raw_text(doc)
+            if raw is None:
+                continue
+            found = Occurrences(raw)
+            for k in positions:
+                if isinstance(evidence[k], str):
+                    occurrence[k] = found(evidence[k], int(starts[k])) or pd.NA
     fed = feeds(f)
     codes = f["flags"].map(flag_codes)
     reasons = f["flags"].map(lambda s: SEPARATOR.join(p.split(": ", 1)[1] if ": " in p else p for p in s.split(SEPARATOR)))
@@ -320,18 +331,10 @@ def review_queue(facts: pd.DataFrame, raw_text=None) -> pd.DataFrame:
         feeds=fed,
         flags=codes.map(",".join).astype("string"),
         reasons=reasons.astype("string"),
+        occurrence=pd.array(occurrence, dtype="Int64"),
         _rank=fed.map({k: i for i, k in enumerate(FEEDS)}).astype(int),
         _strong=-codes.map(lambda c: sum(code in STRONG_FLAGS for code in c)),
         _n=-codes.map(len),
     ).sort_values(["_rank", "_strong", "_n", "doc", "start", "end"], kind="stable")
-    occurrence: list[object] = [pd.NA] * len(q)
-    if raw_text is not None:
-        cache: dict[str, str | None] = {}
-        for k, (doc, evidence, start) in enumerate(zip(q["doc"], q["evidence"], q["start"])):
-            if doc not in cache:
-                cache[doc] = raw_text(doc)
-            raw = cache[doc]
-            if raw is not None and isinstance(evidence, str):
-                occurrence[k] = occurrence_of(raw, evidence, int(start)) or pd.NA
-    q = q.assign(priority=np.arange(1, len(q) + 1), occurrence=pd.array(occurrence, dtype="Int64"))
+    q = q.assign(priority=np.arange(1, len(q) + 1))
     return q[list(QUEUE_COLUMNS)].astype(QUEUE_COLUMNS).reset_index(drop=True)

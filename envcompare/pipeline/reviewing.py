@@ -1,0 +1,154 @@
+"""The review step of `extract` and `build`: corrections.csv read and applied to the batch's facts,
+review flags and queue, evidence pages redrawn where a figure's status or flags show.
+
+Corrections are applied to the extracted (and cached) facts on every run: changing
+corrections.csv re-extracts nothing. A document's raw text is read again only where it is
+needed: for the documents corrections name, and (build) to redraw the pages of documents with
+corrected or flagged figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ReportError
+from ..ingest.load import Report, doc_names, file_metadata, list_files, read_report
+from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection
+from ..review.table import Reviewed, resolve_corrections, review_facts
+from .batch import BatchResult
+
+STALE_FILE = "corrections_stale.csv"
+STALE_COLUMNS = {
+    "file": "string", "row": "Int64", "line": "Int64", "doc": "string", "evidence": "string",
+    "occurrence": "Int64", "match": "string", "action": "string", "reason": "string",
+}
+
+
+@dataclass
+class RunCorrections:
+    """The corrections of a run and the files they came from."""
+
+    corrections: list[Correction]
+    files: list[Path]
+
+    def digest(self) -> str:
+        """What the build's manifest records of them: each file's path and bytes."""
+        h = hashlib.sha256()
+        for f in self.files:
+            h.update(f"{f}\0".encode())
+            h.update(f.read_bytes())
+        return h.hexdigest()[:20]
+
+
+def run_corrections(paths: Sequence[str | os.PathLike], explicit: str | None) -> RunCorrections:
+    """`--corrections FILE`, else the corrections.csv at the top of each folder given (or
+    beside each file given). CorrectionError lists every problem of the files."""
+    found, files = resolve_corrections(explicit if explicit else None, paths)
+    return RunCorrections(found, files)
+
+
+class Reports:
+    """A run's reports by `doc`, read again on demand (one at a time: the last one is kept)."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike]):
+        files, _ = list_files(paths)
+        self.where = {doc: (f, meta) for f, doc, meta in zip(files, doc_names(files, paths), file_metadata(files))}
+        self.last: tuple[str, Report | None] | None = None
+
+    def report(self, doc: str) -> Report | None:
+        if self.last is None or self.last[0] != doc:
+            found = self.where.get(doc)
+            try:
+                self.last = (doc, read_report(found[0], found[1] or None, doc) if found else None)
+            except ReportError:
+                self.last = (doc, None)
+        return self.last[1]
+
+    def raw_text(self, doc: str) -> str | None:
+        report = self.report(doc)
+        return report.raw_text if report is not None else None
+
+
+def drop_correction_files(result: BatchResult, files: Iterable[Path]) -> None:
+    """A corrections.csv inside a report folder is read as corrections: it is no failed report
+    (the batch lists it as a file of an unsupported type)."""
+    mine = {Path(f).resolve() for f in files}
+    gone = {e.name for e in result.errors if Path(e.path).name == FILE_NAME and Path(e.path).resolve() in mine}
+    if not gone:
+        return
+    result.errors = [e for e in result.errors if e.name not in gone]
+    result.processed -= len(gone)
+    docs = result.documents
+    result.documents = docs[~(docs["doc"].isin(gone) & docs["error"].notna())].reset_index(drop=True)
+
+
+def review_result(result: BatchResult, reports: Reports, found: RunCorrections) -> Reviewed:
+    """The batch's facts corrected and flagged (the queue's `occurrence` is filled by `pages`)."""
+    drop_correction_files(result, found.files)
+    return review_facts(result.facts, result.documents, found.corrections, reports.raw_text)
+
+
+def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
+    """(doc, evidence page) for every document whose page shows more than the extractor's page:
+    a corrected, added, confirmed or rejected figure, or a flag. Fills the review queue's
+    `occurrence` on the way (the raw text is read once per document)."""
+    from ..present.evidence import evidence_page
+
+    every = reviewed.facts_all
+    every = every[every["indicator"].notna()]
+    shown = every["status"].ne("extracted") | every["flags"].notna()
+    docs = list(dict.fromkeys(every.loc[shown.to_numpy(), "doc"].tolist()))
+    queue = reviewed.queue
+    occurrence = queue["occurrence"].astype(object).tolist()
+    at = queue.groupby("doc", sort=False).indices if len(queue) else {}
+    by_doc = every.groupby("doc", sort=False).indices
+    for doc in docs:
+        report = reports.report(doc)
+        if report is None:
+            continue
+        rows = every.iloc[by_doc[doc]].astype(object).where(every.iloc[by_doc[doc]].notna(), None).to_dict("records")
+        yield doc, evidence_page(report, rows).html
+        found = Occurrences(report.raw_text)
+        for k in at.get(doc, []):
+            occurrence[k] = found(str(queue["evidence"].iat[k]), int(queue["start"].iat[k])) or pd.NA
+    reviewed.queue = queue.assign(occurrence=pd.array(occurrence, dtype="Int64"))
+
+
+def stale_table(stale: list[StaleCorrection]) -> pd.DataFrame:
+    rows = [{"file": s.correction.source, "row": s.correction.row, "line": s.correction.line, "doc": s.correction.doc,
+             "evidence": s.correction.evidence, "occurrence": s.correction.occurrence, "match": s.correction.match,
+             "action": s.correction.action, "reason": s.reason} for s in stale]
+    return pd.DataFrame(rows, columns=list(STALE_COLUMNS)).astype(STALE_COLUMNS)
+
+
+def report(reviewed: Reviewed, found: RunCorrections) -> None:
+    """Say what the corrections did: applied, stale (each by name), for documents not in the run."""
+    if not found.corrections:
+        return
+    names = ", ".join(str(f) for f in found.files) or "the corrections given"
+    print(f"corrections: {reviewed.applied} of {len(found.corrections)} applied from {names}"
+          + (f"; {len(reviewed.stale)} stale" if reviewed.stale else ""))
+    for s in reviewed.stale:
+        print(f"{s}", file=sys.stderr)
+    if reviewed.elsewhere:
+        docs = sorted({c.doc for c in reviewed.elsewhere})
+        more = f" (+{len(docs) - 3} more)" if len(docs) > 3 else ""
+        print(f"note: {len(reviewed.elsewhere)} corrections name documents not in this run (not applied): "
+              + ", ".join(docs[:3]) + more, file=sys.stderr)
+
+
+def strict_status(reviewed: Reviewed, strict: bool) -> int:
+    """1 with --strict when a correction is stale (the message names how many), else 0."""
+    if strict and reviewed.stale:
+        n = len(reviewed.stale)
+        print(f"envcompare: {n} stale correction{'s' if n != 1 else ''} (--strict): fix or remove "
+              f"{'them' if n != 1 else 'it'} in corrections.csv", file=sys.stderr)
+        return 1
+    return 0

@@ -379,3 +379,41 @@ def test_evidence_page_offers_escaped_lines_to_copy():
 
     assert f"<code>{html.escape(line)}</code>" in page
     assert parse_corrections(HEADER + line + "\n")[0].occurrence == 2  # the copied line reads back
+
+
+def test_worker_pages_show_the_same_flags_as_the_review(tmp_path):
+    """A page drawn in a batch worker (each figure's own flags) is the page the review stage would
+    draw; a page with a conflict (which needs the corpus) is redrawn with it."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    # no year in the title, no city in title or publisher: year and place are the document's, weakly
+    (folder / "notice.txt").write_text("关于空气质量情况的通报\n2023年,荆门市空气质量优良天数比例为80.5%,"
+                                       "PM2.5平均浓度为35微克/立方米。\n", encoding="utf-8")
+    (folder / "bulletin.txt").write_text("荆门市2023年环境质量公报\n2023年,荆门市PM2.5平均浓度为38微克/立方米。\n",
+                                         encoding="utf-8")
+    (folder / "water.txt").write_text("关于水质情况的通报\n2022年,宜昌市空气质量优良天数比例为85.2%。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = run("build", str(folder), "-o", str(out), "--cache", str(tmp_path / "cache"), "-q")
+    assert res.returncode == 0, res.stderr
+    r = review(folder)
+    water = r.facts[r.facts["doc"] == "water.txt"]
+    assert [flag_codes(f) for f in water["flags"]] == [["weak_place", "weak_year"]]  # no conflict: the worker's page
+    rows = r.facts_all[r.facts_all["doc"] == "water.txt"].astype(object)
+    page = (out / "evidence" / "water.html").read_text(encoding="utf-8")
+    assert page == evidence_page(envcompare.load_reports(folder)["water.txt"], rows.where(rows.notna(), None).to_dict("records")).html
+    assert "85.2% is the document" not in page and "宜昌 is the document&#x27;s city" in page
+    corpus = envcompare.load_reports(folder)
+    pm25 = r.facts[r.facts["indicator"] == "air.pm25"].set_index("doc")
+    assert flag_codes(pm25.loc["notice.txt", "flags"]) == ["weak_place", "weak_year", "conflict"]
+    assert flag_codes(pm25.loc["bulletin.txt", "flags"]) == ["conflict"]
+    for doc in ("notice.txt", "bulletin.txt"):
+        rows = r.facts_all[r.facts_all["doc"] == doc].astype(object)
+        rows = rows.where(rows.notna(), None).to_dict("records")
+        page = (out / "evidence" / doc.replace(".txt", ".html")).read_text(encoding="utf-8")
+        assert page == evidence_page(corpus[doc], rows).html
+        other = "38 ug/m3 in bulletin.txt" if doc == "notice.txt" else "35 ug/m3 in notice.txt"
+        assert "conflict: another value" in page and other in page
+    queue = pd.read_csv(out / "review.csv", encoding="utf-8-sig")
+    # conflicts first (a flag about the fact itself), the one with more flags before; then weak flags only
+    assert queue["evidence"].tolist() == ["35微克/立方米", "38微克/立方米", "80.5%", "85.2%"]
+    assert queue["flags"].tolist() == ["weak_place,weak_year,conflict", "conflict", "weak_place,weak_year", "weak_place,weak_year"]

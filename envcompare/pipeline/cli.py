@@ -386,7 +386,10 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
     outputs: dict[str, str] = {}  # every output of this build (relative name) -> its sha256
     staged: list[str] = []  # those written anew (the others are unchanged evidence pages)
 
+    seen = reviewing.Seen()  # review: each figure's corrections.csv occurrence, from the workers
+
     def each(doc):  # runs as each document arrives: its page is staged (if changed), its counts added
+        seen.add(doc.facts)
         if doc.text is not None:
             stats.add(doc.text)
         if doc.evidence is not None:
@@ -401,7 +404,7 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
     result = _batch(args, unmapped=True, analyse=True, each=each)
     # review: corrections applied, facts flagged; pages of corrected or flagged documents redrawn
     reports = reviewing.Reports(args.paths)
-    reviewed = reviewing.review_result(result, reports, found)
+    reviewed = reviewing.review_result(result, reports, found, seen)
     for doc, html in reviewing.pages(reviewed, reports):
         name, data = pages.get(doc) or _page_names([doc])[doc], html.encode("utf-8")
         outputs[name] = hashlib.sha256(data).hexdigest()

@@ -89,21 +89,47 @@ def drop_correction_files(result: BatchResult, files: Iterable[Path]) -> None:
     result.documents = docs[~(docs["doc"].isin(gone) & docs["error"].notna())].reset_index(drop=True)
 
 
-def review_result(result: BatchResult, reports: Reports, found: RunCorrections) -> Reviewed:
-    """The batch's facts corrected and flagged (the queue's `occurrence` is filled by `pages`)."""
+class Seen:
+    """Each figure's occurrence (the corrections.csv key) as the batch's workers found it, kept
+    while the results arrive (`add` in the build's per-document callback): only those other than
+    1, so it stays small."""
+
+    def __init__(self) -> None:
+        self.other: dict[tuple[str, int, int, str], int] = {}
+
+    def add(self, facts: list[dict[str, object]]) -> None:
+        for r in facts:
+            k = r.get("occurrence", 1)
+            if k != 1 and isinstance(k, int):
+                self.other[(str(r["doc"]), int(r["start"]), int(r["end"]), str(r["evidence"]))] = k  # type: ignore[call-overload]
+
+    def occurrence(self, doc: str, start: int, end: int, evidence: str) -> int:
+        return self.other.get((doc, start, end, evidence), 1)
+
+
+def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None) -> Reviewed:
+    """The batch's facts corrected and flagged; with `seen` (a build), the review queue's
+    `occurrence` too (else filled by `pages` for the documents it redraws)."""
     drop_correction_files(result, found.files)
-    return review_facts(result.facts, result.documents, found.corrections, reports.raw_text)
+    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text)
+    if seen is not None and len(reviewed.queue):
+        q = reviewed.queue
+        at = [seen.occurrence(d, int(s), int(e), str(v)) for d, s, e, v in zip(q["doc"], q["start"], q["end"], q["evidence"])]
+        reviewed.queue = q.assign(occurrence=pd.array([k if k > 0 else None for k in at], dtype="Int64"))
+    return reviewed
 
 
 def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
-    """(doc, evidence page) for every document whose page shows more than the extractor's page:
-    a corrected, added, confirmed or rejected figure, or a flag. Fills the review queue's
-    `occurrence` on the way (the raw text is read once per document)."""
+    """(doc, evidence page) for every document whose page shows more than its worker could draw
+    (`batch.process_file`: each figure's own flags): a corrected, added, confirmed or rejected
+    figure, or a conflict with a figure elsewhere. Fills the review queue's `occurrence` on the
+    way (the raw text is read once per document)."""
     from ..present.evidence import evidence_page
 
     every = reviewed.facts_all
     every = every[every["indicator"].notna()]
-    shown = every["status"].ne("extracted") | every["flags"].notna()
+    conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).astype(bool)
+    shown = every["status"].ne("extracted").fillna(True).astype(bool) | conflict
     docs = list(dict.fromkeys(every.loc[shown.to_numpy(), "doc"].tolist()))
     queue = reviewed.queue
     occurrence = queue["occurrence"].astype(object).tolist()

@@ -165,7 +165,8 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
     body = "".join(out).split("\n")
     paragraphs = "\n".join(f"<p>{line}</p>" for line in body if line.strip())
     legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
-    occurrence = Occurrences(report.raw_text)
+    occurrence = Occurrences(report.raw_text, (str(r["evidence"]) for r in rows
+                                               if "occurrence" not in r and not _missing(r.get("evidence"))))
     shared: dict[tuple[int, int], int] = {}  # facts per evidence span: `match` is needed when several share one
     for row in rows:
         key = (int(row["start"]), int(row["end"]))
@@ -177,7 +178,8 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
         + f'<td class="status">{html.escape(_status(row))}</td>'
         + f'<td class="flags">{html.escape("" if _missing(row.get("flags")) else str(row["flags"]))}</td>'
         + '<td class="fix">' + _fix_cell(
-            row, occurrence(str(row["evidence"]), int(row["start"])) if not _missing(row.get("evidence")) else 0,
+            row, int(row["occurrence"]) if "occurrence" in row and not _missing(row["occurrence"])  # type: ignore[call-overload]
+            else occurrence(str(row["evidence"]), int(row["start"])) if not _missing(row.get("evidence")) else 0,
             str(row["indicator"]) if shared[(int(row["start"]), int(row["end"]))] > 1 and not _missing(row["indicator"]) else None,
         ) + "</td></tr>"
         for row in rows

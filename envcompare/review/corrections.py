@@ -319,16 +319,36 @@ def occurrence_of(raw: str, evidence: str, start: int) -> int:
 
 
 class Occurrences:
-    """`occurrence_of` for many figures of one document: each evidence text is searched once."""
+    """`occurrence_of` for many figures of one document. `evidences` known up front are found in
+    one pass over the text (Aho-Corasick, overlapping matches); others are searched on demand."""
 
-    def __init__(self, raw: str):
+    def __init__(self, raw: str, evidences: Iterable[str] = ()):
         self.raw = raw
         self.found: dict[str, dict[int, int]] = {}
+        patterns = sorted({e for e in evidences if e})
+        if patterns:
+            import ahocorasick_rs
+
+            auto = ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
+            starts: dict[int, list[int]] = {}
+            for i, start, _ in auto.find_matches_as_indexes(raw, overlapping=True):
+                starts.setdefault(i, []).append(start)
+            for i, pattern in enumerate(patterns):
+                self.found[pattern] = {s: k for k, s in enumerate(sorted(starts.get(i, [])), start=1)}
 
     def __call__(self, evidence: str, start: int) -> int:
         if evidence not in self.found:
             self.found[evidence] = {s: k for k, s in enumerate(occurrences(self.raw, evidence), start=1)}
         return self.found[evidence].get(start, 0)
+
+
+def add_occurrences(rows: list[dict[str, object]], raw: str) -> list[dict[str, object]]:
+    """Set each fact row's `occurrence` (which occurrence of its evidence in the raw text, the
+    corrections.csv key; 0 when its evidence is not at its offsets), in place."""
+    found = Occurrences(raw, (str(r["evidence"]) for r in rows if r.get("evidence")))
+    for r in rows:
+        r["occurrence"] = found(str(r["evidence"]), int(r["start"])) if r.get("evidence") else 0  # type: ignore[arg-type]
+    return rows
 
 
 def with_status(facts: pd.DataFrame) -> pd.DataFrame:

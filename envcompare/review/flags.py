@@ -99,77 +99,87 @@ def _text(value: object) -> str:
     return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _doc_evidence(documents: pd.DataFrame | None) -> dict[str, dict[str, str]]:
-    """Per document: why its city or year is unknown, and whether they are weak (the reason)."""
-    out: dict[str, dict[str, str]] = {}
-    if documents is None or not len(documents):
-        return out
+def doc_evidence(doc: Mapping[str, object]) -> dict[str, str]:
+    """What a documents row says about its city and year: why unknown or weak (the reasons), and
+    the city and year themselves."""
     weak_year: Mapping[str, str] = review_rules()["weak_year"]
     checked = review_rules()["weak_city_checked_in"]
-    for r in documents.astype(object).to_dict("records"):
-        basis = parse_basis(r.get("basis"))
-        info: dict[str, str] = {}
-        city, year = _text(r.get("city")), _text(r.get("report_year"))
-        if _text(r.get("error")):
-            continue
+    basis = parse_basis(doc.get("basis"))
+    info: dict[str, str] = {}
+    city, year = _text(doc.get("city")), _text(doc.get("report_year"))
+    if not city:
+        info["unknown_place"] = f"the document's city is {basis.get('city') or 'unknown'}"
+    elif basis.get("city", "given") != "given" and not any(city in _text(doc.get(c)) for c in checked):
+        info["weak_place"] = (f"{city} is the document's city, voted from the places its text names "
+                              f"(its {' and '.join(checked)} name none)")
+    if not year:
+        info["unknown_year"] = f"the document's year is {basis.get('report_year') or 'unknown'}"
+    elif basis.get("report_year") in weak_year:
+        info["weak_year"] = f"{year} is the document's year, taken from {weak_year[basis['report_year']]}"
+    info["city"], info["year"] = city, year
+    return info
+
+
+def _status(row: Mapping[str, object]) -> str:
+    return _text(row.get("status")) or "extracted"
+
+
+def fact_flags(row: Mapping[str, object], doc: Mapping[str, str]) -> list[str]:
+    """The flags of one fact that need nothing but the fact and its document (`doc_evidence`):
+    every flag but `conflict`, as `code: reason` parts."""
+    status = _status(row)
+    if status in ("rejected", "confirmed"):
+        return []
+    out: list[str] = []
+    if status == "extracted":
+        city, year = _text(row.get("city")), _text(row.get("year"))
         if not city:
-            info["unknown_place"] = f"the document's city is {basis.get('city') or 'unknown'}"
-        elif basis.get("city", "given") != "given" and not any(city in _text(r.get(c)) for c in checked):
-            info["weak_place"] = (f"{city} is the document's city, voted from the places its text names "
-                                  f"(its {' and '.join(checked)} name none)")
+            out.append("unknown_place: no place " + (f"({doc['unknown_place']})" if "unknown_place" in doc else "found for this figure"))
+        elif "unknown_place" in doc:
+            out.append(f"unknown_place: {doc['unknown_place']}; this figure's place {city} is from its sentence")
+        elif "weak_place" in doc and city == doc.get("city"):
+            out.append("weak_place: " + doc["weak_place"])
         if not year:
-            info["unknown_year"] = f"the document's year is {basis.get('report_year') or 'unknown'}"
-        elif basis.get("report_year") in weak_year:
-            info["weak_year"] = f"{year} is the document's year, taken from {weak_year[basis['report_year']]}"
-        info["city"], info["year"] = city, year
-        out[str(r["doc"])] = info
+            out.append("unknown_year: no year " + (f"({doc['unknown_year']})" if "unknown_year" in doc else "found for this figure"))
+        elif "unknown_year" in doc:
+            out.append(f"unknown_year: {doc['unknown_year']}; this figure's year {year} is from its sentence")
+        elif "weak_year" in doc and year == doc.get("year"):
+            out.append("weak_year: " + doc["weak_year"])
+    if (reason := _implausible(row)):
+        out.append("implausible: " + reason)
+    if (reason := _sign(row)):
+        out.append("sign: " + reason)
     return out
+
+
+def _cell(parts: list[str]) -> str | None:
+    order = {code: k for k, code in enumerate(FLAGS)}
+    return SEPARATOR.join(sorted(parts, key=lambda s: order[s.split(":", 1)[0]])) if parts else None
+
+
+def flag_rows(rows: list[dict[str, object]], doc: Mapping[str, object]) -> list[dict[str, object]]:
+    """Fact rows of one document (dicts) with their `flags`, every flag but `conflict` (which
+    needs the whole corpus): what a batch worker can say while it draws the evidence page."""
+    info = doc_evidence(doc)
+    return [{**r, "flags": _cell(fact_flags(r, info))} for r in rows]
 
 
 def flag_facts(facts: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd.Series:
     """The `flags` cell of every fact (NA: none). Rejected and confirmed facts get none;
     corrected and added ones only the value checks."""
-    n = len(facts)
-    parts: list[list[str]] = [[] for _ in range(n)]
-    if n == 0:
+    if len(facts) == 0:
         return pd.Series(pd.array([], dtype="string"), index=facts.index)
-    status = facts["status"].fillna("extracted").to_numpy(dtype=object) if "status" in facts else np.full(n, "extracted", dtype=object)
-    live = status != "rejected"
-    inferred = live & (status == "extracted")
-    checked = live & (status != "confirmed")
-
-    docs = _doc_evidence(documents)
-    cities = facts["city"].astype(object).to_numpy()
-    years = facts["year"].astype(object).to_numpy()
-    for i, doc in enumerate(facts["doc"].astype(object).to_numpy()):
-        if not inferred[i]:
-            continue
-        info = docs.get(str(doc), {})
-        city, year = _text(cities[i]), _text(years[i])
-        if not city:
-            parts[i].append("unknown_place: no place " + ("(" + info["unknown_place"] + ")" if "unknown_place" in info else "found for this figure"))
-        elif "unknown_place" in info:
-            parts[i].append(f"unknown_place: {info['unknown_place']}; this figure's place {city} is from its sentence")
-        elif "weak_place" in info and city == info.get("city"):
-            parts[i].append("weak_place: " + info["weak_place"])
-        if not year:
-            parts[i].append("unknown_year: no year " + ("(" + info["unknown_year"] + ")" if "unknown_year" in info else "found for this figure"))
-        elif "unknown_year" in info:
-            parts[i].append(f"unknown_year: {info['unknown_year']}; this figure's year {year} is from its sentence")
-        elif "weak_year" in info and year == info.get("year"):
-            parts[i].append("weak_year: " + info["weak_year"])
-
-    for i, reason in _conflicts(facts, live).items():
-        if inferred[i]:
+    docs: dict[str, dict[str, str]] = {}
+    if documents is not None:
+        for d in documents.astype(object).where(documents.notna(), None).to_dict("records"):
+            docs[str(d["doc"])] = doc_evidence(d)
+    rows = facts.astype(object).where(facts.notna(), None).to_dict("records")
+    parts = [fact_flags(r, docs.get(str(r["doc"]), {})) for r in rows]
+    status = np.array([_status(r) for r in rows], dtype=object)
+    for i, reason in _conflicts(facts, status != "rejected").items():
+        if status[i] == "extracted":
             parts[i].append("conflict: " + reason)
-    for i, reason in _implausible(facts, checked).items():
-        parts[i].append("implausible: " + reason)
-    for i, reason in _signs(facts, checked).items():
-        parts[i].append("sign: " + reason)
-
-    order = {code: k for k, code in enumerate(FLAGS)}
-    cells = [SEPARATOR.join(sorted(p, key=lambda s: order[s.split(":", 1)[0]])) if p else None for p in parts]
-    return pd.Series(pd.array(cells, dtype="string"), index=facts.index)
+    return pd.Series(pd.array([_cell(p) for p in parts], dtype="string"), index=facts.index)
 
 
 def flag_codes(flags: object) -> list[str]:
@@ -212,32 +222,37 @@ def _conflicts(facts: pd.DataFrame, live: np.ndarray) -> dict[int, str]:
     return out
 
 
-def _implausible(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
-    out: dict[int, list[str]] = {}
-    value = facts["value"].to_numpy(dtype="float64", na_value=np.nan)
-    unit = facts["unit"].astype(object).to_numpy()
-    indicator = facts["indicator"].astype(object).to_numpy()
-    kind = facts["kind"].astype(object).to_numpy()
-    kind_class = np.where(kind == "change", "change", np.where(np.isin(kind, ["actual", "target"]), "level", ""))
-    catalog = indicators()
-    own_unit = np.array([catalog[i].unit if i in catalog else None for i in indicator], dtype=object)
-    foreign = (kind_class == "level") & (own_unit != None) & (unit != own_unit)  # noqa: E711 (elementwise)
+@lru_cache(maxsize=1)
+def _ranges() -> dict[tuple[str, str], list[dict]]:
+    """The plausible ranges by (unit, kind class), each with its bounds as floats."""
+    out: dict[tuple[str, str], list[dict]] = {}
     for r in plausible_ranges().to_dict("records"):
-        mask = checked & (unit == r["unit"]) & (kind_class == r["kind"]) & ~np.isnan(value)
-        if r["indicator"]:
-            mask &= indicator == r["indicator"]
-        else:
-            mask &= ~foreign  # a level in another unit than its indicator's: that is the reason given
-        low = r["min"] if not math.isnan(r["min"]) else -np.inf
-        high = r["max"] if not math.isnan(r["max"]) else np.inf
-        for i in np.flatnonzero(mask & ((value < low) | (value > high))):
-            bounds = " to ".join(number_text(float(b)) if not math.isinf(b) else "any" for b in (low, high))
+        low = r["min"] if not math.isnan(r["min"]) else -math.inf
+        high = r["max"] if not math.isnan(r["max"]) else math.inf
+        out.setdefault((r["unit"], r["kind"]), []).append({**r, "low": low, "high": high})
+    return out
+
+
+def _implausible(row: Mapping[str, object]) -> str | None:
+    """Why a fact's value is implausible (data/plausible.csv), or None."""
+    value, unit, kind, indicator = row.get("value"), _text(row.get("unit")), _text(row.get("kind")), _text(row.get("indicator"))
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    kind_class = "change" if kind == "change" else "level" if kind in ("actual", "target") else ""
+    ind = indicators().get(indicator)
+    foreign = kind_class == "level" and ind is not None and unit != ind.unit
+    reasons = []
+    for r in _ranges().get((unit, kind_class), []):
+        if (r["indicator"] and r["indicator"] != indicator) or (not r["indicator"] and foreign):
+            continue  # a level in another unit than its indicator's: that is the reason given below
+        if not r["low"] <= value <= r["high"]:
+            bounds = " to ".join(number_text(float(b)) if not math.isinf(b) else "any" for b in (r["low"], r["high"]))
             who = r["indicator"] or f"a {r['kind']} in {r['unit']}"
-            out.setdefault(int(i), []).append(f"{_fmt(value[i], unit[i])} is outside {bounds} for {who} ({r['why']})")
-    for i in np.flatnonzero(checked & foreign):
-        out.setdefault(int(i), []).append(f"unit {_text(unit[i]) or 'none'}: {indicator[i]} is measured in "
-                                          f"{own_unit[i]} (a {kind[i]} in another unit is compared with nothing)")
-    return {i: "; ".join(reasons) for i, reasons in out.items()}
+            reasons.append(f"{_fmt(value, unit)} is outside {bounds} for {who} ({r['why']})")
+    if foreign and ind is not None:
+        reasons.append(f"unit {unit or 'none'}: {indicator} is measured in {ind.unit} "
+                       f"(a {kind} in another unit is compared with nothing)")
+    return "; ".join(reasons) or None
 
 
 @lru_cache(maxsize=1)
@@ -263,33 +278,30 @@ def _expected(verb_sense: str, direction: str) -> str | None:
     return "+" if (verb_sense == "better") == better_up else "-"
 
 
-def _signs(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
+def _sign(row: Mapping[str, object]) -> str | None:
+    """Why a change's sign contradicts the verb right before its figure, or None."""
+    value = row.get("value")
+    if _text(row.get("kind")) != "change" or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
     before, leading, sense = _verbs()
-    out: dict[int, str] = {}
-    kind = facts["kind"].astype(object).to_numpy()
-    for i in np.flatnonzero(checked & (kind == "change")):
-        r = facts.iloc[int(i)]
-        value, sentence, evidence = r["value"], _text(r["sentence"]), _text(r["evidence"])
-        if pd.isna(value) or not evidence:
-            continue
-        verdicts = []
-        start = sentence.find(evidence)
-        while start >= 0:
-            m = before.search(sentence[max(0, start - 16) : start])
-            head = leading.match(evidence)
-            verb = m.group(1) if m else (head.group(1) if head else None)
-            if verb:
-                verdicts.append((verb, _expected(sense[verb], _text(r["direction"]))))
-            start = sentence.find(evidence, start + 1)
-        told = [(v, e) for v, e in verdicts if e is not None]
-        if not told:
-            continue
-        sign = "0" if value == 0 else ("+" if value > 0 else "-")
-        if all(e != sign for _, e in told):
-            verb, expected = told[0]
-            want = {"+": "a rise (positive)", "-": "a fall (negative)", "0": "no change (0)"}[expected]
-            out[int(i)] = f"the text says {verb} before the figure, which is {want}; the value is {number_text(float(value))}"
-    return out
+    sentence, evidence = _text(row.get("sentence")), _text(row.get("evidence"))
+    if not evidence:
+        return None
+    told = []
+    start = sentence.find(evidence)
+    while start >= 0:
+        m = before.search(sentence[max(0, start - 16) : start])
+        head = leading.match(evidence)
+        verb = m.group(1) if m else (head.group(1) if head else None)
+        if verb and (expected := _expected(sense[verb], _text(row.get("direction")))) is not None:
+            told.append((verb, expected))
+        start = sentence.find(evidence, start + 1)
+    sign = "0" if value == 0 else ("+" if value > 0 else "-")
+    if not told or any(e == sign for _, e in told):
+        return None
+    verb, expected = told[0]
+    want = {"+": "a rise (positive)", "-": "a fall (negative)", "0": "no change (0)"}[expected]
+    return f"the text says {verb} before the figure, which is {want}; the value is {number_text(float(value))}"
 
 
 def feeds(facts: pd.DataFrame) -> pd.Series:

@@ -109,9 +109,9 @@ class Seen:
 
 def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None) -> Reviewed:
     """The batch's facts corrected and flagged; with `seen` (a build), the review queue's
-    `occurrence` too (else filled by `pages` for the documents it redraws)."""
+    `occurrence` too (reports are read again only for the documents corrections name)."""
     drop_correction_files(result, found.files)
-    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text)
+    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text, queue_occurrences=False)
     if seen is not None and len(reviewed.queue):
         q = reviewed.queue
         at = [seen.occurrence(d, int(s), int(e), str(v)) for d, s, e, v in zip(q["doc"], q["start"], q["end"], q["evidence"])]
@@ -130,20 +130,25 @@ def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
     every = every[every["indicator"].notna()]
     conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).astype(bool)
     shown = every["status"].ne("extracted").fillna(True).astype(bool) | conflict
-    docs = list(dict.fromkeys(every.loc[shown.to_numpy(), "doc"].tolist()))
+    docs = set(every.loc[shown.to_numpy(), "doc"].tolist())
+    mine = every[every["doc"].isin(docs).to_numpy()]
+    rows_of: dict[str, list[dict]] = {}
+    for r in mine.astype(object).where(mine.notna(), None).to_dict("records"):
+        rows_of.setdefault(r["doc"], []).append(r)
     queue = reviewed.queue
     occurrence = queue["occurrence"].astype(object).tolist()
-    at = queue.groupby("doc", sort=False).indices if len(queue) else {}
-    by_doc = every.groupby("doc", sort=False).indices
-    for doc in docs:
+    at: dict[str, list[int]] = {}
+    for k, doc in enumerate(queue["doc"].tolist()):
+        at.setdefault(doc, []).append(k)
+    evidence, starts = queue["evidence"].tolist(), queue["start"].tolist()
+    for doc, rows in rows_of.items():
         report = reports.report(doc)
         if report is None:
             continue
-        rows = every.iloc[by_doc[doc]].astype(object).where(every.iloc[by_doc[doc]].notna(), None).to_dict("records")
         yield doc, evidence_page(report, rows).html
         found = Occurrences(report.raw_text)
         for k in at.get(doc, []):
-            occurrence[k] = found(str(queue["evidence"].iat[k]), int(queue["start"].iat[k])) or pd.NA
+            occurrence[k] = found(str(evidence[k]), int(starts[k])) or pd.NA
     reviewed.queue = queue.assign(occurrence=pd.array(occurrence, dtype="Int64"))
 
 

@@ -371,6 +371,9 @@ def apply_corrections(
     status `rejected`; the caller drops them from the facts table.
     """
     df = with_status(facts).reset_index(drop=True)
+    corrections = list(corrections)
+    if not corrections:
+        return Applied(df, [], [], 0)
     dtypes = {c: str(t) for c, t in df.dtypes.items()}
     records = df.to_dict("records")
     stale: list[StaleCorrection] = []

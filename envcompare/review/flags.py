@@ -195,31 +195,35 @@ def _fmt(value: float, unit: object) -> str:
 def _conflicts(facts: pd.DataFrame, live: np.ndarray) -> dict[int, str]:
     """Row position -> reason, for facts with another value of the same cell."""
     keys = ["city", "year", "period", "indicator", "kind", "unit", "qualifier"]
-    f = facts[keys + ["value", "doc", "evidence"]].astype(object).assign(_pos=np.arange(len(facts)))
-    f = f[live & facts["city"].notna().to_numpy() & facts["year"].notna().to_numpy()
-          & facts["indicator"].notna().to_numpy() & facts["value"].notna().to_numpy()]
-    f = f.assign(qualifier=f["qualifier"].where(f["qualifier"].notna(), ""),
-                 period=f["period"].where(f["period"].notna(), ""))
-    if f.empty:
-        return {}
-    spread = f.groupby(keys, sort=False, dropna=False)["value"].agg(["min", "max"])
-    wide = spread[~np.isclose(spread["min"].astype(float), spread["max"].astype(float), rtol=REL_TOL, atol=1e-9)]
+    columns = [facts[c].astype(object).to_numpy() for c in (*keys, "value", "doc", "evidence")]
+    cells: dict[tuple, list[int]] = {}
+    for i, row in enumerate(zip(*columns)):
+        city, year, _, indicator, *_, value, _, _ = row
+        if live[i] and not (_missing(city) or _missing(year) or _missing(indicator) or _missing(value)):
+            cells.setdefault(tuple("" if _missing(v) else v for v in row[: len(keys)]), []).append(i)
+    values, units, docs, evidence = columns[len(keys)], columns[5], columns[-2], columns[-1]
     out: dict[int, str] = {}
-    if wide.empty:
-        return out
-    for _, group in f.set_index(keys).loc[wide.index].groupby(level=list(range(len(keys))), sort=False, dropna=False):
-        rows = group.reset_index().to_dict("records")
-        for r in rows:
-            others = [o for o in rows if not math.isclose(float(o["value"]), float(r["value"]), rel_tol=REL_TOL, abs_tol=1e-9)]
+    for members in cells.values():
+        if len(members) < 2:
+            continue
+        vs = [float(values[i]) for i in members]
+        if math.isclose(min(vs), max(vs), rel_tol=REL_TOL, abs_tol=1e-9):
+            continue
+        for i in members:
             seen: list[str] = []
-            for o in others:
-                text = f"{_fmt(o['value'], o['unit'])} in {o['doc']} (\u00ab{o['evidence']}\u00bb)"
-                if text not in seen:
-                    seen.append(text)
+            for o in members:
+                if not math.isclose(float(values[o]), float(values[i]), rel_tol=REL_TOL, abs_tol=1e-9):
+                    text = f"{_fmt(values[o], units[o])} in {docs[o]} (\u00ab{evidence[o]}\u00bb)"
+                    if text not in seen:
+                        seen.append(text)
             more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""
-            out[int(r["_pos"])] = ("another value for the same place, year, period, indicator and qualifier: "
-                                   + "; ".join(seen[:3]) + more)
+            out[i] = ("another value for the same place, year, period, indicator and qualifier: "
+                      + "; ".join(seen[:3]) + more)
     return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 @lru_cache(maxsize=1)

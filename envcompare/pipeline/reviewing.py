@@ -13,14 +13,14 @@ import hashlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ReportError
 from ..ingest.load import Report, doc_names, file_metadata, list_files, read_report
-from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection
+from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection, find_corrections
 from ..review.table import Reviewed, resolve_corrections, review_facts
 from .batch import BatchResult
 
@@ -37,6 +37,7 @@ class RunCorrections:
 
     corrections: list[Correction]
     files: list[Path]
+    beside: list[Path] = field(default_factory=list)  # corrections.csv among the reports, read or not
 
     def digest(self) -> str:
         """What the build's manifest records of them: each file's path and bytes."""
@@ -51,7 +52,7 @@ def run_corrections(paths: Sequence[str | os.PathLike], explicit: str | None) ->
     """`--corrections FILE`, else the corrections.csv at the top of each folder given (or
     beside each file given). CorrectionError lists every problem of the files."""
     found, files = resolve_corrections(explicit if explicit else None, paths)
-    return RunCorrections(found, files)
+    return RunCorrections(found, files, find_corrections(paths))
 
 
 class Reports:
@@ -110,7 +111,7 @@ class Seen:
 def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None) -> Reviewed:
     """The batch's facts corrected and flagged; with `seen` (a build), the review queue's
     `occurrence` too (reports are read again only for the documents corrections name)."""
-    drop_correction_files(result, found.files)
+    drop_correction_files(result, [*found.files, *found.beside])
     reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text, queue_occurrences=False)
     if seen is not None and len(reviewed.queue):
         q = reviewed.queue

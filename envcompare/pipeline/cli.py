@@ -22,7 +22,9 @@ from ..extraction.tidy import with_fact_counts
 from ..ingest.load import FORMATS, Corpus, doc_names, list_files, load_reports
 from ..present.export import check_output_type, write_table
 from ..present.output import atomic_write
+from ..review.corrections import CorrectionError
 from ..version import __version__
+from . import reviewing
 from .batch import CacheError, RunError
 
 
@@ -100,13 +102,26 @@ def _finish_batch(result, args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     out = Path(args.output)
     check_output_type(out)
-    result = _batch(args, args.unmapped)
-    write_table(result.facts, out)
-    write_table(result.documents, _companion(out))
-    print(f"wrote {out} ({_n(len(result.facts), 'fact')} from {_n(result.loaded, 'report')}; "
+    found = _corrections(args)  # review: corrections.csv (before the batch: a bad file stops here)
+    result = _batch(args, args.unmapped or bool(found.corrections))
+    reviewed = reviewing.review_result(result, reviewing.Reports(args.paths), found)  # review: applied, flagged
+    facts = reviewed.facts if not args.unmapped else reviewed.facts_all[reviewed.facts_all["status"].ne("rejected")]
+    write_table(facts, out)
+    write_table(with_fact_counts(result.documents, reviewed.facts), _companion(out))
+    print(f"wrote {out} ({_n(len(facts), 'fact')} from {_n(result.loaded, 'report')}; "
           f"{result.from_cache} from the cache)")
     print(f"wrote {_companion(out)} ({_n(len(result.documents), 'document')})")
-    return _finish_batch(result, args)
+    reviewing.report(reviewed, found)
+    return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))
+
+
+def _corrections(args: argparse.Namespace) -> reviewing.RunCorrections:
+    """The run's corrections (--corrections FILE or corrections.csv beside the reports); a
+    malformed file is a usage error listing every problem."""
+    try:
+        return reviewing.run_corrections(args.paths, args.corrections)
+    except CorrectionError as exc:
+        raise UsageError("cannot use the corrections:\n  " + "\n  ".join(exc.problems)) from exc
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -353,8 +368,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
     from .batch import inputs_digest
 
-    digest = inputs_digest(args.paths, unmapped=True, analyse=True, options=f"doc_timeout={args.doc_timeout}")
-    if not args.no_cache and (current := _up_to_date(out, digest)):
+    found = _corrections(args)
+    digest = inputs_digest(args.paths, unmapped=True, analyse=True,
+                           options=f"doc_timeout={args.doc_timeout};corrections={found.digest()}")
+    current = None if args.no_cache else _up_to_date(out, digest)
+    if current and reviewing.STALE_FILE not in current:  # stale corrections are reported again
         # same files, same code and data: every output would come out byte-identical
         print(f"up to date: no report, code or data file changed since the last build; "
               f"the {len(current)} outputs in {out} are current")
@@ -368,7 +386,10 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
     outputs: dict[str, str] = {}  # every output of this build (relative name) -> its sha256
     staged: list[str] = []  # those written anew (the others are unchanged evidence pages)
 
+    seen = reviewing.Seen()  # review: each figure's corrections.csv occurrence, from the workers
+
     def each(doc):  # runs as each document arrives: its page is staged (if changed), its counts added
+        seen.add(doc.facts)
         if doc.text is not None:
             stats.add(doc.text)
         if doc.evidence is not None:
@@ -381,8 +402,18 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
         return replace(doc, text=None, evidence=None)
 
     result = _batch(args, unmapped=True, analyse=True, each=each)
-    everything = result.facts
-    facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
+    # review: corrections applied, facts flagged; pages of corrected or flagged documents redrawn
+    reports = reviewing.Reports(args.paths)
+    reviewed = reviewing.review_result(result, reports, found, seen)
+    for doc, html in reviewing.pages(reviewed, reports):
+        name, data = pages.get(doc) or _page_names([doc])[doc], html.encode("utf-8")
+        outputs[name] = hashlib.sha256(data).hexdigest()
+        if name in staged:
+            staged.remove(name)
+        if not _same_bytes(out / name, data):
+            atomic_write(stage / name, lambda p, data=data: p.write_bytes(data), durable=False)
+            staged.append(name)
+    everything, facts = reviewed.facts_all, reviewed.facts
     docs = with_fact_counts(result.documents, facts)
     from ..comparison.analysis import all_pairs_benchmark, comparison_tables, load_references, targets_vs_actuals
     from ..present.excel import to_excel
@@ -395,14 +426,17 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
         write_table(stats.attention(), stage / "attention.csv"),
         write_table(stats.keywords(top=20), stage / "keywords.csv"),
         write_table(stats.plan_vs_summary(), stage / "plan_vs_summary.csv"),
+        write_table(reviewed.queue, stage / "review.csv"),
     ]
+    if reviewed.stale:
+        written.append(write_table(reviewing.stale_table(reviewed.stale), stage / reviewing.STALE_FILE))
     written += [write_table(table, stage / f"{name}.csv") for name, table in comparison_tables(facts).items()]
     judged = pd.concat([targets_vs_actuals(facts), all_pairs_benchmark(facts)], ignore_index=True)
     from ..present.charts import start_key_figures
 
     # the chart workers draw while this process writes the workbook
     with start_key_figures(facts, load_references(), judged, shares, stage / "figures", jobs=args.jobs) as charts:
-        written.append(to_excel(facts, stage / "envcompare.xlsx", documents=docs))
+        written.append(to_excel(facts, stage / "envcompare.xlsx", documents=docs, review=reviewed.queue))
         written += charts.wait()
     tables = [Path(p).relative_to(stage).as_posix() for p in written]
     for name in tables:
@@ -412,10 +446,11 @@ def _build(args: argparse.Namespace, out: Path, stage: Path) -> int:
     print(f"loaded {_n(result.loaded, 'report')} from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{_n(result.from_cache, 'document')} came from the cache, {result.processed} "
           f"{'was' if result.processed == 1 else 'were'} extracted")
-    print(f"extracted {_n(len(facts), 'catalog fact')}")
+    print(f"extracted {_n(len(facts), 'catalog fact')}; {_n(len(reviewed.queue), 'fact')} flagged for review (review.csv)")
+    reviewing.report(reviewed, found)
     for name in [*tables, *page_names]:
         print(f"wrote {out / name}")
-    return _finish_batch(result, args)
+    return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
@@ -480,7 +515,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Load, extract and compare the reports under PATH and write the results to --out.")
     b.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="report files or folders (default: seeds)")
     b.add_argument("-o", "--out", default="out", help="output folder (default: out)")
-    b.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    b.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load or a correction is stale")
+    b.add_argument("--corrections", metavar="FILE", help="corrections to apply (default: corrections.csv beside the reports)")
     _run_options(b)
     b.set_defaults(func=cmd_build)
 
@@ -489,7 +525,8 @@ def parser() -> argparse.ArgumentParser:
     ex.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders")
     ex.add_argument("-o", "--output", default="facts.csv", help="facts table: .csv (default facts.csv), .parquet or .xlsx")
     ex.add_argument("--unmapped", action="store_true", help="also keep figures that match no catalog indicator (label column)")
-    ex.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    ex.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load or a correction is stale")
+    ex.add_argument("--corrections", metavar="FILE", help="corrections to apply (default: corrections.csv beside the reports)")
     _run_options(ex)
     ex.set_defaults(func=cmd_extract)
 

@@ -241,7 +241,7 @@ def indicator_chart(
                 text = str(ref[name_col]) if pd.notna(ref.get(name_col)) else str(ref["kind"])
                 if pd.notna(ref.get("year")):  # an average: across the bars of its own year only
                     text += f" ({int(ref['year'])})"
-                    rows = np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool))
+                    rows = np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool, na_value=False))  # a bar without a year: none
                     for r in rows:
                         ax.vlines(ref["value"], r - 0.42, r + 0.42, colors=colour, linestyles=style, linewidth=1.4)
                     handle = matplotlib.lines.Line2D([], [], color=colour, linestyle=style, linewidth=1.4)

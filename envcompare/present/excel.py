@@ -272,7 +272,8 @@ SHEET_NOTES = (
     ("References", "actuals against GB 3095-2012, the WHO 2021 guidelines and national averages: exceeds / meets, ratio"),
     ("Derived", "previous-year values implied by a value and its year-on-year change (kind = derived), with both sources"),
     ("Coverage", "how many facts each city has per indicator, year and kind: check this before comparing"),
-    ("Facts", "the tidy facts table: every figure with its evidence and raw-text offsets"),
+    ("Review", "the review queue: flagged facts with the reasons, those that feed comparisons first (README: Review and correct)"),
+    ("Facts", "the tidy facts table: every figure with its evidence and raw-text offsets, its review status and flags"),
     ("Sources", "the documents and their metadata"),
 )
 LEGEND = (
@@ -478,6 +479,7 @@ def build_workbook(
     documents: pd.DataFrame | None = None,
     references: pd.DataFrame | None = None,
     year: int | str | None = "latest",
+    review: pd.DataFrame | None = None,
 ) -> Workbook:
     """The comparison workbook, write-only: its sheets stream to temporary files as they are
     filled, and it can be saved once (see SHEET_NOTES for the sheets)."""
@@ -535,6 +537,9 @@ def build_workbook(
         ws.conditional_formatting.add(ref, CellIsRule(operator="greaterThan", formula=["0"], fill=GOOD_FILL))
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
 
+    if review is not None:  # the review queue (envcompare.review): flagged facts with their reasons
+        fill_sheets(wb, "Review", taken, review, number_formats=_per_row_formats(review, ["value"]), sheet=_sheet)
+
     styles: dict[tuple[int, int], Style] = {}
     if "kind" in facts.columns and len(facts):
         j = list(facts.columns).index("value")
@@ -582,13 +587,15 @@ def to_excel(
     documents: pd.DataFrame | None = None,
     references: pd.DataFrame | None = None,
     year: int | str | None = "latest",
+    review: pd.DataFrame | None = None,
 ) -> Path:
     """Write the comparison workbook to path (atomically); the same facts give the same bytes.
 
     documents: the documents table (corpus.documents() or tidy.documents_with_counts) for the
     Sources sheet; references: reference lines (default data/references.csv); year: the
-    Comparison sheet's year (None, a year, or "latest" per city).
+    Comparison sheet's year (None, a year, or "latest" per city); review: the review queue
+    (envcompare.review.review_queue) for a Review sheet.
     """
     with gc_paused():
-        wb = build_workbook(facts, documents, references, year)
+        wb = build_workbook(facts, documents, references, year, review)
         return atomic_write(Path(path), lambda p: save_workbook(wb, p))

@@ -29,6 +29,7 @@ import pandas as pd
 from ..vocab.catalog import indicators
 from ..vocab.places import lookup
 from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 
 KEY_COLUMNS = ("doc", "evidence", "occurrence", "match")
 FIELD_COLUMNS = ("city", "year", "period", "indicator", "value", "unit", "kind", "comparator", "qualifier")
@@ -479,8 +480,9 @@ def _set_fields(r: dict[str, object], fields: Mapping[str, object]) -> None:
 
 
 def _sentence(raw: str, start: int, end: int) -> str:
-    """The sentence around an added figure: from the last 。 or line break before it to the next."""
-    stops = "。!?;\n"
+    """The sentence around an added figure: from the last sentence end (constructions/structure.yaml),
+    semicolon or line break before it to the next."""
+    stops = read_rules()["sentence_ends"] + ";\n"
     s = max(raw.rfind(ch, 0, start) for ch in stops) + 1
     ends = [i for i in (raw.find(ch, end) for ch in stops) if i >= 0]
     e = min(ends) + 1 if ends else len(raw)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..vocab.catalog import indicators
 from ..vocab.resources import read_csv, read_yaml
+from ..vocab.rules import read_rules
 from .corrections import Occurrences, number_text
 
 FLAGS = ("unknown_place", "unknown_year", "weak_place", "weak_year", "conflict", "implausible", "sign")
@@ -261,9 +262,9 @@ def _implausible(row: Mapping[str, object]) -> str | None:
 
 @lru_cache(maxsize=1)
 def _verbs() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    """Change verbs (data/rules.yaml `change`): a pattern for one right before a figure, one for
+    """Change verbs (data/constructions/changes.yaml `change`): a pattern for one right before a figure, one for
     an evidence that starts with one, and each verb's sense (up, down, better, worse, flat)."""
-    change = read_yaml("rules.yaml")["change"]
+    change = read_rules()["change"]
     sense = {}
     for key in ("up", "down", "better", "worse", "flat"):
         for word in change.get(key, []):

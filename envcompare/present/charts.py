@@ -217,11 +217,11 @@ def indicator_chart(
         if "statistic" in refs.columns and len(data):  # a limit of another statistic is not drawn
             stats = set(fact_statistics(data).dropna())
             refs = refs[refs["statistic"].isna() | (refs["statistic"] == "") | refs["statistic"].isin(stats)]
+    data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
+    data, note = _cap(data, lang)  # before counting rows: a capped chart has one tick per bar shown
     with chart_style():
         n = len(data) + len(missing)
         fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
-        data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
-        data, note = _cap(data, lang)
         labels = [_row_label(c, q, lang) for c, q in zip(data["city"], data["qualifier"], strict=True)]
         judged = [_reference_colour(v, y, ind.direction, refs) for v, y in zip(data["value"], data["year"], strict=True)]
         y = np.arange(len(data))

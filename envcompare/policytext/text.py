@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import jieba
 import pandas as pd
@@ -171,7 +172,7 @@ class _Segmenter:
         odd_units = [u for u in unit_words if not re.fullmatch(r"[\u3400-\u9fff%]+", u)]
         self.protect = re.compile(f"(?P<figure>{figure})|(?P<code>{seg['code']})|(?P<unit>{_alt(odd_units)})")
         self.units = frozenset(unit_words)
-        self.ignore = re.compile("|".join(f"(?:{p})" for p in seg.get("ignore") or [])) if seg.get("ignore") else None
+        self.ignore = re.compile("|".join(f"(?:{p})" for p in seg["ignore"])) if seg["ignore"] else None
         self.stop = _stopwords()
 
     def _add(self, word: str, freq: int | None, floor: int = 0) -> None:
@@ -241,9 +242,15 @@ def segment(text: str, content: bool = False) -> list[str]:
 # --------------------------------------------------------------------------- matching
 
 
+class _ThemeMatcher(NamedTuple):
+    """The theme words, ready to match: one-character words match a token equal to them only."""
+
+    single: dict[str, str]  # one-character word -> theme id
+    longer: list[tuple[str, str]]  # (longer word, theme id), longest first
+
+
 @lru_cache(maxsize=1)
-def _theme_matcher() -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """(one-character words -> theme, [(longer word, theme)] longest first)."""
+def _theme_matcher() -> _ThemeMatcher:
     single: dict[str, str] = {}
     longer: list[tuple[str, str]] = []
     for t in themes():
@@ -252,24 +259,24 @@ def _theme_matcher() -> tuple[dict[str, str], list[tuple[str, str]]]:
                 single[w] = t.id
             else:
                 longer.append((w, t.id))
-    longer.sort(key=lambda wt: (-len(wt[0]), wt[0]))
-    return single, longer
+    longer.sort(key=lambda word_theme: (-len(word_theme[0]), word_theme[0]))
+    return _ThemeMatcher(single, longer)
 
 
 @lru_cache(maxsize=65536)
 def _themes_of(token: str) -> tuple[str, ...]:
     """Themes of a content word: those of the longest listed word it contains (sorted ids)."""
-    single, longer = _theme_matcher()
+    matcher = _theme_matcher()
     best = 0
     found: set[str] = set()
-    for w, tid in longer:
+    for w, tid in matcher.longer:
         if len(w) < best:
             break
         if w in token:
             best = len(w)
             found.add(tid)
-    if not found and token in single:
-        found.add(single[token])
+    if not found and token in matcher.single:
+        found.add(matcher.single[token])
     return tuple(sorted(found))
 
 
@@ -314,12 +321,12 @@ def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
         enter_line(ctx, line)
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
-        for sm in SENTENCE.finditer(line):
-            tokens = seg.tokens(sm.group())
+        for sentence in SENTENCE.finditer(line):
+            tokens = seg.tokens(sentence.group())
             all_words += sum(_is_word(t) for t in tokens)
             words = tuple(t for t in tokens if seg.is_content(t))
             if words:
-                out.append(_Sentence(line_start + sm.start(), line_start + sm.end(), ctx.target, words))
+                out.append(_Sentence(line_start + sentence.start(), line_start + sentence.end(), ctx.target, words))
     return tuple(out), all_words
 
 
@@ -464,11 +471,21 @@ def analyse(report: Report, examples: int = 1) -> DocText:
         done=_Tally.of(s for s in sentences if not s.plan),
         plan=_Tally.of(s for s in sentences if s.plan),
         env_words=env,
-        words={w: (c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
+        words={w: (uses, in_sentences, tuple(number[i] for i in first))
+               for w, (uses, in_sentences, first) in words.items()},
         sentences=tuple(example_rows),
         examples=examples,
         all_words=all_words,
     )
+
+
+class _Example(NamedTuple):
+    """An example sentence of a word: where it stands (document order, then text order) and what it is."""
+
+    order: tuple[str, str]  # (doc, path) of its document
+    start: int  # raw start in its document
+    doc: str
+    sentence: tuple[int, int, str]  # raw start, raw end, cleaned sentence
 
 
 @dataclass
@@ -478,7 +495,7 @@ class _CityWords:
     content_words: int = 0
     counts: Counter = field(default_factory=Counter)
     sentences: Counter = field(default_factory=Counter)
-    examples: dict[str, list[tuple]] = field(default_factory=dict)
+    examples: dict[str, list[_Example]] = field(default_factory=dict)
 
 
 class TextStats:
@@ -511,13 +528,13 @@ class TextStats:
                 continue
             city.counts[w] += count
             city.sentences[w] += sentences
-            found = [(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
+            found = [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
             kept = city.examples.get(w)
             if kept is None:
                 city.examples[w] = found
             else:  # examples in document order, then text order, whatever order documents arrive in
                 kept += found
-                kept.sort(key=lambda e: (e[0], e[1]))
+                kept.sort(key=lambda example: (example.order, example.start))
                 del kept[self.examples :]
 
     def _sorted_docs(self) -> list[DocText]:
@@ -602,8 +619,9 @@ class TextStats:
                     "theme": ";".join(_themes_of(w)) or None,
                     "sentences": city.sentences[w],
                 }
-                for i, (_, _, doc, (start, end, sentence)) in enumerate(city.examples[w], 1):
-                    rows.append(base | {"example": i, "doc": doc, "start": start, "end": end, "sentence": sentence})
+                for i, example in enumerate(city.examples[w], 1):
+                    start, end, sentence = example.sentence
+                    rows.append(base | {"example": i, "doc": example.doc, "start": start, "end": end, "sentence": sentence})
         return _frame(rows, KEYWORD_COLUMNS)
 
 
@@ -785,18 +803,19 @@ def label_themes(labels: Iterable[str]) -> pd.DataFrame:
     """Theme of each unmapped figure's label (the words naming the quantity).
 
     A label belongs to the theme most of its content words point to (ties: the theme id first
-    in sort order); labels with no theme word get "other". Used to group the long tail of
-    governance figures that match no catalog indicator.
+    in sort order); labels with no theme word get the `unthemed` entry of data/text/themes.yaml.
+    Used to group the long tail of governance figures that match no catalog indicator.
     """
     names = {t.id: t for t in themes()}
+    unthemed = read_yaml("text/themes.yaml")["unthemed"]
     rows = []
     for label in labels:
         votes: dict[str, int] = {}
         for token in segment(label or "", content=True):
             for tid in _themes_of(token):
                 votes[tid] = votes.get(tid, 0) + 1
-        tid = min(votes, key=lambda k: (-votes[k], k)) if votes else "other"
+        tid = min(votes, key=lambda k: (-votes[k], k)) if votes else unthemed["id"]
         theme = names.get(tid)
-        rows.append({"label": label, "theme": tid, "theme_zh": theme.zh if theme else "其他",
-                     "theme_en": theme.en if theme else "Other"})
+        rows.append({"label": label, "theme": tid, "theme_zh": theme.zh if theme else unthemed["zh"],
+                     "theme_en": theme.en if theme else unthemed["en"]})
     return pd.DataFrame(rows, columns=["label", "theme", "theme_zh", "theme_en"]).astype("string")

@@ -236,12 +236,12 @@ def _summary(keys, required, counted, key_of) -> pd.DataFrame:
     rows = []
     for key in keys:
         labs = [lab for lab in required if key_of(lab) == key]
-        fs = [x for x in counted if key_of(x) == key]
+        of_key = [x for x in counted if key_of(x) == key]
         found = sum(1 for lab in labs if lab["fact"] is not None)
-        right, wrong = sum(x["right"] for x in fs), sum(x["wrong"] for x in fs)
+        right, wrong = sum(x["right"] for x in of_key), sum(x["wrong"] for x in of_key)
         rows.append({
             "key": key, "labels": len(labs), "found": found, "recall": found / len(labs) if labs else math.nan,
-            "facts": len(fs), "right": right, "wrong": wrong,
+            "facts": len(of_key), "right": right, "wrong": wrong,
             "precision": right / (right + wrong) if right + wrong else math.nan,
         })
     return pd.DataFrame(rows, columns=["key", "labels", "found", "recall", "facts", "right", "wrong", "precision"])

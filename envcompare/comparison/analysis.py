@@ -1319,13 +1319,30 @@ def composite_year(facts: pd.DataFrame) -> int | None:
     return int(max(n.index, key=lambda y: (n[y], y)))
 
 
-def score_table(cmp: Comparison, min_cities: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+COMPOSITE_METHODS = ("equal", "entropy", "topsis")
+
+
+class ScoreTables(NamedTuple):
+    """Scores and composites per row, and the weights each composite used."""
+
+    scores: pd.DataFrame
+    weights: pd.DataFrame
+
+
+def composites(cmp: Comparison, min_cities: int | None = None) -> dict[str, Composite]:
+    """The composite of each method over a comparison (see `composite`)."""
+    return {m: composite(cmp, method=m, min_cities=min_cities) for m in COMPOSITE_METHODS}
+
+
+def score_table(cmp: Comparison, min_cities: int | None = None,
+                comps: Mapping[str, Composite] | None = None) -> ScoreTables:
     """Per-indicator scores plus the three composites, and the weights each composite used.
 
     Both tables carry a `note`: empty when the composites were computed, else the one-line reason
-    they were not (see `composite`); then no score is given at all.
+    they were not (see `composite`); then no score is given at all. `comps`: the composites, when
+    already computed (`composites`).
     """
-    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    comps = composites(cmp, min_cities) if comps is None else comps
     reason = comps["equal"].reason
     s = scores(cmp)
     if reason is not None:
@@ -1346,15 +1363,16 @@ def score_table(cmp: Comparison, min_cities: int | None = None) -> tuple[pd.Data
             {"city": "string", "year": "Int64", "note": "string"})
     weights = weights.reset_index().astype({"indicator": "string"})
     weights["note"] = pd.array([reason or ""] * len(weights), dtype="string")
-    return table, weights
+    return ScoreTables(table, weights)
 
 
-def sensitivity(cmp: Comparison, min_cities: int | None = None) -> pd.DataFrame:
+def sensitivity(cmp: Comparison, min_cities: int | None = None,
+                comps: Mapping[str, Composite] | None = None) -> pd.DataFrame:
     """How much the composite ranking depends on choices: each row's rank under each method
     (equal, entropy, TOPSIS) and under equal weights leaving each indicator out in turn, and the
     largest change of rank across all of them. Empty (with a `note`) when no composite is
-    computed."""
-    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    computed. `comps`: the composites, when already computed (`composites`)."""
+    comps = composites(cmp, min_cities) if comps is None else comps
     if comps["equal"].reason is not None:
         return pd.DataFrame({"city": [pd.NA], "year": [pd.NA], "note": [comps["equal"].reason]}).astype(
             {"city": "string", "year": "Int64", "note": "string"})
@@ -1375,11 +1393,18 @@ def sensitivity(cmp: Comparison, min_cities: int | None = None) -> pd.DataFrame:
     return out
 
 
-def composite_set(cmp: Comparison, min_cities: int | None = None) -> tuple[Comparison, str]:
+class CompositeSet(NamedTuple):
+    """The comparison narrowed to what a composite may use, and a line saying what was left out."""
+
+    comparison: Comparison
+    left_out: str
+
+
+def composite_set(cmp: Comparison, min_cities: int | None = None) -> CompositeSet:
     """The rows and columns a composite may use: the most indicators (with a direction, not
     scale-dependent; taken in order of how many rows report them) that at least `min_cities`
-    rows all report, and those rows. Returns the narrowed Comparison and a line saying what was
-    left out (the rows lacking one of the indicators)."""
+    rows all report, and those rows; and a line saying what was left out (the rows lacking one
+    of the indicators)."""
     need = min_cities if min_cities is not None else default_min_cities()
     values, dirs = _matrix(cmp, None)
     candidates = [c for c in values.columns if dirs[c] in BETTER and not scale_dependent(c)]
@@ -1390,14 +1415,14 @@ def composite_set(cmp: Comparison, min_cities: int | None = None) -> tuple[Compa
         if rows.sum() >= need:
             best = order[:k]
     if not best:
-        return cmp, ""
+        return CompositeSet(cmp, "")
     keep = values[best].notna().all(axis=1)
     cols = [c for c in values.columns if c in best]
     out_rows = [f"{c} {y}" for c, y in values.index[~keep]]
     narrowed = Comparison(cmp.values.loc[keep, cols], cmp.indicators[cmp.indicators["column"].isin(cols)].reset_index(drop=True),
                           cmp.rows.loc[keep], cmp.cells, cmp.kind, cmp.notes)
     left = f"left out for lacking one of the {len(cols)} indicators: {', '.join(out_rows)}" if out_rows else ""
-    return narrowed, left
+    return CompositeSet(narrowed, left)
 
 
 def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict[str, pd.DataFrame]:
@@ -1407,10 +1432,11 @@ def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict
     year = composite_year(facts)
     cmp = compare(facts, year=year) if year is not None else compare(facts.iloc[0:0])
     narrowed, left = composite_set(cmp, min_cities)
-    score, weights = score_table(narrowed, min_cities)
+    comps = composites(narrowed, min_cities)  # once, for the scores and the sensitivity
+    score, weights = score_table(narrowed, min_cities, comps)
     if left:
         score["note"] = (score["note"] + "; " + left).str.lstrip("; ").astype("string")
-    return {"scores": score, "weights": weights, "sensitivity": sensitivity(narrowed, min_cities)}
+    return {"scores": score, "weights": weights, "sensitivity": sensitivity(narrowed, min_cities, comps)}
 
 
 class DomainComparison(NamedTuple):

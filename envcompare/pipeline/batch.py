@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -138,7 +138,16 @@ def process_file(
     return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
 
 
-Task = tuple[str, str, dict | None, bool, bool, float | None]  # path, doc, metadata, unmapped, analyse, timeout
+class Task(NamedTuple):
+    """One document for a worker: its file, its name in the tables, the metadata given for it, and
+    the run's options (seconds it may take: None for no limit)."""
+
+    path: str
+    doc: str
+    metadata: dict | None
+    unmapped: bool
+    analyse: bool
+    timeout: float | None
 
 
 class DocTimeout(Exception):
@@ -571,7 +580,7 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
             results[i] = each(hit) if each else hit
     from_cache = len(files) - len(todo)
     bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None) for i in todo]
+    tasks = [Task(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None) for i in todo]
     if analyse and todo and engine == "processes":
         from ..policytext.text import prepare
 

@@ -306,10 +306,17 @@ def _is_word(token: str) -> bool:
 def _sentences(report: Report) -> tuple[_Sentence, ...]:
     """Sentences with content words; sections switch between plan and results as in extract.
     (`_all_words` counts the words of every sentence, the attention index's denominator.)"""
-    return _read_sentences(report)[0]
+    return _read_sentences(report).sentences
 
 
-def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
+class _ReadText(NamedTuple):
+    """A report's sentences with content words, and its count of all words."""
+
+    sentences: tuple[_Sentence, ...]
+    all_words: int
+
+
+def _read_sentences(report: Report) -> _ReadText:
     seg = _segmenter()
     text = report.text
     ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
@@ -327,7 +334,7 @@ def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
             words = tuple(t for t in tokens if seg.is_content(t))
             if words:
                 out.append(_Sentence(line_start + sentence.start(), line_start + sentence.end(), ctx.target, words))
-    return tuple(out), all_words
+    return _ReadText(tuple(out), all_words)
 
 
 # --------------------------------------------------------------------------- per-document counts
@@ -723,14 +730,21 @@ def attention(corpus: Corpus | Iterable[Report], denominator: str = "all") -> pd
     return corpus_stats(corpus).attention(denominator)
 
 
-def wilson_interval(k: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
+class Interval(NamedTuple):
+    """A confidence interval."""
+
+    low: float
+    high: float
+
+
+def wilson_interval(k: int, n: int, z: float = WILSON_Z) -> Interval:
     """Wilson score interval of a binomial proportion k/n (NaN, NaN for n = 0)."""
     if not n:
-        return math.nan, math.nan
+        return Interval(math.nan, math.nan)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _attention_cells(env: int, content: int, words: int, denominator: str = "all") -> dict[str, object]:

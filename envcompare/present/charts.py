@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..comparison.analysis import fact_scopes, fact_statistics
 from ..memory import frozen_for_fork
-from ..vocab.catalog import indicators
+from ..vocab.catalog import in_catalog_order, indicators
 from ..vocab.places import lookup
 from ..vocab.resources import read_yaml
 from .evidence import fmt
@@ -312,13 +312,20 @@ def _draw_references(ax, data: pd.DataFrame, refs: pd.DataFrame | None, lang: st
     return legend
 
 
+class Panels(NamedTuple):
+    """A figure and its axes, one per unit."""
+
+    figure: Figure
+    axes: list
+
+
 def _unit_panels(units: list[str], lang: str, height_per_row: float, rows_per_unit: list[int],
-                 width: float = 7.6) -> tuple[Figure, list]:
+                 width: float = 7.6) -> Panels:
     """One panel per unit, stacked, each as tall as its rows: one unit per axis."""
     heights = [max(1, n) for n in rows_per_unit] or [1]
     fig, axes = plt.subplots(len(heights), 1, figsize=(width, 1.6 + height_per_row * sum(heights) + 0.5 * len(heights)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
-    return fig, [a[0] for a in axes]
+    return Panels(fig, [a[0] for a in axes])
 
 
 def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lang: str = "zh") -> Figure:
@@ -413,7 +420,7 @@ def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
     panels (a target or a change is not a reported value): the map to read before comparing."""
     kinds = [k for k in ("actual", "target", "change") if (facts["kind"] == k).any()] or ["actual"]
     f = facts[facts["kind"].isin(kinds)]
-    columns = [c for c in indicators() if c in set(f["indicator"].dropna())]
+    columns = [c for c in in_catalog_order(set(f["indicator"].dropna())) if c in indicators()]
     cities = sorted(f["city"].dropna().unique())
     if len(cities) > MAX_ROWS:  # the cities that report most
         counts = f.groupby("city").size().sort_values(ascending=False, kind="stable")

@@ -597,9 +597,9 @@ class TextStats:
 
     def keywords(self, top: int = 20) -> pd.DataFrame:
         """See `keywords`."""
-        df: Counter = Counter()
+        cities_using: Counter = Counter()  # document frequency: the cities (groups) using each word
         for city in self._cities.values():
-            df.update(city.counts.keys())
+            cities_using.update(city.counts.keys())
         n = len(self._cities)
         rows: list[dict[str, object]] = []
         for key in sorted(self._cities):
@@ -607,7 +607,7 @@ class TextStats:
             total = city.content_words
             scored = []
             for w, k in city.counts.items():
-                idf = math.log(n / df[w])
+                idf = math.log(n / cities_using[w])
                 if idf > 0:
                     scored.append((-(k / total) * idf, -k, w, idf))
             scored.sort()
@@ -622,7 +622,7 @@ class TextStats:
                     "count": -neg_k,
                     "tf": -neg_k / total,
                     "idf": idf,
-                    "cities": df[w],
+                    "cities": cities_using[w],
                     "theme": ";".join(_themes_of(w)) or None,
                     "sentences": city.sentences[w],
                 }

@@ -577,12 +577,8 @@ def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.D
 
 
 def _table(sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> pd.DataFrame:
-    """The table a sheet shows: one of the analysis's, or the documents."""
-    if sheet.table == "documents":
-        return documents
-    if sheet.table == "facts":
-        return analysis.facts
-    return analysis.tables()[sheet.table]
+    """The table a sheet shows: the documents, or the analysis's table of that name."""
+    return documents if sheet.table == "documents" else getattr(analysis, sheet.table)
 
 
 SHEET_WRITERS: dict[str, SheetWriter] = {

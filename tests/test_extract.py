@@ -1,51 +1,18 @@
-"""Extraction: rule examples (data/examples/extract.yaml), gold offsets, and provenance.
+"""Extraction: gold offsets and provenance (the rule examples: test_constructions.py, over
+data/constructions/).
 
 The seeds' scores against their gold are in test_evaluate.py."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 import envcompare
-from envcompare.ingest.load import report_from_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = yaml.safe_load((ROOT / "data" / "examples" / "extract.yaml").read_text(encoding="utf-8"))
-
-
-def _expected(fact) -> dict:
-    indicator, value, unit, kind, *extra = fact
-    out = {"indicator": indicator, "value": float(value), "unit": unit, "kind": kind}
-    if extra:
-        out.update(extra[0])
-    return out
-
-
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e["rule"] for e in EXAMPLES])
-def test_rule_examples(example):
-    report = report_from_bytes(example["text"].encode("utf-8"), "example.txt", metadata=example["meta"])
-    facts = envcompare.extract(report)
-    got = facts.to_dict("records")
-    expected = [_expected(f) for f in example["facts"]]
-    assert len(got) == len(expected), facts[["indicator", "value", "unit", "kind", "evidence"]].to_string()
-    for want in expected:
-        hits = [
-            g for g in got
-            if g["indicator"] == want["indicator"] and g["unit"] == want["unit"] and g["kind"] == want["kind"]
-            and math.isclose(g["value"], want["value"], rel_tol=1e-9, abs_tol=1e-9)
-        ]
-        assert hits, f"missing {want}\n{facts[['indicator', 'value', 'unit', 'kind', 'evidence']]}"
-        keys = [k for k in ("comparator", "period", "city", "year", "approx", "qualifier") if k in want]
-        # one value can be stated for several places (甲县、乙县均为31): some hit has every field
-        right = [g for g in hits if all(g[k] == want[k] for k in keys)]
-        assert right, (want, [{k: g[k] for k in keys} for g in hits])
-        # every fact points at the raw characters that state it
-        assert all(report.raw_text[g["start"] : g["end"]] == g["evidence"] for g in hits)
 
 
 @pytest.fixture(scope="module")

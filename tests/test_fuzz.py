@@ -58,8 +58,10 @@ NOISE = ["\n", "\r\n", "\r", "\t", " ", "\u3000", "\xa0", "\x00", "\x01", "\x0b"
 @lru_cache(maxsize=1)
 def seed_sentences() -> list[str]:
     """Real sentences: the rule examples (other cities, years, scripts) and the seed reports."""
-    examples = yaml.safe_load((ROOT / "data" / "examples" / "extract.yaml").read_text(encoding="utf-8"))
-    out = [e["text"] for e in examples if isinstance(e, dict) and e.get("text")]
+    out = []
+    for path in sorted((ROOT / "data" / "constructions").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out += [e["text"] for e in (doc.get("examples") or []) + (doc.get("not_facts") or []) if e.get("text")]
     for path in sorted((ROOT / "seeds").glob("*.txt")):
         out += [s for s in re.split(r"(?<=[。\n])", path.read_text(encoding="utf-8")) if re.search(r"\d", s)]
     return out

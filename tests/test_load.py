@@ -207,6 +207,22 @@ def test_url_in_metadata_csv_dates_an_undated_page(tmp_path):
     assert report.meta.sources["published"] == "url"
 
 
+def test_source_link_in_the_page_dates_an_undated_page(tmp_path):
+    """A scrape's source line carries the original address; its date path dates the page."""
+    text = "二季度全市空气质量优良天数比例为91.4%。\n\n文章来源:http://news.example.cn/2019/0412/5521.shtml\n"
+    (tmp_path / "page.txt").write_text(text, encoding="utf-8")
+    report = load_reports(tmp_path)["page.txt"]
+    assert report.meta.published.isoformat() == "2019-04-12"
+    assert report.meta.report_year == 2019
+    assert report.meta.sources["published"] == "link in page"
+
+
+def test_a_page_date_beats_a_link_date(tmp_path):
+    text = "发布时间:2021-03-02\n全市优良天数比例为80.1%。详见http://example.cn/2017/0101/1.html\n"
+    (tmp_path / "page.txt").write_text(text, encoding="utf-8")
+    assert load_reports(tmp_path)["page.txt"].meta.published.isoformat() == "2021-03-02"
+
+
 def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
     """pandas 3 copy-on-write: every document has facts and none failed (the counts come from another frame)."""
     from envcompare.extraction.tidy import with_fact_counts
@@ -217,3 +233,24 @@ def test_fact_counts_when_no_document_takes_the_rare_branches(seeds_dir):
     assert docs["facts"].tolist() == [len(result.facts)] and len(result.facts) > 0
     failed = result.documents.assign(error=["unreadable"])
     assert with_fact_counts(failed, result.facts.iloc[0:0])["facts"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("上半年各市空气质量排名公布 宣城六安排名靠前", "article"),  # 六安 + 排名, not 安排
+        ("2024年六安市生态环境保护工作要点", "plan"),
+        ("2023年工作总结和2024年工作安排", "summary"),
+        ("二〇二二年度生态环境状况公报", "report"),
+        ("全市蓝天保卫战取得新进展", "article"),
+    ],
+)
+def test_document_type_from_the_title(title, expected):
+    from envcompare.ingest.metadata import doc_type_of
+
+    assert doc_type_of(title) == expected
+
+
+def test_a_print_link_is_not_the_title(tmp_path):
+    (tmp_path / "page.txt").write_text("打印页面\n\n一季度各县区空气质量通报\n\n全市优良天数比例为90.1%。\n", encoding="utf-8")
+    assert load_reports(tmp_path)["page.txt"].meta.title == "一季度各县区空气质量通报"

@@ -1,7 +1,7 @@
 """Flattened tables whose rows are places (envcompare/tables.py): alignment, scaling, and the
 real-page development corpus when it sits beside the project (skipped when absent).
 
-Rule examples (both shapes, negatives) are in data/examples/extract.yaml."""
+Rule examples (both shapes, negatives) are in data/constructions/tables.yaml."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A report is read line by line (headings switch between achieved results and plans, and set
 the year), then sentence by sentence. In a sentence, indicator names (catalog aliases) and
 quantities (numbers with units) are paired by a few constructions that recur across Chinese
-environmental reports, each with examples in data/examples/extract.yaml:
+environmental reports, each with its cues and examples in data/constructions/<construction>.yaml:
 
 - name then figure (优良天数比例为80.5%), across 分别 lists (PM10、PM2.5分别为55、35微克/立方米);
 - a count before its noun (完成498个长江入河排污口整治任务), and parts of a total
@@ -11,7 +11,8 @@ environmental reports, each with examples in data/examples/extract.yaml:
 - year-on-year changes (同比下降5.4%, 同比增加1.3个百分点, 同比持平) of the figure before them;
 - zero and full constructions (不出现重度污染天气, 无劣V类断面, 饮用水水源地水质全部达标).
 
-Cues (change verbs, comparators, hedges, periods) are data: data/rules.yaml.
+Cues (change verbs, comparators, hedges, periods, list joins, heading numerals …) are data, read once
+(envcompare.vocab.rules.read_rules); this module holds no word of the language.
 """
 
 from __future__ import annotations
@@ -27,18 +28,16 @@ from ..ingest.load import Report
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
 from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
 from .tables import read_tables, separators
 
 CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
-SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
-HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[部章节]分?)")
-SUBHEADING = re.compile(r"^\([一二三四五六七八九十]+\)")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
-TITLE = re.compile(r"《[^》]*》")
-YEAR_IN_TEXT = re.compile(r"(?<![较比与(\d])((?:19|20)\d{2})\s*年(?!以来)")
-LIST_JOIN = {"、", "和", "及", "与", "", "以及"}
+GLOSS_CHARS = 24  # the longest bracketed gloss after a name read as part of it
+GLOSS = re.compile(rf"^\([^()]{{1,{GLOSS_CHARS - 2}}}\)")
+PLACE_LIST_PUNCTUATION = "()::"  # besides the list joins, what may stand between listed places and their figure
 
 
 @dataclass
@@ -61,6 +60,45 @@ class Fact:
     sentence: tuple[int, int] = (0, 0)
     in_parens: bool = False
     ranged: bool = False  # stated as a range (24-31微克/立方米)
+
+
+class PeriodPattern(NamedTuple):
+    """A period cue of the data: its pattern, the form it is written as ({0}: the first group),
+    and replacements that normalise the form (截至12月31日 -> annual)."""
+
+    pattern: re.Pattern[str]
+    form: str
+    normalise: dict[str, str]
+
+
+class PlacePattern(NamedTuple):
+    """A place written as a pattern: its label template and whether its scope carries on."""
+
+    pattern: re.Pattern[str]
+    label: str
+    carry: bool
+
+
+class ScopeIndicator(NamedTuple):
+    """An indicator named loosely (`source`) that is `target` under a scope matching `scope`."""
+
+    scope: re.Pattern[str]
+    source: str
+    target: str
+
+
+class PeriodCue(NamedTuple):
+    """A period named in a text: where it starts and its normalised form."""
+
+    start: int
+    value: str
+
+
+class Line(NamedTuple):
+    """A line of the cleaned text and where it starts."""
+
+    start: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -89,9 +127,9 @@ class _Rules:
     spread: tuple[str, ...]
     part_words: re.Pattern[str]
     completion_after: re.Pattern[str]
-    periods: tuple[tuple[re.Pattern[str], str, dict[str, str]], ...]
+    periods: tuple[PeriodPattern, ...]
     place_words: dict[str, str | None]
-    place_patterns: tuple[tuple[re.Pattern[str], str, bool], ...]
+    place_patterns: tuple[PlacePattern, ...]
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     short_place_after: tuple[str, ...]
@@ -99,7 +137,7 @@ class _Rules:
     split_modifier: re.Pattern[str]
     negated_bounds: dict[str, str]
     negated_bound: re.Pattern[str]
-    scope_indicators: tuple[tuple[re.Pattern[str], str, str], ...]
+    scope_indicators: tuple[ScopeIndicator, ...]
     continues_paragraph: tuple[str, ...]
     relative_years: dict[str, int]
     relative_year: re.Pattern[str]
@@ -115,32 +153,92 @@ class _Rules:
     counting_units: frozenset[str]
     counted_before_noun: frozenset[str]
     links: frozenset[str]
+    # sentences, headings and punctuation (constructions/structure.yaml)
+    sentence: re.Pattern[str]
+    heading: re.Pattern[str]
+    subheading: re.Pattern[str]
+    title: re.Pattern[str]
+    title_or_quote: re.Pattern[str]
+    full_stop: str
+    list_mark: str  # 、
+    list_break: re.Pattern[str]  # punctuation that ends a list of names
+    year_in_text: re.Pattern[str]
+    # lists of names, figures and places (constructions/names.yaml)
+    list_join: frozenset[str]  # "" (names written side by side) and the joining words
+    list_words: tuple[str, ...]  # the joins of a list, as _at_word_start takes them
+    place_list_marks: str  # what may stand between listed places and their figure
+    number_list_joins: tuple[str, ...]
+    # changes (constructions/changes.yaml)
+    flat_trim: tuple[str, ...]
+    base_year: re.Pattern[str]
+    base_since: str
+    base_period: str
+    quote_marks: str
+    # comparators and places
+    comparator_fillers: tuple[re.Pattern[str], ...]
+    province_suffix: str
+    passing_place_labels: tuple[str, ...]
+    # counts and qualifiers
+    count_noun_filler: str
+    qualifier_list_join: re.Pattern[str]
+    qualifier_counted: re.Pattern[str]
+    # labels of unmapped figures (constructions/labels.yaml)
+    label_after: re.Pattern[str]
+    label_link_tail: re.Pattern[str]
+    label_lead_words: re.Pattern[str]
+    label_split: re.Pattern[str]
+    # constructions beside a figure: shares, compared values, target references, goals, durations
+    share_frame: re.Pattern[str]
+    share_word: re.Pattern[str]
+    share_of: dict[str, str]
+    previous_value: re.Pattern[str]
+    reached_value: re.Pattern[str]
+    current_value: re.Pattern[str]
+    attributive_figure: re.Pattern[str]
+    target_gap: re.Pattern[str]
+    target_bracketed: re.Pattern[str]
+    goal_lead: re.Pattern[str]
+    goal_met_words: tuple[str, ...]
+    goal_met_window: int
+    duration_before: tuple[str, ...]
 
 
 def _alt(words: Iterable[str]) -> str:
     return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
 
 
+def _listed(words: Iterable[str]) -> str:
+    """An alternation of `words` in the data's order (where the order of a hand-written
+    alternation was kept)."""
+    return "|".join(map(re.escape, words))
+
+
 @lru_cache(maxsize=1)
 def rules() -> _Rules:
-    r = read_yaml("rules.yaml")
-    ch = r["change"]
-    verbs = ch["up"] + ch["down"] + ch["better"] + ch["worse"]
+    r = read_rules()
+    change_rules = r["change"]
+    verbs = change_rules["up"] + change_rules["down"] + change_rules["better"] + change_rules["worse"]
     change = re.compile(
-        rf"(?:(?P<base>{_alt(ch['bases'])})|(?P<other>{ch['other_base']}))?(?:分别|均|都|至少|约)?"
-        rf"(?P<verb>{_alt(verbs)})了?{ch.get('after_verb', '')}(?:分别|约|近)?$"
+        rf"(?:(?P<base>{_alt(change_rules['bases'])})|(?P<other>{change_rules['other_base']}))?(?:{_listed(change_rules['before_verb'])})?"
+        rf"(?P<verb>{_alt(verbs)})(?:{_listed(change_rules['particles'])})?{change_rules.get('after_verb', '')}(?:{_listed(change_rules['after_change'])})?$"
     )
-    periods = tuple((re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
+    ends = re.escape(r["sentence_ends"])
+    full_stop = r["full_stop"]
+    joins = r["list_joins"]
+    list_words = tuple(sorted(joins))
+    nb = r["negated_bounds"]
+    base = change_rules["base_of_period"]
+    periods = tuple(PeriodPattern(re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
     return _Rules(
         change=change,
         change_verbs=re.compile(_alt(verbs)),
-        up=frozenset(ch["up"]),
-        down=frozenset(ch["down"]),
-        better=frozenset(ch["better"]),
-        worse=frozenset(ch["worse"]),
-        flat=re.compile(rf"(?:{_alt(ch['bases'])})?(?:{_alt(ch['flat'])})"),
-        flat_words=re.compile(_alt(ch["flat"])),
-        other_base=re.compile(ch["other_base"]),
+        up=frozenset(change_rules["up"]),
+        down=frozenset(change_rules["down"]),
+        better=frozenset(change_rules["better"]),
+        worse=frozenset(change_rules["worse"]),
+        flat=re.compile(rf"(?:{_alt(change_rules['bases'])})?(?P<word>{_alt(change_rules['flat'])})"),
+        flat_words=re.compile(_alt(change_rules["flat"])),
+        other_base=re.compile(change_rules["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
         target_scope=re.compile(r["target_scope_cues"]),
         target_year=re.compile(r["target_year_cue"]),
@@ -159,7 +257,7 @@ def rules() -> _Rules:
         periods=periods,
         place_words=dict(r["place_words"]),
         place_patterns=tuple(
-            (re.compile(p["pattern"]), p["label"], bool(p.get("carry", True))) for p in r.get("place_patterns", ())
+            PlacePattern(re.compile(p["pattern"]), p["label"], bool(p.get("carry", True))) for p in r.get("place_patterns", ())
         ),
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
@@ -168,9 +266,9 @@ def rules() -> _Rules:
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
         negated_bounds=dict(r["negated_bounds"]["words"]),
         negated_bound=re.compile(
-            rf"(?:{_alt(r['negated_bounds']['negations'])})(?P<word>{_alt(r['negated_bounds']['words'])})(?:分别|均)?$"
+            rf"(?:{_alt(nb['negations'])})(?P<word>{_alt(nb['words'])})(?:{_listed(nb['fillers'])})?$"
         ),
-        scope_indicators=tuple((re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
+        scope_indicators=tuple(ScopeIndicator(re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
         continues_paragraph=tuple(r["continues_paragraph"]),
         relative_years=dict(r["relative_years"]["words"]),
         relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
@@ -186,7 +284,55 @@ def rules() -> _Rules:
         counting_units=frozenset(r["counting_units"]),
         counted_before_noun=frozenset(r["counted_before_noun"]),
         links=frozenset(r["clause_links"]),
+        sentence=re.compile(rf"[^{ends}\n]+[{ends}]?"),
+        heading=re.compile(r["headings"]["chapter"]),
+        subheading=re.compile(r["headings"]["subsection"]),
+        title=re.compile(r["title"]),
+        title_or_quote=re.compile(f"{r['title']}|{r['quote']}"),
+        full_stop=full_stop,
+        list_mark=r["list_mark"],
+        list_break=re.compile(f"[,;{re.escape(full_stop)}]"),
+        year_in_text=re.compile(r["year_in_text"]),
+        list_join=frozenset({"", *joins}),
+        list_words=list_words,
+        place_list_marks="".join(list_words) + PLACE_LIST_PUNCTUATION,
+        number_list_joins=tuple(r["number_list_joins"]),
+        flat_trim=tuple(change_rules["flat_trim"]),
+        base_year=re.compile(base["year"]),
+        base_since=base["since"],
+        base_period=base["period"],
+        quote_marks=base["quote_marks"],
+        comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
+        province_suffix=r["province_suffix"],
+        passing_place_labels=tuple(r["passing_place_labels"]),
+        count_noun_filler=r["count_noun_filler"],
+        qualifier_list_join=re.compile(f"[{re.escape(''.join(r['qualifier_list_joins']))}]"),
+        qualifier_counted=re.compile(f"{r['qualifier_counted']}|{re.escape(r['list_mark'])}"),
+        label_after=re.compile(r["label_after"]),
+        label_link_tail=re.compile(rf"(?:{_listed(r['label_link_words'])})+$"),
+        label_lead_words=re.compile(rf"^(?:{_listed(r['label_lead_words'])})+"),
+        label_split=re.compile(r["label_split"]),
+        share_frame=re.compile(r["shares"]["frame"]),
+        share_word=re.compile(r["shares"]["bare"]),
+        share_of=dict(r["shares"]["indicators"]),
+        previous_value=re.compile(r["previous_value"] + "$"),
+        reached_value=re.compile(r["reached_value"] + "$"),
+        current_value=re.compile(r["current_value"]),
+        attributive_figure=re.compile(r["attributive_figure"]),
+        target_gap=re.compile(r["target_references"]["gap"] + "$"),
+        target_bracketed=re.compile(r["target_references"]["bracketed"] + "$"),
+        goal_lead=re.compile(r["goal_lead"]["pattern"]),
+        goal_met_words=tuple(r["goal_lead"]["not_after"]),
+        goal_met_window=int(r["goal_lead"]["window"]),
+        duration_before=tuple(r["duration_before"]),
     )
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """SENTENCE: the pattern of a sentence (read from the data on first use)."""
+    if name == "SENTENCE":
+        return rules().sentence
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=1)
@@ -202,7 +348,7 @@ class _Marks:
     Looking them up by position keeps a long sentence linear (no rescans from its start)."""
 
     year_ends: list[int]
-    years: list[int]
+    years: list[int | None]  # None: back to the context's year
     scope_breaks: list[int]
     scopes: list[str]
     opens: list[int]
@@ -214,28 +360,40 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     """`this_year`: the publication year, against which 今年/去年 are read (not read without it)."""
     r = rules()
     sent = text[s:e]
-    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
-    named: list[tuple[int, int]] = []
-    for m in YEAR_IN_TEXT.finditer(sent):
+    titles = [(m.start(), m.end()) for m in r.title.finditer(sent)]
+    named: list[tuple[int, int, int | None]] = []  # (end, year, end of the one figure it owns)
+    for m in r.year_in_text.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
-            named.append((s + m.end(), int(m.group(1))))
+            owned = r.attributive_figure.match(sent, m.end())
+            named.append((s + m.end(), int(m.group(1)), s + owned.end() if owned else None))
     if this_year is not None and r.relative_years:
         for m in r.relative_year.finditer(sent):
-            named.append((s + m.end(), this_year + r.relative_years[m.group(0)]))
+            named.append((s + m.end(), this_year + r.relative_years[m.group(0)], None))
     named.sort()
-    year_ends = [end for end, _ in named]
-    years = [year for _, year in named]
+    # 由2014年的52.3%上升至…: a year written onto one figure names that figure's year only; the
+    # year in force before it returns after the figure
+    events: list[tuple[int, int | None]] = []
+    current: int | None = None
+    for end, year, owned_end in named:
+        events.append((end, year))
+        if owned_end is None:
+            current = year
+        else:
+            events.append((owned_end, current))
+    events.sort(key=lambda event: event[0])
+    year_ends = [end for end, _ in events]
+    years = [year for _, year in events]
     breaks, scopes = [], []
-    scope, cs = "", 0
+    scope, clause_start = "", 0
     for m in CLAUSE_BREAK_RE.finditer(sent):
         i = m.start()
         if sent[i] == ";":
             scope = ""
         else:
-            found = r.scope.search(sent, cs, i)
+            found = r.scope.search(sent, clause_start, i)
             if found:
                 scope = found.group(1)
-        cs = i + 1
+        clause_start = i + 1
         breaks.append(s + i)
         scopes.append(scope)
     opens = [s + m.start() for m in re.finditer(r"\(", sent)]
@@ -275,6 +433,7 @@ class SectionContext:
     subsection_place: str | None = None
     paragraph_period: str | None = None
     paragraph_place: str | None = None
+    paragraph_target: bool = False  # the paragraph opened by announcing goals (主要目标:…)
     facts: list[Fact] = field(default_factory=list)
     mention_starts: list[int] = field(default_factory=list)  # of its indicator mentions
     # the sentence being read, its place mentions, and what is computed from them on first use
@@ -283,9 +442,9 @@ class SectionContext:
     sentence_places: list[Mention] = field(default_factory=list)
     _lazy: dict[str, object] = field(default_factory=dict)
 
-    def enter_sentence(self, s: int, e: int, ps: list[Mention]) -> None:
+    def enter_sentence(self, s: int, e: int, places_in: list[Mention]) -> None:
         self.sentence = (s, e)
-        self.sentence_places = ps
+        self.sentence_places = places_in
         self._lazy.clear()
 
     @property
@@ -299,7 +458,7 @@ class SectionContext:
         return self._lazy["marks"]  # type: ignore[return-value]
 
     @property
-    def periods(self) -> list[tuple[int, str]]:
+    def periods(self) -> list[PeriodCue]:
         """Period cues of the sentence being read (_period_cues)."""
         if "periods" not in self._lazy:
             s, e = self.sentence or (0, 0)
@@ -323,10 +482,12 @@ class SectionContext:
         places = [c for c in self.place_cues if c.start < first_figure and c.carry]
         if places:
             self.paragraph_place = places[-1].label
+        if _announces_goals(self.report.text, s, first_figure):
+            self.paragraph_target = True
         marks = self.marks
         if marks is not None:
             years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
-            if years:
+            if years and years[-1] is not None:
                 self.paragraph_year = years[-1]
 
     @property
@@ -351,10 +512,10 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     title_periods = _period_cues(title, 0, len(title))
     if title_periods:
         ctx.doc_period = title_periods[-1][1]
-    lines: list[tuple[int, str]] = []
+    lines: list[Line] = []
     pos = 0
     for line in text.split("\n"):
-        lines.append((pos, line))
+        lines.append(Line(pos, line))
         pos += len(line) + 1
     seps = separators(report.raw_text, lines, report.raw_span)  # `|` lines the clean stage dropped
     cells, table_lines = read_tables(text, lines, mentions, _units(), meta.report_year, seps)
@@ -376,19 +537,19 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             k = bisect.bisect_left(m_starts, line_start)
             if k == len(m_starts) or m_starts[k] >= line_start + len(line):
                 continue  # no indicator named in the line: none of its sentences is read
-        for sm in SENTENCE.finditer(line):
-            s, e = line_start + sm.start(), line_start + sm.end()
-            ms = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
-            qs = find_quantities(text, s, e)
-            if ms and qs:
-                qs = _outside_names(qs, ms)
-            ps = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
-            if ms or (unmapped and qs):
-                _read_sentence(ctx, s, e, [m for m in ms if m.end <= e], qs, ps)
+        for sentence_match in rules().sentence.finditer(line):
+            s, e = line_start + sentence_match.start(), line_start + sentence_match.end()
+            mentions_in = mentions[bisect.bisect_left(m_starts, s) : bisect.bisect_left(m_starts, e)]
+            quantities = find_quantities(text, s, e)
+            if mentions_in and quantities:
+                quantities = _outside_names(text, quantities, mentions_in)
+            places_in = places[bisect.bisect_left(p_starts, s) : bisect.bisect_left(p_starts, e)]
+            if mentions_in or (unmapped and quantities):
+                _read_sentence(ctx, s, e, [m for m in mentions_in if m.end <= e], quantities, places_in)
             else:
-                ctx.enter_sentence(s, e, ps)  # no figure of an indicator, but its cues may lead
-            if qs:  # a sentence without figures (启动某市…项目) leads nothing
-                ctx.lead(qs[0].start)
+                ctx.enter_sentence(s, e, places_in)  # no figure of an indicator, but its cues may lead
+            if quantities:  # a sentence without figures (启动某市…项目) leads nothing
+                ctx.lead(quantities[0].start)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -418,12 +579,12 @@ def _units() -> dict[str, tuple[str, float]]:
     return {k: (v[0], float(v[1])) for k, v in read_yaml("units.yaml")["units"].items()}
 
 
-def _lead_in(ctx: SectionContext, lines: list[tuple[int, str]], first: int) -> tuple[str | None, int | None]:
+def _lead_in(ctx: SectionContext, lines: list[Line], first: int) -> tuple[str | None, int | None]:
     """Period and year named by the last non-empty line before a table, else the paragraph's."""
     for start, line in reversed(lines[max(0, first - 2) : first]):
         if line.strip():
             periods = _period_cues(ctx.report.text, start, start + len(line))
-            years = [int(y) for y in YEAR_IN_TEXT.findall(line)]
+            years = [int(y) for y in rules().year_in_text.findall(line)]
             return (periods[-1][1] if periods else ctx.paragraph_period), (years[-1] if years else ctx.paragraph_year)
     return ctx.paragraph_period, ctx.paragraph_year
 
@@ -446,32 +607,34 @@ def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list
     With the line's offset and place mentions, a heading's place and period cues are read too."""
     r = rules()
     stripped = line.strip()
-    years = [int(y) for y in YEAR_IN_TEXT.findall(stripped[:12])]
+    years = [int(y) for y in r.year_in_text.findall(stripped[:12])]
     if stripped.startswith(r.continues_paragraph):
         return  # 其中,…: the paragraph before goes on, with its time and place
     ctx.paragraph_period = ctx.paragraph_place = None
+    ctx.paragraph_target = False
     if places is not None:
         _enter_heading(ctx, line, line_start, places)
-    if HEADING.match(stripped) and len(stripped) <= HEADING_CHARS:
+    if r.heading.match(stripped) and len(stripped) <= HEADING_CHARS:
         # the cue word nearest the end decides: 重点工作成效 reports results, 工作总结和工作安排 plans
         cues = [(stripped.rfind(w), True) for w in r.section_target if w in stripped]
         cues += [(stripped.rfind(w), False) for w in r.section_actual if w in stripped]
         ctx.target = max(cues)[1] if cues else ctx.report.meta.doc_type == "plan"
-        heading_years = [int(y) for y in YEAR_IN_TEXT.findall(stripped)]
+        heading_years = [int(y) for y in r.year_in_text.findall(stripped)]
         ctx.section_year = heading_years[0] if heading_years else None
         ctx.paragraph_year = None
     else:
-        ctx.paragraph_year = years[0] if years and YEAR_IN_TEXT.match(stripped) else None
+        ctx.paragraph_year = years[0] if years and r.year_in_text.match(stripped) else None
 
 
 def _enter_heading(ctx: SectionContext, line: str, line_start: int, places: list[Mention]) -> None:
     """A numbered heading (一、… or (一)…, alone or leading its paragraph: 「(二)县级城市。…」)
     sets the section's place and period; a heading without them clears the previous section's."""
+    r = rules()
     lead = len(line) - len(line.lstrip())
-    chapter = HEADING.match(line, lead)
-    if not chapter and not SUBHEADING.match(line, lead):
+    chapter = r.heading.match(line, lead)
+    if not chapter and not r.subheading.match(line, lead):
         return
-    stop = line.find("。", lead)
+    stop = line.find(r.full_stop, lead)
     end = len(line) if stop < 0 else stop
     if end - lead > HEADING_CHARS:
         return
@@ -532,11 +695,12 @@ def _in_parens(ctx: SectionContext, pos: int) -> bool:
     return m is not None and bisect.bisect_left(m.opens, pos) > bisect.bisect_left(m.closes, pos)
 
 
-def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
+def _groups(text: str, quantities: list[Quantity]) -> list[list[Quantity]]:
     """Quantities joined only by 、/和 form one list (55、35、34微克/立方米)."""
+    joins = rules().number_list_joins
     groups: list[list[Quantity]] = []
-    for q in qs:
-        if groups and text[groups[-1][-1].after_end : q.start] in ("、", "和", "及"):
+    for q in quantities:
+        if groups and text[groups[-1][-1].after_end : q.start] in joins:
             groups[-1].append(q)
         else:
             groups.append([q])
@@ -551,6 +715,7 @@ def _groups(text: str, qs: list[Quantity]) -> list[list[Quantity]]:
 def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMention]:
     """Names listed together before one figure list (names[i] the last of them):
     可吸入颗粒物(PM10)、细颗粒物(PM2.5)、二氧化氮(NO2)."""
+    r = rules()
     chain = [names[i]]
     while i > 0:
         prev = names[i - 1]
@@ -559,7 +724,7 @@ def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMe
             chain[0] = prev if prev.start < chain[0].start else chain[0]
             i -= 1
             continue
-        if between.strip("()") in LIST_JOIN and not re.search(r"[,;。]", between):
+        if between.strip("()") in r.list_join and not r.list_break.search(between):
             chain.insert(0, prev)
             i -= 1
             continue
@@ -583,214 +748,298 @@ def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
     return q.unit == ind.unit
 
 
-def _read_sentence(
-    ctx: SectionContext, s: int, e: int, ms: list[IndicatorMention], qs: list[Quantity], ps: list[Mention]
-) -> None:
-    r = rules()
-    text = ctx.report.text
-    ctx.enter_sentence(s, e, ps)
-    name_ms = [m for m in ms if m.role == "name"]
-    name_starts = [m.start for m in name_ms]
-    name_index = {id(m): k for k, m in enumerate(name_ms)}
-    ctx.mention_starts = [m.start for m in ms]
-    sent_facts: list[Fact] = []
-    last_level: list[Fact] = []
-    groups = _groups(text, qs)
-    claimed: set[int] = set()
-    resolved: dict[int, list[tuple[Indicator | None, Quantity, str, str]]] = {}
-    changes: dict[int, tuple[str, str]] = {}  # group -> (direction verb, other base)
-    change_facts: set[int] = set()  # ids of the facts stated as changes (a targeted change too)
-    shared: dict[int, list[str]] = {}  # a figure stated once for a list of places -> their labels
+class Pairing(NamedTuple):
+    """A figure of a sentence and what it was paired with."""
 
-    # pass 1: changes, and figures that follow their names
+    indicator: Indicator | None
+    quantity: Quantity
+    how: str  # "level", "change", or "completed" (a total restated as done: its part)
+    between: str = ""  # the words between a count and its noun (498个长江入河排污口整治任务)
+
+
+class ChangeCue(NamedTuple):
+    """The direction verb of a change and the other period it is measured against, if any."""
+
+    verb: str
+    other_base: str
+
+
+@dataclass
+class SentenceReading:
+    """One sentence being read: its mentions and figures, and what the passes find in them."""
+
+    text: str
+    s: int
+    e: int
+    mentions: list[IndicatorMention]  # every mention in the sentence (names, zero names, subjects)
+    quantities: list[Quantity]
+    names: list[IndicatorMention]  # the mentions that are names
+    name_starts: list[int]
+    name_index: dict[int, int]  # id(mention) -> its index in `names`
+    groups: list[list[Quantity]]  # figures joined by 、/和 form one group
+    claimed: set[int] = field(default_factory=set)  # ids of the names a group took
+    resolved: dict[int, list[Pairing]] = field(default_factory=dict)  # group index -> its pairings
+    changes: dict[int, ChangeCue] = field(default_factory=dict)  # group index -> its change cue
+    facts: list[Fact] = field(default_factory=list)
+    change_facts: set[int] = field(default_factory=set)  # ids of the facts stated as changes (a targeted change too)
+    shared: dict[int, list[str]] = field(default_factory=dict)  # a figure stated once for a list of places -> their labels
+    last_level: list[Fact] = field(default_factory=list)  # the latest level figures (what a bare change is of)
+
+
+def _read_sentence(
+    ctx: SectionContext, s: int, e: int, mentions_in: list[IndicatorMention], quantities: list[Quantity], places_in: list[Mention]
+) -> None:
+    """A sentence's facts: pass 1 pairs changes and figures after their names, pass 2 counts
+    written before their noun, then every group of figures becomes facts (_group_facts); a figure
+    stated once for a list of places is copied to each, and zero, full and flat phrases are read."""
+    text = ctx.report.text
+    ctx.enter_sentence(s, e, places_in)
+    name_ms = [m for m in mentions_in if m.role == "name"]
+    ctx.mention_starts = [m.start for m in mentions_in]
+    sr = SentenceReading(
+        text, s, e, mentions_in, quantities, name_ms, [m.start for m in name_ms], {id(m): k for k, m in enumerate(name_ms)}, _groups(text, quantities)
+    )
+    _pair_after_names(ctx, sr)
+    _pair_counts_before_nouns(sr)
+    for gi, g in enumerate(sr.groups):
+        _group_facts(ctx, sr, gi, g)
+    _spread_over_places(sr)
+    _zero_and_full(ctx, text, s, e, mentions_in, sr.facts)
+    _flat(ctx, text, s, e, mentions_in, sr.facts)
+    _compared_values(text, s, sr.facts)
+    _target_references(text, s, sr.facts)
+    sr.facts.sort(key=lambda f: f.start)
+    ctx.facts.extend(sr.facts)
+
+
+def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
+    """Pass 1: changes (a verb before the figure) and figures that follow their names."""
+    r = rules()
+    text, s, quantities, name_ms = sr.text, sr.s, sr.quantities, sr.names
     floor = s
     sentence_base = ""
-    for gi, g in enumerate(groups):
+    shares, wholes = _shares(text, s, name_ms, sr.groups)
+    for gi, g in enumerate(sr.groups):
         head = g[0]
-        cs = _clause_start(text, s, head.start)
-        pre = text[max(cs, floor) : head.start - len(head.before)]
-        ch = r.change.search(pre) if r.change_verbs.search(pre) else None  # a change holds a verb
-        lo = bisect.bisect_left(name_starts, max(cs, floor))
-        hi = bisect.bisect_left(name_starts, head.start)
+        if gi in wholes or gi in shares:
+            if gi in shares:
+                sr.resolved[gi] = [Pairing(shares[gi], q, "level") for q in g]
+            floor = g[-1].after_end
+            continue
+        clause_start = _clause_start(text, s, head.start)
+        pre = text[max(clause_start, floor) : head.start - len(head.before)]
+        cue = r.change.search(pre) if r.change_verbs.search(pre) else None  # a change holds a verb
+        lo = bisect.bisect_left(sr.name_starts, max(clause_start, floor))
+        hi = bisect.bisect_left(sr.name_starts, head.start)
         names = [m for m in name_ms[lo:hi] if m.end <= head.start]
         if names and any(w in text[names[-1].end : head.start] for w in r.not_indicator_after):
             names = []  # 二氧化硫…排放总量: an emission, not the catalog's concentration
-        if ch:
-            if ch.group("base"):
+        if cue:
+            if cue.group("base"):
                 sentence_base = ""  # 同比: back to the same period a year earlier
-            elif ch.group("other"):
-                sentence_base = ch.group("other")
-            elif not sentence_base and (lead := list(r.other_base.finditer(text, max(cs, floor) if gi else s, cs))):
+            elif cue.group("other"):
+                sentence_base = cue.group("other")
+            elif not sentence_base and (lead := list(r.other_base.finditer(text, max(clause_start, floor) if gi else s, clause_start))):
                 sentence_base = lead[-1].group(0)  # 与2015年相比,…下降30.2%
             # 较2015年下降36.3%;可吸入颗粒物浓度下降48: a base named once governs the changes after it
-            changes[gi] = (ch.group("verb"), ch.group("other") or sentence_base)
+            sr.changes[gi] = ChangeCue(cue.group("verb"), cue.group("other") or sentence_base)
             if names:
-                near = _chain(text, name_ms, name_index[id(names[-1])])
+                near = _chain(text, name_ms, sr.name_index[id(names[-1])])
                 inds = [m.indicator for m in near]
             else:
                 inds = []
-            resolved[gi] = [(inds[i] if i < len(inds) else (inds[-1] if len(inds) == 1 else None), q, "change", "") for i, q in enumerate(g)]
-        elif not names and (topic := _topic(ctx, text, name_ms, cs, head)) is not None:
-            resolved[gi] = [(topic, q, "level", "") for q in g]
+            sr.resolved[gi] = [
+                Pairing(inds[i] if i < len(inds) else (inds[-1] if len(inds) == 1 else None), q, "change")
+                for i, q in enumerate(g)
+            ]
+        elif not names and (topic := _topic(ctx, text, name_ms, clause_start, head)) is not None:
+            sr.resolved[gi] = [Pairing(topic, q, "level") for q in g]
         elif not names and pre in r.links:
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
-            earlier = [m for m in ms if m.role == "name" and m.end <= cs and id(m) not in claimed]
-            if earlier and all(not (earlier[-1].end <= x.start < cs) for x in qs) and _compatible(earlier[-1].indicator, head, False):
-                resolved[gi] = [(earlier[-1].indicator, q, "level", "") for q in g]
-                claimed.add(id(earlier[-1]))
+            earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
+            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
+            between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
+            if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
+                    and (not between or earlier[-1].indicator.unit == "%")):
+                sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]
+                sr.claimed.add(id(earlier[-1]))
         elif names:
             last = names[-1]
-            gap = text[last.end : head.start - len(head.before)]
+            gap = GLOSS.sub("", text[last.end : head.start - len(head.before)])  # 优良率(AQI≤100的天数)为
             # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
             # figure after the list mark starts the next item
-            counted = gap == "、" and any(x.after_end == last.start for x in qs)
-            if len(gap) <= r.gap_after and not re.search(r"[,;。]", gap) and not counted:
-                chain = _chain(text, name_ms, name_index[id(last)])
-                pairs = []
+            counted = gap == r.list_mark and any(x.after_end == last.start for x in quantities)
+            if len(gap) <= r.gap_after and not r.list_break.search(gap) and not counted:
+                chain = _chain(text, name_ms, sr.name_index[id(last)])
                 if len(chain) == len(g):
-                    pairs = [(m.indicator, q, "level", "") for m, q in zip(chain, g)]
+                    pairs = [Pairing(m.indicator, q, "level") for m, q in zip(chain, g)]
                 else:
-                    pairs = [(last.indicator, q, "level", "") for q in g]
-                if all(_compatible(ind, q, False) for ind, q, _, _ in pairs):
-                    resolved[gi] = pairs
-                    claimed.update(id(m) for m in chain)
+                    pairs = [Pairing(last.indicator, q, "level") for q in g]
+                if all(_compatible(p.indicator, p.quantity, False) for p in pairs):
+                    sr.resolved[gi] = pairs
+                    sr.claimed.update(id(m) for m in chain)
         floor = g[-1].after_end
 
-    # pass 2: counts written before their noun
-    for gi, g in enumerate(groups):
-        if gi in resolved:
+
+def _pair_counts_before_nouns(sr: SentenceReading) -> None:
+    """Pass 2: counts written before their noun (完成498个长江入河排污口整治任务)."""
+    r = rules()
+    text, s, e, quantities = sr.text, sr.s, sr.e, sr.quantities
+    for gi, g in enumerate(sr.groups):
+        if gi in sr.resolved:
             continue
         q = g[-1]
         if q.unit_text not in r.counting_units and q.unit not in r.counted_before_noun:
             continue
-        ce = _clause_end(text, q.after_end, e)
-        nxt_q = next((x.start for x in qs if x.start >= q.after_end), e)
-        for m in ms:
-            if m.role != "name" or m.start < q.after_end or id(m) in claimed:
+        if text.endswith(r.duration_before, s, g[0].start - len(g[0].before)):
+            continue  # 提前11天完成…目标: how early, not a count of days
+        clause_end = _clause_end(text, q.after_end, e)
+        next_figure = next((x.start for x in quantities if x.start >= q.after_end), e)
+        for m in sr.mentions:
+            if m.role != "name" or m.start < q.after_end or id(m) in sr.claimed:
                 continue
-            if m.start - q.after_end > r.gap_before or m.end > min(ce, nxt_q):
+            if m.start - q.after_end > r.gap_before or m.end > min(clause_end, next_figure):
                 break
             if _compatible(m.indicator, q, False):
                 ind = m.indicator
-                tail = text[m.end : ce]
+                tail = text[m.end : clause_end]
                 child = _children().get(ind.id)
                 how = "level"
-                if child and r.completion_after.match(tail.lstrip("的")):
+                if child and r.completion_after.match(tail.lstrip(r.count_noun_filler)):
                     ind, how = child, "completed"  # the total restated as done: no parent needed
                 # the words between a count and its noun narrow it (498个长江入河排污口整治任务):
                 # a qualifier pattern over them and the name, else the words as written
                 named = [x.group(0) for x in r.qualifier.finditer(text, q.after_end, m.end)]
-                if not named and not text[q.after_end : m.start].strip("的"):
+                if not named and not text[q.after_end : m.start].strip(r.count_noun_filler):
                     # 3次中央…督察反馈意见涉及的106项整改任务: the source stands before the count
                     named = [x.group(0) for x in r.qualifier.finditer(text, _clause_start(text, s, q.start), q.start)][-1:]
-                qual = max(named, key=len) if named else text[q.after_end : m.start].strip("的")
+                qual = max(named, key=len) if named else text[q.after_end : m.start].strip(r.count_noun_filler)
                 if qual and (split := r.split_modifier.search(text, max(s, q.start - 8), q.start)):
                     qual = split.group(0) + qual  # 第二轮17项中督整改任务: a modifier the count splits
-                resolved[gi] = [(ind, x, how, qual) for x in g]
-                claimed.add(id(m))
+                sr.resolved[gi] = [Pairing(ind, x, how, qual) for x in g]
+                sr.claimed.add(id(m))
                 break
 
-    for gi, g in enumerate(groups):
-        pairs = resolved.get(gi) or [(None, q, "level", "") for q in g]
-        cs = _clause_start(text, s, g[0].start)
-        scope = _scope_before(ctx.marks, g[0].start)
-        quals = _list_qualifiers(text, cs, ms, g, pairs, ctx.mention_starts)
-        for idx, (ind, q, how, between) in enumerate(pairs):
-            is_change = how == "change"
-            if ind is not None and ind.part_of and how != "completed" and not _has_parent(ind, sent_facts, ms, q.start):
-                ind = None
-            if ind is not None and not _compatible(ind, q, is_change):
-                ind = None
-            if ind is not None and scope:
-                ind = _under_scope(ind, scope)
-            kind = _kind(ctx, text, cs, q, s)
-            if is_change and kind != "target":
-                kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
-            verb, other_base = changes.get(gi, ("", ""))
-            value = _signed(q.value, verb, ind) if is_change else q.value
-            f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
-            f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
-            f.ranged = q.range_end is not None
-            if kind == "target":
-                f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, cs, g[0], q, ind)
-            f.qualifier = (quals[idx] if quals else between) or _qualifier(text, cs, ms, q, ind, ctx.mention_starts) or scope
-            f.period = _period(ctx.periods, q.start, ctx.scope_period)
-            f.year = _year(ctx, text, s, q.start)
-            if other_base:
-                f.period = _normal_base(other_base, f.year)
-            if ind is not None and not f.qualifier:
-                f.qualifier = _inherited_qualifier(ind, f, sent_facts)
-            elif ind is not None and ind.part_of and f.qualifier == scope:
-                f.qualifier = _inherited_qualifier(ind, f, sent_facts) or f.qualifier
-            cue, f.city = _place_cue(ctx, q.start, text)
-            if cue is not None and (cue.start >= cs or not text[cue.end : cs].strip(PLACE_LIST_MARKS + " ,;")):
-                listed = _place_list(text, ctx.place_cues, cue)
-                if len(listed) == len(pairs) > 1:  # 甲县、乙县分别为30、40
-                    f.city = listed[idx].label or f.city
-                elif len(listed) > 1 and len(pairs) == 1:  # 甲县、乙县均为31: one figure each
-                    shared[id(f)] = [c.label or ctx.report.meta.city or "" for c in listed]
-            f.sentence = (s, e)
-            f.in_parens = _in_parens(ctx, q.start)
-            if ind is None:
-                f.label = _label(text, cs, q)
-            sent_facts.append(f)
-            if is_change:
-                change_facts.add(id(f))
-        if any(id(f) not in change_facts and f.indicator for f in sent_facts[-len(pairs):]):
-            current = [f for f in sent_facts[-len(pairs):] if f.indicator and not f.in_parens and id(f) not in change_facts]
-            if current:
-                last_level = current
-        # changes that found no name of their own take the figures before them
-        for f in sent_facts[-len(pairs):]:
-            if id(f) in change_facts and f.indicator is None and last_level:
-                j = sent_facts[-len(pairs):].index(f)
-                src = last_level[j] if len(last_level) == len(pairs) else (last_level[-1] if len(pairs) == 1 else None)
-                if src is not None and len(pairs) == 1 and not _compatible(src.indicator, _as_q(f), True):
-                    # 优良天数245天,比例89.7%,较去年同期增加8天: the change in days is the days'
-                    src = next((x for x in reversed(sent_facts) if x.indicator and id(x) not in change_facts
-                                and x.start < f.start and x.unit == f.unit), None)
-                if src and _compatible(src.indicator, _as_q(f), True):
-                    f.indicator = src.indicator
-                    f.unit = f.unit or src.indicator.unit
-                    if not any(src.start < c.start < f.start for c in ctx.place_cues):
-                        f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
-                    f.qualifier = f.qualifier or src.qualifier
-                    f.value = _signed(f.value, changes.get(gi, ("", ""))[0], src.indicator)
-                    f.label = ""
-    for f in list(sent_facts):
-        for city in shared.get(id(f), [])[:-1]:
-            sent_facts.append(replace(f, city=city))
-    _zero_and_full(ctx, text, s, e, ms, sent_facts)
-    _flat(ctx, text, s, e, ms, sent_facts)
-    sent_facts.sort(key=lambda f: f.start)
-    ctx.facts.extend(sent_facts)
+
+def _group_facts(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quantity]) -> None:
+    """The facts of one group of figures: each paired figure (or a bare one) with its kind,
+    comparator, qualifier, period, year and place; then the changes that found no name of their
+    own take the level figures before them."""
+    text, s, mentions_in = sr.text, sr.s, sr.mentions
+    pairs = sr.resolved.get(gi) or [Pairing(None, q, "level") for q in g]
+    clause_start = _clause_start(text, s, g[0].start)
+    scope = _scope_before(ctx.marks, g[0].start)
+    quals = _list_qualifiers(text, clause_start, mentions_in, g, pairs, ctx.mention_starts)
+    for idx, pairing in enumerate(pairs):
+        f = _pair_fact(ctx, sr, gi, g, clause_start, scope, quals, idx, pairing, len(pairs))
+        sr.facts.append(f)
+        if pairing.how == "change":
+            sr.change_facts.add(id(f))
+    group_facts = sr.facts[-len(pairs):]
+    if any(id(f) not in sr.change_facts and f.indicator for f in group_facts):
+        current = [f for f in group_facts if f.indicator and not f.in_parens and id(f) not in sr.change_facts]
+        if current:
+            sr.last_level = current
+    # changes that found no name of their own take the figures before them
+    for f in group_facts:
+        if id(f) in sr.change_facts and f.indicator is None and sr.last_level:
+            _change_of_level_before(ctx, sr, gi, f, group_facts.index(f), len(pairs))
 
 
-LIST_WORDS = tuple(sorted(w for w in LIST_JOIN if w))  # the joins of a list, as _at_word_start takes them
-PLACE_LIST_MARKS = "".join(LIST_WORDS) + "()::"  # what may stand between listed places and their figure
+def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quantity], clause_start: int, scope: str,
+               quals: list[str], idx: int, pairing: Pairing, n_pairs: int) -> Fact:
+    """The fact of one figure of a group (the idx-th of n_pairs)."""
+    r = rules()
+    text, s, e, mentions_in = sr.text, sr.s, sr.e, sr.mentions
+    ind, q, how, between = pairing
+    is_change = how == "change"
+    if ind is not None and ind.part_of and how != "completed" and not _has_parent(ind, sr.facts, mentions_in, q.start):
+        ind = None
+    if ind is not None and not _compatible(ind, q, is_change):
+        ind = None
+    if ind is not None and scope:
+        ind = _under_scope(ind, scope)
+    kind = _kind(ctx, text, clause_start, q, s)
+    if is_change and kind != "target":
+        kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
+    verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
+    value = _signed(q.value, verb, ind) if is_change else q.value
+    f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
+    f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
+    f.ranged = q.range_end is not None
+    if kind == "target":
+        f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
+    f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
+    f.period = _period(ctx.periods, q.start, ctx.scope_period)
+    f.year = _year(ctx, text, s, q.start)
+    if other_base:
+        f.period = _normal_base(other_base, f.year, f.period)
+    if ind is not None and not f.qualifier:
+        f.qualifier = _inherited_qualifier(ind, f, sr.facts)
+    elif ind is not None and ind.part_of and f.qualifier == scope:
+        f.qualifier = _inherited_qualifier(ind, f, sr.facts) or f.qualifier
+    cue, f.city = _place_cue(ctx, q.start, text)
+    if cue is not None and (cue.start >= clause_start or not text[cue.end : clause_start].strip(r.place_list_marks + " ,;")):
+        listed = _place_list(text, ctx.place_cues, cue)
+        if len(listed) == n_pairs > 1:  # 甲县、乙县分别为30、40
+            f.city = listed[idx].label or f.city
+        elif len(listed) > 1 and n_pairs == 1:  # 甲县、乙县均为31: one figure each
+            sr.shared[id(f)] = [c.label or ctx.report.meta.city or "" for c in listed]
+    f.sentence = (s, e)
+    f.in_parens = _in_parens(ctx, q.start)
+    if ind is None:
+        f.label = _label(text, clause_start, q)
+    return f
 
 
-def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: int, head: Quantity) -> Indicator | None:
+def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f: Fact, j: int, n_pairs: int) -> None:
+    """A change with no name of its own (the j-th of its group) takes the level figure before it:
+    the j-th of the last level group when the groups match, else the last level figure."""
+    last_level = sr.last_level
+    src = last_level[j] if len(last_level) == n_pairs else (last_level[-1] if n_pairs == 1 else None)
+    if src is not None and n_pairs == 1 and not _compatible(src.indicator, _as_q(f), True):
+        # 优良天数245天,比例89.7%,较去年同期增加8天: the change in days is the days'
+        src = next((x for x in reversed(sr.facts) if x.indicator and id(x) not in sr.change_facts
+                    and x.start < f.start and x.unit == f.unit), None)
+    if src and _compatible(src.indicator, _as_q(f), True):
+        f.indicator = src.indicator
+        f.unit = f.unit or src.indicator.unit
+        if not any(src.start < c.start < f.start for c in ctx.place_cues):
+            f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
+        f.qualifier = f.qualifier or src.qualifier
+        f.value = _signed(f.value, sr.changes.get(gi, ChangeCue("", "")).verb, src.indicator)
+        f.label = ""
+
+
+def _spread_over_places(sr: SentenceReading) -> None:
+    """A figure stated once for a list of places (甲县、乙县均为31) is a fact of each of them."""
+    for f in list(sr.facts):
+        for city in sr.shared.get(id(f), [])[:-1]:
+            sr.facts.append(replace(f, city=city))
+
+
+def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause_start: int, head: Quantity) -> Indicator | None:
     """The indicator of a place-value clause: a clause holding only places and a link word
     before its figure (甲区为4.23 / 乙县(14微克/立方米)), or only a link word after a clause
     ending in a place (最高的是丙市,为63), is a figure of the last indicator named before it
-    in the sentence (data/rules.yaml `place_value_links`)."""
+    in the sentence (data/constructions/places.yaml `place_value_links`)."""
     cues = [c for c in ctx.place_cues if c.start < head.start]
     if not cues:
         return None
-    rest, at = [], cs
-    in_clause = [c for c in cues if c.start >= cs]
+    rest, at = [], clause_start
+    in_clause = [c for c in cues if c.start >= clause_start]
     for c in in_clause:
         rest.append(text[at : c.start])
         at = c.end
     rest.append(text[at : head.start - len(head.before)])
-    words = "".join(rest).strip(PLACE_LIST_MARKS + " ")
-    links = rules().place_value_links
+    r = rules()
+    words = "".join(rest).strip(r.place_list_marks + " ")
+    links = r.place_value_links
     if words and words not in links:
         return None
     if not in_clause:
-        before = text[cues[-1].end : cs].strip(PLACE_LIST_MARKS + " ,;")
-        for filler in rules().place_value_fillers:
+        before = text[cues[-1].end : clause_start].strip(r.place_list_marks + " ,;")
+        for filler in r.place_value_fillers:
             before = before.removeprefix(filler)
         if not words or before:
             return None  # the place must end the clause just before
@@ -802,7 +1051,7 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], cs: in
 
 def _under_scope(ind: Indicator, scope: str) -> Indicator:
     """A share named loosely (优良比例) under a scope of sections (12个国考断面中,…) is the
-    sections' share, not the air's (data/rules.yaml `scope_indicators`, the last match wins)."""
+    sections' share, not the air's (data/constructions/qualifiers.yaml `scope_indicators`, the last match wins)."""
     found = ind
     for pattern, source, target in rules().scope_indicators:
         if ind.id == source and pattern.search(scope):
@@ -810,10 +1059,25 @@ def _under_scope(ind: Indicator, scope: str) -> Indicator:
     return found
 
 
-def _outside_names(qs: list[Quantity], ms: list[IndicatorMention]) -> list[Quantity]:
-    """A number inside an indicator's name (日最大8小时平均浓度第90百分位数) is part of the name."""
-    spans = [(m.start, m.end) for m in ms]
-    return [q for q in qs if not any(a <= q.start and q.end <= b for a, b in spans)]
+def _outside_names(text: str, quantities: list[Quantity], mentions_in: list[IndicatorMention]) -> list[Quantity]:
+    """A number inside an indicator's name (日最大8小时平均浓度第90百分位数) is part of the name,
+    and so is a bare number inside a gloss in brackets right after the name, with words after
+    it (优良率(AQI≤100的天数)为…): a definition, not a figure. A bracket holding only a figure
+    (综合指数(4.23)) is the figure."""
+    names = [(m.start, m.end) for m in mentions_in]
+    glosses = []
+    for m in mentions_in:
+        if text.startswith("(", m.end) and (close := text.find(")", m.end, m.end + GLOSS_CHARS)) > 0:
+            glosses.append((m.end, close))
+
+    def in_name(q: Quantity) -> bool:
+        return any(a <= q.start and q.end <= b for a, b in names)
+
+    def in_gloss(q: Quantity) -> bool:
+        return q.unit is None and any(a < q.start and q.after_end < b and text[q.after_end : b].strip()
+                                      for a, b in glosses)
+
+    return [q for q in quantities if not in_name(q) and not in_gloss(q)]
 
 
 def _as_q(f: Fact) -> Quantity:
@@ -832,21 +1096,25 @@ def _signed(value: float, verb: str, ind: Indicator | None) -> float:
     return v
 
 
-def _normal_base(text: str, year: int | None) -> str:
-    """较2020年 stays a base; 较2022年 in a 2023 figure is simply year-on-year."""
-    m = re.search(r"(\d{4})年", text)
-    if m and not text.endswith("以来"):
-        return "annual" if year is not None and int(m.group(1)) == year - 1 else f"较{m.group(1)}年"
-    return text.replace("”", "").replace("“", "")
+def _normal_base(text: str, year: int | None, period: str) -> str:
+    """较2020年 stays a base; 较2022年(同期) in a 2023 figure is simply year-on-year: the figure
+    keeps its own period (1-10月 stays 1-10月)."""
+    r = rules()
+    m = r.base_year.search(text)
+    if m and not text.endswith(r.base_since):
+        return period if year is not None and int(m.group(1)) == year - 1 else r.base_period.format(m.group(1))
+    for mark in r.quote_marks:
+        text = text.replace(mark, "")
+    return text
 
 
 def _listed_qualifier(prefix: str) -> str:
     """The words narrowing a subject before it: the last conjunct (断面和城镇… -> 城镇), whole when
     it is a list of qualifiers (9个地级、9个县级、23个乡镇级集中式), else the last qualifier."""
     r = rules()
-    last = re.split(r"[和及与]", prefix)[-1]
+    last = r.qualifier_list_join.split(prefix)[-1]
     covered = r.qualifier.sub("", last)
-    covered = re.sub(r"(?<!\d)\d+个|、", "", covered)
+    covered = r.qualifier_counted.sub("", covered)
     for word in r.qualifier_trim:
         covered = covered.replace(word, "")
     if last and r.qualifier.search(last) and not covered:
@@ -868,36 +1136,37 @@ def _inherited_qualifier(ind: Indicator, f: Fact, facts: list[Fact]) -> str:
     return ""
 
 
-def _has_parent(ind: Indicator, facts: list[Fact], ms: list[IndicatorMention], before: int) -> bool:
+def _has_parent(ind: Indicator, facts: list[Fact], mentions_in: list[IndicatorMention], before: int) -> bool:
     """A part (已整改完成86项) needs its total as the latest figure before it, or named before it."""
     for f in reversed(facts):  # the latest level figure before it
         if f.indicator and f.kind != "change" and f.start < before:
             return f.indicator.id in (ind.part_of, ind.id)
-    return any(m.indicator.id == ind.part_of and m.end <= before for m in ms)
+    return any(m.indicator.id == ind.part_of and m.end <= before for m in mentions_in)
 
 
-def _kind(ctx: SectionContext, text: str, cs: int, q: Quantity, s: int | None = None) -> str:
+def _kind(ctx: SectionContext, text: str, clause_start: int, q: Quantity, s: int | None = None) -> str:
     r = rules()
-    if ctx.target:
+    if ctx.target or ctx.paragraph_target:
         return "target"
-    if r.target_cues.search(TITLE.sub("", text[cs : q.start])):  # 《…目标》 is a title, not a goal
+    if r.target_cues.search(r.title.sub("", text[clause_start : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
-    if s is not None and r.target_scope.search(TITLE.sub("", text[s:cs])):  # 目标要求…,…
+    if s is not None and r.target_scope.search(r.title.sub("", text[s:clause_start])):  # 目标要求…,…
         return "target"
-    if r.negated_bound.search(text[cs : q.start]):
+    if r.negated_bound.search(text[clause_start : q.start]):
         return "target"  # 不得超过5天
-    if q.after in r.frame_after and text[cs : q.start - len(q.before)].endswith(r.frame_before):
+    if q.after in r.frame_after and text[clause_start : q.start - len(q.before)].endswith(r.frame_before):
         return "target"  # 达到72%以上
     cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
     return "target" if s is not None and cue is not None and cue < q.start else "actual"
 
 
-def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
+def _comparator(text: str, clause_start: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
     r = rules()
     if q.after in r.comp_after:
         return r.comp_after[q.after]
-    pre = re.sub(r"(分别|均|都|要|须|需|年均|全年)$", "", text[cs : head.start])
-    pre = re.sub(r"(分别|均|都)$", "", pre)
+    pre = text[clause_start : head.start]
+    for fillers in r.comparator_fillers:  # 要分别不高于 -> 不高于
+        pre = fillers.sub("", pre)
     bound = r.negated_bound.search(pre)
     if bound:  # 不得高于30 is at most 30: a negated bound is never its plain word's comparator
         return r.negated_bounds[bound.group("word")]
@@ -909,7 +1178,7 @@ def _comparator(text: str, cs: int, head: Quantity, q: Quantity, ind: Indicator 
     return "<=" if ind.direction == "lower_better" else ">="
 
 
-def _period_cues(text: str, s: int, e: int) -> list[tuple[int, str]]:
+def _period_cues(text: str, s: int, e: int) -> list[PeriodCue]:
     cues = []
     sent = text[s:e]
     for pattern, form, normalise in rules().periods:
@@ -919,16 +1188,16 @@ def _period_cues(text: str, s: int, e: int) -> list[tuple[int, str]]:
             for a, b in normalise.items():
                 value = value.replace(a, b)
             cues.append((s + m.start(), s + m.end(), value))
-    kept: list[tuple[int, str]] = []
+    kept: list[PeriodCue] = []
     last_end = -1
     for start, end, value in sorted(cues, key=lambda c: (c[0], -(c[1] - c[0]))):
         if start >= last_end:  # 1-11月 is one period, not also 11月
-            kept.append((start, value))
+            kept.append(PeriodCue(start, value))
             last_end = end
     return kept
 
 
-def _period(cues: list[tuple[int, str]], pos: int, default: str = "annual") -> str:
+def _period(cues: list[PeriodCue], pos: int, default: str = "annual") -> str:
     found = default
     for start, value in cues:
         if start < pos:
@@ -940,19 +1209,19 @@ def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
     """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
-    return marks.years[i - 1] if i else _default_year(ctx)
+    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx)
 
 
-def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention]) -> list[PlaceCue]:
+def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[Mention]) -> list[PlaceCue]:
     """Places named in the sentence as the owner of a figure (gazetteer mentions, place words
-    and place patterns of data/rules.yaml), in text order, overlaps resolved longest first."""
+    and place patterns of data/constructions/places.yaml), in text order, overlaps resolved longest first."""
     r = rules()
     meta = ctx.report.meta
     own = meta.city or ""
     sent = text[s:e]
-    titles = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》|“[^”]*”", sent)]
+    titles = [(m.start(), m.end()) for m in r.title_or_quote.finditer(sent)]
     cues: list[PlaceCue] = []
-    for m in ps:
+    for m in places_in:
         start, end = m.start - s, m.end - s
         if any(a <= start < b for a, b in titles) or sent[end:].startswith(r.not_place_after):
             continue
@@ -964,22 +1233,24 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, ps: list[Mention
         else:
             label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
             if len(label) < r.min_foreign_place_chars and p.city != own and (
-                p.level == "district" or not _at_word_start(text, m.start, s, LIST_WORDS)
+                p.level == "district" or not _at_word_start(text, m.start, s, r.list_words)
             ):
                 # 城区, 郊区, 和县 (市局和县(市)区局): ordinary words unless the report's own city has
                 # one, or a county stands as an item of its own (旌德县、泾县和石台县)
                 continue
         province = p.level == "province"
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
-    fill = {"province": (meta.province or "").removesuffix("省"), "city": own}
+    fill = {"province": (meta.province or "").removesuffix(r.province_suffix), "city": own}
     for word, label in r.place_words.items():
         if label is None:
             continue
         for m in re.finditer(re.escape(word), sent):
             value = label.format(**fill) if "{" in label else label
-            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in ("全国", fill["province"])))
+            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in (*r.passing_place_labels, fill["province"])))
     for pattern, label, carry in r.place_patterns:
         for m in pattern.finditer(sent):
+            if sent[m.end() :].startswith(r.not_place_after):
+                continue  # 某新区管委会, 某新区国控站点: an organisation or a monitoring site
             first = next((g for g in m.groups() if g is not None), m.group(0))
             cues.append(PlaceCue(s + m.start(), s + m.end(), label.replace("{0}", first).format(**fill), carry))
     cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
@@ -1007,11 +1278,11 @@ def _place_cue(ctx: SectionContext, pos: int, text: str) -> tuple[PlaceCue | Non
     own = ctx.report.meta.city or ""
     cue = None
     s = ctx.sentence[0] if ctx.sentence else 0
-    cs = _clause_start(text, s, pos)
+    clause_start = _clause_start(text, s, pos)
     for c in ctx.place_cues:
         if c.start >= pos:
             break
-        if not c.clause_only or c.start >= cs:
+        if not c.clause_only or c.start >= clause_start:
             cue = c
     if cue is not None:
         return cue, cue.label or own
@@ -1028,9 +1299,10 @@ def _city(ctx: SectionContext, pos: int, text: str) -> str:
 
 def _place_list(text: str, cues: list[PlaceCue], cue: PlaceCue) -> list[PlaceCue]:
     """The places listed together with `cue` as its last (甲县、乙县和丙区): one figure for each."""
+    joins = rules().list_join - {""}
     i = cues.index(cue)
     out = [cue]
-    while i > 0 and text[cues[i - 1].end : out[0].start] in LIST_JOIN - {""} and cues[i - 1].carry == cue.carry:
+    while i > 0 and text[cues[i - 1].end : out[0].start] in joins and cues[i - 1].carry == cue.carry:
         i -= 1
         out.insert(0, cues[i])
     return out
@@ -1044,30 +1316,30 @@ def _scope_before(marks: _Marks | None, pos: int) -> str:
     return marks.scopes[i - 1] if i else ""
 
 
-def _name_before(ms: list[IndicatorMention], starts: list[int], ind_id: str, cs: int, pos: int) -> IndicatorMention | None:
-    """The nearest mention of `ind_id` in [cs, pos): a walk back within one clause, not the sentence."""
+def _name_before(mentions_in: list[IndicatorMention], starts: list[int], ind_id: str, clause_start: int, pos: int) -> IndicatorMention | None:
+    """The nearest mention of `ind_id` in [clause_start, pos): a walk back within one clause, not the sentence."""
     i = bisect.bisect_left(starts, pos) - 1
-    while i >= 0 and ms[i].start >= cs:
-        if ms[i].indicator.id == ind_id and ms[i].end <= pos:
-            return ms[i]
+    while i >= 0 and mentions_in[i].start >= clause_start:
+        if mentions_in[i].indicator.id == ind_id and mentions_in[i].end <= pos:
+            return mentions_in[i]
         i -= 1
     return None
 
 
-def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind: Indicator | None,
+def _qualifier(text: str, clause_start: int, mentions_in: list[IndicatorMention], q: Quantity, ind: Indicator | None,
                starts: list[int] | None = None) -> str:
     r = rules()
     if ind is None:
         return ""
-    name = _name_before(ms, starts if starts is not None else [m.start for m in ms], ind.id, cs, q.start)
+    name = _name_before(mentions_in, starts if starts is not None else [m.start for m in mentions_in], ind.id, clause_start, q.start)
     if name is None:
         return ""
-    prefix = text[cs : name.start]
+    prefix = text[clause_start : name.start]
     part = r.part_words.search(prefix)
     if part and ind.unit == "count":
         return part.group(0)
     # a qualifier may open the name itself (交办信访件: the alias holds its source)
-    found = [m for m in r.qualifier.finditer(text, cs, name.end) if m.start() <= name.start]
+    found = [m for m in r.qualifier.finditer(text, clause_start, name.end) if m.start() <= name.start]
     if not found:
         return ""
     start, end = found[-1].span()
@@ -1078,19 +1350,20 @@ def _qualifier(text: str, cs: int, ms: list[IndicatorMention], q: Quantity, ind:
     return text[start:end]
 
 
-def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Quantity], pairs,
+def _list_qualifiers(text: str, clause_start: int, mentions_in: list[IndicatorMention], g: list[Quantity], pairs,
                      starts: list[int]) -> list[str]:
     """县级及以上、农村“千吨万人”集中式饮用水水源地水质达标率分别达100%、95% -> one qualifier per figure."""
     if len(g) < 2 or not pairs or len({p[0].id for p in pairs if p[0]}) != 1:
         return []
     ind = pairs[0][0]
-    name = _name_before(ms, starts, ind.id, cs, g[0].start)
+    name = _name_before(mentions_in, starts, ind.id, clause_start, g[0].start)
     if name is None:
         return []
-    items = [i for i in text[cs : name.start].split("、")]
+    r = rules()
+    items = [i for i in text[clause_start : name.start].split(r.list_mark)]
     if len(items) != len(g):
         return []
-    trims = rules().qualifier_trim
+    trims = r.qualifier_trim
     out = []
     for item in items:
         item = item.strip()
@@ -1105,26 +1378,22 @@ def _list_qualifiers(text: str, cs: int, ms: list[IndicatorMention], g: list[Qua
     return out
 
 
-LABEL_AFTER = re.compile(r"(?:以上|以下|余|多)?([^,;。、:()\d和及与]{2,16})")
-LINK_TAIL = re.compile(r"(?:为|达|达到|是|共|共计|累计|约|近|不低于|不高于|不少于|不超过|至少|超过|分别为|分别达|分别|均为|均|了)+$")
-LEAD_WORDS = re.compile(r"^(?:全市|全省|全年|其中|今年|同时|并|已|一是|二是|三是|四是|五是|六是)+")
-
-
-def _label(text: str, cs: int, q: Quantity) -> str:
+def _label(text: str, clause_start: int, q: Quantity) -> str:
     """The words naming an unmapped figure: the noun after a count (498个…整治任务), else the
     phrase before the figure without its linking verb (线上执法检查率达37.12% -> 线上执法检查率)."""
-    if q.unit_text in rules().counting_units:
-        m = LABEL_AFTER.match(text, q.after_end)
+    r = rules()
+    if q.unit_text in r.counting_units:
+        m = r.label_after.match(text, q.after_end)
         if m:
             return m.group(1)
-    before = re.split(r"[、()\d]", text[cs : q.start - len(q.before)])[-1]
-    before = LEAD_WORDS.sub("", LINK_TAIL.sub("", before))
+    before = r.label_split.split(text[clause_start : q.start - len(q.before)])[-1]
+    before = r.label_lead_words.sub("", r.label_link_tail.sub("", before))
     return before[-16:]
 
 
-def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
+def _zero_and_full(ctx, text, s, e, mentions_in, sent_facts) -> None:
     r = rules()
-    for m in ms:
+    for m in mentions_in:
         if m.role == "zero":
             pre = text[max(s, m.start - 4) : m.start]
             z = r.zero_neg.search(pre)
@@ -1150,19 +1419,113 @@ def _zero_and_full(ctx, text, s, e, ms, sent_facts) -> None:
             for qual in quals:
                 _add_phrase_fact(ctx, text, s, e, start, m.end, m.indicator, 0.0, qual, sent_facts)
         elif m.role == "subject":
-            ce = _clause_end(text, m.end, e)
-            full = r.full.search(text, m.end, ce)
+            clause_end = _clause_end(text, m.end, e)
+            full = r.full.search(text, m.end, clause_end)
             if not full or full.start() - m.end > 8:
                 continue
-            cs = _clause_start(text, s, m.start)
+            clause_start = _clause_start(text, s, m.start)
             _add_phrase_fact(ctx, text, s, e, full.start(), full.end(), m.indicator, 100.0,
-                             _listed_qualifier(text[cs : m.start]), sent_facts)
+                             _listed_qualifier(text[clause_start : m.start]), sent_facts)
+
+
+class Share(NamedTuple):
+    """A percentage read as a count's share, or a figure inside a share frame (the whole)."""
+
+    shares: dict[int, Indicator]  # group index -> the share indicator of the count named before it
+    wholes: set[int]  # group indexes of figures inside a frame (占全年有效天数(365天)的…)
+
+
+def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[list[Quantity]]) -> Share:
+    """Shares of a count: the count named, then 占 the whole 的 a percentage (优良天数占全年有效
+    监测天数(365天)的82.5%), or the count's figure and then a clause of a bare share word
+    (达标天数29天,达标率96.7%). The percentage is the count's share indicator (constructions/
+    shares.yaml); a figure inside a frame (the whole: 365天) is no fact."""
+    r = rules()
+    found = Share({}, set())
+    for gi, g in enumerate(groups):
+        head = g[0]
+        if head.unit != "%":
+            continue
+        name = next((m for m in reversed(name_ms) if m.end <= head.start), None)
+        if name is None or name.indicator.id not in r.share_of:
+            continue
+        share = indicators()[r.share_of[name.indicator.id]]
+        if r.share_frame.fullmatch(text, name.end, head.start - len(head.before)):
+            found.shares[gi] = share
+            found.wholes.update(k for k, other in enumerate(groups)
+                                if name.end <= other[0].start and other[-1].end <= head.start)
+        elif r.share_word.fullmatch(text, clause_start := _clause_start(text, s, head.start), head.start - len(head.before)):
+            counted = [x for x in groups[:gi] if name.end <= x[0].start < clause_start]
+            if len(counted) == 1 and counted[0][-1].unit == name.indicator.unit:
+                found.shares[gi] = share  # 达标天数29天,达标率96.7%
+    return found
+
+
+def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
+    """Figures stated beside another figure of the same indicator, in the same unit: the earlier
+    value it is compared with (…为96.2%,高于2014年的94.1% / 比上年的80.1%提高…) is the actual
+    of that year, else of the year before; the value a change reached (由2014年的52.3%上升至2021年
+    的86.3%) is the actual of the year it names, else of its own, and so is the value it stands at
+    now after a target (需控制在36以内,目前为39) (constructions/compared_values.yaml)."""
+    r = rules()
+    for f in sent_facts:
+        if f.indicator is not None or f.kind == "change":
+            continue
+        clause_start = _clause_start(text, s, f.start)
+        m = (r.previous_value.search(text, clause_start, f.start) or r.reached_value.search(text, clause_start, f.start)
+             or r.current_value.fullmatch(text, clause_start, f.start))
+        source = next((x for x in reversed(sent_facts) if x.start < f.start and x.indicator is not None
+                       and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
+        if m is None or source is None:
+            continue
+        named = m.groupdict().get("year")
+        if named:
+            f.year = int(named)
+        elif m.re is r.previous_value:
+            f.year = source.year - 1 if source.year else None
+        f.indicator, f.kind, f.label = source.indicator, "actual", ""
+        f.city, f.qualifier, f.period, f.comparator = source.city, source.qualifier, source.period, ""
+
+
+def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
+    """A figure set against a target: the distance to it (…高于目标值3微克/立方米, 比控制目标
+    (30.8)低7.1) is neither an actual nor a target, and is dropped; the target written in
+    brackets after its word (控制目标(30.8微克/立方米)) is the year's target of the indicator
+    named before it in the same unit, bounded by the indicator's direction (constructions/
+    targets.yaml `target_references`)."""
+    r = rules()
+    kept: list[Fact] = []
+    for f in sent_facts:
+        clause_start = _clause_start(text, s, f.start)
+        if r.target_gap.search(text, clause_start, f.start):
+            continue
+        if f.indicator is None and r.target_bracketed.search(text, clause_start, f.start):
+            source = next((x for x in reversed(kept) if x.indicator is not None and x.kind != "change"
+                           and x.unit == f.unit), None)
+            if source is not None:
+                f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
+                f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="
+                # a target handed down is the year's, whatever period the figure beside it covers
+                f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
+        kept.append(f)
+    sent_facts[:] = kept
+
+
+def _announces_goals(text: str, s: int, first_figure: int) -> bool:
+    """Whether a sentence opens by announcing goals (会议明确了今年的主要目标:…) before its first
+    figure: then the rest of its paragraph states targets. A goal said to be met (完成年度目标,…)
+    announces nothing (constructions/targets.yaml `goal_lead`)."""
+    r = rules()
+    for m in r.goal_lead.finditer(text, s, first_figure):
+        if not any(w in text[max(s, m.start() - r.goal_met_window) : m.start()] for w in r.goal_met_words):
+            return True
+    return False
 
 
 def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) -> None:
-    cs = _clause_start(text, s, start)
+    clause_start = _clause_start(text, s, start)
     q = Quantity(start, end, value, ind.unit, "", False, "", "", end)
-    kind = _kind(ctx, text, cs, q, s)
+    kind = _kind(ctx, text, clause_start, q, s)
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(ctx.periods, start, ctx.scope_period)
@@ -1173,17 +1536,19 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) 
     sent_facts.append(f)
 
 
-def _flat(ctx, text, s, e, ms, sent_facts) -> None:
+def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
     r = rules()
     if not r.flat_words.search(text, s, e):
         return  # every match of r.flat holds a flat word; this pattern is scanned much faster
     for m in r.flat.finditer(text, s, e):
-        word = re.search(r"持平|保持不变|无变化", m.group(0))
-        if not word:
-            continue
-        start, end = m.start() + word.start(), m.start() + word.end()
-        cs = _clause_start(text, s, start)
-        names = [x for x in ms if x.role == "name" and cs <= x.start and x.end <= start]
+        start, end = m.span("word")
+        for trim in r.flat_trim:  # 基本持平 is flat: the statement is 持平
+            if text.startswith(trim, start, end) and end - start > len(trim):
+                start += len(trim)
+            if text.endswith(trim, start, end) and end - start > len(trim):
+                end -= len(trim)
+        clause_start = _clause_start(text, s, start)
+        names = [x for x in mentions_in if x.role == "name" and clause_start <= x.start and x.end <= start]
         before = [f for f in sent_facts if f.start < start and f.indicator and f.kind != "change" and not f.in_parens]
         if names:
             ind, qual = names[-1].indicator, ""

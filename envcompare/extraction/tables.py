@@ -5,7 +5,7 @@
     优良天数比例 | % | 80.5 | 82.1 | 1.6
 
 Cells are separated by `|` or by spaces. A header is recognised by its column words
-(years, 目标, 实际, 同比, 单位: data/rules.yaml `table_columns`); a row by an indicator name in
+(years, 目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in
 its first cells. Each number becomes a fact whose evidence is its cell.
 
 Tables whose rows are places (read_place_tables) come in three flattened shapes:
@@ -25,7 +25,7 @@ Tables whose rows are places (read_place_tables) come in three flattened shapes:
 
     县区 | PM10 | 同比            3. one row per line
 
-Header cells become columns (data/rules.yaml `table_columns`, `place_tables`): the place column,
+Header cells become columns (data/constructions/tables.yaml `table_columns`, `place_tables`): the place column,
 rank columns (never figures), change columns (同比, 较上月, 与去年同期对比; they take the indicator
 of the value column before them when they name none), value columns (an indicator name, the unit
 in parentheses) and other text columns. A row begins at a place cell (a gazetteer place, or a
@@ -47,11 +47,10 @@ from functools import lru_cache
 
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
-from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 
 TOKEN = re.compile(r"[^\s|]+")
-NUMBER = re.compile(r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(%|个百分点)?$")
-YEAR_COL = re.compile(r"^((?:19|20)\d{2})年?度?(目标值?|目标|实际值?|完成值?)?$")
+NUMBER_CELL = r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)"  # a cell's number, then the unit written with it
 
 
 @dataclass(frozen=True)
@@ -77,21 +76,44 @@ class TableCell:
     period: str | None = None  # "" when the table names none: the document's period
 
 
+@dataclass(frozen=True)
+class TableRules:
+    """How a table of indicators is read (data/constructions/tables.yaml)."""
+
+    columns: dict[str, list[str]]  # column words by kind (table_columns)
+    year_column: re.Pattern[str]  # 2023年 / 2023年目标: group 1 the year, group 2 what it holds
+    number: re.Pattern[str]  # a cell holding a number, with the units it may be written with
+    cell_units: dict[str, str]  # a unit written in a cell -> its code
+    points: tuple[str, ...]  # words of a change column counted in percentage points
+    full_stop: str  # a line holding one is prose, not a table row
+
+
 @lru_cache(maxsize=1)
-def _columns() -> dict[str, list[str]]:
-    return read_yaml("rules.yaml")["table_columns"]
+def _table_rules() -> TableRules:
+    r = read_rules()
+    it = r["indicator_tables"]
+    cell_units = dict(it["cell_units"])
+    return TableRules(
+        columns=r["table_columns"],
+        year_column=re.compile(it["year_column"]),
+        number=re.compile(NUMBER_CELL + "(" + "|".join(map(re.escape, cell_units)) + ")?$"),
+        cell_units=cell_units,
+        points=tuple(it["points_words"]),
+        full_stop=r["full_stop"],
+    )
 
 
 def _column(cell: str, report_year: int | None) -> Column | None:
-    words = _columns()
-    m = YEAR_COL.match(cell)
+    table_rules = _table_rules()
+    words = table_rules.columns
+    m = table_rules.year_column.match(cell)
     if m:
-        kind = "target" if m.group(2) and "目标" in m.group(2) else "actual"
+        kind = "target" if m.group(2) and any(w in m.group(2) for w in words["target"]) else "actual"
         return Column(kind, int(m.group(1)))
     for kind in ("unit", "change", "target", "actual", "label"):
         for w in words[kind]:
             if cell == w or (kind != "label" and cell.startswith(w)):
-                unit = "pp" if kind == "change" and "百分点" in cell else ""
+                unit = "pp" if kind == "change" and any(p in cell for p in table_rules.points) else ""
                 return Column(kind, None if kind == "change" else report_year, unit)
     return None
 
@@ -119,13 +141,14 @@ def read_tables(
     """Cells of every flattened table, and the indexes of the lines the tables occupy.
     `seps`: `|`-only lines the clean stage dropped (`separators`)."""
     cells, used = read_place_tables(text, lines, units, seps)
+    table_rules = _table_rules()
     header: list[Column | None] | None = None
     for li, (start, line) in enumerate(lines):
-        if li in used or "。" in line or not line.strip():
+        if li in used or table_rules.full_stop in line or not line.strip():
             header = None
             continue
         tokens = list(TOKEN.finditer(line))
-        row_header = _header(tokens, report_year) if not any(NUMBER.match(t.group(0)) for t in tokens) else None
+        row_header = _header(tokens, report_year) if not any(table_rules.number.match(t.group(0)) for t in tokens) else None
         if row_header:
             header = row_header
             used.add(li)
@@ -142,7 +165,8 @@ def read_tables(
 
 
 def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | None:
-    first_num = next((i for i, t in enumerate(tokens) if NUMBER.match(t.group(0))), None)
+    table_rules = _table_rules()
+    first_num = next((i for i, t in enumerate(tokens) if table_rules.number.match(t.group(0))), None)
     if first_num is None or first_num == 0:
         return None
     label_end = start + tokens[first_num - 1].end()
@@ -163,11 +187,11 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
         row_unit = units.get(unit_token, (row_unit, 1.0))[0]
     out: list[TableCell] = []
     for tok, col in zip(values, cols):
-        m = NUMBER.match(tok.group(0))
+        m = table_rules.number.match(tok.group(0))
         if not m or col is None or col.kind not in ("actual", "target", "change"):
             continue
         value = float(m.group(1).replace(",", "").replace("−", "-"))
-        written = {"%": "%", "个百分点": "pp"}.get(m.group(2) or "", "")
+        written = table_rules.cell_units.get(m.group(2) or "", "")
         if col.kind == "change":
             unit = written or col.unit or ("pp" if ind.unit == "%" else "%")
         else:
@@ -179,7 +203,6 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
 # --- tables whose rows are places -------------------------------------------------------------
 
 SIGNED = re.compile(r"^(?P<pre>[^\d+\-−]*)(?P<num>[-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(?P<post>[^\d]*)$")
-PARENS = re.compile(r"[(（]([^()（）]+)[)）]")
 MAX_COLUMNS = 40
 
 
@@ -208,36 +231,38 @@ class _PlaceRules:
     worse: frozenset[str]
     flat: frozenset[str]
     verbs: frozenset[str]
+    unit_parens: re.Pattern[str]  # a unit in parentheses in a header cell: group 1
 
 
 @lru_cache(maxsize=1)
 def _place_rules() -> _PlaceRules:
-    r = read_yaml("rules.yaml")
-    cols, pt, ch = r["table_columns"], r["place_tables"], r["change"]
+    r = read_rules()
+    cols, place_tables, change_rules = r["table_columns"], r["place_tables"], r["change"]
     return _PlaceRules(
         place_words=tuple(cols["place"]),
         rank_words=tuple(cols["rank"]),
         change_words=tuple(cols["change"]),
-        month_base=tuple(pt["month_base"]),
-        month_base_period=pt["month_base_period"],
-        year=re.compile(pt["year"]),
-        base_year=re.compile(pt["base_year"]),
-        base_period=pt["base_period"],
-        periods=tuple((re.compile(p["pattern"]), p["form"]) for p in pt["periods"]),
-        suffixes=tuple(pt["place_suffixes"]),
-        not_places=tuple(pt["not_places"]),
-        strip=tuple(pt["strip"]),
-        max_place=int(pt["max_place_chars"]),
-        blanks=frozenset(pt["blank_cells"]),
-        max_cell=int(pt["max_cell_chars"]),
-        full_stop=pt["full_stop"],
-        max_caption=int(pt["max_caption_chars"]),
-        up=frozenset(ch["up"]),
-        down=frozenset(ch["down"]),
-        better=frozenset(ch["better"]),
-        worse=frozenset(ch["worse"]),
-        flat=frozenset(ch["flat"]),
-        verbs=frozenset(ch["up"] + ch["down"] + ch["better"] + ch["worse"]),
+        month_base=tuple(place_tables["month_base"]),
+        month_base_period=place_tables["month_base_period"],
+        year=re.compile(place_tables["year"]),
+        base_year=re.compile(place_tables["base_year"]),
+        base_period=place_tables["base_period"],
+        periods=tuple((re.compile(p["pattern"]), p["form"]) for p in place_tables["periods"]),
+        suffixes=tuple(place_tables["place_suffixes"]),
+        not_places=tuple(place_tables["not_places"]),
+        strip=tuple(place_tables["strip"]),
+        max_place=int(place_tables["max_place_chars"]),
+        blanks=frozenset(place_tables["blank_cells"]),
+        max_cell=int(place_tables["max_cell_chars"]),
+        full_stop=r["full_stop"],
+        max_caption=int(place_tables["max_caption_chars"]),
+        up=frozenset(change_rules["up"]),
+        down=frozenset(change_rules["down"]),
+        better=frozenset(change_rules["better"]),
+        worse=frozenset(change_rules["worse"]),
+        flat=frozenset(change_rules["flat"]),
+        verbs=frozenset(change_rules["up"] + change_rules["down"] + change_rules["better"] + change_rules["worse"]),
+        unit_parens=re.compile(place_tables["unit_parens"]),
     )
 
 
@@ -271,18 +296,18 @@ class _PColumn:
 
 
 def _value(text: str, units: dict[str, tuple[str, float]]) -> _Value:
-    rr = _place_rules()
+    place_rules = _place_rules()
     if not text:
         return _Value("empty")
-    if text in rr.blanks:
+    if text in place_rules.blanks:
         return _Value("blank")
-    if text in rr.flat:
+    if text in place_rules.flat:
         return _Value("change", 0.0, "", text)
     m = SIGNED.match(text)
     if not m:
         return _Value("text")
     pre, num, post = m.group("pre").strip(), m.group("num"), m.group("post").strip()
-    if pre and pre not in rr.verbs:
+    if pre and pre not in place_rules.verbs:
         return _Value("text")
     unit = ""
     if post:
@@ -313,7 +338,7 @@ def _period_of(text: str) -> str:
 
 
 def _unit_of(text: str, units: dict[str, tuple[str, float]]) -> str:
-    for m in PARENS.finditer(text):
+    for m in _place_rules().unit_parens.finditer(text):
         inner = m.group(1).strip()
         if inner in units:
             return units[inner][0]
@@ -325,22 +350,22 @@ def _header_columns(
 ) -> list[_PColumn] | None:
     """Columns of a place table's header, or None when it is no such header (no place column,
     or no column of a catalog indicator)."""
-    rr = _place_rules()
-    cap_year = rr.year.search(caption)
+    place_rules = _place_rules()
+    cap_year = place_rules.year.search(caption)
     cap_period = _period_of(caption)
     raw: list[dict] = []
     for c in header:
         t = c.text
         names = [m for m in find_indicators(t) if m.role == "name"]
         ind = max(names, key=lambda m: (m.end - m.start, -m.start)).indicator if names else None
-        col = {"text": t, "ind": ind, "unit": _unit_of(t, units), "base": rr.base_year.search(t)}
-        if any(w in t for w in rr.rank_words):
+        col = {"text": t, "ind": ind, "unit": _unit_of(t, units), "base": place_rules.base_year.search(t)}
+        if any(w in t for w in place_rules.rank_words):
             col["kind"] = "rank"
-        elif any(w in t for w in rr.change_words) or col["base"]:
+        elif any(w in t for w in place_rules.change_words) or col["base"]:
             col["kind"] = "change"
         elif ind is not None:
             col["kind"] = "value"
-        elif any(w in t for w in rr.place_words) and not any(r["kind"] == "place" for r in raw):
+        elif any(w in t for w in place_rules.place_words) and not any(r["kind"] == "place" for r in raw):
             col["kind"] = "place"
         else:
             col["kind"] = "text"
@@ -354,19 +379,19 @@ def _header_columns(
     source: _PColumn | None = None  # the value column a change column refers to
     for r in raw:
         t = r["text"]
-        own_year = rr.year.search(t)
+        own_year = place_rules.year.search(t)
         year = int(own_year.group(1)) if own_year else table_year
-        own_period = _period_of(rr.base_year.sub("", t))
+        own_period = _period_of(place_rules.base_year.sub("", t))
         if r["kind"] == "value":
             col = _PColumn("value", r["ind"], r["unit"], year, own_period or cap_period)
             source = col
         elif r["kind"] == "change":
             ind = r["ind"] or (source.indicator if source else None)
             base_period = source.period if source else cap_period
-            if any(w in t for w in rr.month_base):
-                period = rr.month_base_period
+            if any(w in t for w in place_rules.month_base):
+                period = place_rules.month_base_period
             elif r["base"] and not r["base"].group(2) and not (year and int(r["base"].group(1)) == year - 1):
-                period = rr.base_period.format(r["base"].group(1))
+                period = place_rules.base_period.format(r["base"].group(1))
             else:
                 period = own_period or base_period
             unit = r["unit"] or next((code for word, (code, _) in units.items() if code == "pp" and word in t), "")
@@ -416,7 +441,7 @@ def _blocks(
     A cell is the text before a `|` on its line, or the short lines before a `|` that stands
     alone (on its own line, or dropped by the clean stage: `seps`; a cell spanning lines); the
     text after a line's last `|` is a cell too (one row per line). A line of prose ends the run."""
-    rr = _place_rules()
+    place_rules = _place_rules()
     seps = seps or {}
     blocks: list[tuple[list[_Cell], int, int]] = []
     cells: list[_Cell] = []
@@ -440,9 +465,9 @@ def _blocks(
         pending = []
 
     for li, (start, line) in enumerate(lines):
-        if "|" not in line or rr.full_stop in line:
+        if "|" not in line or place_rules.full_stop in line:
             stripped = line.strip()
-            if stripped and len(stripped) <= rr.max_cell and rr.full_stop not in stripped:
+            if stripped and len(stripped) <= place_rules.max_cell and place_rules.full_stop not in stripped:
                 pending.append(li)
             else:
                 if cells:
@@ -475,11 +500,11 @@ def _blocks(
 
 def _caption(lines: list[tuple[int, str]], first: int) -> str:
     """The line before a table when it reads as its title (short, no full stop)."""
-    rr = _place_rules()
+    place_rules = _place_rules()
     for li in range(first - 1, max(-1, first - 3), -1):
         stripped = lines[li][1].strip()
         if stripped:
-            return stripped if len(stripped) <= rr.max_caption and rr.full_stop not in stripped else ""
+            return stripped if len(stripped) <= place_rules.max_caption and place_rules.full_stop not in stripped else ""
     return ""
 
 
@@ -492,15 +517,15 @@ def _place_label(cell: _Cell, by_start: dict[int, Mention], suffix_ok: bool) -> 
         return p.short if p.level in CITY_LEVELS or p.level == "province" else p.name
     if not suffix_ok:
         return None
-    rr = _place_rules()
+    place_rules = _place_rules()
     t = cell.text
     if (
-        2 <= len(t) <= rr.max_place
-        and t.endswith(rr.suffixes)
-        and not any(w in t for w in rr.not_places)
-        and not any(ch.isascii() for ch in t)
+        2 <= len(t) <= place_rules.max_place
+        and t.endswith(place_rules.suffixes)
+        and not any(w in t for w in place_rules.not_places)
+        and not any(change_rules.isascii() for change_rules in t)
     ):
-        for s in rr.strip:
+        for s in place_rules.strip:
             if t.endswith(s) and len(t) > len(s) + 1:
                 return t[: -len(s)]
         return t
@@ -554,17 +579,17 @@ def _align(values: list[_Value], cols: list[_PColumn]) -> list[int | None]:
 
 
 def _signed_value(v: _Value, ind: Indicator) -> float:
-    rr = _place_rules()
+    place_rules = _place_rules()
     x = abs(v.value)
-    if v.verb in rr.flat:
+    if v.verb in place_rules.flat:
         return 0.0
-    if v.verb in rr.down:
+    if v.verb in place_rules.down:
         return -x
-    if v.verb in rr.up:
+    if v.verb in place_rules.up:
         return x
-    if v.verb in rr.better:
+    if v.verb in place_rules.better:
         return -x if ind.direction == "lower_better" else x
-    if v.verb in rr.worse:
+    if v.verb in place_rules.worse:
         return x if ind.direction == "lower_better" else -x
     return v.value
 

@@ -66,6 +66,7 @@ class _Rules:
     water_class: re.Pattern[str]
     gloss: re.Pattern[str]
     dup_min: int
+    full_stop: str  # a line holding one is prose (not a header, a navigation item or a title)
 
 
 def _anchored(pattern: str) -> bool:
@@ -142,6 +143,7 @@ def rules() -> _Rules:
         water_class=re.compile(cfg["water_class_letters"]),
         gloss=re.compile(cfg["pinyin_gloss"]),
         dup_min=int(cfg["duplicate_min_chars"]),
+        full_stop=cfg["full_stop"],
     )
 
 
@@ -232,7 +234,7 @@ def _is_header(text: str) -> bool:
     r = rules()
     if r.header.match(text):
         return True
-    return len(text) <= r.header_date_max and "。" not in text and bool(r.header_date.match(text))
+    return len(text) <= r.header_date_max and r.full_stop not in text and bool(r.header_date.match(text))
 
 
 def clean(raw: str, markdown: bool = False) -> Cleaned:
@@ -305,7 +307,7 @@ def _mark_navigation(lines, verdict) -> None:
     for i, (text, *_rest) in enumerate(lines):
         if verdict[i] == "blank":
             continue
-        if verdict[i] is None and r.bullet.match(text) and len(text) <= r.nav_max and "。" not in text:
+        if verdict[i] is None and r.bullet.match(text) and len(text) <= r.nav_max and r.full_stop not in text:
             run.append(i)
         else:
             flush()
@@ -322,7 +324,7 @@ def _cut_title_spam(lines, verdict, raw, removed) -> None:
         seen += 1
         if seen > 6:
             break
-        if "。" in text or len(text) > 80:
+        if r.full_stop in text or len(text) > 80:
             continue
         m = r.spam.search(text)
         if not m or m.start() < 4:

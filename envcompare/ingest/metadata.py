@@ -111,6 +111,20 @@ def date_from_url(url: str) -> date | None:
     return None
 
 
+LINK = re.compile(r"https?://[!#-'*-;=?-~]+")
+
+
+def date_from_links(texts: tuple[str, ...]) -> date | None:
+    """The date in the address of a link the page carries (a scrape's source line: `来源:
+    http://…/2018/0720/….shtml`). Weak evidence, like the `url` of metadata.csv: used only
+    where the page has no header or meta date."""
+    for text in texts:
+        for link in LINK.finditer(text):
+            if found := date_from_url(link.group(0)):
+                return found
+    return None
+
+
 UNKNOWN_BECAUSE = {
     "city": "no place named in the title, header or text",
     "report_year": "no year in the title or text and no publication date",
@@ -230,6 +244,8 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
             if html_meta.get(key) and (published := parse_date(html_meta[key])):
                 sources["published"] = f"html meta {key}"
                 break
+    if published is None and (published := date_from_links((*header, text))):
+        sources["published"] = "link in page"
 
     publisher = _field(head, publisher_keys) or html_meta.get("contentsource")
     if not publisher or not ORG.search(publisher):
@@ -246,12 +262,8 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         publisher = (place.name if place else city + "市") + publisher
         sources["publisher"] = "header + inferred city"
 
-    doc_type = "article"
     probe = title or (lines[0] if lines else "")
-    for kind, words in _doctypes():
-        if any(w in probe for w in words):
-            doc_type = kind
-            break
+    doc_type = doc_type_of(probe)
 
     title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
     if title_years:
@@ -260,13 +272,26 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         sources["report_year"] = "title"
     else:
         counts = Counter(int(y) for y in YEAR.findall(text))
-        if published:
+        if published and sources["published"] != "link in page":
             counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
         report_year = max(counts, key=lambda y: (counts[y], y)) if counts else (published.year if published else None)
         if report_year is not None:
             sources["report_year"] = "text" if counts else "published"
         years = (report_year,) if report_year else ()
     return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources=sources)
+
+
+def doc_type_of(title: str) -> str:
+    """The document type a title's words name (data/doctypes.yaml), else "article". Place names
+    are read first, so a type word across a name's edge is no type word (六安排名: 六安, not 安排)."""
+    masked = list(title)
+    for mention in find_places(title):
+        masked[mention.start : mention.end] = "\0" * (mention.end - mention.start)
+    probe = "".join(masked)
+    for kind, words in _doctypes():
+        if any(w in probe for w in words):
+            return kind
+    return "article"
 
 
 CITY_SCAN_CHARS = 8000  # a report names its city early and often; the head is enough to vote

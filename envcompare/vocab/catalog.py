@@ -180,7 +180,7 @@ def _ascii_boundary_ok(text: str, start: int, end: int, alias: str) -> bool:
 
 
 def find_indicators(text: str) -> list[IndicatorMention]:
-    """Leftmost-longest indicator mentions, in text order."""
+    """Longest indicator mentions (of two as long, the later-ending), in text order."""
     matchers = _matchers()
     cat = indicators()
     found: list[tuple[int, int, str, tuple[tuple[str, str], ...]]] = []
@@ -201,8 +201,10 @@ def find_indicators(text: str) -> list[IndicatorMention]:
         for m in _gapped_matches(text, pattern, heads) if matchers.heads else pattern.finditer(text):
             alias, gtargets = matchers.gapped_targets[m.lastgroup]  # type: ignore[index]
             found.append((m.start(), m.end(), alias, tuple(gtargets)))
-    # longest names first, then leftmost: 空气质量优良天数比例 is a ratio, not 空气质量优良天(数)
-    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    # longest names first: 空气质量优良天数比例 is a ratio, not 空气质量优良天(数); of two as long,
+    # the one ending later, as Chinese puts the head last: 空气优良天数比率 is the ratio (优良天数比率),
+    # not the days (空气优良天数)
+    found.sort(key=lambda f: (-(f[1] - f[0]), -f[1]))
     taken = bytearray(len(text) + 1)
     mentions: list[IndicatorMention] = []
     for start, end, alias, targets in found:

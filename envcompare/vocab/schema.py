@@ -284,7 +284,6 @@ def validate(name: str, value: Any, path: object) -> Any:
 
 WORDS = [str]
 LANG_TEXT = {"zh": str, "en": str}  # a word in each language of the charts and sentences
-COMPARATOR = Enum(">=", "<=", ">", "<", "=")
 TEXT = Cell(r"(?s).*", "text")
 NON_EMPTY = Cell(r"(?s).+", "non-empty text")
 WHOLE_NUMBER = Cell(r"\d+", "a whole number")
@@ -294,8 +293,6 @@ NUMBER_OR_EMPTY = Cell(r"(-?\d+(\.\d+)?)?", "a number or empty")
 INDICATOR_ID = Cell(r"[a-z]+\.[a-z0-9_]+", "an indicator id (domain.name)")
 INDICATOR_ID_OR_EMPTY = Cell(r"([a-z]+\.[a-z0-9_]+)?", "an indicator id or empty")
 STATISTIC_OR_EMPTY = Cell(r"([a-z0-9_]+)?", "a statistic id of comparability.yaml or empty")
-
-PERIOD_RULE = {"pattern": REGEX, "form": str, "normalise": Opt({...: str}, {})}
 
 SCHEMAS: dict[str, Any] = {
     "indicators.csv": Table({
@@ -320,7 +317,7 @@ SCHEMAS: dict[str, Any] = {
     "gazetteer.yaml": {"written_suffixes": {...: str}},
     "units.yaml": {"units": {...: (str, float)}, "scales": {...: int}, "display": Opt({...: LANG_TEXT}, {})},
     "doctypes.yaml": [{"type": Enum("summary", "report", "plan"), "words": WORDS}],
-    "labels.yaml": {"doc_type": {...: LANG_TEXT}, ...: LANG_TEXT},
+    "labels.yaml": {"doc_type": {...: LANG_TEXT}, "panel_keys": {...: LANG_TEXT}, ...: LANG_TEXT},
     "evaluate.yaml": {"place_suffixes": WORDS, "annual_periods": WORDS, "units": {...: str}},
     "comparability.yaml": {
         "count_prefix": REGEX,
@@ -337,7 +334,7 @@ SCHEMAS: dict[str, Any] = {
         "navigation": {"bullet": REGEX, "max_length": int, "min_run": int},
         "spam_words": WORDS, "canonical_tokens": WORDS, "water_class_letters": REGEX, "pinyin_gloss": REGEX,
         "duplicate_min_chars": int,
-        "full_stop": Opt(str),  # a line holding it is prose (not a header, navigation or a title)
+        "full_stop": str,  # a line holding it is prose (not a header, navigation or a title)
     },
     "text/themes.yaml": {
         "themes": [{"id": str, "zh": str, "en": str, "source": str, "words": WORDS}],
@@ -348,9 +345,8 @@ SCHEMAS: dict[str, Any] = {
         "figure_suffixes": WORDS, "figure_hedges": WORDS, "code": REGEX, "ignore": Opt([REGEX], []),
         "userdict_min_freq": int,
     },
-    # The extraction's cue words and patterns: one file today; per-construction files
-    # (constructions/*.yaml: rules, examples, not_facts) are admitted with their sections, the
-    # rules themselves checked by the extraction stage.
+    # The extraction's cue words and patterns, one file per construction beside its examples:
+    # the sections are checked here, the rules by the extraction stage that compiles them.
     "constructions/*.yaml": {"rules": Opt({...: ANY}), "examples": Opt([ANY]), "not_facts": Opt([ANY])},
     # The review queue's weak-evidence rules and plausible ranges (envcompare/review).
     "review.yaml": {"weak_year": {...: str}, "weak_city_checked_in": WORDS, "feeds": {...: str}},
@@ -359,53 +355,4 @@ SCHEMAS: dict[str, Any] = {
         "min": NUMBER_OR_EMPTY, "max": NUMBER_OR_EMPTY,
         "why": NON_EMPTY,
     }),
-    "rules.yaml": {
-        "relative_years": {"words": {...: int}, "not_after": str},
-        "change": {"bases": WORDS, "other_base": REGEX, "up": WORDS, "down": WORDS, "better": WORDS,
-                   "worse": WORDS, "flat": WORDS, "after_verb": Opt(REGEX, "")},
-        "target_year_cue": REGEX,
-        "target_cues": WORDS,
-        "target_scope_cues": REGEX,
-        "target_frames": {"before": WORDS, "after": WORDS},
-        "not_indicator_after": WORDS,
-        "comparators": {"before": {...: COMPARATOR}, "after": {...: COMPARATOR}},
-        "negated_bounds": {"negations": WORDS, "words": {...: COMPARATOR}},
-        "approx": {"before": WORDS, "after": WORDS, "after_actual": WORDS},
-        "zero_negations": WORDS,
-        "zero_after": REGEX,
-        "full_phrases": WORDS,
-        "spread_words": WORDS,
-        "part_words": WORDS,
-        "completion_after": [REGEX],
-        "periods": [PERIOD_RULE],
-        "place_words": {...: OneOf(str, None)},
-        "place_patterns": Opt([{"pattern": REGEX, "label": str, "carry": Opt(bool, True)}], []),
-        "min_foreign_place_chars": Opt(int, 0),
-        "short_place_after": Opt(WORDS, []),
-        "not_a_place_after": WORDS,
-        "section_target_words": WORDS,
-        "section_actual_words": WORDS,
-        "scope_indicators": [{"scope": REGEX, "from": str, "to": str}],
-        "continues_paragraph": WORDS,
-        "qualifier_patterns": [REGEX],
-        "qualifier_trim": WORDS,
-        "zero_subjects": WORDS,
-        "zero_subject_lead": WORDS,
-        "count_split_modifier": REGEX,
-        "scope_clause": REGEX,
-        "max_gap_after_name": int,
-        "max_gap_before_name": int,
-        "counting_units": WORDS,
-        "counted_before_noun": [str],
-        "clause_links": WORDS,
-        "place_value_links": Opt(WORDS, []),
-        "place_value_fillers": Opt(WORDS, []),
-        "table_columns": {k: WORDS for k in ("label", "unit", "change", "place", "rank", "target", "actual")},
-        "place_tables": {
-            "month_base": WORDS, "month_base_period": str, "year": REGEX, "base_year": REGEX, "base_period": str,
-            "periods": [PERIOD_RULE], "place_suffixes": WORDS, "not_places": WORDS, "strip": WORDS,
-            "max_place_chars": int, "blank_cells": WORDS, "max_cell_chars": int, "full_stop": str,
-            "max_caption_chars": int,
-        },
-    },
 }

@@ -1,0 +1,63 @@
+"""Writing a city-year panel for Stata, R and Python: the same table in every format.
+
+    >>> from envcompare.present.panel_files import write_panel
+    >>> write_panel(p, "out")            # doctest: +SKIP
+    [PosixPath('out/panel.csv'), PosixPath('out/panel.parquet'), PosixPath('out/panel.dta'), ...]
+
+`panel.{csv,parquet,dta}` is the wide table (one row per place and year); `panel_long.{csv,parquet}`
+the long one (one row per value, with its document and offsets) for R's tidyverse;
+`panel_variables.csv` maps each variable to its indicator column, names and unit. The `.dta` is
+Stata 14+ format (version 118, UTF-8), each variable labelled with its Chinese and English
+name and unit; empty cells are Stata's missing value, never 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..comparison.panel import KEY_COLUMNS, Panel
+from ..vocab.resources import read_yaml
+from .output import atomic_write, csv_safe
+
+STATA_VERSION = 118
+
+
+def write_panel(panel: Panel, out_dir: str | Path) -> list[Path]:
+    """Write the panel's files into out_dir (created if needed); returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        _csv(panel.wide, out / "panel.csv"),
+        atomic_write(out / "panel.parquet", lambda p: panel.wide.to_parquet(p, index=False)),
+        atomic_write(out / "panel.dta", lambda p: write_stata(panel, p)),
+        _csv(panel.long, out / "panel_long.csv"),
+        atomic_write(out / "panel_long.parquet", lambda p: panel.long.to_parquet(p, index=False)),
+        _csv(panel.variables, out / "panel_variables.csv"),
+    ]
+    return written
+
+
+def write_stata(panel: Panel, path: str | Path) -> None:
+    """The wide table as a Stata .dta (version 118) with variable labels."""
+    table = panel.wide.copy()
+    for column, dtype in KEY_COLUMNS.items():
+        if dtype == "Int64":  # Stata has no nullable integer: a column with a missing cell is a float
+            table[column] = table[column].astype("float64" if table[column].isna().any() else "int32")
+        elif dtype == "string":
+            table[column] = table[column].astype("object").where(table[column].notna(), "")
+    keys = {key: f"{words['zh']} | {words['en']}" for key, words in read_yaml("labels.yaml")["panel_keys"].items()}
+    labels = {**keys, **dict(zip(panel.variables["variable"], panel.variables["label"], strict=True))}
+    table.to_stata(
+        path,
+        version=STATA_VERSION,
+        write_index=False,
+        variable_labels={k: v for k, v in labels.items() if k in table.columns},
+        data_label="envcompare city-year panel",
+    )
+
+
+def _csv(table: pd.DataFrame, path: Path) -> Path:
+    safe = csv_safe(table)
+    return atomic_write(path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n"))

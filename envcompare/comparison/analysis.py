@@ -13,6 +13,9 @@ row per (city, year) and one float64 column per indicator; `indicators` says eac
 and direction; `rows` marks rows picked as a city's latest year; `cells` names the fact behind
 every value. Years are never mixed inside a row. Ranking, scores and composites read
 directions from the companion (or from the catalog for a plain DataFrame).
+
+`analyse(facts)` computes every table once into an `Analysis`: what `build` writes, the workbook
+lays out and the charts draw (none of them computes a comparison again).
 """
 
 from __future__ import annotations

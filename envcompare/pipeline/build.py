@@ -88,7 +88,7 @@ def to_excel(
     from ..present.excel import write_workbook  # openpyxl loads with the workbook only
 
     analysis = analyse(facts, references, year)
-    return write_workbook(analysis, path, documents_of(facts) if documents is None else documents)
+    return write_workbook(analysis, path, {"documents": documents_of(facts) if documents is None else documents})
 
 
 def build(
@@ -206,7 +206,7 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int) -> list[str]:
     shares = tables["theme_shares"]
     with start_key_figures(analysis.facts, analysis.references, analysis.judged(), shares, stage / "figures",
                            jobs=jobs) as charts:
-        written.append(write_workbook(analysis, stage / WORKBOOK, documents=tables["documents"]))
+        written.append(write_workbook(analysis, stage / WORKBOOK, tables))
         written += charts.wait()
     return [Path(p).relative_to(stage).as_posix() for p in written]
 

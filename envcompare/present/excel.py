@@ -449,10 +449,11 @@ class _Book:
         return fill_sheets(self.wb, name, self.taken, df, sheet=_sheet, **options)
 
 
-SheetWriter = Callable[[_Book, Sheet, "Analysis", pd.DataFrame], None]
+Tables = Mapping[str, pd.DataFrame]  # a build's tables by name (outputs.OUTPUTS `table`)
+SheetWriter = Callable[[_Book, Sheet, "Analysis", Tables], None]
 
 
-def _about_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _about_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """What each sheet is, the notes, the colours, the documents, indicators and references."""
     ws = book.sheet(sheet.name)
     ws.column_dimensions["A"].width = 36
@@ -487,7 +488,7 @@ def _about_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.Da
         line(mark, meaning)
     line()
     line("Documents used", "city", "type", "year", "title", bold=True)
-    for d in documents.itertuples(index=False):
+    for d in tables["documents"].itertuples(index=False):
         line(getattr(d, "doc", None), getattr(d, "city", None), getattr(d, "doc_type", None),
              getattr(d, "report_year", None), getattr(d, "title", None))
     line()
@@ -500,11 +501,11 @@ def _about_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.Da
         line(level, source)
 
 
-def _comparison_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _comparison_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     _wide_sheet(book.sheet(sheet.name), _comparison_table(analysis.comparison))
 
 
-def _scores_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _scores_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """Scores to two decimals, each score column coloured from worst to best."""
     score = analysis.scores
     ws = book.sheet(sheet.name)
@@ -514,45 +515,45 @@ def _scores_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.D
         _colour_scale(ws, list(score.columns).index(c) + 1, 2, len(score) + 1, "higher_better")
 
 
-def _weights_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _weights_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     weights = analysis.weights
     fill_sheet(book.sheet(sheet.name), weights, number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
 
 
-def _plain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _plain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """A table as it is, on as many sheets as it needs."""
-    book.sheets(sheet.name, _table(sheet, analysis, documents))
+    book.sheets(sheet.name, _table(sheet, analysis, tables))
 
 
-def _domain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _domain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """One sheet per domain, named after it."""
     for name, domain in analysis.domains.items():
         _wide_sheet(book.sheet(name), _domain_table(domain))
 
 
-def _judgement_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _judgement_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """Targets or benchmarks: targets in the target font with their comparator, status coloured."""
-    table = _table(sheet, analysis, documents)
+    table = _table(sheet, analysis, tables)
     formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
     for ws in book.sheets(sheet.name, table, number_formats=formats, styles=_target_styles(table, "target")):
         _status_colours(ws, table, "status")
 
 
-def _references_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _references_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     table = analysis.against_references
     formats = {**_per_row_formats(table, ["value", "reference", "difference"]), "ratio": "0.00"}
     for ws in book.sheets(sheet.name, table, number_formats=formats):
         _status_colours(ws, table, "status")
 
 
-def _derived_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _derived_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """Derived values without the columns they leave empty (they have no span of their own)."""
     derived = analysis.derived
     derived = derived.drop(columns=[c for c in ("start", "end", "evidence", "comparator") if c in derived.columns])
     book.sheets(sheet.name, derived, number_formats=_per_row_formats(derived, ["value"]))
 
 
-def _coverage_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _coverage_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """Counts per city, year and kind: green where there are facts, grey where none."""
     coverage = analysis.coverage
     ws = book.sheet(sheet.name)
@@ -563,7 +564,7 @@ def _coverage_sheet(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
 
 
-def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> None:
+def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """The facts: targets' values in the target font with their comparator."""
     facts = analysis.facts
     styles: dict[tuple[int, int], Style] = {}
@@ -576,9 +577,9 @@ def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, documents: pd.D
     book.sheets(sheet.name, facts, number_formats=_per_row_formats(facts, ["value"]), styles=styles)
 
 
-def _table(sheet: Sheet, analysis: Analysis, documents: pd.DataFrame) -> pd.DataFrame:
-    """The table a sheet shows: the documents, or the analysis's table of that name."""
-    return documents if sheet.table == "documents" else getattr(analysis, sheet.table)
+def _table(sheet: Sheet, analysis: Analysis, tables: Tables) -> pd.DataFrame:
+    """The table a sheet shows, by its name: one of the tables given, else the analysis's."""
+    return tables[sheet.table] if sheet.table in tables else getattr(analysis, sheet.table)
 
 
 SHEET_WRITERS: dict[str, SheetWriter] = {
@@ -598,16 +599,17 @@ SHEET_WRITERS: dict[str, SheetWriter] = {
 }
 
 
-def build_workbook(analysis: Analysis, documents: pd.DataFrame) -> Workbook:
+def build_workbook(analysis: Analysis, tables: Tables) -> Workbook:
     """The comparison workbook of an analysis, write-only: its sheets (outputs.WORKBOOK_SHEETS)
-    stream to temporary files as they are filled, and it can be saved once."""
+    stream to temporary files as they are filled, and it can be saved once. `tables`: the tables
+    by name that are not the analysis's (at least `documents`, for the Sources sheet)."""
     book = _Book(Workbook(write_only=True))  # rows stream to disk as they are made
     facts = analysis.facts
     if len(facts) + 1 > MAX_ROWS:
         book.notes.append(f"Facts: {len(facts):,} rows, more than a sheet holds; split over numbered sheets "
                           "(Facts, Facts 2, ...)")
     for sheet in workbook_sheets():
-        SHEET_WRITERS[sheet.table](book, sheet, analysis, documents)
+        SHEET_WRITERS[sheet.table](book, sheet, analysis, tables)
     return book.wb
 
 
@@ -639,9 +641,10 @@ def _sheet(wb: Workbook, name: str, taken: set[str]):
     return wb.create_sheet(_sheet_name(name, taken))
 
 
-def write_workbook(analysis: Analysis, path: str | os.PathLike, documents: pd.DataFrame) -> Path:
+def write_workbook(analysis: Analysis, path: str | os.PathLike, tables: Tables) -> Path:
     """Write the comparison workbook of an analysis (`comparison.analyse`) to path, atomically;
-    the same facts give the same bytes. documents: the documents table for the Sources sheet."""
+    the same facts give the same bytes. `tables`: the other tables of its sheets by name (at least
+    `documents`; a build passes all of its tables)."""
     with gc_paused():
-        wb = build_workbook(analysis, documents)
+        wb = build_workbook(analysis, tables)
         return atomic_write(Path(path), lambda p: save_workbook(wb, p))

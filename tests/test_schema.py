@@ -161,6 +161,8 @@ def test_the_schema_language():
         (Enum(">=", "<="), "=>", "expected one of '>=', '<='"),
         (REGEX, "(", "not a regular expression"),
         ({"a": {"b": int}}, {"a": {"c": 1}}, "a: unknown key 'c' (known: b)"),
+        (OneOf({"a": int}, None), {"b": 1}, "unknown key 'b' (known: a)"),  # the mapping option's own error
+        (OneOf({"a": int}, None), 3, "expected a mapping with the keys a or null"),
     ]:
         with pytest.raises(Exception) as caught:
             check(spec, value)

@@ -155,11 +155,17 @@ def check(spec: Any, value: Any, where: str = "") -> Any:
     if isinstance(spec, Opt):
         return check(spec.spec, value, where)
     if isinstance(spec, OneOf):
+        failures = []
         for option in spec.options:
             try:
                 return check(option, value, where)
-            except _Mismatch:
-                continue
+            except _Mismatch as exc:
+                failures.append((option, exc))
+        # a mapping against the one mapping option (a list against the one list option): its own
+        # error, which names the key, says more than "expected one of"
+        same_kind = [exc for option, exc in failures if _kind(option) is type(value)]
+        if len(same_kind) == 1:
+            raise same_kind[0]
         raise _Mismatch(where, f"expected {describe(spec)}, found {_found(value)}")
     if isinstance(spec, dict):
         return _check_mapping(spec, value, where)
@@ -179,6 +185,15 @@ def check(spec: Any, value: Any, where: str = "") -> Any:
                 raise _Mismatch(where, f"not a regular expression ({exc}): {value!r}") from None
         return value
     raise _Mismatch(where, f"expected {describe(spec)}, found {_found(value)}")
+
+
+def _kind(spec: Any) -> type | None:
+    """The container type a spec stands for (dict, list), or None for the others."""
+    if isinstance(spec, dict):
+        return dict
+    if isinstance(spec, (list, tuple)):
+        return list
+    return None
 
 
 def _fits_scalar(spec: Any, value: Any) -> bool:
@@ -347,7 +362,7 @@ SCHEMAS: dict[str, Any] = {
     },
     # The extraction's cue words and patterns, one file per construction beside its examples:
     # the sections are checked here, the rules by the extraction stage that compiles them.
-    "constructions/*.yaml": {"rules": Opt({...: ANY}), "examples": Opt([ANY]), "not_facts": Opt([ANY])},
+    "constructions/*.yaml": OneOf({"rules": Opt({...: ANY}), "examples": Opt([ANY]), "not_facts": Opt([ANY])}, None),
     # The review queue's weak-evidence rules and plausible ranges (envcompare/review).
     "review.yaml": {"weak_year": {...: str}, "weak_city_checked_in": WORDS, "feeds": {...: str}},
     "plausible.csv": Table({

@@ -5,13 +5,16 @@
     >>> corpus.documents()[["doc", "city", "doc_type", "report_year"]]   # doctest: +SKIP
 
 Pipeline, one package per stage, each importing only from the ones before it:
-vocab -> ingest -> extraction -> comparison | policytext -> present -> pipeline.
+vocab -> ingest -> extraction -> review -> comparison | policytext -> present -> pipeline.
+`envcompare.extract` gives the reviewed facts table: the extractor's figures with a researcher's
+corrections (corrections.csv) applied and review flags (`envcompare.review`).
 """
 
 from .comparison import Comparison, compare
 from .errors import ReportError
-from .extraction import FACT_COLUMNS, extract
 from .ingest import Corpus, LoadError, Report, load_reports, read_report
+from .review import REVIEWED_COLUMNS as FACT_COLUMNS
+from .review import extract
 from .version import __version__
 
 

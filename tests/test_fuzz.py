@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import envcompare
 from envcompare import FACT_COLUMNS, ReportError
-from envcompare.extraction.tidy import UNMAPPED_COLUMNS
 from envcompare.ingest.load import report_from_bytes, report_from_text
+from envcompare.review import REVIEWED_UNMAPPED_COLUMNS as UNMAPPED_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = os.environ.get("ENVCOMPARE_FUZZ") == "1"

@@ -1,4 +1,4 @@
-"""Comparison (layer 3): the facts table -> city x indicator tables (years never mixed), ranks,
+"""Comparison (layer 4): the facts table -> city x indicator tables (years never mixed), ranks,
 scores and composites, targets vs actuals, benchmarks, derived values, references, coverage.
 
     >>> from envcompare.comparison import compare, composite, targets_vs_actuals

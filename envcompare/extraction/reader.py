@@ -36,6 +36,7 @@ CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
 GLOSS_CHARS = 24  # the longest bracketed gloss after a name read as part of it
+NESTED_NAMES = 4  # mentions that may share a span (one name in several roles) or nest
 GLOSS = re.compile(rf"^\([^()]{{1,{GLOSS_CHARS - 2}}}\)")
 PLACE_LIST_PUNCTUATION = "()::"  # besides the list joins, what may stand between listed places and their figure
 
@@ -195,6 +196,7 @@ class _Rules:
     reached_value: re.Pattern[str]
     current_value: re.Pattern[str]
     attributive_figure: re.Pattern[str]
+    attributive_year: re.Pattern[str]
     target_gap: re.Pattern[str]
     target_bracketed: re.Pattern[str]
     goal_lead: re.Pattern[str]
@@ -319,6 +321,7 @@ def rules() -> _Rules:
         reached_value=re.compile(r["reached_value"] + "$"),
         current_value=re.compile(r["current_value"]),
         attributive_figure=re.compile(r["attributive_figure"]),
+        attributive_year=re.compile(r["attributive_year"] + "$"),
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
         target_bracketed=re.compile(r["target_references"]["bracketed"] + "$"),
         goal_lead=re.compile(r["goal_lead"]["pattern"]),
@@ -354,6 +357,7 @@ class _Marks:
     opens: list[int]
     closes: list[int]
     target_year: int | None  # end of the first 到2025年-style cue, if any
+    target_scope: int | None = None  # end of the first 目标要求-style cue outside a 《title》, if any
 
 
 def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
@@ -399,7 +403,9 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     opens = [s + m.start() for m in re.finditer(r"\(", sent)]
     closes = [s + m.start() for m in re.finditer(r"\)", sent)]
     cue = r.target_year.search(sent)
-    return _Marks(year_ends, years, breaks, scopes, opens, closes, s + cue.end() if cue else None)
+    scope_cue = next((m for m in r.target_scope.finditer(sent) if not any(a <= m.start() < b for a, b in titles)), None)
+    return _Marks(year_ends, years, breaks, scopes, opens, closes, s + cue.end() if cue else None,
+                  s + scope_cue.end() if scope_cue else None)
 
 
 class PlaceCue(NamedTuple):
@@ -866,6 +872,7 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
         elif names:
             last = names[-1]
             gap = GLOSS.sub("", text[last.end : head.start - len(head.before)])  # 优良率(AQI≤100的天数)为
+            gap = r.attributive_year.sub("", gap)  # 浓度从2013年的106: the year written onto the figure
             # 19天重度污染、4天严重污染: a name right after a count is that count's noun, and the
             # figure after the list mark starts the next item
             counted = gap == r.list_mark and any(x.after_end == last.start for x in quantities)
@@ -1064,20 +1071,28 @@ def _outside_names(text: str, quantities: list[Quantity], mentions_in: list[Indi
     and so is a bare number inside a gloss in brackets right after the name, with words after
     it (优良率(AQI≤100的天数)为…): a definition, not a figure. A bracket holding only a figure
     (综合指数(4.23)) is the figure."""
-    names = [(m.start, m.end) for m in mentions_in]
+    names = sorted((m.start, m.end) for m in mentions_in)
     glosses = []
     for m in mentions_in:
         if text.startswith("(", m.end) and (close := text.find(")", m.end, m.end + GLOSS_CHARS)) > 0:
             glosses.append((m.end, close))
+    glosses.sort()
+    name_starts = [a for a, _ in names]
+    gloss_starts = [a for a, _ in glosses]
 
-    def in_name(q: Quantity) -> bool:
-        return any(a <= q.start and q.end <= b for a, b in names)
+    def inside(spans: list[tuple[int, int]], starts: list[int], q: Quantity) -> tuple[int, int] | None:
+        # the spans starting at or before the number: names are short, so the nearest few
+        i = bisect.bisect_right(starts, q.start)
+        for a, b in spans[max(0, i - NESTED_NAMES) : i]:
+            if a <= q.start and q.end <= b:
+                return a, b
+        return None
 
     def in_gloss(q: Quantity) -> bool:
-        return q.unit is None and any(a < q.start and q.after_end < b and text[q.after_end : b].strip()
-                                      for a, b in glosses)
+        span = inside(glosses, gloss_starts, q) if q.unit is None else None
+        return span is not None and span[0] < q.start and bool(text[q.after_end : span[1]].strip())
 
-    return [q for q in quantities if not in_name(q) and not in_gloss(q)]
+    return [q for q in quantities if inside(names, name_starts, q) is None and not in_gloss(q)]
 
 
 def _as_q(f: Fact) -> Quantity:
@@ -1126,13 +1141,15 @@ def _listed_qualifier(prefix: str) -> str:
 def _inherited_qualifier(ind: Indicator, f: Fact, facts: list[Fact]) -> str:
     """A part takes its total's qualifier (302项 from 生态环境保护督察 -> 完成整改276项), and a
     rate right after a count takes the count's (省环保督察热线297件,整改完成率100%)."""
-    for x in reversed(facts):
-        if x.indicator is None or x.start >= f.start:
-            continue
-        if ind.part_of and x.indicator.id == ind.part_of:
-            return x.qualifier
-        if f.unit == "%" and x.unit == "count" and x is facts[-1]:
-            return x.qualifier
+    last = facts[-1] if facts else None
+    if last is not None and last.indicator is not None and last.start < f.start and (
+        (f.unit == "%" and last.unit == "count") or last.indicator.id == ind.part_of
+    ):
+        return last.qualifier
+    if ind.part_of:  # parts are few: only they look further back
+        for x in reversed(facts):
+            if x.indicator is not None and x.start < f.start and x.indicator.id == ind.part_of:
+                return x.qualifier
     return ""
 
 
@@ -1150,7 +1167,8 @@ def _kind(ctx: SectionContext, text: str, clause_start: int, q: Quantity, s: int
         return "target"
     if r.target_cues.search(r.title.sub("", text[clause_start : q.start])):  # 《…目标》 is a title, not a goal
         return "target"
-    if s is not None and r.target_scope.search(r.title.sub("", text[s:clause_start])):  # 目标要求…,…
+    marks = ctx.marks if s is not None else None
+    if marks is not None and marks.target_scope is not None and marks.target_scope <= clause_start:  # 目标要求…,…
         return "target"
     if r.negated_bound.search(text[clause_start : q.start]):
         return "target"  # 不得超过5天
@@ -1442,11 +1460,13 @@ def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[lis
     shares.yaml); a figure inside a frame (the whole: 365天) is no fact."""
     r = rules()
     found = Share({}, set())
+    name_starts = [m.start for m in name_ms]
     for gi, g in enumerate(groups):
         head = g[0]
         if head.unit != "%":
             continue
-        name = next((m for m in reversed(name_ms) if m.end <= head.start), None)
+        i = bisect.bisect_left(name_starts, head.start)
+        name = next((m for m in reversed(name_ms[max(0, i - NESTED_NAMES) : i]) if m.end <= head.start), None)
         if name is None or name.indicator.id not in r.share_of:
             continue
         share = indicators()[r.share_of[name.indicator.id]]
@@ -1454,10 +1474,12 @@ def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[lis
             found.shares[gi] = share
             found.wholes.update(k for k, other in enumerate(groups)
                                 if name.end <= other[0].start and other[-1].end <= head.start)
-        elif r.share_word.fullmatch(text, clause_start := _clause_start(text, s, head.start), head.start - len(head.before)):
+        elif ((clause_start := _clause_start(text, s, head.start)) > name.end
+              and (r.share_word.fullmatch(text, clause_start, head.start - len(head.before))
+                   or r.share_frame.fullmatch(text, clause_start, head.start - len(head.before)))):
             counted = [x for x in groups[:gi] if name.end <= x[0].start < clause_start]
             if len(counted) == 1 and counted[0][-1].unit == name.indicator.unit:
-                found.shares[gi] = share  # 达标天数29天,达标率96.7%
+                found.shares[gi] = share  # 达标天数29天,达标率96.7% / …301天,占全年的82.5%
     return found
 
 
@@ -1474,9 +1496,11 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
         clause_start = _clause_start(text, s, f.start)
         m = (r.previous_value.search(text, clause_start, f.start) or r.reached_value.search(text, clause_start, f.start)
              or r.current_value.fullmatch(text, clause_start, f.start))
+        if m is None:
+            continue
         source = next((x for x in reversed(sent_facts) if x.start < f.start and x.indicator is not None
                        and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
-        if m is None or source is None:
+        if source is None:
             continue
         named = m.groupdict().get("year")
         if named:

@@ -36,7 +36,7 @@ from .metadata import Metadata, basis, infer
 from .mojibake import repair as repair_mojibake
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
-SIDECARS = {"metadata.csv", "sources.csv"}
+SIDECARS = {"metadata.csv", "sources.csv", "corrections.csv"}  # read beside the reports, never as one
 MAX_BYTES = 32 * 1024 * 1024
 MAX_LINE_CHARS = 100_000
 

@@ -133,8 +133,12 @@ def process_file(
         return DocResult(row, rows)
     from ..policytext.text import analyse as analyse_text
     from ..present.evidence import evidence_page
+    from ..review.corrections import add_occurrences
+    from ..review.flags import flag_rows
 
-    page = evidence_page(report, [r for r in rows if r["indicator"] is not None])
+    # review: each figure's corrections.csv key and own flags, on its page (conflicts come later)
+    catalog = add_occurrences([r for r in rows if r["indicator"] is not None], report.raw_text)
+    page = evidence_page(report, flag_rows(catalog, row))
     return DocResult(row, rows, text=analyse_text(report), evidence=page.html)
 
 

@@ -3,8 +3,9 @@
     build(paths, out, run, digest, check_current, jobs)   # what `envcompare build` does
 
 One build computes each table once: the batch gives the facts, the documents and each report's
-text counts and evidence page; `comparison.analyse` gives every comparison table; the registry
-says which table goes to which file; the workbook and the charts lay out the same tables.
+text counts and evidence page; the review step (`reviewing`) applies corrections.csv and flags
+the facts; `comparison.analyse` gives every comparison table; the registry says which table goes
+to which file; the workbook and the charts lay out the same tables.
 
 A build is a transaction. Its outputs are written into `out/.envcompare-staging/` and moved into
 place together once all are written: the old manifest is removed first and the new one written
@@ -39,11 +40,13 @@ from ..ingest.load import doc_names, list_files
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
+from . import reviewing
 from .batch import BatchResult, DocResult
 
 if TYPE_CHECKING:
     from ..comparison.analysis import Analysis
     from ..policytext.text import TextStats
+    from ..review.table import Reviewed
 
 MANIFEST = ".envcompare-build"  # what the outputs were built from, and the digest of each
 LOCK = ".envcompare-lock"  # one build at a time into a folder
@@ -65,6 +68,7 @@ class Built:
 
     outputs: list[str]
     result: BatchResult | None = None
+    reviewed: Reviewed | None = None
     facts: int = 0
     current: bool = False
 
@@ -75,6 +79,7 @@ def to_excel(
     documents: pd.DataFrame | None = None,
     references: pd.DataFrame | None = None,
     year: int | str | None = "latest",
+    review: pd.DataFrame | None = None,
 ) -> Path:
     """Write the comparison workbook of a facts table to path (atomically); the same facts give
     the same bytes.
@@ -82,13 +87,16 @@ def to_excel(
     documents: the documents table (corpus.documents() or tidy.documents_with_counts) for the
     Sources sheet (default: one row per document of the facts); references: reference lines
     (default data/references.csv); year: the Comparison sheet's year (None, a year, or "latest"
-    per city).
+    per city); review: the review queue (envcompare.review.review_queue) for a Review sheet.
     """
     from ..comparison.analysis import analyse, documents_of
     from ..present.excel import write_workbook  # openpyxl loads with the workbook only
 
     analysis = analyse(facts, references, year)
-    return write_workbook(analysis, path, {"documents": documents_of(facts) if documents is None else documents})
+    tables = {"documents": documents_of(facts) if documents is None else documents}
+    if review is not None:
+        tables["review"] = review
+    return write_workbook(analysis, path, tables)
 
 
 def build(
@@ -96,46 +104,63 @@ def build(
     out: Path,
     run: Callable[[Callable[[DocResult], DocResult]], BatchResult],
     digest: str | None,
+    corrections: reviewing.RunCorrections,
     check_current: bool = True,
     jobs: int = 1,
 ) -> Built:
     """Build every output of the reports under `paths` into `out`.
 
     `run(each)` runs the batch (unmapped figures kept, each report analysed) and calls `each` with
-    every document's result as it arrives; `digest` is the inputs' digest (batch.inputs_digest);
-    with `check_current`, outputs built from the same inputs and unchanged since are left as they
-    are (`Built.current`). `jobs`: processes drawing the charts.
+    every document's result as it arrives; `digest` is the inputs' digest (batch.inputs_digest,
+    the corrections' included); `corrections` are applied to the facts (reviewing); with
+    `check_current`, outputs built from the same inputs and unchanged since are left as they are
+    (`Built.current`), unless some correction was stale (it is reported again). `jobs`:
+    processes drawing the charts.
     """
     _output_folder(out)
     with BuildLock(out):
         _clean_stale(out)
         stage = out / STAGE
         try:
-            if check_current and (current := _up_to_date(out, digest)):
+            current = _up_to_date(out, digest) if check_current else None
+            if current and reviewing.STALE_FILE not in current:
                 # same files, same code and data: every output would come out byte-identical
                 return Built(current, current=True)
-            return _build(paths, out, stage, run, digest, jobs)
+            return _build(paths, out, stage, run, digest, corrections, jobs)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
 
 def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
-           run: Callable[[Callable[[DocResult], DocResult]], BatchResult], digest: str | None, jobs: int) -> Built:
-    """Extract, analyse, write every output into the stage, then move them into place."""
+           run: Callable[[Callable[[DocResult], DocResult]], BatchResult], digest: str | None,
+           corrections: reviewing.RunCorrections, jobs: int) -> Built:
+    """Extract, review, analyse, write every output into the stage, then move them into place."""
     from ..policytext.text import TextStats
 
     stage.mkdir()
     files, _ = list_files(paths)
-    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats())
+    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen())
     result = run(per_document)
-    tables = build_tables(result, per_document.stats)
+    reviewed = _review(result, paths, corrections, per_document)
+    tables = build_tables(result, per_document.stats, reviewed)
     written = _write_outputs(tables, stage, jobs)
     for name in written:
         per_document.outputs[name] = _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written)
     outputs = [*written, *pages]
     _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*written, *per_document.staged], digest)
-    return Built(outputs, result, len(tables.tables["facts"]))
+    return Built(outputs, result, reviewed, len(tables.tables["facts"]))
+
+
+def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
+            per_document: _PerDocument) -> Reviewed:
+    """Corrections applied, facts flagged; the pages of corrected or flagged documents redrawn
+    (before the review queue is written: redrawing fills its `occurrence`)."""
+    reports = reviewing.Reports(paths)
+    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
+    for doc, html in reviewing.pages(reviewed, reports):
+        per_document.stage_page(doc, html.encode("utf-8"))
+    return reviewed
 
 
 @dataclass
@@ -147,19 +172,24 @@ class _PerDocument:
     stage: Path
     pages: dict[str, str]  # document -> its evidence page (relative name)
     stats: TextStats  # the corpus's text counts so far
+    seen: reviewing.Seen  # each figure's corrections.csv occurrence, as the workers found it
     outputs: dict[str, str] = field(default_factory=dict)  # every output of the build -> its sha256
     staged: list[str] = field(default_factory=list)  # the pages written anew (the others are unchanged)
 
     def __call__(self, doc: DocResult) -> DocResult:
+        self.seen.add(doc.facts)
         if doc.text is not None:
             self.stats.add(doc.text)
         if doc.evidence is not None:
-            self._stage_page(doc.doc_row["doc"], doc.evidence.encode("utf-8"))
+            self.stage_page(doc.doc_row["doc"], doc.evidence.encode("utf-8"))
         return replace(doc, text=None, evidence=None)
 
-    def _stage_page(self, doc: str, data: bytes) -> None:
+    def stage_page(self, doc: str, data: bytes) -> None:
+        """A document's evidence page (again, when the review redraws it): staged if it changed."""
         name = self.pages.get(doc) or _page_names([doc])[doc]
         self.outputs[name] = hashlib.sha256(data).hexdigest()
+        if name in self.staged:
+            self.staged.remove(name)
         if not _same_bytes(self.out / name, data):
             atomic_write(self.stage / name, lambda p: p.write_bytes(data), durable=False)
             self.staged.append(name)
@@ -174,17 +204,18 @@ class BuildTables:
     analysis: Analysis
 
 
-def build_tables(result: BatchResult, stats: TextStats) -> BuildTables:
-    """The facts (catalog facts; with the unmapped ones), documents, comparison and text tables:
-    each computed once."""
+def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> BuildTables:
+    """The reviewed facts (catalog facts; with the unmapped and rejected ones), the review queue
+    (and the stale corrections, if any), documents, comparison and text tables: each computed once."""
     from ..comparison.analysis import analyse
 
-    everything = result.facts
-    facts = everything[everything["indicator"].notna()].drop(columns="label").reset_index(drop=True)
+    facts = reviewed.facts
     analysis = analyse(facts)
     tables = {
         "facts": facts,
-        "facts_all": everything,
+        "facts_all": reviewed.facts_all,
+        "review": reviewed.queue,
+        **({"corrections_stale": reviewing.stale_table(reviewed.stale)} if reviewed.stale else {}),
         "documents": with_fact_counts(result.documents, facts),
         **analysis.tables(),
         "theme_shares": stats.theme_shares(),
@@ -202,7 +233,7 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int) -> list[str]:
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
-    written = [write_table(tables[o.table], stage / o.file) for o in table_outputs()]
+    written = [write_table(tables[o.table], stage / o.file) for o in table_outputs() if o.table in tables or not o.optional]
     shares = tables["theme_shares"]
     with start_key_figures(analysis.facts, analysis.references, analysis.judged(), shares, stage / "figures",
                            jobs=jobs) as charts:

@@ -10,9 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataFileError
+from ..extraction.tidy import with_fact_counts
 from ..ingest.load import FORMATS, Corpus, doc_names, list_files, load_reports
 from ..present.export import check_output_type, write_table
+from ..review.corrections import CorrectionError
 from ..version import __version__
+from . import reviewing
 from .batch import CacheError, RunError
 from .build import BuildError
 
@@ -91,13 +94,26 @@ def _finish_batch(result, args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     out = Path(args.output)
     check_output_type(out)
-    result = _batch(args, args.unmapped)
-    write_table(result.facts, out)
-    write_table(result.documents, _companion(out))
-    print(f"wrote {out} ({_n(len(result.facts), 'fact')} from {_n(result.loaded, 'report')}; "
+    found = _corrections(args)  # review: corrections.csv (before the batch: a bad file stops here)
+    result = _batch(args, args.unmapped or bool(found.corrections))
+    reviewed = reviewing.review_result(result, reviewing.Reports(args.paths), found)  # review: applied, flagged
+    facts = reviewed.facts if not args.unmapped else reviewed.facts_all[reviewed.facts_all["status"].ne("rejected")]
+    write_table(facts, out)
+    write_table(with_fact_counts(result.documents, reviewed.facts), _companion(out))
+    print(f"wrote {out} ({_n(len(facts), 'fact')} from {_n(result.loaded, 'report')}; "
           f"{result.from_cache} from the cache)")
     print(f"wrote {_companion(out)} ({_n(len(result.documents), 'document')})")
-    return _finish_batch(result, args)
+    reviewing.report(reviewed, found)
+    return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))
+
+
+def _corrections(args: argparse.Namespace) -> reviewing.RunCorrections:
+    """The run's corrections (--corrections FILE or corrections.csv beside the reports); a
+    malformed file is a usage error listing every problem."""
+    try:
+        return reviewing.run_corrections(args.paths, args.corrections)
+    except CorrectionError as exc:
+        raise UsageError("cannot use the corrections:\n  " + "\n  ".join(exc.problems)) from exc
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -186,22 +202,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .batch import inputs_digest
     from .build import build
 
-    digest = inputs_digest(args.paths, unmapped=True, analyse=True, options=f"doc_timeout={args.doc_timeout}")
+    found = _corrections(args)  # review: corrections.csv (before the batch: a bad file stops here)
+    digest = inputs_digest(args.paths, unmapped=True, analyse=True,
+                           options=f"doc_timeout={args.doc_timeout};corrections={found.digest()}")
     built = build(args.paths, Path(args.out), lambda each: _batch(args, unmapped=True, analyse=True, each=each),
-                  digest, check_current=not args.no_cache, jobs=args.jobs)
+                  digest, found, check_current=not args.no_cache, jobs=args.jobs)
     if built.current:
         print(f"up to date: no report, code or data file changed since the last build; "
               f"the {len(built.outputs)} outputs in {args.out} are current")
         return 0
-    result = built.result
-    assert result is not None
+    result, reviewed = built.result, built.reviewed
+    assert result is not None and reviewed is not None
     print(f"loaded {_n(result.loaded, 'report')} from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{_n(result.from_cache, 'document')} came from the cache, {result.processed} "
           f"{'was' if result.processed == 1 else 'were'} extracted")
-    print(f"extracted {_n(built.facts, 'catalog fact')}")
+    print(f"extracted {_n(built.facts, 'catalog fact')}; {_n(len(reviewed.queue), 'fact')} flagged for review (review.csv)")
+    reviewing.report(reviewed, found)
     for name in built.outputs:
         print(f"wrote {Path(args.out) / name}")
-    return _finish_batch(result, args)
+    return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))
 
 
 def _check_run_options(args: argparse.Namespace) -> None:
@@ -249,7 +268,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Load, extract and compare the reports under PATH and write the results to --out.")
     build_parser.add_argument("paths", nargs="*", default=["seeds"], metavar="PATH", help="report files or folders (default: seeds)")
     build_parser.add_argument("-o", "--out", default="out", help="output folder (default: out)")
-    build_parser.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    build_parser.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load or a correction is stale")
+    build_parser.add_argument("--corrections", metavar="FILE", help="corrections to apply (default: corrections.csv beside the reports)")
     _run_options(build_parser)
     build_parser.set_defaults(func=cmd_build)
 
@@ -258,7 +278,8 @@ def parser() -> argparse.ArgumentParser:
     extract_parser.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders")
     extract_parser.add_argument("-o", "--output", default="facts.csv", help="facts table: .csv (default facts.csv), .parquet or .xlsx")
     extract_parser.add_argument("--unmapped", action="store_true", help="also keep figures that match no catalog indicator (label column)")
-    extract_parser.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load")
+    extract_parser.add_argument("--strict", action="store_true", help="exit non-zero when any file fails to load or a correction is stale")
+    extract_parser.add_argument("--corrections", metavar="FILE", help="corrections to apply (default: corrections.csv beside the reports)")
     _run_options(extract_parser)
     extract_parser.set_defaults(func=cmd_extract)
 

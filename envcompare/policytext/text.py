@@ -804,7 +804,7 @@ def plan_vs_summary(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:
     """Theme shares of what a report plans (`part` = plan) versus what it reports done (`done`).
 
     Sections are told apart as the extract stage does (extraction.reader.enter_line): a numbered heading
-    (一、…) with a plan word (安排, 打算, 计划, 要点, 目标, 任务 …, data/rules.yaml
+    (一、…) with a plan word (安排, 打算, 计划, 要点, 目标, 任务 …, data/constructions/structure.yaml
     section_target_words) starts a plan part, one with a result word (总结, 成效, 情况 …,
     section_actual_words) a reported part; text before any such heading follows the document
     type (a plan is all plan). One row per (document, part present in it, theme); shares as in

@@ -303,7 +303,8 @@ def _draw_references(ax, data: pd.DataFrame, refs: pd.DataFrame | None, lang: st
         text = str(ref[name_col]) if pd.notna(ref.get(name_col)) else str(ref["kind"])
         if pd.notna(ref.get("year")):  # an average: across the bars of its own year only
             text += f" ({int(ref['year'])})"
-            for row in np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool)):
+            # a bar without a year: under no average
+            for row in np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool, na_value=False)):
                 ax.vlines(ref["value"], row - 0.42, row + 0.42, colors=colour, linestyles=style, linewidth=1.4)
             handle = matplotlib.lines.Line2D([], [], color=colour, linestyle=style, linewidth=1.4)
         else:

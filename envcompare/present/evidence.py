@@ -3,6 +3,11 @@
 The cleaned text is shown (what extraction read); each figure is marked where its raw-text
 evidence falls, coloured by kind, and carries its row (indicator, value, unit, year, period) in a
 tooltip. All report text is escaped: a scraped page is untrusted and never becomes markup.
+
+The page is also the review tool (README: Review and correct): each figure shows its status
+(extracted, corrected, added, confirmed, rejected) and review flags, corrected and added figures
+are outlined, rejected ones struck through, and each offers the corrections.csv lines to copy
+(reject, set, confirm). Plain HTML: no script, works offline.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..ingest.load import Report
+from ..review.corrections import Occurrences, correction_line, header_line
 from .output import atomic_write
 
 KIND_COLOURS = {"actual": "#cfe8d5", "target": "#d6e4f5", "change": "#f8e3c4", "derived": "#eeeeee"}
@@ -30,6 +36,19 @@ mark.change { background: %(change)s; } mark.derived { background: %(derived)s; 
 table { border-collapse: collapse; font-size: 0.9em; margin-top: 1.5em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+mark.corrected, mark.added, mark.confirmed { outline: 2px solid #7b3fa0; }
+mark.added { outline-style: double; outline-width: 3px; }
+mark.confirmed { outline-color: #2e7d32; }
+mark.rejected { background: none; color: #888; text-decoration: line-through; }
+mark.flagged { border-bottom: 3px double #c62828; }
+tr.corrected td, tr.added td { background: #f3e8fa; }
+tr.confirmed td { background: #e8f5e9; }
+tr.rejected td { color: #888; text-decoration: line-through; }
+tr.rejected td.fix, tr.rejected td.status { text-decoration: none; }
+td.flags { color: #c62828; font-size: 0.85em; max-width: 22em; }
+td.fix { font-size: 0.85em; min-width: 18em; } td.fix code { display: block; white-space: pre-wrap;
+  word-break: break-all; background: #f6f6f6; padding: 0.2em 0.4em; margin: 0.2em 0; user-select: all; }
+.review { background: #fafafa; border-left: 4px solid #7b3fa0; padding: 0.4em 0.8em; font-size: 0.9em; }
 """ % KIND_COLOURS
 
 
@@ -64,10 +83,44 @@ def _tooltip(row: Mapping[str, object]) -> str:
              str(row["kind"]), f"{row['year']}" if not _missing(row["year"]) else "", str(row["period"])]
     if not _missing(row.get("comparator")):
         parts.insert(2, f"target {row['comparator']}")
+    if _status(row) != "extracted":
+        parts.append(_status(row))
+    if not _missing(row.get("flags")):
+        parts.append("flags: " + str(row["flags"]))
     return " · ".join(p for p in parts if p)
 
 
 TABLE_COLUMNS = ("indicator", "value", "unit", "kind", "comparator", "year", "period", "city", "evidence")
+REVIEW_HEADERS = ("status", "flags", "correct")
+
+
+def _status(row: Mapping[str, object]) -> str:
+    status = row.get("status")
+    return "extracted" if _missing(status) else str(status)
+
+
+def _classes(row: Mapping[str, object]) -> str:
+    """The mark's classes: its kind, its status unless extracted, `flagged` when it has flags."""
+    out = [str(row["kind"])]
+    if _status(row) != "extracted":
+        out.append(_status(row))
+    if not _missing(row.get("flags")):
+        out.append("flagged")
+    return " ".join(out)
+
+
+def _fix_cell(row: Mapping[str, object], occurrence: int, match: str | None) -> str:
+    """The corrections.csv lines for this figure, to copy (escaped; no script)."""
+    if _missing(row.get("evidence")) or occurrence < 1:
+        return ""
+    if _status(row) != "extracted":  # one decision per figure: its row of corrections.csv is edited, not added to
+        return (f"<div>{html.escape(str(row.get('correction') or _status(row)))}</div>"
+                "<div>(edit that row of corrections.csv to change the decision)</div>")
+    actions = ["reject", "set"] + (["confirm"] if not _missing(row.get("flags")) else [])
+    lines = "".join(
+        f"<code>{html.escape(correction_line(a, row, occurrence, match))}</code>" for a in actions
+    )
+    return f"<details><summary>{' / '.join(actions)}</summary>{lines}</details>"
 
 
 def _cell(row: Mapping[str, object], col: str) -> str:
@@ -104,7 +157,7 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
     for s, e, row in marks:
         out.append(html.escape(text[pos:s]))
         out.append(
-            f'<mark class="{html.escape(str(row["kind"]))}" title="{html.escape(_tooltip(row))}">'
+            f'<mark class="{html.escape(_classes(row))}" title="{html.escape(_tooltip(row))}">'
             f"{html.escape(text[s:e])}</mark>"
         )
         pos = e
@@ -112,20 +165,43 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
     body = "".join(out).split("\n")
     paragraphs = "\n".join(f"<p>{line}</p>" for line in body if line.strip())
     legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
+    occurrence = Occurrences(report.raw_text, (str(r["evidence"]) for r in rows
+                                               if "occurrence" not in r and not _missing(r.get("evidence"))))
+    shared: dict[tuple[int, int], int] = {}  # facts per evidence span: `match` is needed when several share one
+    for row in rows:
+        key = (int(row["start"]), int(row["end"]))
+        shared[key] = shared.get(key, 0) + 1
     table_rows = "".join(
-        "<tr>" + "".join(
+        f'<tr class="{html.escape(_status(row))}">' + "".join(
             f'<td class="{"num" if col == "value" else ""}">{html.escape(_cell(row, col))}</td>' for col in TABLE_COLUMNS
-        ) + "</tr>"
+        )
+        + f'<td class="status">{html.escape(_status(row))}</td>'
+        + f'<td class="flags">{html.escape("" if _missing(row.get("flags")) else str(row["flags"]))}</td>'
+        + '<td class="fix">' + _fix_cell(
+            row, int(row["occurrence"]) if "occurrence" in row and not _missing(row["occurrence"])  # type: ignore[call-overload]
+            else occurrence(str(row["evidence"]), int(row["start"])) if not _missing(row.get("evidence")) else 0,
+            str(row["indicator"]) if shared[(int(row["start"]), int(row["end"]))] > 1 and not _missing(row["indicator"]) else None,
+        ) + "</td></tr>"
         for row in rows
+    )
+    live = [r for r in rows if _status(r) != "rejected"]
+    counts = {k: sum(1 for r in rows if _status(r) == k) for k in ("corrected", "added", "confirmed", "rejected")}
+    review_note = (
+        f'<p class="review">{sum(1 for r in live if not _missing(r.get("flags")))} figures flagged for review '
+        "(double red underline)"
+        + "".join(f"; {n} {k}" for k, n in counts.items() if n)
+        + ". To correct a figure, open its <em>reject / set</em> line in the table, copy it into "
+        "<code>corrections.csv</code> beside the reports (first line: "
+        f"<code>{html.escape(header_line())}</code>), edit the fields of a <em>set</em> line, and build again.</p>"
     )
     title = html.escape(report.meta.title or report.doc)
     page = (
         f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{title}</title>"
         f"<style>{STYLE}</style></head><body>"
-        f"<h1>{title}</h1><p class=\"legend\">{legend} — {len(rows)} figures; hover a figure for its row.</p>"
-        f"<div class=\"report\">{paragraphs}</div>"
+        f"<h1>{title}</h1><p class=\"legend\">{legend} — {len(live)} figures; hover a figure for its row.</p>"
+        f"{review_note}<div class=\"report\">{paragraphs}</div>"
         "<h2>Figures found</h2><table><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in TABLE_COLUMNS)
+        + "".join(f"<th>{h}</th>" for h in (*TABLE_COLUMNS, *REVIEW_HEADERS))
         + f"</tr></thead><tbody>{table_rows}</tbody></table></body></html>"
     )
     return EvidencePage(page)

@@ -564,6 +564,13 @@ def _coverage_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Table
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
 
 
+def _review_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """The review queue (envcompare.review): flagged facts with their reasons, when given."""
+    if sheet.table in tables:
+        review = tables[sheet.table]
+        book.sheets(sheet.name, review, number_formats=_per_row_formats(review, ["value"]))
+
+
 def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
     """The facts: targets' values in the target font with their comparator."""
     facts = analysis.facts
@@ -594,6 +601,7 @@ SHEET_WRITERS: dict[str, SheetWriter] = {
     "against_references": _references_sheets,
     "derived": _derived_sheets,
     "coverage": _coverage_sheet,
+    "review": _review_sheets,
     "facts": _facts_sheets,
     "documents": _plain_sheets,
 }

@@ -18,7 +18,9 @@ class Sheet:
     """A sheet of the workbook: its name, the table it shows, and its line on the About sheet.
 
     `table` is a key of the build's tables, or `about` (the sheet itself) or `domains` (one sheet
-    per domain, named after it: the name here, `<domain>`, stands for them on the About sheet)."""
+    per domain, named after it: the name here, `<domain>`, stands for them on the About sheet). A
+    sheet whose table a workbook is not given (the review queue, to a plain `to_excel`) is left
+    out."""
 
     name: str
     table: str
@@ -27,12 +29,14 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Output:
-    """A file (or family of files) of the output folder."""
+    """A file (or family of files) of the output folder; `optional`: written only when its table
+    is made (stale corrections)."""
 
     file: str
     table: str | None
     description: str
     sheets: tuple[Sheet, ...] = ()
+    optional: bool = False
 
 
 WORKBOOK_SHEETS = (
@@ -56,15 +60,20 @@ WORKBOOK_SHEETS = (
                                 "with both sources"),
     Sheet("Coverage", "coverage", "how many facts each city has per indicator, year and kind: check this before "
                                   "comparing"),
-    Sheet("Facts", "facts", "the tidy facts table: every figure with its evidence and raw-text offsets"),
+    Sheet("Review", "review", "the review queue: flagged facts with the reasons, those that feed comparisons first "
+                              "(README: Review and correct)"),
+    Sheet("Facts", "facts", "the tidy facts table: every figure with its evidence and raw-text offsets, its review "
+                            "status and flags"),
     Sheet("Sources", "documents", "the documents and their metadata"),
 )
 
 WORKBOOK = "envcompare.xlsx"
 
 OUTPUTS: tuple[Output, ...] = (
-    Output("facts.csv", "facts", "the catalog facts, one row per figure"),
-    Output("facts_all.csv", "facts_all", "the catalog facts and the figures of no catalog indicator (`label`)"),
+    Output("facts.csv", "facts", "the catalog facts, one row per figure, after the corrections, with review status and flags"),
+    Output("facts_all.csv", "facts_all", "the same, the figures of no catalog indicator (`label`) and the rejected facts"),
+    Output("review.csv", "review", "the review queue: every flagged fact with its reasons"),
+    Output("corrections_stale.csv", "corrections_stale", "corrections that no longer fit their report", optional=True),
     Output("documents.csv", "documents", "one row per file: its metadata, encoding, repairs, error and number of facts"),
     Output("comparison.csv", "comparison", "city x indicator, each city's latest year"),
     Output("comparison_notes.csv", "comparison_notes", "why a cell is empty or a column stands apart"),

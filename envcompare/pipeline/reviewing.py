@@ -1,0 +1,186 @@
+"""The review step of `extract` and `build`: corrections.csv read and applied to the batch's facts,
+review flags and queue, evidence pages redrawn where a figure's status or flags show.
+
+Corrections are applied to the extracted (and cached) facts on every run: changing
+corrections.csv re-extracts nothing. A document's raw text is read again only where it is
+needed: for the documents corrections name, and (build) to redraw the pages of documents with
+corrected or flagged figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ReportError
+from ..ingest.load import Report, doc_names, file_metadata, list_files, read_report
+from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection, find_corrections
+from ..review.table import Reviewed, resolve_corrections, review_facts
+from .batch import BatchResult
+
+STALE_FILE = "corrections_stale.csv"
+STALE_COLUMNS = {
+    "file": "string", "row": "Int64", "line": "Int64", "doc": "string", "evidence": "string",
+    "occurrence": "Int64", "match": "string", "action": "string", "reason": "string",
+}
+
+
+@dataclass
+class RunCorrections:
+    """The corrections of a run and the files they came from."""
+
+    corrections: list[Correction]
+    files: list[Path]
+    beside: list[Path] = field(default_factory=list)  # corrections.csv among the reports, read or not
+
+    def digest(self) -> str:
+        """What the build's manifest records of them: each file's path and bytes."""
+        h = hashlib.sha256()
+        for f in self.files:
+            h.update(f"{f}\0".encode())
+            h.update(f.read_bytes())
+        return h.hexdigest()[:20]
+
+
+def run_corrections(paths: Sequence[str | os.PathLike], explicit: str | None) -> RunCorrections:
+    """`--corrections FILE`, else the corrections.csv at the top of each folder given (or
+    beside each file given). CorrectionError lists every problem of the files."""
+    found, files = resolve_corrections(explicit if explicit else None, paths)
+    return RunCorrections(found, files, find_corrections(paths))
+
+
+class Reports:
+    """A run's reports by `doc`, read again on demand (one at a time: the last one is kept)."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike]):
+        files, _ = list_files(paths)
+        self.where = {doc: (f, meta) for f, doc, meta in zip(files, doc_names(files, paths), file_metadata(files))}
+        self.last: tuple[str, Report | None] | None = None
+
+    def report(self, doc: str) -> Report | None:
+        if self.last is None or self.last[0] != doc:
+            found = self.where.get(doc)
+            try:
+                self.last = (doc, read_report(found[0], found[1] or None, doc) if found else None)
+            except ReportError:
+                self.last = (doc, None)
+        return self.last[1]
+
+    def raw_text(self, doc: str) -> str | None:
+        report = self.report(doc)
+        return report.raw_text if report is not None else None
+
+
+def drop_correction_files(result: BatchResult, files: Iterable[Path]) -> None:
+    """A corrections.csv inside a report folder is read as corrections: it is no failed report
+    (the batch lists it as a file of an unsupported type)."""
+    mine = {Path(f).resolve() for f in files}
+    gone = {e.name for e in result.errors if Path(e.path).name == FILE_NAME and Path(e.path).resolve() in mine}
+    if not gone:
+        return
+    result.errors = [e for e in result.errors if e.name not in gone]
+    result.processed -= len(gone)
+    docs = result.documents
+    result.documents = docs[~(docs["doc"].isin(gone) & docs["error"].notna())].reset_index(drop=True)
+
+
+class Seen:
+    """Each figure's occurrence (the corrections.csv key) as the batch's workers found it, kept
+    while the results arrive (`add` in the build's per-document callback): only those other than
+    1, so it stays small."""
+
+    def __init__(self) -> None:
+        self.other: dict[tuple[str, int, int, str], int] = {}
+
+    def add(self, facts: list[dict[str, object]]) -> None:
+        for r in facts:
+            k = r.get("occurrence", 1)
+            if k != 1 and isinstance(k, int):
+                self.other[(str(r["doc"]), int(r["start"]), int(r["end"]), str(r["evidence"]))] = k  # type: ignore[call-overload]
+
+    def occurrence(self, doc: str, start: int, end: int, evidence: str) -> int:
+        return self.other.get((doc, start, end, evidence), 1)
+
+
+def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None) -> Reviewed:
+    """The batch's facts corrected and flagged; with `seen` (a build), the review queue's
+    `occurrence` too (reports are read again only for the documents corrections name)."""
+    drop_correction_files(result, [*found.files, *found.beside])
+    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text, queue_occurrences=False)
+    if seen is not None and len(reviewed.queue):
+        q = reviewed.queue
+        at = [seen.occurrence(d, int(s), int(e), str(v)) for d, s, e, v in zip(q["doc"], q["start"], q["end"], q["evidence"])]
+        reviewed.queue = q.assign(occurrence=pd.array([k if k > 0 else None for k in at], dtype="Int64"))
+    return reviewed
+
+
+def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
+    """(doc, evidence page) for every document whose page shows more than its worker could draw
+    (`batch.process_file`: each figure's own flags): a corrected, added, confirmed or rejected
+    figure, or a conflict with a figure elsewhere. Fills the review queue's `occurrence` on the
+    way (the raw text is read once per document)."""
+    from ..present.evidence import evidence_page
+
+    every = reviewed.facts_all
+    every = every[every["indicator"].notna()]
+    conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).astype(bool)
+    shown = every["status"].ne("extracted").fillna(True).astype(bool) | conflict
+    docs = set(every.loc[shown.to_numpy(), "doc"].tolist())
+    mine = every[every["doc"].isin(docs).to_numpy()]
+    rows_of: dict[str, list[dict]] = {}
+    for r in mine.astype(object).where(mine.notna(), None).to_dict("records"):
+        rows_of.setdefault(r["doc"], []).append(r)
+    queue = reviewed.queue
+    occurrence = queue["occurrence"].astype(object).tolist()
+    at: dict[str, list[int]] = {}
+    for k, doc in enumerate(queue["doc"].tolist()):
+        at.setdefault(doc, []).append(k)
+    evidence, starts = queue["evidence"].tolist(), queue["start"].tolist()
+    for doc, rows in rows_of.items():
+        report = reports.report(doc)
+        if report is None:
+            continue
+        yield doc, evidence_page(report, rows).html
+        found = Occurrences(report.raw_text)
+        for k in at.get(doc, []):
+            occurrence[k] = found(str(evidence[k]), int(starts[k])) or pd.NA
+    reviewed.queue = queue.assign(occurrence=pd.array(occurrence, dtype="Int64"))
+
+
+def stale_table(stale: list[StaleCorrection]) -> pd.DataFrame:
+    rows = [{"file": s.correction.source, "row": s.correction.row, "line": s.correction.line, "doc": s.correction.doc,
+             "evidence": s.correction.evidence, "occurrence": s.correction.occurrence, "match": s.correction.match,
+             "action": s.correction.action, "reason": s.reason} for s in stale]
+    return pd.DataFrame(rows, columns=list(STALE_COLUMNS)).astype(STALE_COLUMNS)
+
+
+def report(reviewed: Reviewed, found: RunCorrections) -> None:
+    """Say what the corrections did: applied, stale (each by name), for documents not in the run."""
+    if not found.corrections:
+        return
+    names = ", ".join(str(f) for f in found.files) or "the corrections given"
+    print(f"corrections: {reviewed.applied} of {len(found.corrections)} applied from {names}"
+          + (f"; {len(reviewed.stale)} stale" if reviewed.stale else ""))
+    for s in reviewed.stale:
+        print(f"{s}", file=sys.stderr)
+    if reviewed.elsewhere:
+        docs = sorted({c.doc for c in reviewed.elsewhere})
+        more = f" (+{len(docs) - 3} more)" if len(docs) > 3 else ""
+        print(f"note: {len(reviewed.elsewhere)} corrections name documents not in this run (not applied): "
+              + ", ".join(docs[:3]) + more, file=sys.stderr)
+
+
+def strict_status(reviewed: Reviewed, strict: bool) -> int:
+    """1 with --strict when a correction is stale (the message names how many), else 0."""
+    if strict and reviewed.stale:
+        n = len(reviewed.stale)
+        print(f"envcompare: {n} stale correction{'s' if n != 1 else ''} (--strict): fix or remove "
+              f"{'them' if n != 1 else 'it'} in corrections.csv", file=sys.stderr)
+        return 1
+    return 0

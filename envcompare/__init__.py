@@ -21,7 +21,7 @@ from .version import __version__
 def __getattr__(name: str):
     """`envcompare.to_excel` imports openpyxl on first use, not with every command."""
     if name == "to_excel":
-        from .present.excel import to_excel
+        from .pipeline.build import to_excel
 
         return to_excel
     raise AttributeError(f"module 'envcompare' has no attribute {name!r}")

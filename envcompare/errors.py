@@ -23,3 +23,11 @@ class DataFileError(Exception):
 
     def __str__(self) -> str:
         return f"cannot read {self.path}: {self.reason}"
+
+
+class DataSchemaError(DataFileError):
+    """A data file that does not fit its declared schema (envcompare/vocab/schema.py): an unknown
+    or missing key, a value of the wrong type. One line: <path>: <key path>: <what is wrong>."""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"

@@ -130,8 +130,10 @@ def test_text_counts_do_not_depend_on_the_order_documents_arrive(corpus):
 
 
 def test_cache_key_covers_every_module_of_every_stage_and_every_data_file(tmp_path):
-    # code_version hashes envcompare/**/*.py and data/**: a change in a sub-package or a data
-    # sub-folder invalidates the cache (a copy of the package and data is changed, not the checkout)
+    # code_version hashes envcompare/**/*.py and data/** (but data/gold/): a change in a module of
+    # any sub-package, in a data file or in a data sub-folder invalidates the cache (a copy of the
+    # package and data is changed, not the checkout). The copy lies under a folder named `gold`:
+    # only gold/ inside data/ is left out, never a checkout that happens to lie below one.
     import os
     import shutil
     import subprocess
@@ -139,26 +141,31 @@ def test_cache_key_covers_every_module_of_every_stage_and_every_data_file(tmp_pa
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    shutil.copytree(root / "envcompare", tmp_path / "envcompare", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(root / "data", tmp_path / "data")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "ENVCOMPARE_DATA": str(tmp_path / "data")}
+    where = tmp_path / "gold" / "checkout"
+    shutil.copytree(root / "envcompare", where / "envcompare", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "data", where / "data")
+    env = {**os.environ, "PYTHONPATH": str(where), "ENVCOMPARE_DATA": str(where / "data")}
 
     def version() -> str:
         code = "import envcompare.pipeline.batch as b; print(b.__file__, b.code_version())"
-        run_ = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+        run_ = subprocess.run([sys.executable, "-c", code], env=env, cwd=where, capture_output=True, text=True, check=True)
         return run_.stdout
 
-    first = version()
-    assert first.startswith(str(tmp_path / "envcompare"))  # the copy is the package that runs
-    assert version() == first
-    with open(tmp_path / "envcompare" / "extraction" / "reader.py", "a", encoding="utf-8") as f:
-        f.write("\n# changed\n")
-    second = version()
-    assert second != first
-    text_files = sorted(p for p in (tmp_path / "data" / "text").iterdir() if p.is_file())
-    with open(text_files[0], "a", encoding="utf-8") as f:
-        f.write("\n")
-    assert version() != second
+    def append(path: Path, text: str = "\n") -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+
+    seen = [version()]
+    assert seen[0].startswith(str(where / "envcompare"))  # the copy is the package that runs
+    assert version() == seen[0]
+    text_files = sorted(p for p in (where / "data" / "text").iterdir() if p.is_file())
+    for changed in (where / "envcompare" / "extraction" / "reader.py", where / "envcompare" / "comparison" / "analysis.py",
+                    where / "data" / "comparability.yaml", where / "data" / "indicators.csv", text_files[0]):
+        append(changed, "\n# changed\n" if changed.suffix in (".py", ".yaml") else "\n")
+        seen.append(version())
+        assert seen[-1] != seen[-2], f"changing {changed.relative_to(where)} left the cache key as it was"
+    append(where / "data" / "gold" / "labels.csv")  # the gold labels extract nothing
+    assert version() == seen[-1]
 
 
 def test_metadata_csv_beside_the_reports_is_used_by_batch_runs_as_by_load_reports(tmp_path, seeds_dir):

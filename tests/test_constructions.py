@@ -201,5 +201,5 @@ def test_the_loader_refuses_a_rule_defined_twice_and_an_unknown_section(tmp_path
     with pytest.raises(DataFileError, match="also defined in a.yaml"):
         _read_rules_from(tmp_path, monkeypatch)
     (folder / "b.yaml").write_text("rules: {}\nexampels: []\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="unknown sections"):
+    with pytest.raises(DataFileError, match="b.yaml: top level: unknown key 'exampels' \\(known: rules, examples, not_facts\\)"):
         _read_rules_from(tmp_path, monkeypatch)

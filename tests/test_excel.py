@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from envcompare.memory import gc_paused
-from envcompare.present.excel import FIXED_TIME, to_excel, write_sheet
+from envcompare.pipeline.build import to_excel
+from envcompare.present.excel import FIXED_TIME, write_sheet
 from envcompare.present.export import write_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,7 +173,7 @@ def test_same_facts_same_bytes(tmp_path):
     c = tmp_path / "c.xlsx"
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        f"from test_excel import small_facts; from envcompare.present.excel import to_excel; to_excel(small_facts(), {str(c)!r})"
+        f"from test_excel import small_facts; from envcompare.pipeline.build import to_excel; to_excel(small_facts(), {str(c)!r})"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)

@@ -90,10 +90,11 @@ def test_clause_bounds_match_a_character_walk():
 
 def test_gapped_aliases_found_as_by_a_full_scan(corpus):
     # the gapped-alias pattern is tried only where an alias's first part starts: same matches as finditer
-    from envcompare.vocab.catalog import GAP, _aliases, _gapped_matches, _matchers
+    from envcompare.vocab.catalog import _aliases, _gapped_matches, _matchers, alias_rules
 
     m = _matchers()
-    firsts = [a.split(GAP)[0] for a, _, _ in _aliases() if GAP in a]
+    gap = alias_rules().gap_mark
+    firsts = [a.split(gap)[0] for a, _, _ in _aliases() if gap in a]
     texts = [r.text for r in corpus] + ["".join(f"{f}水质达到或好于III类比例为{i}%,立案查处环境违法行为案件,行政处罚案件" for i, f in enumerate(firsts))]
     for text in texts:
         starts = {i for i in range(len(text)) if any(text.startswith(f, i) for f in firsts)}

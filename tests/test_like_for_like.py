@@ -26,8 +26,8 @@ from envcompare.comparison.analysis import (
     sensitivity,
 )
 from envcompare.extraction.tidy import facts_frame
+from envcompare.pipeline.build import to_excel
 from envcompare.present import charts, narrate
-from envcompare.present.excel import to_excel
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -215,3 +215,16 @@ def test_a_backend_turning_interactive_on_during_the_first_chart_is_kept(facts, 
     monkeypatch.setattr(plt, "subplots", subplots_activating_a_backend)
     plt.close(charts.indicator_chart(facts, "air.pm25", references))
     assert plt.isinteractive()
+
+
+def test_a_capped_chart_has_one_tick_per_row_shown():
+    """More reporting cities than a chart shows, plus cities that do not report it: the ticks are
+    the capped bars and the not-reported cities (was: a tick count of the uncapped rows, an error)."""
+    from test_compare import fact, frame
+
+    rows = [fact(f"c{i:03d}", 2023, "air.pm25", 20.0 + i) for i in range(charts.MAX_ROWS + 11)]
+    rows += [fact(f"z{i}", 2023, "air.good_days_ratio", 80.0) for i in range(3)]
+    fig = charts.indicator_chart(frame(*rows), "air.pm25")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == charts.MAX_ROWS + 3
+    assert labels[:2] == ["c000", "c001"] and labels[-3:] == ["z0", "z1", "z2"]

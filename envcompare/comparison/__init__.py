@@ -2,13 +2,17 @@
 scores and composites, targets vs actuals, benchmarks, derived values, references, coverage.
 
     >>> from envcompare.comparison import compare, composite, targets_vs_actuals
+    >>> analysis = analyse(facts)     # every table once: what build writes, the workbook shows   # doctest: +SKIP
 """
 
 from .analysis import (
+    Analysis,
     Comparison,
     Composite,
+    DomainComparison,
     against_references,
     all_pairs_benchmark,
+    analyse,
     benchmark,
     compare,
     comparison_tables,
@@ -22,10 +26,13 @@ from .analysis import (
 )
 
 __all__ = [
+    "Analysis",
     "Comparison",
     "Composite",
+    "DomainComparison",
     "against_references",
     "all_pairs_benchmark",
+    "analyse",
     "benchmark",
     "compare",
     "comparison_tables",

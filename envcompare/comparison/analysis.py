@@ -13,6 +13,9 @@ row per (city, year) and one float64 column per indicator; `indicators` says eac
 and direction; `rows` marks rows picked as a city's latest year; `cells` names the fact behind
 every value. Years are never mixed inside a row. Ranking, scores and composites read
 directions from the companion (or from the catalog for a plain DataFrame).
+
+`analyse(facts)` computes every table once into an `Analysis`: what `build` writes, the workbook
+lays out and the charts draw (none of them computes a comparison again).
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..extraction.tidy import FACT_COLUMNS
-from ..vocab.catalog import catalog
+from ..vocab.catalog import catalog, default_comparator, in_catalog_order
 from ..vocab.resources import read_csv, read_yaml
 
 ROW_INDEX = ["city", "year"]
@@ -136,12 +140,13 @@ def comparability() -> dict:
 
 def default_min_cities() -> int:
     """The fewest same-year cities a composite is computed over (data/comparability.yaml)."""
-    return int(comparability().get("min_cities", 5))
+    return int(comparability()["min_cities"])
 
 
 def _catalog_column(name: str) -> dict[str, str]:
+    """One column of the catalog by indicator id (every column is there: checked at load)."""
     cat = catalog()
-    return dict(zip(cat["id"], cat[name])) if name in cat.columns else {}
+    return dict(zip(cat["id"], cat[name]))
 
 
 def scale_dependent(indicator: object) -> bool:
@@ -181,7 +186,7 @@ def fact_statistics(facts: pd.DataFrame) -> pd.Series:
     sentences = _objects(facts["sentence"], "") if "sentence" in facts.columns else np.full(len(facts), "", dtype=object)
     out: list[object] = []
     for ind, sentence in zip(_objects(facts["indicator"]), sentences, strict=True):
-        applicable = [k for k, v in stats.items() if ind in v.get("applies_to", ())]
+        applicable = [k for k, v in stats.items() if ind in v["applies_to"]]
         if not applicable:
             out.append(None)
             continue
@@ -239,7 +244,35 @@ def compare(
     several facts fill one cell (qualifiers such as 县级及以上 / 农村), the unqualified one wins,
     then the first in its document; `cells.alternatives` counts the others.
     """
+    if isinstance(year, str) and year != "latest":
+        raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    candidates = _ranked_candidates(_of_year(_comparable_facts(facts, kinds, domain, indicators, period), year), kinds)
+    columns = _column_order(candidates)
+    choice = _choose_cells(candidates)
+    values = _value_grid(candidates, choice.cells, columns)
+    rows = _row_table(values, choice.cells, latest=year == "latest")
+    info = _indicator_table(candidates.drop_duplicates(CELL_KEY, keep="first"), columns)
+    notes = _comparison_notes(candidates, info, choice.conflicts)
+    return Comparison(values, info, rows, choice.cells, "+".join(kinds), notes)
+
+
+CELL_KEY = ["city", "year", "column"]  # one cell of a comparison
+
+
+class CellChoice(NamedTuple):
+    """The one figure of each cell, and the cells refused for holding different figures."""
+
+    cells: pd.DataFrame  # CELL_COLUMNS
+    conflicts: pd.Series  # (city, year, column) -> the different values, sorted
+
+
+def _comparable_facts(
+    facts: pd.DataFrame, kinds: tuple[str, ...], domain: str | Sequence[str] | None,
+    indicators: Iterable[str] | None, period: str | None,
+) -> pd.DataFrame:
+    """The facts that may fill a cell (of the kinds, period, domain and indicators asked for, with
+    a city, year and value), each with its scope and statistic; not the long sentences."""
     keep = (
         facts["kind"].isin(kinds)
         & facts["indicator"].notna()
@@ -253,59 +286,68 @@ def compare(
         keep &= facts["domain"].isin([domain] if isinstance(domain, str) else list(domain))
     if indicators is not None:
         keep &= facts["indicator"].isin(list(indicators))
-    f = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
-    f = f.assign(scope=fact_scopes(f), statistic=fact_statistics(f))
-    used = [c for c in f.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]  # not the long sentences
-    f = f[used]
-    latest = False
-    if isinstance(year, str):
-        if year != "latest":
-            raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
-        latest = True
-        f = f[f["year"] == f["city"].map(f.groupby("city")["year"].max())]
-    elif year is not None:
-        f = f[f["year"] == int(year)]
+    chosen = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
+    chosen = chosen.assign(scope=fact_scopes(chosen), statistic=fact_statistics(chosen))
+    return chosen[[c for c in chosen.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]]
 
-    keys = ["city", "year", "column"]
-    f = f.assign(
-        _kind=f["kind"].map({k: i for i, k in enumerate(kinds)}),
-        column=_column_names(f),
+
+def _of_year(facts: pd.DataFrame, year: int | str | None) -> pd.DataFrame:
+    """The rows of one year, of each city's latest year ("latest"), or all (None)."""
+    if year == "latest":
+        return facts[facts["year"] == facts["city"].map(facts.groupby("city")["year"].max())]
+    if year is not None:
+        return facts[facts["year"] == int(year)]
+    return facts
+
+
+def _ranked_candidates(facts: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFrame:
+    """Every candidate figure of every cell, each cell's preferred one first (kind in order of
+    preference, then document order), with its `column` and the number of `alternatives`."""
+    ranked = facts.assign(
+        _kind=facts["kind"].map({k: i for i, k in enumerate(kinds)}),
+        column=_column_names(facts),
     ).sort_values(["city", "year", "column", "_kind", "doc", "start"], kind="stable")
-    f = f.assign(alternatives=f.groupby(keys)["value"].transform("size") - 1)
-    columns = _column_order(f)
-    # one cell, one figure: several different figures of the preferred kind for one (city, year,
-    # indicator, scope, statistic) are told apart by words the extraction did not keep; refuse them
-    top = f[f["_kind"] == f.groupby(keys)["_kind"].transform("min")]
-    distinct = top.assign(_v=top["value"].round(9)).groupby(keys)["_v"].agg(lambda v: sorted(set(v)))
-    conflicts = distinct[distinct.map(len) > 1]
-    chosen = f.drop_duplicates(keys, keep="first")
-    if len(conflicts):
-        clash = pd.MultiIndex.from_frame(chosen[keys]).isin(conflicts.index)
-        chosen = chosen[~clash]
-    cells = chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True)
+    return ranked.assign(alternatives=ranked.groupby(CELL_KEY)["value"].transform("size") - 1)
 
+
+def _choose_cells(ranked: pd.DataFrame) -> CellChoice:
+    """One cell, one figure: several different figures of the preferred kind for one (city, year,
+    indicator, scope, statistic) are told apart by words the extraction did not keep; refused."""
+    top = ranked[ranked["_kind"] == ranked.groupby(CELL_KEY)["_kind"].transform("min")]
+    distinct = top.assign(_v=top["value"].round(9)).groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
+    conflicts = distinct[distinct.map(len) > 1]
+    chosen = ranked.drop_duplicates(CELL_KEY, keep="first")
+    if len(conflicts):
+        clash = pd.MultiIndex.from_frame(chosen[CELL_KEY]).isin(conflicts.index)
+        chosen = chosen[~clash]
+    return CellChoice(chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True), conflicts)
+
+
+def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The wide table: a row per (city, year) with any candidate, a float column per column name."""
     index = pd.MultiIndex.from_frame(
-        f[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
+        ranked[ROW_INDEX].drop_duplicates().astype({"city": "string", "year": "Int64"}).sort_values(ROW_INDEX)
     )
     grid = np.full((len(index), len(columns)), np.nan, dtype="float64")
     at_row = index.get_indexer(pd.MultiIndex.from_frame(cells[ROW_INDEX]))
     at_column = pd.Index(columns, dtype="object").get_indexer(cells["column"].astype("object"))
     grid[at_row, at_column] = cells["value"].to_numpy(dtype="float64")
-    values = pd.DataFrame(grid, index=index, columns=pd.Index(columns, dtype="object", name="indicator"))
-    docs: dict[tuple, set] = {key: set() for key in index}  # each row's documents
-    for city, yr, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
-        docs[(city, yr)].update([doc] if doc is not None else [])
-    rows = pd.DataFrame(
+    return pd.DataFrame(grid, index=index, columns=pd.Index(columns, dtype="object", name="indicator"))
+
+
+def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.DataFrame:
+    """Per row: picked as a city's latest year, how many indicators it has, its documents."""
+    docs: dict[tuple, set] = {key: set() for key in values.index}
+    for city, year, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
+        docs[(city, year)].update([doc] if doc is not None else [])
+    return pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
             "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
-            "docs": pd.array([";".join(sorted(docs[key])) for key in index], dtype="string"),
+            "docs": pd.array([";".join(sorted(docs[key])) for key in values.index], dtype="string"),
         },
-        index=index,
+        index=values.index,
     )
-    info = _indicator_table(f.drop_duplicates(keys, keep="first"), columns)
-    notes = _comparison_notes(f, info, conflicts)
-    return Comparison(values, info, rows, cells, "+".join(kinds), notes)
 
 
 def _comparison_notes(f: pd.DataFrame, info: pd.DataFrame, conflicts: pd.Series) -> pd.DataFrame:
@@ -360,9 +402,8 @@ def _column_names(f: pd.DataFrame) -> pd.Series:
 
 def _column_order(chosen: pd.DataFrame) -> list[str]:
     """Columns in catalog order (then by name)."""
-    order = {ind: i for i, ind in enumerate(catalog()["id"])}
     ind_of = dict(zip(chosen["column"], chosen["indicator"]))
-    return sorted(ind_of, key=lambda c: (order.get(ind_of[c], 10**6), c))
+    return in_catalog_order(ind_of, indicator_of=ind_of.__getitem__)
 
 
 def _indicator_table(chosen: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -403,7 +444,7 @@ def indicator_info(ids: Iterable[str]) -> pd.DataFrame:
 # --- ranks, scores, composites ----------------------------------------------------------------
 
 
-def _matrix(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | None) -> tuple[pd.DataFrame, pd.Series]:
+def _matrix(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | None) -> Matrix:
     """The numeric table and a direction per column (given, the Comparison's, or the catalog's)."""
     if isinstance(table, Comparison):
         values, dirs = table.values, table.directions
@@ -413,7 +454,7 @@ def _matrix(table: Comparison | pd.DataFrame, directions: Mapping[str, str] | No
         dirs = pd.Series({c: cat.get(str(c).split(" ")[0], "neutral") for c in values.columns}, dtype="object")
     if directions is not None:
         dirs = pd.Series({c: directions.get(c, dirs.get(c, "neutral")) for c in values.columns}, dtype="object")
-    return values.astype("float64"), dirs.reindex(values.columns).fillna("neutral")
+    return Matrix(values.astype("float64"), dirs.reindex(values.columns).fillna("neutral"))
 
 
 def rank(
@@ -511,6 +552,49 @@ def composite(
         raise ValueError(f"method must be 'equal', 'entropy' or 'topsis', not {method!r}")
     values, dirs = _matrix(table, directions)
     need = min_cities if min_cities is not None else default_min_cities()
+    columns = _composite_columns(values, dirs)
+    reason = _composite_refusal(values, columns.used, need)
+    if reason is not None:
+        result = CompositeScores(pd.Series(np.nan, index=values.index, dtype="float64"), pd.Series(dtype="float64"), {})
+        columns.dropped.update({col: "not computed (see note)" for col in columns.used})
+    else:
+        result = _composite_scores(values[columns.used], dirs[columns.used], method, topsis_weights)
+    frame = pd.DataFrame({"score": result.score.astype("float64")}, index=values.index)
+    for k, v in result.extra.items():
+        frame[k] = v.astype("float64")
+    frame["rank"] = frame["score"].rank(method="min", ascending=False).astype("Int64")
+    dropped = pd.Series(columns.dropped, dtype="string")
+    dropped.index.name = "indicator"
+    weights = result.weights
+    weights.index.name = "indicator"
+    return Composite(method, frame, weights.astype("float64"), dropped, reason)
+
+
+class Matrix(NamedTuple):
+    """A numeric table and a direction per column."""
+
+    values: pd.DataFrame
+    directions: pd.Series
+
+
+class CompositeColumns(NamedTuple):
+    """The columns a composite uses, and why each of the others is left out."""
+
+    used: list[str]
+    dropped: dict[str, str]
+
+
+class CompositeScores(NamedTuple):
+    """A composite's score per row, the weight of each indicator, and any further measures (TOPSIS
+    distances) by name."""
+
+    score: pd.Series
+    weights: pd.Series
+    extra: dict[str, pd.Series]
+
+
+def _composite_columns(values: pd.DataFrame, dirs: pd.Series) -> CompositeColumns:
+    """Indicators with a direction, not scale-dependent, reported by every row."""
     dropped: dict[str, str] = {}
     used = []
     for col in values.columns:
@@ -520,37 +604,27 @@ def composite(
         elif scale_dependent(col):
             dropped[col] = "scale-dependent count: not comparable across cities raw"
         elif len(missing):
-            dropped[col] = "missing for " + ", ".join(" ".join(str(k) for k in (m if isinstance(m, tuple) else (m,)))
-                                                      for m in missing)
+            dropped[col] = "missing for " + ", ".join(" ".join(str(k) for k in (row if isinstance(row, tuple) else (row,)))
+                                                      for row in missing)
         else:
             used.append(col)
-    reason = _composite_refusal(values, used, need)
-    extra: dict[str, pd.Series] = {}
-    if reason is not None:
-        w = pd.Series(dtype="float64")
-        result = pd.Series(np.nan, index=values.index, dtype="float64")
-        for col in used:
-            dropped[col] = "not computed (see note)"
-    elif method == "equal":
-        s = scores(values[used], dict(dirs[used]))
-        w = pd.Series(1.0 / len(used), index=used, dtype="float64")
-        result = (s * w).sum(axis=1)
-    elif method == "entropy":
-        s = scores(values[used], dict(dirs[used]))
-        w = entropy_weights(s)
-        result = (s * w).sum(axis=1)
-    else:
-        s = scores(values[used], dict(dirs[used]))
-        w = entropy_weights(s) if topsis_weights == "entropy" else pd.Series(1.0 / len(used), index=used, dtype="float64")
-        result, extra = _topsis(values[used], dirs[used], w)
-    frame = pd.DataFrame({"score": result.astype("float64")}, index=values.index)
-    for k, v in extra.items():
-        frame[k] = v.astype("float64")
-    frame["rank"] = frame["score"].rank(method="min", ascending=False).astype("Int64")
-    dropped_s = pd.Series(dropped, dtype="string")
-    dropped_s.index.name = "indicator"
-    w.index.name = "indicator"
-    return Composite(method, frame, w.astype("float64"), dropped_s, reason)
+    return CompositeColumns(used, dropped)
+
+
+def _composite_scores(values: pd.DataFrame, dirs: pd.Series, method: str, topsis_weights: str) -> CompositeScores:
+    """Scores of a composite over complete columns: equal or entropy weights of min-max scores,
+    or TOPSIS closeness (weighted equally or by entropy)."""
+    used = list(values.columns)
+    score_matrix = scores(values, dict(dirs))
+    equal = pd.Series(1.0 / len(used), index=used, dtype="float64")
+    if method == "equal":
+        return CompositeScores((score_matrix * equal).sum(axis=1), equal, {})
+    if method == "entropy":
+        weights = entropy_weights(score_matrix)
+        return CompositeScores((score_matrix * weights).sum(axis=1), weights, {})
+    weights = entropy_weights(score_matrix) if topsis_weights == "entropy" else equal
+    closeness = _topsis(values, dirs, weights)
+    return CompositeScores(closeness.closeness, weights, {"d_best": closeness.d_best, "d_worst": closeness.d_worst})
 
 
 def _composite_refusal(values: pd.DataFrame, used: list[str], need: int) -> str | None:
@@ -566,13 +640,21 @@ def _composite_refusal(values: pd.DataFrame, used: list[str], need: int) -> str 
                 + (f" in {int(years[0])}" if years else "")
                 + f": a composite needs at least {need} same-year cities (with fewer, min-max scores are 0 or 1 and "
                   "entropy weights degenerate)")
-    least = int(comparability().get("min_indicators", 2))
+    least = int(comparability()["min_indicators"])
     if len(used) < least:
         return (f"{len(used)} indicator(s) reported like for like by every city: a composite needs at least {least}")
     return None
 
 
-def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> tuple[pd.Series, dict[str, pd.Series]]:
+class Topsis(NamedTuple):
+    """TOPSIS per row: closeness to the ideal, and the distances to the best and the worst."""
+
+    closeness: pd.Series
+    d_best: pd.Series
+    d_worst: pd.Series
+
+
+def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> Topsis:
     """TOPSIS: r = x / ||x||, v = w r; closeness = D- / (D+ + D-) against the ideal best and worst."""
     norms = np.sqrt((values**2).sum(axis=0))
     v = values.div(norms.where(norms != 0), axis=1).fillna(0.0) * w
@@ -583,13 +665,12 @@ def _topsis(values: pd.DataFrame, dirs: pd.Series, w: pd.Series) -> tuple[pd.Ser
     d_worst = np.sqrt(((v - worst) ** 2).sum(axis=1))
     total = d_best + d_worst
     closeness = (d_worst / total.where(total != 0)).fillna(1.0)
-    return closeness, {"d_best": d_best, "d_worst": d_worst}
+    return Topsis(closeness, d_best, d_worst)
 
 
 # --- targets ----------------------------------------------------------------------------------
 
 _OPS = (">=", ">", "<=", "<", "=")  # comparators a target can state; see _judge_all
-_DEFAULT_COMPARATOR = {"higher_better": ">=", "lower_better": "<="}
 
 TARGET_COLUMNS = {
     "city": "string",
@@ -656,12 +737,18 @@ def _judge_all(actual: np.ndarray, target: np.ndarray, comparator: np.ndarray) -
     return np.where(met, "met", "not met").astype(object)
 
 
-def _comparators(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each target's comparator, and whether it was inferred from the direction (none given)."""
+class Comparators(NamedTuple):
+    """Each target's comparator, and whether it was inferred from the direction (none stated)."""
+
+    comparator: np.ndarray
+    inferred: np.ndarray
+
+
+def _comparators(targets: pd.DataFrame) -> Comparators:
     given = targets["comparator"].isin(_OPS).to_numpy(dtype=bool)
     stated = _objects(targets["comparator"])
-    default = [_DEFAULT_COMPARATOR.get(d, "=") if isinstance(d, str) else "=" for d in _objects(targets["direction"])]
-    return np.where(given, stated, np.array(default, dtype=object)), ~given
+    default = [default_comparator(d) or "=" for d in _objects(targets["direction"])]
+    return Comparators(np.where(given, stated, np.array(default, dtype=object)), ~given)
 
 
 def _objects(series: pd.Series, missing: object = None) -> np.ndarray:
@@ -683,7 +770,18 @@ def _codes(frames: Sequence[pd.DataFrame], keys: Sequence[str], missing_matches:
     return np.split(codes, np.cumsum([len(f) for f in frames])[:-1])
 
 
-def _pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Pairs(NamedTuple):
+    """Row positions of matched rows of two tables: left[k] goes with right[k]."""
+
+    left: np.ndarray
+    right: np.ndarray
+
+    def where(self, keep: np.ndarray) -> Pairs:
+        """The pairs where `keep` is true."""
+        return Pairs(self.left[keep], self.right[keep])
+
+
+def _pairs(left: np.ndarray, right: np.ndarray) -> Pairs:
     """Positions (i, j) of every left[i] == right[j], ordered by i, then j."""
     order = np.argsort(right, kind="stable")
     ordered = right[order]
@@ -691,7 +789,25 @@ def _pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     counts = np.searchsorted(ordered, left, side="right") - lo
     i = np.repeat(np.arange(len(left)), counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    return i, order[np.repeat(lo, counts) + within]
+    return Pairs(i, order[np.repeat(lo, counts) + within])
+
+
+PROVENANCE = ("doc", "start", "end", "evidence")  # where a fact was read: its document and raw-text span
+
+
+def _provenance(rows: pd.DataFrame, prefix: str, fields: Sequence[str] = PROVENANCE) -> dict[str, pd.Series]:
+    """The provenance columns of `rows` under a prefix (target_doc, target_start ...), for a table
+    that puts two facts side by side."""
+    return {f"{prefix}{name}": rows[name] for name in fields}
+
+
+class Pairing(NamedTuple):
+    """The actual chosen for each target: positions in the targets and actuals tables (actual -1:
+    none), and how many other actuals were candidates."""
+
+    target: np.ndarray
+    actual: np.ndarray
+    alternatives: np.ndarray
 
 
 def _match_targets(
@@ -704,85 +820,109 @@ def _match_targets(
     per_city: one pairing per target and city of the actuals, never the target's own city
     (benchmark). Rows run in target order (per_city: within each city of the actuals).
     """
-    targets = targets.reset_index(drop=True)
-    actuals = actuals.reset_index(drop=True)
     # like for like: a target is judged only by an actual of the same scope (县级及以上 by
     # 县级及以上, never by 农村 or 乡镇级)
+    targets = targets.reset_index(drop=True)
     targets = targets.assign(_scope=fact_scopes(targets))
+    actuals = actuals.reset_index(drop=True)
     actuals = actuals.assign(_scope=fact_scopes(actuals))
     keys = [*keys, "_scope"]
-    t_codes, a_codes = _codes([targets, actuals], keys)
-    ti, ai = _pairs(t_codes, a_codes)
-    city = _codes([actuals], ["city"])[0] if per_city else np.zeros(len(actuals), dtype="int64")
-    if per_city:  # another city's targets only
-        a_city, t_city = _objects(actuals["city"]), _objects(targets["city"])
-        other = ~((a_city[ai] == t_city[ti]) & pd.notna(a_city[ai]))
-        ti, ai = ti[other], ai[other]
-    same = _objects(targets["qualifier"].fillna(""))[ti] == _objects(actuals["qualifier"].fillna(""))[ai]
-    pairs = pd.DataFrame(
-        {
-            "_t": ti,
-            "_city": city[ai],
-            "_other": (~same).astype("int64"),
-            "doc": actuals["doc"].array.take(ai),
-            "start": actuals["start"].array.take(ai),
-            "_a": ai,
-        }
-    ).sort_values(["_t", "_city", "_other", "doc", "start", "_a"], kind="stable")
-    size = pairs.groupby(["_t", "_city"], sort=False)["_a"].transform("size").to_numpy()
-    first = ~pairs.duplicated(["_t", "_city"]).to_numpy()
-    t_idx, a_idx, n_alt = pairs["_t"].to_numpy()[first], pairs["_a"].to_numpy()[first], size[first] - 1
-    if not inner:  # every target, in target order
-        lone = np.setdiff1d(np.arange(len(targets)), t_idx)
-        t_idx = np.concatenate([t_idx, lone])
-        order = np.argsort(t_idx, kind="stable")
-        t_idx = t_idx[order]
-        a_idx = np.concatenate([a_idx, np.full(len(lone), -1)])[order]
-        n_alt = np.concatenate([n_alt, np.zeros(len(lone), dtype=n_alt.dtype)])[order]
-
-    t = targets.take(t_idx).reset_index(drop=True)
-    a = actuals.reindex(a_idx).reset_index(drop=True)  # -1: no actual, every column missing
-    found = a_idx >= 0
-    comparator, inferred = _comparators(t)
-    target, actual = t["value"].to_numpy(dtype="float64"), a["value"].to_numpy(dtype="float64", na_value=np.nan)
-    status = np.where(found, _judge_all(actual, target, comparator), "no actual yet")
-    if not inner and (~found).any():  # an actual exists, but of another scope: say so
-        plain = [k for k in keys if k != "_scope"]
-        t_any, a_any = _codes([t, actuals], plain)
-        other_scope = np.isin(t_any, a_any) & ~found
-        status = np.where(other_scope, "no actual of this qualifier", status)
+    pairing = _first_candidates(targets, actuals, _candidates(targets, actuals, keys, per_city), per_city)
+    if not inner:
+        pairing = _with_unmatched_targets(pairing, len(targets))
+    chosen_targets = targets.take(pairing.target).reset_index(drop=True)
+    chosen_actuals = actuals.reindex(pairing.actual).reset_index(drop=True)  # -1: no actual, every column missing
+    comparators = _comparators(chosen_targets)
+    target = chosen_targets["value"].to_numpy(dtype="float64")
+    actual = chosen_actuals["value"].to_numpy(dtype="float64", na_value=np.nan)
+    found = pairing.actual >= 0
+    status = _target_status(target, actual, comparators.comparator, found)
+    if not inner:
+        status = _mark_other_scopes(status, chosen_targets, actuals, found, keys)
     return pd.DataFrame(
         {
-            "city": t["city"],
-            "year": t["year"],
-            "period": t["period"],
-            "indicator": t["indicator"],
-            "name_zh": t["indicator"].map(catalog().set_index("id")["name_zh"]),
-            "domain": t["domain"],
-            "unit": t["unit"],
-            "direction": t["direction"],
-            "comparator": comparator,
-            "comparator_inferred": inferred,
+            "city": chosen_targets["city"],
+            "year": chosen_targets["year"],
+            "period": chosen_targets["period"],
+            "indicator": chosen_targets["indicator"],
+            "name_zh": chosen_targets["indicator"].map(catalog().set_index("id")["name_zh"]),
+            "domain": chosen_targets["domain"],
+            "unit": chosen_targets["unit"],
+            "direction": chosen_targets["direction"],
+            "comparator": comparators.comparator,
+            "comparator_inferred": comparators.inferred,
             "target": target,
             "actual": actual,
             "gap": [round(g, 9) for g in (actual - target).tolist()],
             "status": status,
-            "target_qualifier": t["qualifier"],
-            "actual_qualifier": a["qualifier"],
-            "alternatives": n_alt,
-            "target_doc": t["doc"],
-            "target_start": t["start"],
-            "target_end": t["end"],
-            "target_evidence": t["evidence"],
-            "actual_doc": a["doc"],
-            "actual_start": a["start"],
-            "actual_end": a["end"],
-            "actual_evidence": a["evidence"],
-            "actual_city": a["city"],
-            "actual_year": a["year"],
+            "target_qualifier": chosen_targets["qualifier"],
+            "actual_qualifier": chosen_actuals["qualifier"],
+            "alternatives": pairing.alternatives,
+            **_provenance(chosen_targets, "target_"),
+            **_provenance(chosen_actuals, "actual_"),
+            "actual_city": chosen_actuals["city"],
+            "actual_year": chosen_actuals["year"],
         },
-        index=pd.RangeIndex(len(t)),
+        index=pd.RangeIndex(len(chosen_targets)),
     )
+
+
+def _candidates(targets: pd.DataFrame, actuals: pd.DataFrame, keys: list[str], per_city: bool) -> Pairs:
+    """Every (target, actual) equal on keys; per_city: never an actual of the target's own city."""
+    target_codes, actual_codes = _codes([targets, actuals], keys)
+    pairs = _pairs(target_codes, actual_codes)
+    if per_city:  # another city's targets only
+        actual_city, target_city = _objects(actuals["city"])[pairs.right], _objects(targets["city"])[pairs.left]
+        pairs = pairs.where(~((actual_city == target_city) & pd.notna(actual_city)))
+    return pairs
+
+
+def _first_candidates(targets: pd.DataFrame, actuals: pd.DataFrame, pairs: Pairs, per_city: bool) -> Pairing:
+    """For each target (and city of the actuals, per_city) the first candidate: the same qualifier
+    first, then document order; the number of the others."""
+    city = _codes([actuals], ["city"])[0] if per_city else np.zeros(len(actuals), dtype="int64")
+    same = _objects(targets["qualifier"].fillna(""))[pairs.left] == _objects(actuals["qualifier"].fillna(""))[pairs.right]
+    ranked = pd.DataFrame(
+        {
+            "_t": pairs.left,
+            "_city": city[pairs.right],
+            "_other": (~same).astype("int64"),
+            "doc": actuals["doc"].array.take(pairs.right),
+            "start": actuals["start"].array.take(pairs.right),
+            "_a": pairs.right,
+        }
+    ).sort_values(["_t", "_city", "_other", "doc", "start", "_a"], kind="stable")
+    size = ranked.groupby(["_t", "_city"], sort=False)["_a"].transform("size").to_numpy()
+    first = ~ranked.duplicated(["_t", "_city"]).to_numpy()
+    return Pairing(ranked["_t"].to_numpy()[first], ranked["_a"].to_numpy()[first], size[first] - 1)
+
+
+def _with_unmatched_targets(pairing: Pairing, targets: int) -> Pairing:
+    """Every target, in target order: those without an actual get actual -1 and no alternatives."""
+    lone = np.setdiff1d(np.arange(targets), pairing.target)
+    target = np.concatenate([pairing.target, lone])
+    order = np.argsort(target, kind="stable")
+    return Pairing(
+        target[order],
+        np.concatenate([pairing.actual, np.full(len(lone), -1)])[order],
+        np.concatenate([pairing.alternatives, np.zeros(len(lone), dtype=pairing.alternatives.dtype)])[order],
+    )
+
+
+def _target_status(target: np.ndarray, actual: np.ndarray, comparator: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """met / not met for a target with its actual (under its comparator), else no actual yet."""
+    return np.where(found, _judge_all(actual, target, comparator), "no actual yet")
+
+
+def _mark_other_scopes(status: np.ndarray, chosen_targets: pd.DataFrame, actuals: pd.DataFrame, found: np.ndarray,
+                       keys: list[str]) -> np.ndarray:
+    """A target without an actual whose city reports the indicator for another scope only: no
+    actual of this qualifier (not simply no actual yet)."""
+    if found.all():
+        return status
+    plain = [k for k in keys if k != "_scope"]
+    target_any, actual_any = _codes([chosen_targets, actuals], plain)
+    return np.where(np.isin(target_any, actual_any) & ~found, "no actual of this qualifier", status)
 
 
 def targets_vs_actuals(facts: pd.DataFrame) -> pd.DataFrame:
@@ -864,7 +1004,6 @@ DERIVED_EXTRA = {
     "value_low": "float64",
     "value_high": "float64",
 }
-_BASE_YEAR = re.compile(r"^较(\d{4})年$")
 
 
 def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
@@ -875,86 +1014,141 @@ def derive_previous_year(facts: pd.DataFrame) -> pd.DataFrame:
     two source facts are in value_start/value_end and change_start/change_end (same document).
     Keep these rows apart from stated facts unless you mean to mix them (compare(kind=...)).
     """
-    columns = {**FACT_COLUMNS, **DERIVED_EXTRA}
-    ok = facts["indicator"].notna() & facts["year"].notna() & facts["value"].notna()
-    actuals = facts[ok & _eq(facts["kind"], "actual")].reset_index(drop=True)
-    changes = facts[ok & _eq(facts["kind"], "change")].reset_index(drop=True)
-    # the period and year each change speaks of: 较2020年 -> annual 2020, else its own period a year before
-    bases = [_BASE_YEAR.match(str(p)) for p in _objects(changes["period"], "<NA>")]
+    usable = facts["indicator"].notna() & facts["year"].notna() & facts["value"].notna()
+    values = facts[usable & _eq(facts["kind"], "actual")].reset_index(drop=True)
+    changes = facts[usable & _eq(facts["kind"], "change")].reset_index(drop=True)
+    bases = _change_bases(changes)
+    pairs = _derivable(values, changes, _nearest_values(values, changes, bases.period))
+    value = values.take(pairs.value).reset_index(drop=True)
+    change = changes.take(pairs.change).reset_index(drop=True)
+    derived = _derive(value, change, pairs.relative)
+    return _derived_table(value, change, bases.year[pairs.change], pairs.relative, derived)
+
+
+class ChangeBases(NamedTuple):
+    """What each change is measured against: the period and the year of the value it implies."""
+
+    period: np.ndarray
+    year: np.ndarray
+
+
+class ValueChanges(NamedTuple):
+    """Stated values (positions in the values) and their changes (positions in the changes), and
+    whether each change is relative (a % change) or a difference in the value's unit."""
+
+    value: np.ndarray
+    change: np.ndarray
+    relative: np.ndarray
+
+
+class Derivation(NamedTuple):
+    """Derived values rounded to the precision of their inputs, and the range the inputs imply."""
+
+    value: np.ndarray
+    low: list[float]
+    high: list[float]
+    decimals: np.ndarray
+
+
+def _change_bases(changes: pd.DataFrame) -> ChangeBases:
+    """A change against a named year (comparability.yaml base_year_period: 较2020年) -> annual,
+    that year; any other change -> its own period, a year before."""
+    base_year = re.compile(comparability()["base_year_period"])
+    bases = [base_year.match(str(p)) for p in _objects(changes["period"], "<NA>")]
     period = np.array(["annual" if b else p for b, p in zip(bases, _objects(changes["period"]), strict=True)], dtype=object)
     year = np.array([int(b.group(1)) if b else int(y) - 1 for b, y in zip(bases, changes["year"].tolist(), strict=True)],
                     dtype=object)
-    c_codes, a_codes = _codes([changes, actuals], ["doc", "city", "indicator", "qualifier", "year"])
-    ci, ai = _pairs(c_codes, a_codes)
-    same_period = (_objects(actuals["period"])[ai] == period[ci]) & pd.notna(period[ci])
-    ci, ai = ci[same_period], ai[same_period]
-    # the nearest value before the change (then the nearest after it; then table order)
-    dist = actuals["start"].to_numpy(dtype="float64", na_value=np.nan)[ai] - changes["start"].to_numpy(
-        dtype="float64", na_value=np.nan)[ci]
-    with np.errstate(invalid="ignore"):
-        pairs = pd.DataFrame({"_c": ci, "_after": (dist > 0).astype("int64"), "_d": np.abs(dist), "_a": ai})
-    best = pairs.sort_values(["_c", "_after", "_d", "_a"], kind="stable").drop_duplicates("_c")
-    ci, ai = best["_c"].to_numpy(), best["_a"].to_numpy()
+    return ChangeBases(period, year)
 
-    v = actuals["value"].to_numpy(dtype="float64")[ai]
-    c = changes["value"].to_numpy(dtype="float64")[ci]
-    unit, change_unit = _objects(actuals["unit"], "<NA>")[ai], _objects(changes["unit"], "<NA>")[ci]
-    # a % change -> v / (1 + c/100) (not for -100%); percentage points of a % value, or a change
-    # in the value's own unit -> v - c; any other pairing of units derives nothing
+
+def _nearest_values(values: pd.DataFrame, changes: pd.DataFrame, base_period: np.ndarray) -> Pairs:
+    """Each change's value (Pairs: left the change, right the value): same document, city,
+    indicator, qualifier, year and base period; the nearest before the change, then the nearest
+    after it, then table order."""
+    change_codes, value_codes = _codes([changes, values], ["doc", "city", "indicator", "qualifier", "year"])
+    pairs = _pairs(change_codes, value_codes)
+    same_period = (_objects(values["period"])[pairs.right] == base_period[pairs.left]) & pd.notna(base_period[pairs.left])
+    pairs = pairs.where(same_period)
+    distance = values["start"].to_numpy(dtype="float64", na_value=np.nan)[pairs.right] - changes["start"].to_numpy(
+        dtype="float64", na_value=np.nan)[pairs.left]
+    with np.errstate(invalid="ignore"):
+        ranked = pd.DataFrame({"_c": pairs.left, "_after": (distance > 0).astype("int64"), "_d": np.abs(distance),
+                               "_a": pairs.right})
+    best = ranked.sort_values(["_c", "_after", "_d", "_a"], kind="stable").drop_duplicates("_c")
+    return Pairs(best["_c"].to_numpy(), best["_a"].to_numpy())
+
+
+def _derivable(values: pd.DataFrame, changes: pd.DataFrame, pairs: Pairs) -> ValueChanges:
+    """The pairs a previous value follows from: a % change -> v / (1 + c/100) (not for -100%);
+    percentage points of a % value, or a change in the value's own unit -> v - c; any other
+    pairing of units derives nothing."""
+    change = changes["value"].to_numpy(dtype="float64")[pairs.left]
+    unit, change_unit = _objects(values["unit"], "<NA>")[pairs.right], _objects(changes["unit"], "<NA>")[pairs.left]
     relative = change_unit == "%"
     same_unit = ((change_unit == "pp") & (unit == "%")) | (change_unit == unit)
-    keep = np.where(relative, ~_isclose(c, -100.0), same_unit)
-    ci, ai, v, c, relative = ci[keep], ai[keep], v[keep], c[keep], relative[keep]
-    a, ch = actuals.take(ai).reset_index(drop=True), changes.take(ci).reset_index(drop=True)
-    # precision: a stated figure stands for the interval its last digit allows (38 -> 37.5..38.5;
-    # 5.4% -> 5.35..5.45%); the derived value is rounded to the value's decimals (a ratio) or to
-    # the finer of the two (a difference), and value_low..value_high is the range they imply
-    dv = np.array([_decimals(e, x) for e, x in zip(_objects(a["evidence"]), v.tolist(), strict=True)], dtype="int64")
-    dc = np.array([_decimals(e, x) for e, x in zip(_objects(ch["evidence"]), c.tolist(), strict=True)], dtype="int64")
-    exact_units = set(comparability().get("exact_units", ()))  # whole days and counts are exact
-    hv = np.where(np.isin(unit[keep], list(exact_units)), 0.0, 0.5 * 10.0 ** -dv)
-    hc = np.where(np.isin(change_unit[keep], list(exact_units)), 0.0, 0.5 * 10.0 ** -dc)
+    keep = np.where(relative, ~_isclose(change, -100.0), same_unit)
+    return ValueChanges(pairs.right[keep], pairs.left[keep], relative[keep])
+
+
+def _derive(value: pd.DataFrame, change: pd.DataFrame, relative: np.ndarray) -> Derivation:
+    """The previous value of each (value, change) row pair. A stated figure stands for the interval
+    its last digit allows (38 -> 37.5..38.5; 5.4% -> 5.35..5.45%); the derived value is rounded to
+    the value's decimals (a ratio) or to the finer of the two (a difference), and value_low ..
+    value_high is the range the two intervals imply."""
+    v = value["value"].to_numpy(dtype="float64")
+    c = change["value"].to_numpy(dtype="float64")
+    value_decimals = np.array([_decimals(e, x) for e, x in zip(_objects(value["evidence"]), v.tolist(), strict=True)],
+                              dtype="int64")
+    change_decimals = np.array([_decimals(e, x) for e, x in zip(_objects(change["evidence"]), c.tolist(), strict=True)],
+                               dtype="int64")
+    exact_units = list(comparability()["exact_units"])  # whole days and counts have no rounding interval
+    value_half = np.where(np.isin(_objects(value["unit"], "<NA>"), exact_units), 0.0, 0.5 * 10.0 ** -value_decimals)
+    change_half = np.where(np.isin(_objects(change["unit"], "<NA>"), exact_units), 0.0, 0.5 * 10.0 ** -change_decimals)
     with np.errstate(divide="ignore", invalid="ignore"):
-        corners = np.stack([np.where(relative, vv / (1 + cc / 100), vv - cc)
-                            for vv in (v - hv, v + hv) for cc in (c - hc, c + hc)])
+        corners = np.stack([np.where(relative, v_end / (1 + c_end / 100), v_end - c_end)
+                            for v_end in (v - value_half, v + value_half) for c_end in (c - change_half, c + change_half)])
         exact = np.where(relative, v / (1 + c / 100), v - c)
-    decimals = np.where(relative, dv, np.maximum(dv, dc))
-    value = np.array([round(x, int(d)) for x, d in zip(exact.tolist(), decimals.tolist(), strict=True)], dtype="float64")
+    decimals = np.where(relative, value_decimals, np.maximum(value_decimals, change_decimals))
+    rounded = np.array([round(x, int(d)) for x, d in zip(exact.tolist(), decimals.tolist(), strict=True)], dtype="float64")
     low = [round(x, int(d) + 2) for x, d in zip(corners.min(axis=0).tolist(), decimals.tolist(), strict=True)]
     high = [round(x, int(d) + 2) for x, d in zip(corners.max(axis=0).tolist(), decimals.tolist(), strict=True)]
+    return Derivation(rounded, low, high, decimals)
+
+
+def _derived_table(value: pd.DataFrame, change: pd.DataFrame, year: np.ndarray, relative: np.ndarray,
+                   derived: Derivation) -> pd.DataFrame:
+    """The derived rows: facts-table columns (kind derived, the base year) and both sources."""
+    columns = {**FACT_COLUMNS, **DERIVED_EXTRA}
+    approx = value["approx"].to_numpy(dtype=bool, na_value=False) | change["approx"].to_numpy(dtype=bool, na_value=False)
     out = pd.DataFrame(
         {
-            "city": a["city"],
-            "year": year[ci],
-            "period": a["period"],
-            "indicator": a["indicator"],
-            "value": value,
-            "unit": a["unit"],
-            "direction": a["direction"],
+            "city": value["city"],
+            "year": year,
+            "period": value["period"],
+            "indicator": value["indicator"],
+            "value": derived.value,
+            "unit": value["unit"],
+            "direction": value["direction"],
             "kind": "derived",
             "comparator": None,
-            "approx": a["approx"].to_numpy(dtype=bool, na_value=False) | ch["approx"].to_numpy(dtype=bool, na_value=False),
-            "qualifier": a["qualifier"],
-            "domain": a["domain"],
-            "doc": a["doc"],
+            "approx": approx,
+            "qualifier": value["qualifier"],
+            "domain": value["domain"],
+            "doc": value["doc"],
             "start": None,
             "end": None,
             "evidence": None,
-            "sentence": a["sentence"],
-            "change": ch["value"],
-            "change_unit": ch["unit"],
+            "sentence": value["sentence"],
+            "change": change["value"],
+            "change_unit": change["unit"],
             "formula": np.where(relative, "v / (1 + c/100)", "v - c").astype(object),
-            "value_start": a["start"],
-            "value_end": a["end"],
-            "value_evidence": a["evidence"],
-            "change_start": ch["start"],
-            "change_end": ch["end"],
-            "change_evidence": ch["evidence"],
-            "decimals": decimals,
-            "value_low": low,
-            "value_high": high,
+            **_provenance(value, "value_", ("start", "end", "evidence")),
+            **_provenance(change, "change_", ("start", "end", "evidence")),
+            "decimals": derived.decimals,
+            "value_low": derived.low,
+            "value_high": derived.high,
         },
-        index=pd.RangeIndex(len(a)),
+        index=pd.RangeIndex(len(value)),
         columns=list(columns),
     ).astype(columns)
     return out.sort_values(["doc", "value_start", "change_start"], kind="stable").reset_index(drop=True)
@@ -986,8 +1180,7 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
     counts = f.groupby(["indicator", "city", "year", "kind"], dropna=False).size()
     matrix = counts.unstack(["city", "year", "kind"], fill_value=0)
-    order = {ind: i for i, ind in enumerate(catalog()["id"])}
-    matrix = matrix.loc[sorted(matrix.index, key=lambda i: (order.get(i, 10**6), i))]
+    matrix = matrix.loc[in_catalog_order(matrix.index)]
     kind_rank = {k: i for i, k in enumerate(KIND_ORDER)}
     cols = sorted(
         matrix.columns,
@@ -1063,22 +1256,23 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
     refs = (load_references() if references is None else references).reset_index(drop=True)
     if "statistic" not in refs.columns:
         refs = refs.assign(statistic=pd.array([None] * len(refs), dtype="string"))
-    f = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()].reset_index(drop=True)
-    f = f.assign(_statistic=fact_statistics(f))
-    f_codes, r_codes = _codes([f, refs], ["indicator", "unit"], missing_matches=False)
-    xi, ri = _pairs(f_codes, r_codes)
+    actuals = facts[_eq(facts["kind"], "actual") & _eq(facts["period"], "annual") & facts["value"].notna()]
+    actuals = actuals.reset_index(drop=True)
+    actuals = actuals.assign(_statistic=fact_statistics(actuals))
+    actual_codes, reference_codes = _codes([actuals, refs], ["indicator", "unit"], missing_matches=False)
+    pairs = _pairs(actual_codes, reference_codes)
     # an average holds for its own year only; limits, guidelines and interim targets for every year
-    averaged = _objects(refs["kind"])[ri] == "average"
-    same_year = refs["year"].to_numpy(dtype="float64", na_value=np.nan)[ri] == f["year"].to_numpy(
-        dtype="float64", na_value=np.nan)[xi]
+    averaged = _objects(refs["kind"])[pairs.right] == "average"
+    same_year = refs["year"].to_numpy(dtype="float64", na_value=np.nan)[pairs.right] == actuals["year"].to_numpy(
+        dtype="float64", na_value=np.nan)[pairs.left]
     keep = ~averaged | same_year
-    xi, ri, averaged = xi[keep], ri[keep], averaged[keep]
-    x, r = f.take(xi).reset_index(drop=True), refs.take(ri).reset_index(drop=True)
+    pairs, averaged = pairs.where(keep), averaged[keep]
+    x, r = actuals.take(pairs.left).reset_index(drop=True), refs.take(pairs.right).reset_index(drop=True)
     v, ref = x["value"].to_numpy(dtype="float64"), r["value"].to_numpy(dtype="float64", na_value=np.nan)
     direction = _objects(x["direction"])
     higher = direction == "higher_better"
     wanted, stated = _objects(r["statistic"]), _objects(x["_statistic"])
-    comparable = np.array([w is None or w == "" or w == st for w, st in zip(wanted, stated, strict=True)], dtype=bool)
+    comparable = np.array([w is None or w == "" or w == own for w, own in zip(wanted, stated, strict=True)], dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         status = np.where(
             averaged,
@@ -1095,7 +1289,7 @@ def against_references(facts: pd.DataFrame, references: pd.DataFrame | None = No
             "averaging": r["averaging"], "status": status.astype(object), "ratio": ratio,
             "difference": [round(d, 9) if ok else math.nan for d, ok in zip((v - ref).tolist(), comparable, strict=True)],
             "qualifier": x["qualifier"], "source": r["source"],
-            "doc": x["doc"], "start": x["start"], "end": x["end"],
+            **_provenance(x, "", ("doc", "start", "end")),
             "statistic": x["_statistic"], "reference_statistic": r["statistic"],
         },
         index=pd.RangeIndex(len(x)),
@@ -1128,13 +1322,30 @@ def composite_year(facts: pd.DataFrame) -> int | None:
     return int(max(n.index, key=lambda y: (n[y], y)))
 
 
-def score_table(cmp: Comparison, min_cities: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+COMPOSITE_METHODS = ("equal", "entropy", "topsis")
+
+
+class ScoreTables(NamedTuple):
+    """Scores and composites per row, and the weights each composite used."""
+
+    scores: pd.DataFrame
+    weights: pd.DataFrame
+
+
+def composites(cmp: Comparison, min_cities: int | None = None) -> dict[str, Composite]:
+    """The composite of each method over a comparison (see `composite`)."""
+    return {m: composite(cmp, method=m, min_cities=min_cities) for m in COMPOSITE_METHODS}
+
+
+def score_table(cmp: Comparison, min_cities: int | None = None,
+                comps: Mapping[str, Composite] | None = None) -> ScoreTables:
     """Per-indicator scores plus the three composites, and the weights each composite used.
 
     Both tables carry a `note`: empty when the composites were computed, else the one-line reason
-    they were not (see `composite`); then no score is given at all.
+    they were not (see `composite`); then no score is given at all. `comps`: the composites, when
+    already computed (`composites`).
     """
-    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    comps = composites(cmp, min_cities) if comps is None else comps
     reason = comps["equal"].reason
     s = scores(cmp)
     if reason is not None:
@@ -1155,15 +1366,16 @@ def score_table(cmp: Comparison, min_cities: int | None = None) -> tuple[pd.Data
             {"city": "string", "year": "Int64", "note": "string"})
     weights = weights.reset_index().astype({"indicator": "string"})
     weights["note"] = pd.array([reason or ""] * len(weights), dtype="string")
-    return table, weights
+    return ScoreTables(table, weights)
 
 
-def sensitivity(cmp: Comparison, min_cities: int | None = None) -> pd.DataFrame:
+def sensitivity(cmp: Comparison, min_cities: int | None = None,
+                comps: Mapping[str, Composite] | None = None) -> pd.DataFrame:
     """How much the composite ranking depends on choices: each row's rank under each method
     (equal, entropy, TOPSIS) and under equal weights leaving each indicator out in turn, and the
     largest change of rank across all of them. Empty (with a `note`) when no composite is
-    computed."""
-    comps = {m: composite(cmp, method=m, min_cities=min_cities) for m in ("equal", "entropy", "topsis")}
+    computed. `comps`: the composites, when already computed (`composites`)."""
+    comps = composites(cmp, min_cities) if comps is None else comps
     if comps["equal"].reason is not None:
         return pd.DataFrame({"city": [pd.NA], "year": [pd.NA], "note": [comps["equal"].reason]}).astype(
             {"city": "string", "year": "Int64", "note": "string"})
@@ -1184,11 +1396,18 @@ def sensitivity(cmp: Comparison, min_cities: int | None = None) -> pd.DataFrame:
     return out
 
 
-def composite_set(cmp: Comparison, min_cities: int | None = None) -> tuple[Comparison, str]:
+class CompositeSet(NamedTuple):
+    """The comparison narrowed to what a composite may use, and a line saying what was left out."""
+
+    comparison: Comparison
+    left_out: str
+
+
+def composite_set(cmp: Comparison, min_cities: int | None = None) -> CompositeSet:
     """The rows and columns a composite may use: the most indicators (with a direction, not
     scale-dependent; taken in order of how many rows report them) that at least `min_cities`
-    rows all report, and those rows. Returns the narrowed Comparison and a line saying what was
-    left out (the rows lacking one of the indicators)."""
+    rows all report, and those rows; and a line saying what was left out (the rows lacking one
+    of the indicators)."""
     need = min_cities if min_cities is not None else default_min_cities()
     values, dirs = _matrix(cmp, None)
     candidates = [c for c in values.columns if dirs[c] in BETTER and not scale_dependent(c)]
@@ -1199,14 +1418,14 @@ def composite_set(cmp: Comparison, min_cities: int | None = None) -> tuple[Compa
         if rows.sum() >= need:
             best = order[:k]
     if not best:
-        return cmp, ""
+        return CompositeSet(cmp, "")
     keep = values[best].notna().all(axis=1)
     cols = [c for c in values.columns if c in best]
     out_rows = [f"{c} {y}" for c, y in values.index[~keep]]
     narrowed = Comparison(cmp.values.loc[keep, cols], cmp.indicators[cmp.indicators["column"].isin(cols)].reset_index(drop=True),
                           cmp.rows.loc[keep], cmp.cells, cmp.kind, cmp.notes)
     left = f"left out for lacking one of the {len(cols)} indicators: {', '.join(out_rows)}" if out_rows else ""
-    return narrowed, left
+    return CompositeSet(narrowed, left)
 
 
 def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict[str, pd.DataFrame]:
@@ -1216,27 +1435,105 @@ def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict
     year = composite_year(facts)
     cmp = compare(facts, year=year) if year is not None else compare(facts.iloc[0:0])
     narrowed, left = composite_set(cmp, min_cities)
-    score, weights = score_table(narrowed, min_cities)
+    comps = composites(narrowed, min_cities)  # once, for the scores and the sensitivity
+    score, weights = score_table(narrowed, min_cities, comps)
     if left:
         score["note"] = (score["note"] + "; " + left).str.lstrip("; ").astype("string")
-    return {"scores": score, "weights": weights, "sensitivity": sensitivity(narrowed, min_cities)}
+    return {"scores": score, "weights": weights, "sensitivity": sensitivity(narrowed, min_cities, comps)}
+
+
+class DomainComparison(NamedTuple):
+    """One domain's actuals and targets side by side, every city and year (a workbook sheet)."""
+
+    actual: Comparison
+    target: Comparison
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every comparison of one facts table, each computed once (`analyse`): the tables `build`
+    writes, the workbook shows and the charts draw read this, and compute nothing again."""
+
+    facts: pd.DataFrame
+    references: pd.DataFrame
+    comparison: Comparison  # the year asked for (default: each city's latest)
+    all_years: Comparison
+    scores: pd.DataFrame
+    weights: pd.DataFrame
+    sensitivity: pd.DataFrame
+    targets: pd.DataFrame
+    benchmark: pd.DataFrame
+    against_references: pd.DataFrame
+    derived: pd.DataFrame
+    coverage: pd.DataFrame
+    domains: dict[str, DomainComparison]  # in catalog order of the domains
+    indicators: pd.DataFrame  # the catalog rows of the facts' indicators, in catalog order
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name (the file stem `build` writes each under)."""
+        return {
+            "comparison": self.comparison.flat(),
+            "comparison_all_years": self.all_years.flat(),
+            "comparison_notes": self.comparison.notes,
+            "scores": self.scores,
+            "weights": self.weights,
+            "sensitivity": self.sensitivity,
+            "targets": self.targets,
+            "benchmark": self.benchmark,
+            "against_references": self.against_references,
+            "derived": self.derived,
+            "coverage": self.coverage,
+        }
+
+    def judged(self) -> pd.DataFrame:
+        """Every target judgement: each city's own targets, then the cross-city benchmarks."""
+        return pd.concat([self.targets, self.benchmark], ignore_index=True)
+
+
+def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: int | str | None = "latest") -> Analysis:
+    """Every comparison of a facts table, once: the wide table of `year` (None, a year, or each
+    city's "latest") and of all years, scores and composites, targets and benchmarks, references
+    (default data/references.csv), derived values, coverage, and each domain's actuals and targets."""
+    refs = load_references() if references is None else references
+    composites = composite_tables(facts)
+    return Analysis(
+        facts=facts,
+        references=refs,
+        comparison=compare(facts, year=year),
+        all_years=compare(facts),
+        scores=composites["scores"],
+        weights=composites["weights"],
+        sensitivity=composites["sensitivity"],
+        targets=targets_vs_actuals(facts),
+        benchmark=all_pairs_benchmark(facts),
+        against_references=against_references(facts, refs),
+        derived=derive_previous_year(facts),
+        coverage=coverage_table(facts),
+        domains={d: DomainComparison(compare(facts, domain=d, kind="actual"), compare(facts, domain=d, kind="target"))
+                 for d in _domains(facts)},
+        indicators=indicator_info(in_catalog_order(pd.unique(facts["indicator"].dropna()))),
+    )
+
+
+def _domains(facts: pd.DataFrame) -> list[str]:
+    """The domains of the facts, in the catalog's order of domains (others after, by name)."""
+    order = list(dict.fromkeys(catalog()["domain"]))
+    return sorted(set(facts["domain"].dropna()), key=lambda d: (order.index(d) if d in order else 99, d))
 
 
 def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Every comparison table by file stem (comparison, comparison_notes, scores, weights,
-    sensitivity, targets, benchmark, against_references, derived, coverage): what `build` writes as CSV beside the workbook."""
-    cmp = compare(facts, year="latest")
-    return {
-        "comparison": cmp.flat(),
-        "comparison_all_years": compare(facts).flat(),
-        "comparison_notes": cmp.notes,
-        **composite_tables(facts),
-        "targets": targets_vs_actuals(facts),
-        "benchmark": all_pairs_benchmark(facts),
-        "against_references": against_references(facts, references),
-        "derived": derive_previous_year(facts),
-        "coverage": coverage_table(facts),
-    }
+    """Every comparison table by file stem (comparison, comparison_all_years, comparison_notes,
+    scores, weights, sensitivity, targets, benchmark, against_references, derived, coverage)."""
+    return analyse(facts, references).tables()
+
+
+def documents_of(facts: pd.DataFrame) -> pd.DataFrame:
+    """A documents table made from the facts alone (doc, city, facts), for a workbook given no
+    documents table."""
+    by_doc = facts.groupby("doc", dropna=True)
+    return pd.DataFrame(
+        {"doc": list(by_doc.groups), "city": by_doc["city"].first().tolist(), "facts": by_doc.size().tolist()}
+    ).astype({"doc": "string", "city": "string", "facts": "Int64"})
 
 
 
@@ -1255,13 +1552,13 @@ def governance_rates(facts: pd.DataFrame) -> pd.DataFrame:
     for part_id, total_id, name in RATE_PAIRS:
         parts = base[base["indicator"] == part_id].reset_index(drop=True)
         totals = base[base["indicator"] == total_id].reset_index(drop=True)
-        p_codes, t_codes = _codes([parts, totals], keys, missing_matches=False)
-        pi, ti = _pairs(p_codes, t_codes)
+        part_codes, total_codes = _codes([parts, totals], keys, missing_matches=False)
+        pairs = _pairs(part_codes, total_codes)
         with np.errstate(invalid="ignore"):
-            before = totals["start"].to_numpy(dtype="float64", na_value=np.nan)[ti] < parts["start"].to_numpy(
-                dtype="float64", na_value=np.nan)[pi]
+            before = totals["start"].to_numpy(dtype="float64", na_value=np.nan)[pairs.right] < parts["start"].to_numpy(
+                dtype="float64", na_value=np.nan)[pairs.left]
         # the total stated nearest before the part: the last such total in table order
-        last = pd.Series(ti[before]).groupby(pi[before]).max()
+        last = pd.Series(pairs.right[before]).groupby(pairs.left[before]).max()
         p, t = parts.take(last.index.to_numpy()).reset_index(drop=True), totals.take(last.to_numpy()).reset_index(drop=True)
         part, total = p["value"].to_numpy(dtype="float64"), t["value"].to_numpy(dtype="float64")
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -236,12 +237,12 @@ def _summary(keys, required, counted, key_of) -> pd.DataFrame:
     rows = []
     for key in keys:
         labs = [lab for lab in required if key_of(lab) == key]
-        fs = [x for x in counted if key_of(x) == key]
+        of_key = [x for x in counted if key_of(x) == key]
         found = sum(1 for lab in labs if lab["fact"] is not None)
-        right, wrong = sum(x["right"] for x in fs), sum(x["wrong"] for x in fs)
+        right, wrong = sum(x["right"] for x in of_key), sum(x["wrong"] for x in of_key)
         rows.append({
             "key": key, "labels": len(labs), "found": found, "recall": found / len(labs) if labs else math.nan,
-            "facts": len(fs), "right": right, "wrong": wrong,
+            "facts": len(of_key), "right": right, "wrong": wrong,
             "precision": right / (right + wrong) if right + wrong else math.nan,
         })
     return pd.DataFrame(rows, columns=["key", "labels", "found", "recall", "facts", "right", "wrong", "precision"])
@@ -254,7 +255,14 @@ RESULT_COLUMNS = ["result", "reason", *LABEL_FIELDS, *(f"fact_{c}" for c in FACT
 RESULT_TYPES = {"line": "Int64", "value": "float64", "fact_year": "Int64", "fact_value": "float64", "fact_start": "Int64"}
 
 
-def _closest(candidates: list[dict], other: dict, fact_side: bool) -> tuple[dict | None, list[str]]:
+class Closest(NamedTuple):
+    """The closest candidate (None: none has the value) and the fields it differs in."""
+
+    candidate: dict | None
+    differences: list[str]
+
+
+def _closest(candidates: list[dict], other: dict, fact_side: bool) -> Closest:
     """The candidate with `other`'s value that differs in the fewest fields; among equals, a fact
     no label took or a label no fact found comes first."""
     best, best_diff, best_rank = None, [], None
@@ -265,7 +273,7 @@ def _closest(candidates: list[dict], other: dict, fact_side: bool) -> tuple[dict
         rank = (len(diff), c["used"] if fact_side else c.get("fact") is not None)
         if best_rank is None or rank < best_rank:
             best, best_diff, best_rank = c, diff, rank
-    return best, best_diff
+    return Closest(best, best_diff)
 
 
 def _row(result: str, reason: str, lab: dict | None, fact: dict | None) -> dict:

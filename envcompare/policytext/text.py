@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 import jieba
 import pandas as pd
@@ -171,7 +172,7 @@ class _Segmenter:
         odd_units = [u for u in unit_words if not re.fullmatch(r"[\u3400-\u9fff%]+", u)]
         self.protect = re.compile(f"(?P<figure>{figure})|(?P<code>{seg['code']})|(?P<unit>{_alt(odd_units)})")
         self.units = frozenset(unit_words)
-        self.ignore = re.compile("|".join(f"(?:{p})" for p in seg.get("ignore") or [])) if seg.get("ignore") else None
+        self.ignore = re.compile("|".join(f"(?:{p})" for p in seg["ignore"])) if seg["ignore"] else None
         self.stop = _stopwords()
 
     def _add(self, word: str, freq: int | None, floor: int = 0) -> None:
@@ -241,9 +242,15 @@ def segment(text: str, content: bool = False) -> list[str]:
 # --------------------------------------------------------------------------- matching
 
 
+class _ThemeMatcher(NamedTuple):
+    """The theme words, ready to match: one-character words match a token equal to them only."""
+
+    single: dict[str, str]  # one-character word -> theme id
+    longer: list[tuple[str, str]]  # (longer word, theme id), longest first
+
+
 @lru_cache(maxsize=1)
-def _theme_matcher() -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """(one-character words -> theme, [(longer word, theme)] longest first)."""
+def _theme_matcher() -> _ThemeMatcher:
     single: dict[str, str] = {}
     longer: list[tuple[str, str]] = []
     for t in themes():
@@ -252,24 +259,24 @@ def _theme_matcher() -> tuple[dict[str, str], list[tuple[str, str]]]:
                 single[w] = t.id
             else:
                 longer.append((w, t.id))
-    longer.sort(key=lambda wt: (-len(wt[0]), wt[0]))
-    return single, longer
+    longer.sort(key=lambda word_theme: (-len(word_theme[0]), word_theme[0]))
+    return _ThemeMatcher(single, longer)
 
 
 @lru_cache(maxsize=65536)
 def _themes_of(token: str) -> tuple[str, ...]:
     """Themes of a content word: those of the longest listed word it contains (sorted ids)."""
-    single, longer = _theme_matcher()
+    matcher = _theme_matcher()
     best = 0
     found: set[str] = set()
-    for w, tid in longer:
+    for w, tid in matcher.longer:
         if len(w) < best:
             break
         if w in token:
             best = len(w)
             found.add(tid)
-    if not found and token in single:
-        found.add(single[token])
+    if not found and token in matcher.single:
+        found.add(matcher.single[token])
     return tuple(sorted(found))
 
 
@@ -299,10 +306,17 @@ def _is_word(token: str) -> bool:
 def _sentences(report: Report) -> tuple[_Sentence, ...]:
     """Sentences with content words; sections switch between plan and results as in extract.
     (`_all_words` counts the words of every sentence, the attention index's denominator.)"""
-    return _read_sentences(report)[0]
+    return _read_sentences(report).sentences
 
 
-def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
+class _ReadText(NamedTuple):
+    """A report's sentences with content words, and its count of all words."""
+
+    sentences: tuple[_Sentence, ...]
+    all_words: int
+
+
+def _read_sentences(report: Report) -> _ReadText:
     seg = _segmenter()
     text = report.text
     ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
@@ -314,13 +328,13 @@ def _read_sentences(report: Report) -> tuple[tuple[_Sentence, ...], int]:
         enter_line(ctx, line)
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
-        for sm in SENTENCE.finditer(line):
-            tokens = seg.tokens(sm.group())
+        for sentence in SENTENCE.finditer(line):
+            tokens = seg.tokens(sentence.group())
             all_words += sum(_is_word(t) for t in tokens)
             words = tuple(t for t in tokens if seg.is_content(t))
             if words:
-                out.append(_Sentence(line_start + sm.start(), line_start + sm.end(), ctx.target, words))
-    return tuple(out), all_words
+                out.append(_Sentence(line_start + sentence.start(), line_start + sentence.end(), ctx.target, words))
+    return _ReadText(tuple(out), all_words)
 
 
 # --------------------------------------------------------------------------- per-document counts
@@ -464,11 +478,21 @@ def analyse(report: Report, examples: int = 1) -> DocText:
         done=_Tally.of(s for s in sentences if not s.plan),
         plan=_Tally.of(s for s in sentences if s.plan),
         env_words=env,
-        words={w: (c, n, tuple(number[i] for i in ex)) for w, (c, n, ex) in words.items()},
+        words={w: (uses, in_sentences, tuple(number[i] for i in first))
+               for w, (uses, in_sentences, first) in words.items()},
         sentences=tuple(example_rows),
         examples=examples,
         all_words=all_words,
     )
+
+
+class _Example(NamedTuple):
+    """An example sentence of a word: where it stands (document order, then text order) and what it is."""
+
+    order: tuple[str, str]  # (doc, path) of its document
+    start: int  # raw start in its document
+    doc: str
+    sentence: tuple[int, int, str]  # raw start, raw end, cleaned sentence
 
 
 @dataclass
@@ -478,7 +502,7 @@ class _CityWords:
     content_words: int = 0
     counts: Counter = field(default_factory=Counter)
     sentences: Counter = field(default_factory=Counter)
-    examples: dict[str, list[tuple]] = field(default_factory=dict)
+    examples: dict[str, list[_Example]] = field(default_factory=dict)
 
 
 class TextStats:
@@ -511,13 +535,13 @@ class TextStats:
                 continue
             city.counts[w] += count
             city.sentences[w] += sentences
-            found = [(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
+            found = [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
             kept = city.examples.get(w)
             if kept is None:
                 city.examples[w] = found
             else:  # examples in document order, then text order, whatever order documents arrive in
                 kept += found
-                kept.sort(key=lambda e: (e[0], e[1]))
+                kept.sort(key=lambda example: (example.order, example.start))
                 del kept[self.examples :]
 
     def _sorted_docs(self) -> list[DocText]:
@@ -573,9 +597,9 @@ class TextStats:
 
     def keywords(self, top: int = 20) -> pd.DataFrame:
         """See `keywords`."""
-        df: Counter = Counter()
+        cities_using: Counter = Counter()  # document frequency: the cities (groups) using each word
         for city in self._cities.values():
-            df.update(city.counts.keys())
+            cities_using.update(city.counts.keys())
         n = len(self._cities)
         rows: list[dict[str, object]] = []
         for key in sorted(self._cities):
@@ -583,7 +607,7 @@ class TextStats:
             total = city.content_words
             scored = []
             for w, k in city.counts.items():
-                idf = math.log(n / df[w])
+                idf = math.log(n / cities_using[w])
                 if idf > 0:
                     scored.append((-(k / total) * idf, -k, w, idf))
             scored.sort()
@@ -598,12 +622,13 @@ class TextStats:
                     "count": -neg_k,
                     "tf": -neg_k / total,
                     "idf": idf,
-                    "cities": df[w],
+                    "cities": cities_using[w],
                     "theme": ";".join(_themes_of(w)) or None,
                     "sentences": city.sentences[w],
                 }
-                for i, (_, _, doc, (start, end, sentence)) in enumerate(city.examples[w], 1):
-                    rows.append(base | {"example": i, "doc": doc, "start": start, "end": end, "sentence": sentence})
+                for i, example in enumerate(city.examples[w], 1):
+                    start, end, sentence = example.sentence
+                    rows.append(base | {"example": i, "doc": example.doc, "start": start, "end": end, "sentence": sentence})
         return _frame(rows, KEYWORD_COLUMNS)
 
 
@@ -705,14 +730,21 @@ def attention(corpus: Corpus | Iterable[Report], denominator: str = "all") -> pd
     return corpus_stats(corpus).attention(denominator)
 
 
-def wilson_interval(k: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
+class Interval(NamedTuple):
+    """A confidence interval."""
+
+    low: float
+    high: float
+
+
+def wilson_interval(k: int, n: int, z: float = WILSON_Z) -> Interval:
     """Wilson score interval of a binomial proportion k/n (NaN, NaN for n = 0)."""
     if not n:
-        return math.nan, math.nan
+        return Interval(math.nan, math.nan)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _attention_cells(env: int, content: int, words: int, denominator: str = "all") -> dict[str, object]:
@@ -785,18 +817,19 @@ def label_themes(labels: Iterable[str]) -> pd.DataFrame:
     """Theme of each unmapped figure's label (the words naming the quantity).
 
     A label belongs to the theme most of its content words point to (ties: the theme id first
-    in sort order); labels with no theme word get "other". Used to group the long tail of
-    governance figures that match no catalog indicator.
+    in sort order); labels with no theme word get the `unthemed` entry of data/text/themes.yaml.
+    Used to group the long tail of governance figures that match no catalog indicator.
     """
     names = {t.id: t for t in themes()}
+    unthemed = read_yaml("text/themes.yaml")["unthemed"]
     rows = []
     for label in labels:
         votes: dict[str, int] = {}
         for token in segment(label or "", content=True):
             for tid in _themes_of(token):
                 votes[tid] = votes.get(tid, 0) + 1
-        tid = min(votes, key=lambda k: (-votes[k], k)) if votes else "other"
+        tid = min(votes, key=lambda k: (-votes[k], k)) if votes else unthemed["id"]
         theme = names.get(tid)
-        rows.append({"label": label, "theme": tid, "theme_zh": theme.zh if theme else "其他",
-                     "theme_en": theme.en if theme else "Other"})
+        rows.append({"label": label, "theme": tid, "theme_zh": theme.zh if theme else unthemed["zh"],
+                     "theme_en": theme.en if theme else unthemed["en"]})
     return pd.DataFrame(rows, columns=["label", "theme", "theme_zh", "theme_en"]).astype("string")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..comparison.analysis import fact_scopes, fact_statistics
 from ..memory import frozen_for_fork
-from ..vocab.catalog import indicators
+from ..vocab.catalog import in_catalog_order, indicators
 from ..vocab.places import lookup
 from ..vocab.resources import read_yaml
 from .evidence import fmt
@@ -42,7 +43,7 @@ def unit_display(unit: object, lang: str) -> str:
     """A unit as a reader writes it (data/units.yaml display): ug/m3 -> 微克/立方米 or μg/m³."""
     if not isinstance(unit, str):
         return ""
-    entry = read_yaml("units.yaml").get("display", {}).get(unit)
+    entry = read_yaml("units.yaml")["display"].get(unit)
     return str(entry["en" if lang == "en" else "zh"]) if entry else unit
 
 
@@ -100,10 +101,13 @@ def chart_style():
 
 
 def city_label(city: str, lang: str) -> str:
+    """A city as the chart's language writes it: itself, or in English its pinyin (the nation as
+    data/labels.yaml `nation` names it)."""
     if lang != "en":
         return city
-    if city == "全国":
-        return "China"
+    nation = read_yaml("labels.yaml")["nation"]
+    if city == nation["zh"]:
+        return str(nation["en"])
     place = lookup(city)
     return place.pinyin if place else city
 
@@ -167,27 +171,44 @@ def latest_actuals(facts: pd.DataFrame, indicator: str, year: int | None = None,
 MAX_ROWS = 40  # a chart of a national corpus shows the 20 best and the 20 worst, and says so
 
 
-def _cap(data: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
+class Capped(NamedTuple):
+    """The rows a chart shows, and the title's note when some were left out."""
+
+    rows: pd.DataFrame
+    note: str
+
+
+def _cap(data: pd.DataFrame, lang: str) -> Capped:
     """At most MAX_ROWS rows (data already ordered best first): the head and the tail."""
     if len(data) <= MAX_ROWS:
-        return data, ""
+        return Capped(data, "")
     half = MAX_ROWS // 2
     note = label("capped", lang).format(n=len(data), half=half, max=MAX_ROWS)
-    return pd.concat([data.head(half), data.tail(half)]).reset_index(drop=True), note
+    return Capped(pd.concat([data.head(half), data.tail(half)]).reset_index(drop=True), note)
 
 
-def _reference_colour(value: float, year: object, direction: str, refs: pd.DataFrame) -> tuple[str, str]:
+class Judgement(NamedTuple):
+    """A bar's colour against its reference, and the legend key that says why."""
+
+    colour: str
+    key: str
+
+
+NO_REFERENCE = Judgement(NEUTRAL, "no_reference")
+
+
+def _reference_colour(value: float, year: object, direction: str, refs: pd.DataFrame | None) -> Judgement:
     """Green or red against the bar's own year's average (else a limit that holds every year),
-    never against the other cities: (colour, legend key)."""
+    never against the other cities."""
     if direction not in ("higher_better", "lower_better") or refs is None or not len(refs):
-        return NEUTRAL, "no_reference"
+        return NO_REFERENCE
     same_year = refs[(refs["kind"] == "average") & (refs["year"] == year)] if pd.notna(year) else refs.iloc[0:0]
     pool = same_year if len(same_year) else refs[(refs["kind"] == "limit") & refs["year"].isna()]
     if not len(pool):
-        return NEUTRAL, "no_reference"
+        return NO_REFERENCE
     ref = float(pool["value"].iloc[0])
     better = value >= ref if direction == "higher_better" else value <= ref
-    return (GOOD, "better_than_reference") if better else (BAD, "worse_than_reference")
+    return Judgement(GOOD, "better_than_reference") if better else Judgement(BAD, "worse_than_reference")
 
 
 def indicator_chart(
@@ -209,70 +230,103 @@ def indicator_chart(
     ind = indicators()[indicator]
     everyone = sorted(facts["city"].dropna().unique())
     missing = [c for c in everyone if c not in set(data["city"])]
-    refs = None
-    if references is not None and len(references):
-        refs = references[(references["indicator"] == indicator) & references["kind"].isin(["limit", "guideline", "average"])]
-        years = set(data["year"].dropna().astype(int))
-        refs = refs[refs["year"].isna() | refs["year"].isin(years)]
-        if "statistic" in refs.columns and len(data):  # a limit of another statistic is not drawn
-            stats = set(fact_statistics(data).dropna())
-            refs = refs[refs["statistic"].isna() | (refs["statistic"] == "") | refs["statistic"].isin(stats)]
+    refs = _references_for(data, indicator, references)
+    data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
+    data, note = _cap(data, lang)  # before counting rows: a capped chart has one tick per bar shown
     with chart_style():
         n = len(data) + len(missing)
         fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
-        data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
-        data, note = _cap(data, lang)
-        labels = [_row_label(c, q, lang) for c, q in zip(data["city"], data["qualifier"], strict=True)]
         judged = [_reference_colour(v, y, ind.direction, refs) for v, y in zip(data["value"], data["year"], strict=True)]
-        y = np.arange(len(data))
-        ax.barh(y, data["value"], color=[c for c, _ in judged], height=0.6)
-        for i, row in data.iterrows():
-            ax.text(row["value"], i, f" {fmt(row['value'])} ({row['year']})", va="center", fontsize=9, color=INK)
-        for j in range(len(data), n):
-            ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED)
-        ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
-        ax.set_ylim(n - 0.5, -0.5)
-        sources = [f"{d}" for d in data["doc"]]
-        handles = []
-        if refs is not None and len(refs):
-            for _, ref in refs.iterrows():
-                colour, style = REFERENCE_STYLES.get(str(ref["kind"]), (MUTED, "--"))
-                name_col = "level_zh" if lang != "en" and "level_zh" in ref and pd.notna(ref.get("level_zh")) else "level"
-                text = str(ref[name_col]) if pd.notna(ref.get(name_col)) else str(ref["kind"])
-                if pd.notna(ref.get("year")):  # an average: across the bars of its own year only
-                    text += f" ({int(ref['year'])})"
-                    rows = np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool, na_value=False))  # a bar without a year: none
-                    for r in rows:
-                        ax.vlines(ref["value"], r - 0.42, r + 0.42, colors=colour, linestyles=style, linewidth=1.4)
-                    handle = matplotlib.lines.Line2D([], [], color=colour, linestyle=style, linewidth=1.4)
-                else:
-                    handle = ax.axvline(ref["value"], color=colour, linestyle=style, linewidth=1.2)
-                handles.append((handle, f"{text}: {fmt(ref['value'])}"))
-                sources.append(str(ref.get("source", "")).split(",")[0])
-        keys = list(dict.fromkeys(k for _, k in judged))
+        _draw_bars(ax, data, missing, [j.colour for j in judged], lang)
+        legend = _draw_references(ax, data, refs, lang)
         colour_of = {"better_than_reference": GOOD, "worse_than_reference": BAD, "no_reference": NEUTRAL}
-        handles += [(matplotlib.patches.Patch(color=colour_of[k]), label(k, lang)) for k in keys]
-        if handles:
-            ax.legend([h for h, _ in handles], [t for _, t in handles], loc="lower left", bbox_to_anchor=(0.0, 1.0),
+        legend += [LegendEntry(matplotlib.patches.Patch(color=colour_of[k]), label(k, lang))
+                   for k in dict.fromkeys(j.key for j in judged)]
+        if legend:
+            ax.legend([e.handle for e in legend], [e.text for e in legend], loc="lower left", bbox_to_anchor=(0.0, 1.0),
                       ncol=2, fontsize=7, frameon=False)
         ax.set_xlabel(indicator_label(indicator, lang))
         better = label(ind.direction if ind.direction in ("higher_better", "lower_better") else "no_reference", lang)
         title = f"{indicator_label(indicator, lang).split(' (')[0]} — {better}{note}"
-        rows_of_legend = (len(handles) + 1) // 2
+        rows_of_legend = (len(legend) + 1) // 2
         ax.set_title(title, pad=8 + 11 * rows_of_legend)
         ax.margins(x=0.18)
+        sources = [f"{d}" for d in data["doc"]] + [str(ref.get("source", "")).split(",")[0]
+                                                    for _, ref in (refs.iterrows() if refs is not None else ())]
         bottom = _footnote(fig, sources, lang)
         fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
+class LegendEntry(NamedTuple):
+    """One line of a chart's legend: what is drawn, and what it is."""
+
+    handle: object
+    text: str
+
+
+def _references_for(data: pd.DataFrame, indicator: str, references: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The reference lines to draw: the indicator's limits, guidelines and averages, averages of
+    the years shown only, limits of the figures' statistic only."""
+    if references is None or not len(references):
+        return None
+    refs = references[(references["indicator"] == indicator) & references["kind"].isin(["limit", "guideline", "average"])]
+    years = set(data["year"].dropna().astype(int))
+    refs = refs[refs["year"].isna() | refs["year"].isin(years)]
+    if "statistic" in refs.columns and len(data):  # a limit of another statistic is not drawn
+        stats = set(fact_statistics(data).dropna())
+        refs = refs[refs["statistic"].isna() | (refs["statistic"] == "") | refs["statistic"].isin(stats)]
+    return refs
+
+
+def _draw_bars(ax, data: pd.DataFrame, missing: list[str], colours: list[str], lang: str) -> None:
+    """A bar per city, labelled with its value and year; then the cities that do not report it."""
+    n = len(data) + len(missing)
+    labels = [_row_label(c, q, lang) for c, q in zip(data["city"], data["qualifier"], strict=True)]
+    ax.barh(np.arange(len(data)), data["value"], color=colours, height=0.6)
+    for i, row in data.iterrows():
+        ax.text(row["value"], i, f" {fmt(row['value'])} ({row['year']})", va="center", fontsize=9, color=INK)
+    for j in range(len(data), n):
+        ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED)
+    ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
+    ax.set_ylim(n - 0.5, -0.5)
+
+
+def _draw_references(ax, data: pd.DataFrame, refs: pd.DataFrame | None, lang: str) -> list[LegendEntry]:
+    """Reference lines: a limit across the chart, an average across the bars of its own year."""
+    legend: list[LegendEntry] = []
+    if refs is None or not len(refs):
+        return legend
+    for _, ref in refs.iterrows():
+        colour, style = REFERENCE_STYLES.get(str(ref["kind"]), (MUTED, "--"))
+        name_col = "level_zh" if lang != "en" and "level_zh" in ref and pd.notna(ref.get("level_zh")) else "level"
+        text = str(ref[name_col]) if pd.notna(ref.get(name_col)) else str(ref["kind"])
+        if pd.notna(ref.get("year")):  # an average: across the bars of its own year only
+            text += f" ({int(ref['year'])})"
+            # a bar without a year: under no average
+            for row in np.flatnonzero((data["year"] == ref["year"]).to_numpy(dtype=bool, na_value=False)):
+                ax.vlines(ref["value"], row - 0.42, row + 0.42, colors=colour, linestyles=style, linewidth=1.4)
+            handle = matplotlib.lines.Line2D([], [], color=colour, linestyle=style, linewidth=1.4)
+        else:
+            handle = ax.axvline(ref["value"], color=colour, linestyle=style, linewidth=1.2)
+        legend.append(LegendEntry(handle, f"{text}: {fmt(ref['value'])}"))
+    return legend
+
+
+class Panels(NamedTuple):
+    """A figure and its axes, one per unit."""
+
+    figure: Figure
+    axes: list
+
+
 def _unit_panels(units: list[str], lang: str, height_per_row: float, rows_per_unit: list[int],
-                 width: float = 7.6) -> tuple[Figure, list]:
+                 width: float = 7.6) -> Panels:
     """One panel per unit, stacked, each as tall as its rows: one unit per axis."""
     heights = [max(1, n) for n in rows_per_unit] or [1]
     fig, axes = plt.subplots(len(heights), 1, figsize=(width, 1.6 + height_per_row * sum(heights) + 0.5 * len(heights)),
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
-    return fig, [a[0] for a in axes]
+    return Panels(fig, [a[0] for a in axes])
 
 
 def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lang: str = "zh") -> Figure:
@@ -335,7 +389,7 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
             if not len(part):
                 continue
             gap = part["actual"] - part["target"]
-            colours = [GOOD if st == "met" else BAD for st in part["status"]]
+            colours = [GOOD if status == "met" else BAD for status in part["status"]]
             y = np.arange(len(part))
             ax.barh(y, gap, color=colours, height=0.6)
             ax.axvline(0, color=INK, linewidth=0.8)
@@ -367,7 +421,7 @@ def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
     panels (a target or a change is not a reported value): the map to read before comparing."""
     kinds = [k for k in ("actual", "target", "change") if (facts["kind"] == k).any()] or ["actual"]
     f = facts[facts["kind"].isin(kinds)]
-    columns = [c for c in indicators() if c in set(f["indicator"].dropna())]
+    columns = [c for c in in_catalog_order(set(f["indicator"].dropna())) if c in indicators()]
     cities = sorted(f["city"].dropna().unique())
     if len(cities) > MAX_ROWS:  # the cities that report most
         counts = f.groupby("city").size().sort_values(ascending=False, kind="stable")

@@ -1,7 +1,10 @@
 """Excel output with openpyxl. Report text is untrusted: it is always written as text, never a formula.
 
-`to_excel` writes the comparison workbook; the same facts always give the same bytes (fixed
-document properties and zip timestamps, no current time inside). Sheets are written in openpyxl's
+`write_workbook` writes the comparison workbook of an analysis (`comparison.analyse`: every table
+already computed; the workbook computes none of them, it lays them out). Its sheets are the
+workbook's entry of the outputs registry (`outputs.WORKBOOK_SHEETS`), each drawn by the writer of
+its table. The same facts always give the same bytes (fixed document properties and zip
+timestamps, no current time inside). Sheets are written in openpyxl's
 write-only mode: each row is styled as it is made and streamed to disk, so memory does not grow
 with the number of cells. A table longer than a sheet holds (1,048,576 rows with the header) goes
 on numbered sheets ("Facts", "Facts 2", ...), each with its header; the About sheet says so.
@@ -15,9 +18,11 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,23 +36,15 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import ARC_CORE
 from openpyxl.xml.functions import tostring
 
-from ..comparison.analysis import (
-    against_references,
-    all_pairs_benchmark,
-    compare,
-    composite_tables,
-    coverage_table,
-    derive_previous_year,
-    indicator_info,
-    load_references,
-    targets_vs_actuals,
-)
 from ..memory import gc_paused
 from ..version import __version__
-from ..vocab.catalog import catalog
-from .output import atomic_write
+from ..vocab.catalog import in_catalog_order
+from .output import atomic_write, formula_like
+from .outputs import Sheet, workbook_sheets
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+if TYPE_CHECKING:
+    from ..comparison.analysis import Analysis, Comparison, DomainComparison
+
 MAX_TEXT = 32767  # characters an xlsx cell holds
 BOOLEAN_FORMAT = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows xlsx booleans as 1/0 without it
 HEADER_WIDTH = 24  # wrapped header lines wider than this wrap instead of widening the column
@@ -90,7 +87,7 @@ def set_text(cell: Cell, value: str) -> None:
     # again for the characters just replaced), with the type fixed to text: never a formula
     cell._value = value[:MAX_TEXT]
     cell.data_type = "s"
-    if value.startswith(FORMULA_TRIGGERS):
+    if formula_like(value):
         cell.quotePrefix = True
 
 
@@ -152,6 +149,26 @@ def fill_sheet(
     labels = [str(h) for h in (headers if headers is not None else df.columns)]
     wrap = any("\n" in h for h in labels)
     columns = [df.iloc[:, j].tolist() for j in range(len(df.columns))]
+    _size_columns(ws, labels, columns, wrap)
+    _frame_sheet(ws, df, freeze)
+    header = _header_cells(ws, labels, wrap)
+    print_setup(ws)  # a write-only sheet takes its page setup before its first row
+    ws.append(header)
+    formats = _column_formats(df, number_formats)
+    styles = styles or {}
+    for i, row in enumerate(zip(*columns)):  # row by row (ws.append: rows 2, 3, ...)
+        ws.append(_row_cells(ws, row, first + i, formats, styles))
+
+
+class ColumnFormats(NamedTuple):
+    """Number formats by column position: one for the whole column, or one per row."""
+
+    fixed: dict[int, str]
+    per_row: dict[int, Sequence[str | None]]
+
+
+def _size_columns(ws, labels: list[str], columns: list[list], wrap: bool) -> None:
+    """Column widths from the header and the first 200 values; header height for wrapped lines."""
     for j, label in enumerate(labels, start=1):
         lines = [display_width(line) for line in label.split("\n")]
         widths = [min(max(lines), HEADER_WIDTH) if wrap else max(lines)]
@@ -161,12 +178,19 @@ def fill_sheet(
         ws.row_dimensions[1].height = 15 * max(
             sum(max(1, math.ceil(display_width(line) / HEADER_WIDTH)) for line in h.split("\n")) for h in labels
         )
+
+
+def _frame_sheet(ws, df: pd.DataFrame, freeze: str) -> None:
+    """Frozen panes, the filter over the whole table, and (write-only) the sheet's dimension."""
     ws.freeze_panes = freeze
     if len(df.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(1, len(df) + 1)}"
         if not hasattr(type(ws), "calculate_dimension"):  # write-only: the size is known before the rows
             dimension = f"A1:{get_column_letter(len(df.columns))}{len(df) + 1}"
             ws.calculate_dimension = lambda: dimension
+
+
+def _header_cells(ws, labels: list[str], wrap: bool) -> list[WriteOnlyCell]:
     header = []
     for label in labels:
         c = WriteOnlyCell(ws)
@@ -174,30 +198,35 @@ def fill_sheet(
         c.font = Font(bold=True)
         c.alignment = Alignment(wrap_text=wrap, vertical="top")
         header.append(c)
-    print_setup(ws)  # a write-only sheet takes its page setup before its first row
-    ws.append(header)
+    return header
+
+
+def _column_formats(df: pd.DataFrame, number_formats: Mapping[str, str | Sequence[str | None]] | None) -> ColumnFormats:
     formats = {list(df.columns).index(k): v for k, v in (number_formats or {}).items() if k in df.columns}
-    fixed = {j: f for j, f in formats.items() if isinstance(f, str)}
-    per_row = {j: f for j, f in formats.items() if not (isinstance(f, str) or f is None)}
-    styles = styles or {}
-    for i, row in enumerate(zip(*columns)):  # row by row (ws.append: rows 2, 3, ...)
-        cells = []
-        for j, value in enumerate(row):
-            cell = WriteOnlyCell(ws)
-            write_value(cell, value)
-            written = cell.value
-            if isinstance(written, bool):
-                cell.number_format = BOOLEAN_FORMAT
-            elif isinstance(written, (int, float)):
-                fmt = per_row[j][first + i] if j in per_row else fixed.get(j)
-                if fmt:
-                    cell.number_format = fmt
-            style = styles.get((first + i, j))
-            if style:
-                for attr, v in style.items():
-                    setattr(cell, attr, v)
-            cells.append(cell)
-        ws.append(cells)
+    return ColumnFormats({j: f for j, f in formats.items() if isinstance(f, str)},
+                         {j: f for j, f in formats.items() if not (isinstance(f, str) or f is None)})
+
+
+def _row_cells(ws, row: Sequence[object], index: int, formats: ColumnFormats,
+               styles: Mapping[tuple[int, int], Style]) -> list[WriteOnlyCell]:
+    """One row's cells (row `index` of the table): values written safely, number formats, styles."""
+    cells = []
+    for j, value in enumerate(row):
+        cell = WriteOnlyCell(ws)
+        write_value(cell, value)
+        written = cell.value
+        if isinstance(written, bool):
+            cell.number_format = BOOLEAN_FORMAT
+        elif isinstance(written, (int, float)):
+            fmt = formats.per_row[j][index] if j in formats.per_row else formats.fixed.get(j)
+            if fmt:
+                cell.number_format = fmt
+        style = styles.get((index, j))
+        if style:
+            for attr, v in style.items():
+                setattr(cell, attr, v)
+        cells.append(cell)
+    return cells
 
 
 def fill_sheets(
@@ -258,24 +287,6 @@ def write_sheet(df: pd.DataFrame, path: Path, title: str = "data") -> None:
 
 # --- the comparison workbook ------------------------------------------------------------------
 
-SHEET_NOTES = (
-    ("About", "this sheet: what each sheet is, the documents used, how to read the colours"),
-    ("Comparison", "cities side by side: one row per city and year (latest per city by default), one column per indicator"),
-    ("Scores", "0-1 min-max scores per indicator (1 = best) and composite scores (equal weights, entropy weights, TOPSIS), "
-               "only over one year's set of at least 5 cities reporting the same indicators; the note says why not"),
-    ("Weights", "the indicators each composite used, their weights, and why the others were left out"),
-    ("Sensitivity", "each city's composite rank under each method and leaving each indicator out (empty, with the "
-                    "reason, when no composite is computed)"),
-    ("<domain>", "one sheet per domain (air, water, ...): actual rows, then target rows, for every city and year"),
-    ("Targets", "each target against the same city's actual for the same indicator and year: met / not met / no actual yet"),
-    ("Benchmark", "one city's actuals against another city's targets"),
-    ("References", "actuals against GB 3095-2012, the WHO 2021 guidelines and national averages: exceeds / meets, ratio"),
-    ("Derived", "previous-year values implied by a value and its year-on-year change (kind = derived), with both sources"),
-    ("Coverage", "how many facts each city has per indicator, year and kind: check this before comparing"),
-    ("Review", "the review queue: flagged facts with the reasons, those that feed comparisons first (README: Review and correct)"),
-    ("Facts", "the tidy facts table: every figure with its evidence and raw-text offsets, its review status and flags"),
-    ("Sources", "the documents and their metadata"),
-)
 LEGEND = (
     ("↑ / ↓ in a header", "higher is better / lower is better; no arrow: neither (counts of cases, fines)"),
     ("green … red fill", "better … worse within the column, whichever way the indicator points"),
@@ -321,12 +332,19 @@ def _status_colours(ws, df: pd.DataFrame, column: str) -> None:
             ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{w}"'], fill=fill))
 
 
-def _wide_sheet(ws, table: pd.DataFrame, info: pd.DataFrame, comparators: Mapping[tuple, str] | None = None) -> None:
-    """A Comparison-style sheet: city, year, latest|kind, then one column per indicator.
+class WideTable(NamedTuple):
+    """A Comparison-style sheet's content: the table (city, year, latest|kind, then one column per
+    indicator), its column info (indexed by column) and the comparator of each target cell."""
 
-    info: the companion table indexed by column; comparators: (city, year, column) -> the
-    comparator of a target cell (rows whose third column is "target").
-    """
+    table: pd.DataFrame
+    info: pd.DataFrame
+    comparators: Mapping[tuple, str]  # (city, year, column) -> comparator
+
+
+def _wide_sheet(ws, wide: WideTable) -> None:
+    """A Comparison-style sheet: city, year, latest|kind, then one column per indicator; targets in
+    the target font with their comparator, figures of an older year marked."""
+    table, info = wide.table, wide.info
     columns = list(table.columns[3:])
     units = {c: info.loc[c, "unit"] for c in columns}
     directions = {c: info.loc[c, "direction"] for c in columns}
@@ -345,8 +363,8 @@ def _wide_sheet(ws, table: pd.DataFrame, info: pd.DataFrame, comparators: Mappin
         for j in np.flatnonzero(filled[i]):
             col = columns[j]
             if kinds[i] == "target":
-                comp = (comparators or {}).get((cities[i], row_years[i], col))
-                styles[(i, int(j) + 3)] = {"number_format": number_format(units[col], comp), "font": TARGET_FONT}
+                comparator = wide.comparators.get((cities[i], row_years[i], col))
+                styles[(i, int(j) + 3)] = {"number_format": number_format(units[col], comparator), "font": TARGET_FONT}
             elif other_year:
                 styles[(i, int(j) + 3)] = {"font": OTHER_YEAR_FONT}
     fill_sheet(ws, table, headers=headers, number_formats={c: number_format(units[c]) for c in columns}, freeze="D2",
@@ -357,35 +375,33 @@ def _wide_sheet(ws, table: pd.DataFrame, info: pd.DataFrame, comparators: Mappin
             _colour_scale(ws, j, min(actual_rows), max(actual_rows), directions[col])
 
 
-def _comparison_table(cmp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The Comparison sheet's table (city, year, latest, indicators) and its column info."""
-    table = pd.concat([cmp.rows[["latest"]], cmp.values], axis=1).reset_index()
-    return table, cmp.indicators.set_index("column")
+def _comparison_table(comparison: Comparison) -> WideTable:
+    """The Comparison sheet: city, year, latest, indicators."""
+    table = pd.concat([comparison.rows[["latest"]], comparison.values], axis=1).reset_index()
+    return WideTable(table, comparison.indicators.set_index("column"), {})
 
 
-def _domain_table(facts: pd.DataFrame, domain: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple, str]]:
-    """One domain: actual rows, then target rows (city, year, kind, indicators), column info and
-    the comparator of every target cell."""
+def _domain_table(domain: DomainComparison) -> WideTable:
+    """One domain's sheet: its actual rows, then its target rows (city, year, kind, indicators in
+    catalog order), and the comparator of every target cell."""
     tables, infos, comparators = [], [], {}
-    for kind in ("actual", "target"):
-        cmp = compare(facts, domain=domain, kind=kind)
-        if not len(cmp.values):
+    for kind, comparison in (("actual", domain.actual), ("target", domain.target)):
+        if not len(comparison.values):
             continue
-        t = cmp.values.reset_index()
-        t.insert(2, "kind", pd.array([kind] * len(t), dtype="string"))
-        tables.append(t)
-        infos.append(cmp.indicators)
+        rows = comparison.values.reset_index()
+        rows.insert(2, "kind", pd.array([kind] * len(rows), dtype="string"))
+        tables.append(rows)
+        infos.append(comparison.indicators)
         if kind == "target":
-            for c in cmp.cells.itertuples(index=False):
+            for c in comparison.cells.itertuples(index=False):
                 if isinstance(c.comparator, str):
                     comparators[(c.city, c.year, c.column)] = c.comparator
     if not tables:
-        return pd.DataFrame(columns=["city", "year", "kind"]), pd.DataFrame(), {}
+        return WideTable(pd.DataFrame(columns=["city", "year", "kind"]), pd.DataFrame(), {})
     info = pd.concat(infos).drop_duplicates("column").set_index("column")
-    order = {ind: i for i, ind in enumerate(catalog()["id"])}
-    columns = sorted(info.index, key=lambda c: (order.get(info.loc[c, "indicator"], 10**6), c))
+    columns = in_catalog_order(info.index, indicator_of=lambda c: info.loc[c, "indicator"])
     table = pd.concat(tables, ignore_index=True)
-    return table[["city", "year", "kind", *columns]], info, comparators
+    return WideTable(table[["city", "year", "kind", *columns]], info, comparators)
 
 
 def _per_row_formats(df: pd.DataFrame, columns: Sequence[str], comparator: str | None = None) -> dict[str, list[str]]:
@@ -407,8 +423,39 @@ def _target_styles(df: pd.DataFrame, column: str) -> dict[tuple[int, int], Style
     return {(int(i), j): {"font": TARGET_FONT} for i in np.flatnonzero(df[column].notna().to_numpy())}
 
 
-def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str], references: pd.DataFrame,
-           notes: Sequence[str] = ()) -> None:
+def _sheet_name(name: str, taken: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+    base, n = name, 2
+    while name.lower() in taken:
+        name = f"{base[:28]} {n}"
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+@dataclass
+class _Book:
+    """A workbook being written: its sheet names so far, and notes for the About sheet."""
+
+    wb: Workbook
+    taken: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    def sheet(self, name: str):
+        return _sheet(self.wb, name, self.taken)
+
+    def sheets(self, name: str, df: pd.DataFrame, **options) -> list:
+        """`fill_sheets` for a table that may need several sheets."""
+        return fill_sheets(self.wb, name, self.taken, df, sheet=_sheet, **options)
+
+
+Tables = Mapping[str, pd.DataFrame]  # a build's tables by name (outputs.OUTPUTS `table`)
+SheetWriter = Callable[[_Book, Sheet, "Analysis", Tables], None]
+
+
+def _about_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """What each sheet is, the notes, the colours, the documents, indicators and references."""
+    ws = book.sheet(sheet.name)
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 60
     ws.column_dimensions["C"].width = 40  # English names and references whole (PM2.5 concentration)
@@ -429,117 +476,104 @@ def _about(ws, facts: pd.DataFrame, documents: pd.DataFrame, domains: list[str],
     line(f"envcompare {__version__}: figures from Chinese city environmental reports, side by side",
          font=Font(bold=True, size=14))
     line("Every number points back to the characters it came from (Facts: doc, start, end, evidence).")
-    for note in notes:
+    for note in book.notes:
         line(f"Note: {note}")
     line()
     line("Sheet", "What it holds", bold=True)
-    for name, note in SHEET_NOTES:
-        line(", ".join(domains) if name == "<domain>" else name, note)
+    for entry in workbook_sheets():
+        line(", ".join(analysis.domains) if entry.table == "domains" else entry.name, entry.note)
     line()
     line("How to read it", "", bold=True)
     for mark, meaning in LEGEND:
         line(mark, meaning)
     line()
     line("Documents used", "city", "type", "year", "title", bold=True)
-    for d in documents.itertuples(index=False):
+    for d in tables["documents"].itertuples(index=False):
         line(getattr(d, "doc", None), getattr(d, "city", None), getattr(d, "doc_type", None),
              getattr(d, "report_year", None), getattr(d, "title", None))
     line()
     line("Indicators", "name", "English", "unit", "direction", bold=True)
-    present = [i for i in pd.unique(facts["indicator"].dropna())]
-    info = indicator_info(present)
-    order = {ind: i for i, ind in enumerate(catalog()["id"])}
-    for r in sorted(info.itertuples(index=False), key=lambda r: order.get(r.indicator, 10**6)):
+    for r in analysis.indicators.itertuples(index=False):
         line(r.indicator, r.name_zh, r.name_en, r.unit, r.direction)
     line()
     line("Reference lines", "source", bold=True)
-    for level, source in references[["level", "source"]].drop_duplicates().itertuples(index=False):
+    for level, source in analysis.references[["level", "source"]].drop_duplicates().itertuples(index=False):
         line(level, source)
 
 
-def _documents_from_facts(facts: pd.DataFrame) -> pd.DataFrame:
-    g = facts.groupby("doc", dropna=True)
-    return pd.DataFrame(
-        {"doc": list(g.groups), "city": g["city"].first().tolist(), "facts": g.size().tolist()}
-    ).astype({"doc": "string", "city": "string", "facts": "Int64"})
+def _comparison_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    _wide_sheet(book.sheet(sheet.name), _comparison_table(analysis.comparison))
 
 
-def _sheet_name(name: str, taken: set[str]) -> str:
-    name = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
-    base, n = name, 2
-    while name.lower() in taken:
-        name = f"{base[:28]} {n}"
-        n += 1
-    taken.add(name.lower())
-    return name
-
-
-def build_workbook(
-    facts: pd.DataFrame,
-    documents: pd.DataFrame | None = None,
-    references: pd.DataFrame | None = None,
-    year: int | str | None = "latest",
-    review: pd.DataFrame | None = None,
-) -> Workbook:
-    """The comparison workbook, write-only: its sheets stream to temporary files as they are
-    filled, and it can be saved once (see SHEET_NOTES for the sheets)."""
-
-    refs = load_references() if references is None else references
-    docs = _documents_from_facts(facts) if documents is None else documents
-    domain_order = list(dict.fromkeys(catalog()["domain"]))
-    domains = sorted(set(facts["domain"].dropna()), key=lambda d: (domain_order.index(d) if d in domain_order else 99, d))
-
-    wb = Workbook(write_only=True)  # rows stream to disk as they are made
-    taken: set[str] = set()
-    notes: list[str] = []
-    if len(facts) + 1 > MAX_ROWS:
-        notes.append(f"Facts: {len(facts):,} rows, more than a sheet holds; split over numbered sheets (Facts, Facts 2, ...)")
-    _about(_sheet(wb, "About", taken), facts, docs, domains, refs, notes)
-
-    cmp = compare(facts, year=year)
-    _wide_sheet(_sheet(wb, "Comparison", taken), *_comparison_table(cmp))
-
-    composites = composite_tables(facts)
-    score, weights = composites["scores"], composites["weights"]
-    ws = _sheet(wb, "Scores", taken)
+def _scores_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """Scores to two decimals, each score column coloured from worst to best."""
+    score = analysis.scores
+    ws = book.sheet(sheet.name)
     score_cols = [c for c in score.columns if c.startswith("score ") or c.endswith(" score")]
     fill_sheet(ws, score, number_formats={c: "0.00" for c in score_cols}, freeze="D2")
     for c in score_cols:
         _colour_scale(ws, list(score.columns).index(c) + 1, 2, len(score) + 1, "higher_better")
-    fill_sheet(_sheet(wb, "Weights", taken), weights,
-               number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
-    fill_sheets(wb, "Sensitivity", taken, composites["sensitivity"], sheet=_sheet)
 
-    for d in domains:
-        _wide_sheet(_sheet(wb, d, taken), *_domain_table(facts, d))
 
-    for name, table in (("Targets", targets_vs_actuals(facts)), ("Benchmark", all_pairs_benchmark(facts))):
-        formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
-        for ws in fill_sheets(wb, name, taken, table, number_formats=formats, styles=_target_styles(table, "target"),
-                              sheet=_sheet):
-            _status_colours(ws, table, "status")
+def _weights_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    weights = analysis.weights
+    fill_sheet(book.sheet(sheet.name), weights, number_formats={c: "0.000" for c in weights.columns if c.endswith("weight")})
 
-    refs_table = against_references(facts, refs)
-    for ws in fill_sheets(wb, "References", taken, refs_table, sheet=_sheet,
-                          number_formats={**_per_row_formats(refs_table, ["value", "reference", "difference"]),
-                                          "ratio": "0.00"}):
-        _status_colours(ws, refs_table, "status")
 
-    derived = derive_previous_year(facts)
+def _plain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """A table as it is, on as many sheets as it needs."""
+    book.sheets(sheet.name, _table(sheet, analysis, tables))
+
+
+def _domain_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """One sheet per domain, named after it."""
+    for name, domain in analysis.domains.items():
+        _wide_sheet(book.sheet(name), _domain_table(domain))
+
+
+def _judgement_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """Targets or benchmarks: targets in the target font with their comparator, status coloured."""
+    table = _table(sheet, analysis, tables)
+    formats = _per_row_formats(table, ["target"], comparator="comparator") | _per_row_formats(table, ["actual", "gap"])
+    for ws in book.sheets(sheet.name, table, number_formats=formats, styles=_target_styles(table, "target")):
+        _status_colours(ws, table, "status")
+
+
+def _references_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    table = analysis.against_references
+    formats = {**_per_row_formats(table, ["value", "reference", "difference"]), "ratio": "0.00"}
+    for ws in book.sheets(sheet.name, table, number_formats=formats):
+        _status_colours(ws, table, "status")
+
+
+def _derived_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """Derived values without the columns they leave empty (they have no span of their own)."""
+    derived = analysis.derived
     derived = derived.drop(columns=[c for c in ("start", "end", "evidence", "comparator") if c in derived.columns])
-    fill_sheets(wb, "Derived", taken, derived, number_formats=_per_row_formats(derived, ["value"]), sheet=_sheet)
+    book.sheets(sheet.name, derived, number_formats=_per_row_formats(derived, ["value"]))
 
-    cov = coverage_table(facts)
-    ws = _sheet(wb, "Coverage", taken)
-    fill_sheet(ws, cov, freeze="D2")
-    if len(cov) and len(cov.columns) > 3:
-        ref = f"D2:{get_column_letter(len(cov.columns))}{len(cov) + 1}"
+
+def _coverage_sheet(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """Counts per city, year and kind: green where there are facts, grey where none."""
+    coverage = analysis.coverage
+    ws = book.sheet(sheet.name)
+    fill_sheet(ws, coverage, freeze="D2")
+    if len(coverage) and len(coverage.columns) > 3:
+        ref = f"D2:{get_column_letter(len(coverage.columns))}{len(coverage) + 1}"
         ws.conditional_formatting.add(ref, CellIsRule(operator="greaterThan", formula=["0"], fill=GOOD_FILL))
         ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["0"], fill=NEUTRAL_FILL))
 
-    if review is not None:  # the review queue (envcompare.review): flagged facts with their reasons
-        fill_sheets(wb, "Review", taken, review, number_formats=_per_row_formats(review, ["value"]), sheet=_sheet)
 
+def _review_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """The review queue (envcompare.review): flagged facts with their reasons, when given."""
+    if sheet.table in tables:
+        review = tables[sheet.table]
+        book.sheets(sheet.name, review, number_formats=_per_row_formats(review, ["value"]))
+
+
+def _facts_sheets(book: _Book, sheet: Sheet, analysis: Analysis, tables: Tables) -> None:
+    """The facts: targets' values in the target font with their comparator."""
+    facts = analysis.facts
     styles: dict[tuple[int, int], Style] = {}
     if "kind" in facts.columns and len(facts):
         j = list(facts.columns).index("value")
@@ -547,10 +581,44 @@ def build_workbook(
         for i, is_target in enumerate(facts["kind"].eq("target").fillna(False).tolist()):
             if is_target and not pd.isna(values[i]):
                 styles[(i, j)] = {"font": TARGET_FONT, "number_format": number_format(units[i], comparators[i])}
-    fill_sheets(wb, "Facts", taken, facts, number_formats=_per_row_formats(facts, ["value"]), styles=styles, sheet=_sheet)
+    book.sheets(sheet.name, facts, number_formats=_per_row_formats(facts, ["value"]), styles=styles)
 
-    fill_sheets(wb, "Sources", taken, docs, sheet=_sheet)
-    return wb
+
+def _table(sheet: Sheet, analysis: Analysis, tables: Tables) -> pd.DataFrame:
+    """The table a sheet shows, by its name: one of the tables given, else the analysis's."""
+    return tables[sheet.table] if sheet.table in tables else getattr(analysis, sheet.table)
+
+
+SHEET_WRITERS: dict[str, SheetWriter] = {
+    "about": _about_sheet,
+    "comparison": _comparison_sheet,
+    "scores": _scores_sheet,
+    "weights": _weights_sheet,
+    "sensitivity": _plain_sheets,
+    "domains": _domain_sheets,
+    "targets": _judgement_sheets,
+    "benchmark": _judgement_sheets,
+    "against_references": _references_sheets,
+    "derived": _derived_sheets,
+    "coverage": _coverage_sheet,
+    "review": _review_sheets,
+    "facts": _facts_sheets,
+    "documents": _plain_sheets,
+}
+
+
+def build_workbook(analysis: Analysis, tables: Tables) -> Workbook:
+    """The comparison workbook of an analysis, write-only: its sheets (outputs.WORKBOOK_SHEETS)
+    stream to temporary files as they are filled, and it can be saved once. `tables`: the tables
+    by name that are not the analysis's (at least `documents`, for the Sources sheet)."""
+    book = _Book(Workbook(write_only=True))  # rows stream to disk as they are made
+    facts = analysis.facts
+    if len(facts) + 1 > MAX_ROWS:
+        book.notes.append(f"Facts: {len(facts):,} rows, more than a sheet holds; split over numbered sheets "
+                          "(Facts, Facts 2, ...)")
+    for sheet in workbook_sheets():
+        SHEET_WRITERS[sheet.table](book, sheet, analysis, tables)
+    return book.wb
 
 
 PRINT_WIDTH = 150  # characters of column width a landscape A4 page shows legibly at 70% or more
@@ -581,21 +649,10 @@ def _sheet(wb: Workbook, name: str, taken: set[str]):
     return wb.create_sheet(_sheet_name(name, taken))
 
 
-def to_excel(
-    facts: pd.DataFrame,
-    path: str | os.PathLike,
-    documents: pd.DataFrame | None = None,
-    references: pd.DataFrame | None = None,
-    year: int | str | None = "latest",
-    review: pd.DataFrame | None = None,
-) -> Path:
-    """Write the comparison workbook to path (atomically); the same facts give the same bytes.
-
-    documents: the documents table (corpus.documents() or tidy.documents_with_counts) for the
-    Sources sheet; references: reference lines (default data/references.csv); year: the
-    Comparison sheet's year (None, a year, or "latest" per city); review: the review queue
-    (envcompare.review.review_queue) for a Review sheet.
-    """
+def write_workbook(analysis: Analysis, path: str | os.PathLike, tables: Tables) -> Path:
+    """Write the comparison workbook of an analysis (`comparison.analyse`) to path, atomically;
+    the same facts give the same bytes. `tables`: the other tables of its sheets by name (at least
+    `documents`; a build passes all of its tables)."""
     with gc_paused():
-        wb = build_workbook(facts, documents, references, year, review)
+        wb = build_workbook(analysis, tables)
         return atomic_write(Path(path), lambda p: save_workbook(wb, p))

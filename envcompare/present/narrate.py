@@ -119,9 +119,9 @@ def themes(shares: pd.DataFrame, attention: pd.DataFrame | None = None) -> str:
         over = a["denominator"].iloc[0] if "denominator" in a else "all words"
         cells = []
         for r in a.itertuples():
-            ci = f" ({r.ci_low:.1%}–{r.ci_high:.1%})" if hasattr(r, "ci_low") and pd.notna(r.ci_low) else ""
-            cells.append(f"{_unit_name(r._asdict())} {r.attention:.1%}{ci}")
-        text += (f" Environmental attention (environment words / {over}; {cfg.get('source', '')}; 95% Wilson "
+            interval = f" ({r.ci_low:.1%}–{r.ci_high:.1%})" if hasattr(r, "ci_low") and pd.notna(r.ci_low) else ""
+            cells.append(f"{_unit_name(r._asdict())} {r.attention:.1%}{interval}")
+        text += (f" Environmental attention (environment words / {over}; {cfg['source']}; 95% Wilson "
                  "interval in brackets, overlapping intervals show no difference): " + ", ".join(cells) + ".")
         types = sorted(set(a["doc_type"].dropna())) if "doc_type" in a else []
         if len(types) > 1:

@@ -67,13 +67,17 @@ FORMULA_START = ("=", "+", "@", "\t", "\r", "\n")
 NEGATIVE_NUMBER = re.compile(r"-(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
 
 
+def formula_like(text: str) -> bool:
+    """True for text a spreadsheet would run as a formula (OWASP CSV injection: = + - @ tab CR LF
+    at the start). '-8.6%' is not: a minus before a number that is the whole cell is a number;
+    '-2+3' or '-cmd' are. The one rule of both guards: CSV cells (`guard_text`) and workbook
+    cells (excel.set_text)."""
+    return bool(text) and (text.startswith(FORMULA_START) or (text[0] == "-" and not NEGATIVE_NUMBER.fullmatch(text)))
+
+
 def guard_text(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV
-    injection: = + - @ tab CR LF). '-8.6%' stays as written: a minus before a number that is the
-    whole cell is a number, not a formula; '-2+3' or '-cmd' are guarded."""
-    if isinstance(value, str) and value and (
-        value.startswith(FORMULA_START) or (value[0] == "-" and not NEGATIVE_NUMBER.fullmatch(value))
-    ):
+    """Text that a spreadsheet would run as a formula (`formula_like`) gets a leading apostrophe."""
+    if isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
 

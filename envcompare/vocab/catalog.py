@@ -1,24 +1,40 @@
 """The indicator catalog (data/indicators.csv) and finding indicator names in text.
 
 Literal aliases go into one Aho-Corasick automaton (one pass per text, however large the
-catalog); aliases with a gap (`反馈…问题`: up to six characters between the parts) go into one
-combined regular expression.
+catalog); aliases with a gap (`反馈…问题`: a few characters between the parts) go into one
+combined regular expression. The gap mark, what a gap may hold and the words that negate a name
+are data (data/aliases.yaml).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import ahocorasick_rs
 import pandas as pd
 
-from .resources import read_csv
+from .resources import read_csv, read_yaml
 
-GAP = "…"
-NEGATIONS = "未非"
-GAP_RE = r"[^,;。:!?、,\d]{0,12}?"  # room for a class in parentheses: 水质优良(I~III类)比例
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AliasRules:
+    """How aliases are written and matched (data/aliases.yaml)."""
+
+    gap_mark: str  # in an alias: a gap between its parts
+    gap: str  # a regular expression: what a gap may hold
+    negations: tuple[str, ...]  # a name right after one of these is negated, not stated
+
+
+@lru_cache(maxsize=1)
+def alias_rules() -> AliasRules:
+    cfg = read_yaml("aliases.yaml")
+    return AliasRules(cfg["gap_mark"], cfg["gap"], tuple(cfg["negations"]))
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,34 @@ def catalog() -> pd.DataFrame:
     return read_csv("indicators.csv")
 
 
+UNLISTED = 10**6  # the catalog position of an id the catalog does not list: after every listed one
+DEFAULT_COMPARATORS = {"higher_better": ">=", "lower_better": "<="}
+
+
+@lru_cache(maxsize=1)
+def _positions() -> dict[str, int]:
+    return {ind: i for i, ind in enumerate(catalog()["id"])}
+
+
+def catalog_position(indicator: object) -> int:
+    """An indicator's row in the catalog: tables, sheets and charts list indicators in this
+    order (the catalog groups them by domain); an id not in the catalog comes after all."""
+    return _positions().get(indicator, UNLISTED)  # type: ignore[arg-type]
+
+
+def in_catalog_order(items: Iterable[T], indicator_of: Callable[[T], object] | None = None) -> list[T]:
+    """`items` in catalog order of their indicator (`indicator_of(item)`, default the item
+    itself), then by the item: the one order every table and chart uses."""
+    key = indicator_of or (lambda item: item)
+    return sorted(items, key=lambda item: (catalog_position(key(item)), item))
+
+
+def default_comparator(direction: object) -> str | None:
+    """How a target stated without a comparator is read: at least (>=) where higher is better,
+    at most (<=) where lower is better; None for an indicator without a direction."""
+    return DEFAULT_COMPARATORS.get(direction) if isinstance(direction, str) else None
+
+
 @lru_cache(maxsize=1)
 def indicators() -> dict[str, Indicator]:
     return {
@@ -71,27 +115,40 @@ class _Matchers:
     gapped: re.Pattern[str] | None  # all gapped aliases, one named group each
     gapped_targets: dict[str, tuple[str, list[tuple[str, str]]]]  # group name -> alias, targets
     heads: bool  # every gapped alias opens with a literal part (the automaton finds where to try)
+    negation_chars: frozenset[str]  # one-character negations (the common case: a set lookup)
+    negation_words: tuple[str, ...]  # longer ones
 
 
 @lru_cache(maxsize=1)
 def _matchers() -> _Matchers:
+    rules = alias_rules()
     gapped: dict[str, list[tuple[str, str]]] = {}
     literal: dict[str, list[tuple[str, str]]] = {}
     for alias, ind, role in _aliases():
-        (gapped if GAP in alias else literal).setdefault(alias, []).append((ind, role))
+        (gapped if rules.gap_mark in alias else literal).setdefault(alias, []).append((ind, role))
     parts = sorted(gapped, key=len, reverse=True)
     # every gapped alias starts with its literal first part: the one automaton pass that finds the
     # literal aliases also finds the only positions where the gapped pattern can match, so the
     # regex never scans the whole text
-    firsts = set(a.split(GAP)[0] for a in parts)
+    firsts = set(a.split(rules.gap_mark)[0] for a in parts)
     heads = all(firsts)
     names = list(dict.fromkeys([*literal, *(sorted(firsts) if heads else [])]))
     values = [(a, tuple(literal.get(a, ())), heads and a in firsts) for a in names]
     pattern = None
     if parts:
-        pattern = re.compile("|".join(f"(?P<g{i}>{GAP_RE.join(map(re.escape, a.split(GAP)))})" for i, a in enumerate(parts)))
+        pattern = re.compile("|".join(f"(?P<g{i}>{rules.gap.join(map(re.escape, a.split(rules.gap_mark)))})"
+                                      for i, a in enumerate(parts)))
     targets = {f"g{i}": (a, gapped[a]) for i, a in enumerate(parts)}
-    return _Matchers(ahocorasick_rs.AhoCorasick(names), values, pattern, targets, heads)
+    return _Matchers(ahocorasick_rs.AhoCorasick(names), values, pattern, targets, heads,
+                     frozenset(w for w in rules.negations if len(w) == 1),
+                     tuple(w for w in rules.negations if len(w) > 1))
+
+
+def _negated(text: str, start: int, matchers: _Matchers) -> bool:
+    """A negation (data/aliases.yaml) ends right before `start`."""
+    if start and text[start - 1] in matchers.negation_chars:
+        return True
+    return any(start >= len(w) and text.startswith(w, start - len(w)) for w in matchers.negation_words)
 
 
 def _gapped_matches(text: str, pattern: re.Pattern[str], starts: set[int]) -> list[re.Match[str]]:
@@ -135,7 +192,7 @@ def find_indicators(text: str) -> list[IndicatorMention]:
             heads.add(start)
         if not targets:
             continue  # only the first part of a gapped alias
-        if start and text[start - 1] in NEGATIONS:
+        if _negated(text, start, matchers):
             continue  # 未达到二级标准的天数 is not the days that met it
         if _ascii_boundary_ok(text, start, end, alias):
             found.append((start, end, alias, targets))

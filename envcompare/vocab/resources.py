@@ -1,7 +1,10 @@
 """Where the data files live and how they are read: data/ is the engine's vocabulary.
 
 Files are read once per process and cached; they are never mutated, so the cache is not state
-a caller can observe. (Cache keys hash the whole data folder: envcompare.pipeline.batch.code_version.) ENVCOMPARE_DATA points at another data folder (for experiments).
+a caller can observe. (Cache keys hash the whole data folder: envcompare.pipeline.batch.code_version.)
+ENVCOMPARE_DATA points at another data folder (for experiments). Every YAML and CSV file is checked
+against its declared schema as it is read (`schema.SCHEMAS`): what the engine gets fits, with the
+defaults of left-out keys filled in.
 
 The folder is found from the `envcompare` package, wherever this module lives: an installed wheel
 carries the top-level data/ as `envcompare/_data` (setup.py copies it in); a checkout or an
@@ -19,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import DataFileError
+from .schema import validate
 
 
 def _package_data() -> Path:
@@ -48,12 +52,20 @@ def read_text(name: str) -> str:
 
 
 @cache
-def read_yaml(name: str) -> dict:
-    return yaml.safe_load(read_text(name))
+def read_yaml(name: str):
+    """A YAML data file, checked against its schema (DataSchemaError naming the file and key)."""
+    path = data_path(name)
+    try:
+        content = yaml.safe_load(read_text(name))
+    except yaml.YAMLError as exc:
+        raise DataFileError(path, "not valid YAML: " + " ".join(str(exc).split())) from None
+    return validate(name, content, path)
 
 
 @cache
 def read_csv(name: str):
+    """A CSV data file, every cell as text (empty cells ""), checked against its schema."""
     import pandas as pd
 
-    return pd.read_csv(io.StringIO(read_text(name)), dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(read_text(name)), dtype=str, keep_default_na=False)
+    return validate(name, frame, data_path(name))

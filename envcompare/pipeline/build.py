@@ -1,0 +1,409 @@
+"""The build: reports -> every output of the registry (`present.outputs.OUTPUTS`), as one unit.
+
+    build(paths, out, run, digest, check_current, jobs)   # what `envcompare build` does
+
+One build computes each table once: the batch gives the facts, the documents and each report's
+text counts and evidence page; the review step (`reviewing`) applies corrections.csv and flags
+the facts; `comparison.analyse` gives every comparison table; the registry says which table goes
+to which file; the workbook and the charts lay out the same tables.
+
+A build is a transaction. Its outputs are written into `out/.envcompare-staging/` and moved into
+place together once all are written: the old manifest is removed first and the new one written
+last, so a build that fails or is killed leaves the previous outputs and their manifest as they
+were (or, killed during the move, no manifest: the next build redoes everything). One build at a
+time writes into a folder (`out/.envcompare-lock`); temporary files of killed runs and evidence
+pages of reports no longer in the corpus are removed.
+
+`to_excel` (the public verb `envcompare.to_excel`) is the workbook alone: facts -> analysis ->
+workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..extraction.tidy import with_fact_counts
+from ..ingest.load import doc_names, list_files
+from ..present.export import write_table
+from ..present.output import atomic_write
+from ..present.outputs import WORKBOOK, table_outputs
+from . import reviewing
+from .batch import BatchResult, DocResult
+
+if TYPE_CHECKING:
+    from ..comparison.analysis import Analysis
+    from ..policytext.text import TextStats
+    from ..review.table import Reviewed
+
+MANIFEST = ".envcompare-build"  # what the outputs were built from, and the digest of each
+LOCK = ".envcompare-lock"  # one build at a time into a folder
+STAGE = ".envcompare-staging"  # a build's new outputs, until they are moved into place together
+# temporary files of output.atomic_write (".name.XXXXXXXX.suffix") left behind by a killed run
+TEMP_FILE = re.compile(r"\..+\.[A-Za-z0-9_]{8}(\.[A-Za-z0-9]+)?")
+
+
+class BuildError(Exception):
+    """The build cannot write into its folder (a file in the way, another build running): one
+    line for the user."""
+
+
+@dataclass
+class Built:
+    """What a build did: the batch's result, the number of catalog facts, and every output in the
+    folder (relative names: tables, workbook and charts, then evidence pages); `current` when
+    nothing had to be done."""
+
+    outputs: list[str]
+    result: BatchResult | None = None
+    reviewed: Reviewed | None = None
+    facts: int = 0
+    current: bool = False
+
+
+def to_excel(
+    facts: pd.DataFrame,
+    path: str | os.PathLike,
+    documents: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
+    year: int | str | None = "latest",
+    review: pd.DataFrame | None = None,
+) -> Path:
+    """Write the comparison workbook of a facts table to path (atomically); the same facts give
+    the same bytes.
+
+    documents: the documents table (corpus.documents() or tidy.documents_with_counts) for the
+    Sources sheet (default: one row per document of the facts); references: reference lines
+    (default data/references.csv); year: the Comparison sheet's year (None, a year, or "latest"
+    per city); review: the review queue (envcompare.review.review_queue) for a Review sheet.
+    """
+    from ..comparison.analysis import analyse, documents_of
+    from ..present.excel import write_workbook  # openpyxl loads with the workbook only
+
+    analysis = analyse(facts, references, year)
+    tables = {"documents": documents_of(facts) if documents is None else documents}
+    if review is not None:
+        tables["review"] = review
+    return write_workbook(analysis, path, tables)
+
+
+def build(
+    paths: Sequence[str | os.PathLike],
+    out: Path,
+    run: Callable[[Callable[[DocResult], DocResult]], BatchResult],
+    digest: str | None,
+    corrections: reviewing.RunCorrections,
+    check_current: bool = True,
+    jobs: int = 1,
+) -> Built:
+    """Build every output of the reports under `paths` into `out`.
+
+    `run(each)` runs the batch (unmapped figures kept, each report analysed) and calls `each` with
+    every document's result as it arrives; `digest` is the inputs' digest (batch.inputs_digest,
+    the corrections' included); `corrections` are applied to the facts (reviewing); with
+    `check_current`, outputs built from the same inputs and unchanged since are left as they are
+    (`Built.current`), unless some correction was stale (it is reported again). `jobs`:
+    processes drawing the charts.
+    """
+    _output_folder(out)
+    with BuildLock(out):
+        _clean_stale(out)
+        stage = out / STAGE
+        try:
+            current = _up_to_date(out, digest) if check_current else None
+            if current and reviewing.STALE_FILE not in current:
+                # same files, same code and data: every output would come out byte-identical
+                return Built(current, current=True)
+            return _build(paths, out, stage, run, digest, corrections, jobs)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
+           run: Callable[[Callable[[DocResult], DocResult]], BatchResult], digest: str | None,
+           corrections: reviewing.RunCorrections, jobs: int) -> Built:
+    """Extract, review, analyse, write every output into the stage, then move them into place."""
+    from ..policytext.text import TextStats
+
+    stage.mkdir()
+    files, _ = list_files(paths)
+    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen())
+    result = run(per_document)
+    reviewed = _review(result, paths, corrections, per_document)
+    tables = build_tables(result, per_document.stats, reviewed)
+    written = _write_outputs(tables, stage, jobs)
+    for name in written:
+        per_document.outputs[name] = _sha256(stage / name)
+    pages = sorted(n for n in per_document.outputs if n not in written)
+    outputs = [*written, *pages]
+    _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*written, *per_document.staged], digest)
+    return Built(outputs, result, reviewed, len(tables.tables["facts"]))
+
+
+def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
+            per_document: _PerDocument) -> Reviewed:
+    """Corrections applied, facts flagged; the pages of corrected or flagged documents redrawn
+    (before the review queue is written: redrawing fills its `occurrence`)."""
+    reports = reviewing.Reports(paths)
+    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
+    for doc, html in reviewing.pages(reviewed, reports):
+        per_document.stage_page(doc, html.encode("utf-8"))
+    return reviewed
+
+
+@dataclass
+class _PerDocument:
+    """What a build does with each document as it arrives: its text counts are added to the
+    corpus totals and its evidence page is staged (if it changed); then both are dropped."""
+
+    out: Path
+    stage: Path
+    pages: dict[str, str]  # document -> its evidence page (relative name)
+    stats: TextStats  # the corpus's text counts so far
+    seen: reviewing.Seen  # each figure's corrections.csv occurrence, as the workers found it
+    outputs: dict[str, str] = field(default_factory=dict)  # every output of the build -> its sha256
+    staged: list[str] = field(default_factory=list)  # the pages written anew (the others are unchanged)
+
+    def __call__(self, doc: DocResult) -> DocResult:
+        self.seen.add(doc.facts)
+        if doc.text is not None:
+            self.stats.add(doc.text)
+        if doc.evidence is not None:
+            self.stage_page(doc.doc_row["doc"], doc.evidence.encode("utf-8"))
+        return replace(doc, text=None, evidence=None)
+
+    def stage_page(self, doc: str, data: bytes) -> None:
+        """A document's evidence page (again, when the review redraws it): staged if it changed."""
+        name = self.pages.get(doc) or _page_names([doc])[doc]
+        self.outputs[name] = hashlib.sha256(data).hexdigest()
+        if name in self.staged:
+            self.staged.remove(name)
+        if not _same_bytes(self.out / name, data):
+            atomic_write(self.stage / name, lambda p: p.write_bytes(data), durable=False)
+            self.staged.append(name)
+
+
+@dataclass(frozen=True)
+class BuildTables:
+    """Every table of one build, by the name the outputs registry knows it by, and the analysis
+    the comparison tables come from (the workbook and the charts lay it out)."""
+
+    tables: dict[str, pd.DataFrame]
+    analysis: Analysis
+
+
+def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> BuildTables:
+    """The reviewed facts (catalog facts; with the unmapped and rejected ones), the review queue
+    (and the stale corrections, if any), documents, comparison and text tables: each computed once."""
+    from ..comparison.analysis import analyse
+
+    facts = reviewed.facts
+    analysis = analyse(facts)
+    tables = {
+        "facts": facts,
+        "facts_all": reviewed.facts_all,
+        "review": reviewed.queue,
+        **({"corrections_stale": reviewing.stale_table(reviewed.stale)} if reviewed.stale else {}),
+        "documents": with_fact_counts(result.documents, facts),
+        **analysis.tables(),
+        "theme_shares": stats.theme_shares(),
+        "attention": stats.attention(),
+        "keywords": stats.keywords(top=20),
+        "plan_vs_summary": stats.plan_vs_summary(),
+    }
+    return BuildTables(tables, analysis)
+
+
+def _write_outputs(built: BuildTables, stage: Path, jobs: int) -> list[str]:
+    """Every table of the registry, the workbook and the charts, into the stage; their relative
+    names in the registry's order. The chart workers draw while this process writes the workbook."""
+    from ..present.charts import start_key_figures
+    from ..present.excel import write_workbook
+
+    tables, analysis = built.tables, built.analysis
+    written = [write_table(tables[o.table], stage / o.file) for o in table_outputs() if o.table in tables or not o.optional]
+    shares = tables["theme_shares"]
+    with start_key_figures(analysis.facts, analysis.references, analysis.judged(), shares, stage / "figures",
+                           jobs=jobs) as charts:
+        written.append(write_workbook(analysis, stage / WORKBOOK, tables))
+        written += charts.wait()
+    return [Path(p).relative_to(stage).as_posix() for p in written]
+
+
+# --- the transaction: lock, manifest, staging ---------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _read_manifest(out: Path) -> dict | None:
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != 1 or not isinstance(manifest.get("outputs"), dict):
+        return None
+    return manifest
+
+
+def _up_to_date(out: Path, digest: str | None) -> list[str] | None:
+    """The outputs of the last build, when they were built from the same inputs (files, names, options,
+    code and data) and every one of them is still there with the bytes that build wrote."""
+    manifest = _read_manifest(out)
+    if digest is None or manifest is None or manifest.get("inputs") != digest:
+        return None
+    for name, sha in manifest["outputs"].items():
+        try:
+            if _sha256(out / name) != sha:
+                return None
+        except OSError:
+            return None
+    return list(manifest["outputs"])
+
+
+class BuildLock:
+    """out/.envcompare-lock holds the pid of the build writing into out/. A lock whose build no
+    longer runs (killed) is taken over; a live one stops this build with one line."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK
+        self.mine = f"{os.getpid()} {socket.gethostname()}\n"
+
+    def __enter__(self) -> BuildLock:
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._check_holder()
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.mine)
+            return self
+        raise BuildError(f"cannot take the build lock {self.path}: other builds keep taking it")
+
+    def _check_holder(self) -> None:
+        try:
+            held = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        pid_text, _, host = held.strip().partition(" ")
+        pid = int(pid_text) if pid_text.isdigit() else 0
+        if pid and host == socket.gethostname() and _alive(pid):
+            raise BuildError(f"another build (pid {pid}) is writing into {self.path.parent}; wait for it to finish "
+                             f"(or delete {self.path} if no build is running)")
+        if pid and host and host != socket.gethostname():
+            raise BuildError(f"a build on {host} (pid {pid}) is writing into {self.path.parent}; wait for it to "
+                             f"finish (or delete {self.path} if no build is running)")
+        print(f"note: taking over the lock of a build that no longer runs ({self.path})", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            if self.path.read_text(encoding="utf-8") == held:  # not already taken over by another build
+                self.path.unlink()
+
+    def __exit__(self, *exc) -> None:
+        with contextlib.suppress(OSError):
+            if self.path.read_text(encoding="utf-8") == self.mine:
+                self.path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _clean_stale(out: Path) -> None:
+    """Temporary files and a staging folder left by a killed build (the lock says none runs)."""
+    shutil.rmtree(out / STAGE, ignore_errors=True)
+    for folder in (out, out / "evidence", out / "figures"):
+        if not folder.is_dir():
+            continue
+        tree = folder.rglob(".*") if folder != out else folder.glob(".*")
+        for path in tree:
+            if path.name not in (MANIFEST, LOCK) and TEMP_FILE.fullmatch(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+
+
+def _page_names(docs: list[str]) -> dict[str, str]:
+    """Each document's evidence page, relative to the output folder: evidence/<doc without its
+    suffix>.html, or evidence/<doc>.html for documents whose names differ only in the suffix."""
+    def safe(doc: str) -> str:
+        parts = [p if p != ".." else "_" for p in PurePosixPath(doc).parts if p not in ("/", ".", "")]
+        return "/".join(parts) or "_"
+
+    short = {d: "evidence/" + str(PurePosixPath(safe(d)).with_suffix("")) + ".html" for d in docs}
+    taken: dict[str, int] = {}
+    for page in short.values():
+        taken[page] = taken.get(page, 0) + 1
+    return {d: page if taken[page] == 1 else f"evidence/{safe(d)}.html" for d, page in short.items()}
+
+
+def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str], inputs: str | None) -> None:
+    """Move a build's staged outputs into place and record them. The old manifest goes first and
+    the new one comes last: a crash in between leaves no manifest, and the next build redoes all."""
+    old = _read_manifest(out) or {"outputs": {}}
+    os.sync()  # the staged files are on disk before any of them replaces a previous output
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in staged:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / name, target)
+    for name in set(old["outputs"]) - set(outputs):  # what the last build wrote and this one did not
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    _remove_stale_pages(out, outputs)
+    os.sync()
+    manifest = {"format": 1, "inputs": inputs, "outputs": outputs}
+    atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8"))
+
+
+def _remove_stale_pages(out: Path, outputs: dict[str, str]) -> None:
+    """Evidence pages of reports no longer in the corpus, and the folders they leave empty."""
+    evidence = out / "evidence"
+    if not evidence.is_dir():
+        return
+    for page in sorted(evidence.rglob("*.html"), reverse=True):
+        if page.relative_to(out).as_posix() not in outputs:
+            page.unlink(missing_ok=True)
+    for folder in sorted((p for p in evidence.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # empty ones only
+
+
+def _output_folder(out: Path) -> None:
+    """Create the output folder; a file where it (or a folder above it) should be is an error."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise BuildError(f"{path} is not a folder (-o/--out names the folder build writes into)")
+            break
+    out.mkdir(parents=True, exist_ok=True)

@@ -35,11 +35,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..comparison.panel import Panel
 from ..extraction.tidy import with_fact_counts
 from ..ingest.load import doc_names, list_files
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
+from ..present.panel_files import write_panel_binaries
 from . import reviewing
 from .batch import BatchResult, DocResult
 
@@ -208,9 +210,11 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> B
     """The reviewed facts (catalog facts; with the unmapped and rejected ones), the review queue
     (and the stale corrections, if any), documents, comparison and text tables: each computed once."""
     from ..comparison.analysis import analyse
+    from ..comparison.panel import panel
 
     facts = reviewed.facts
     analysis = analyse(facts)
+    city_years = panel(facts)
     tables = {
         "facts": facts,
         "facts_all": reviewed.facts_all,
@@ -222,6 +226,9 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> B
         "attention": stats.attention(),
         "keywords": stats.keywords(top=20),
         "plan_vs_summary": stats.plan_vs_summary(),
+        "panel": city_years.wide,
+        "panel_long": city_years.long,
+        "panel_variables": city_years.variables,
     }
     return BuildTables(tables, analysis)
 
@@ -234,6 +241,7 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int) -> list[str]:
 
     tables, analysis = built.tables, built.analysis
     written = [write_table(tables[o.table], stage / o.file) for o in table_outputs() if o.table in tables or not o.optional]
+    written += write_panel_binaries(Panel(tables["panel"], tables["panel_long"], tables["panel_variables"]), stage)
     shares = tables["theme_shares"]
     with start_key_figures(analysis.facts, analysis.references, analysis.judged(), shares, stage / "figures",
                            jobs=jobs) as charts:

@@ -28,15 +28,18 @@ def write_panel(panel: Panel, out_dir: str | Path) -> list[Path]:
     """Write the panel's files into out_dir (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = [
-        _csv(panel.wide, out / "panel.csv"),
-        atomic_write(out / "panel.parquet", lambda p: panel.wide.to_parquet(p, index=False)),
-        atomic_write(out / "panel.dta", lambda p: write_stata(panel, p)),
-        _csv(panel.long, out / "panel_long.csv"),
-        atomic_write(out / "panel_long.parquet", lambda p: panel.long.to_parquet(p, index=False)),
-        _csv(panel.variables, out / "panel_variables.csv"),
+    tables = [_csv(panel.wide, out / "panel.csv"), _csv(panel.long, out / "panel_long.csv"),
+              _csv(panel.variables, out / "panel_variables.csv")]
+    return tables + write_panel_binaries(panel, out)
+
+
+def write_panel_binaries(panel: Panel, out_dir: Path) -> list[Path]:
+    """The files of the panel that are not CSV tables: Parquet for Python and R, .dta for Stata."""
+    return [
+        atomic_write(out_dir / "panel.parquet", lambda p: panel.wide.to_parquet(p, index=False)),
+        atomic_write(out_dir / "panel_long.parquet", lambda p: panel.long.to_parquet(p, index=False)),
+        atomic_write(out_dir / "panel.dta", lambda p: write_stata(panel, p)),
     ]
-    return written
 
 
 def write_stata(panel: Panel, path: str | Path) -> None:

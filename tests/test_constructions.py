@@ -41,7 +41,6 @@ DEAD = {"labels": {"不超过"}}
 # first examples were the old data/examples/extract.yaml). Shrink this, never grow it: the test
 # fails for a cue listed here once an example uses it.
 NOT_YET_EXEMPLIFIED = {
-    "counts": {"已整改完成", "整改完成", "已整改", "已办结", "销号", "家", "批", "台", "辆", "名", "户", "份", "枚"},
     "names": {"以及", "控制在"},
     "numbers": {"超过"},
     "places": {"与", "对", "较", "从", "除", "有", "如", "据", "于", "了", "即", "而", "但", "其中", "以及", "其次", "分别",

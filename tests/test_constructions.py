@@ -41,8 +41,6 @@ DEAD = {"labels": {"不超过"}}
 # first examples were the old data/examples/extract.yaml). Shrink this, never grow it: the test
 # fails for a cue listed here once an example uses it.
 NOT_YET_EXEMPLIFIED = {
-    "names": {"以及", "控制在"},
-    "numbers": {"超过"},
     "places": {"与", "对", "较", "从", "除", "有", "如", "据", "于", "了", "即", "而", "但", "其中", "以及", "其次", "分别",
                "生态环境局", "生态环境厅", "人民政府", "政府", "环保局", "委员会", "管委会", "党委", "市委", "指挥部", "都市圈",
                "分别为", "分别是", "最好", "最差", "最小", "次之", "居首", "垫底"},

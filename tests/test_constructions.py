@@ -41,11 +41,7 @@ DEAD = {"labels": {"不超过"}}
 # first examples were the old data/examples/extract.yaml). Shrink this, never grow it: the test
 # fails for a cue listed here once an example uses it.
 NOT_YET_EXEMPLIFIED = {
-    "tables": {"指标名称", "项目", "类别", "监测项目", "计量单位", "同比变化", "同比增减", "增减", "较上年", "变幅",
-               "同比(百分点)", "变化(百分点)", "环比", "升降", "增幅", "降幅", "县(市、区)", "县(市)区", "地区", "区域",
-               "行政区", "地市", "市州", "市(州)", "辖区", "排序", "名次", "位次", "目标值", "年度目标", "考核目标",
-               "实际值", "完成", "完成值", "完成情况", "监测值", "现状值", "数值", "百分点", "旗", "全省", "全区", "合计",
-               "省", "--", "——", "*", "…", "－"},
+    "tables": {"同比(百分点)", "降幅"},
 }
 
 

@@ -41,7 +41,7 @@ DEAD = {"labels": {"不超过"}}
 # first examples were the old data/examples/extract.yaml). Shrink this, never grow it: the test
 # fails for a cue listed here once an example uses it.
 NOT_YET_EXEMPLIFIED = {
-    "tables": {"同比(百分点)", "降幅"},
+    "tables": {"同比(百分点)"},
 }
 
 

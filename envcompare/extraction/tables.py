@@ -58,6 +58,7 @@ class Column:
     kind: str  # actual / target / change / unit / label
     year: int | None = None
     unit: str = ""  # pp when the header says 百分点
+    sign: int = 1  # -1 for a change column that names a fall (降幅)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class TableRules:
     number: re.Pattern[str]  # a cell holding a number, with the units it may be written with
     cell_units: dict[str, str]  # a unit written in a cell -> its code
     points: tuple[str, ...]  # words of a change column counted in percentage points
+    falling: tuple[str, ...]  # words of a change column whose plain numbers are falls (降幅)
     full_stop: str  # a line holding one is prose, not a table row
 
 
@@ -99,6 +101,7 @@ def _table_rules() -> TableRules:
         number=re.compile(NUMBER_CELL + "(" + "|".join(map(re.escape, cell_units)) + ")?$"),
         cell_units=cell_units,
         points=tuple(it["points_words"]),
+        falling=tuple(r["falling_columns"]),
         full_stop=r["full_stop"],
     )
 
@@ -114,7 +117,8 @@ def _column(cell: str, report_year: int | None) -> Column | None:
         for w in words[kind]:
             if cell == w or (kind != "label" and cell.startswith(w)):
                 unit = "pp" if kind == "change" and any(p in cell for p in table_rules.points) else ""
-                return Column(kind, None if kind == "change" else report_year, unit)
+                sign = -1 if kind == "change" and any(f in cell for f in table_rules.falling) else 1
+                return Column(kind, None if kind == "change" else report_year, unit, sign)
     return None
 
 
@@ -193,6 +197,7 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
         value = float(m.group(1).replace(",", "").replace("−", "-"))
         written = table_rules.cell_units.get(m.group(2) or "", "")
         if col.kind == "change":
+            value *= col.sign
             unit = written or col.unit or ("pp" if ind.unit == "%" else "%")
         else:
             unit = written or row_unit or ind.unit
@@ -293,6 +298,7 @@ class _PColumn:
     unit: str = ""  # from the header's parentheses
     year: int | None = None
     period: str = ""  # "" : the document's
+    sign: int = 1  # -1 for a change column that names a fall (降幅)
 
 
 def _value(text: str, units: dict[str, tuple[str, float]]) -> _Value:
@@ -395,7 +401,9 @@ def _header_columns(
             else:
                 period = own_period or base_period
             unit = r["unit"] or next((code for word, (code, _) in units.items() if code == "pp" and word in t), "")
-            col = _PColumn("change", ind, unit, int(own_year.group(1)) if own_year else (source.year if source else year), period)
+            sign = -1 if any(f in t for f in _table_rules().falling) else 1
+            col = _PColumn("change", ind, unit, int(own_year.group(1)) if own_year else (source.year if source else year),
+                           period, sign)
         else:
             col = _PColumn(r["kind"])
         out.append(col)
@@ -696,5 +704,5 @@ def _place_fact(cell: _Cell, v: _Value, col: _PColumn, place: str) -> TableCell 
         unit = v.unit or col.unit or "%"
         if unit not in (ind.unit, "%") and not (unit == "pp" and ind.unit == "%"):
             return None
-        value, kind = _signed_value(v, ind), "change"
+        value, kind = _signed_value(v, ind) * (1 if v.verb else col.sign), "change"  # 降幅 5.7: a fall
     return TableCell(cell.start, cell.end, ind, value, unit, kind, col.year, cell.line, place, col.period)

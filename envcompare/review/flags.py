@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..extraction.tidy import FACT_COLUMNS
 from ..vocab.catalog import indicators
 from ..vocab.resources import read_csv, read_yaml
 from ..vocab.rules import read_rules
@@ -51,22 +52,25 @@ QUEUE_COLUMNS: dict[str, str] = {
     "flags": "string",
     "reasons": "string",
     "status": "string",
-    "city": "string",
-    "year": "Int64",
-    "period": "string",
-    "indicator": "string",
-    "value": "float64",
-    "unit": "string",
-    "kind": "string",
-    "comparator": "string",
-    "qualifier": "string",
-    "doc": "string",
+    **{name: FACT_COLUMNS[name] for name in ("city", "year", "period", "indicator", "value", "unit", "kind",
+                                             "comparator", "qualifier", "doc")},
     "occurrence": "Int64",
-    "evidence": "string",
-    "sentence": "string",
-    "start": "Int64",
-    "end": "Int64",
+    **{name: FACT_COLUMNS[name] for name in ("evidence", "sentence", "start", "end")},
 }
+
+
+def _basis_flags(what: str, value: str, doc: Mapping[str, object], doc_value: object) -> list[str]:
+    """unknown_<what> / weak_<what> for one figure's place or year: unknown when the figure has
+    none or its document's is unknown, weak when it is its document's and that came from weak
+    evidence."""
+    unknown, weak = f"unknown_{what}", f"weak_{what}"
+    if not value:
+        return [f"{unknown}: no {what} " + (f"({doc[unknown]})" if unknown in doc else "found for this figure")]
+    if unknown in doc:
+        return [f"{unknown}: {doc[unknown]}; this figure's {what} {value} is from its sentence"]
+    if weak in doc and value == doc_value:
+        return [f"{weak}: {doc[weak]}"]
+    return []
 
 
 @lru_cache(maxsize=1)
@@ -133,19 +137,8 @@ def fact_flags(row: Mapping[str, object], doc: Mapping[str, str]) -> list[str]:
         return []
     out: list[str] = []
     if status == "extracted":
-        city, year = _text(row.get("city")), _text(row.get("year"))
-        if not city:
-            out.append("unknown_place: no place " + (f"({doc['unknown_place']})" if "unknown_place" in doc else "found for this figure"))
-        elif "unknown_place" in doc:
-            out.append(f"unknown_place: {doc['unknown_place']}; this figure's place {city} is from its sentence")
-        elif "weak_place" in doc and city == doc.get("city"):
-            out.append("weak_place: " + doc["weak_place"])
-        if not year:
-            out.append("unknown_year: no year " + (f"({doc['unknown_year']})" if "unknown_year" in doc else "found for this figure"))
-        elif "unknown_year" in doc:
-            out.append(f"unknown_year: {doc['unknown_year']}; this figure's year {year} is from its sentence")
-        elif "weak_year" in doc and year == doc.get("year"):
-            out.append("weak_year: " + doc["weak_year"])
+        for what, column in (("place", "city"), ("year", "year")):
+            out += _basis_flags(what, _text(row.get(column)), doc, doc.get(column))
     if (reason := _implausible(row)):
         out.append("implausible: " + reason)
     if (reason := _sign(row)):

@@ -100,7 +100,7 @@ def test_corrected_facts_can_be_left_out():
     ],
 )
 def test_stata_names(indicators, expected):
-    assert stata_names(indicators, indicators) == expected
+    assert stata_names(indicators) == expected
 
 
 def test_stata_file_round_trips_values_missing_cells_and_labels(facts, tmp_path):

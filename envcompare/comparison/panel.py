@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..vocab.places import lookup
@@ -110,10 +109,10 @@ def panel(facts: pd.DataFrame, derived: bool = False, corrected: bool = True) ->
     return Panel(wide, long, variables)
 
 
-def stata_names(columns: list[str], indicators: list[str]) -> list[str]:
-    """One valid, unique Stata name per column: the indicator id with `_` for every other
-    character (air.pm25 -> air_pm25); a second column of one indicator (a scope, a statistic)
-    gets `_2`, `_3` … in column order."""
+def stata_names(indicators: list[str]) -> list[str]:
+    """One valid, unique Stata name per column, given each column's indicator id: the id with `_`
+    for every other character (air.pm25 -> air_pm25); a second column of one indicator (a scope,
+    a statistic) gets `_2`, `_3` … in column order."""
     names: list[str] = []
     taken: set[str] = set()
     for indicator in indicators:
@@ -127,27 +126,14 @@ def stata_names(columns: list[str], indicators: list[str]) -> list[str]:
             name = base[: STATA_NAME_LIMIT - len(suffix)] + suffix
         taken.add(name.lower())
         names.append(name)
-    if len(names) != len(columns):
-        raise ValueError("one indicator id is needed per column")
     return names
 
 
 def _variables(info: pd.DataFrame) -> pd.DataFrame:
-    names = stata_names(info["column"].tolist(), info["indicator"].tolist())
-    out = pd.DataFrame(
-        {
-            "variable": names,
-            "column": info["column"].to_numpy(dtype=object),
-            "indicator": info["indicator"].to_numpy(dtype=object),
-            "name_zh": info["name_zh"].to_numpy(dtype=object),
-            "name_en": info["name_en"].to_numpy(dtype=object),
-            "unit": info["unit"].to_numpy(dtype=object),
-            "qualifier": info["qualifier"].to_numpy(dtype=object),
-            "statistic": info["statistic"].to_numpy(dtype=object),
-        }
-    )
+    out = info[["column", "indicator", "name_zh", "name_en", "unit", "qualifier", "statistic"]].astype("object")
+    out.insert(0, "variable", stata_names(out["indicator"].tolist()))
     out["label"] = [_label(row) for row in out.itertuples(index=False)]
-    return out.astype(VARIABLE_COLUMNS)
+    return out.reset_index(drop=True).astype(VARIABLE_COLUMNS)
 
 
 def _label(row) -> str:
@@ -167,32 +153,20 @@ def _division_code(code: object) -> int | None:
 def _keys(rows: pd.DataFrame) -> pd.DataFrame:
     """The key columns of each row: the place as written, its level and division codes (empty
     for places the gazetteer does not hold: regions, county groups, zones)."""
-    index = rows.index.to_frame(index=False)
     records = []
-    for city in index["city"].tolist():
+    for (city, year), docs in zip(rows.index, rows["docs"].fillna(""), strict=True):
         place = lookup(str(city))
         province = lookup(place.province) if place else None
-        records.append(
-            {
-                "province": place.province if place else None,
-                "level": place.level if place else None,
-                "city_code": _division_code(place.code) if place else None,
-                "province_code": _division_code(province.code) if province else None,
-            }
-        )
-    extra = pd.DataFrame.from_records(records, columns=["province", "level", "city_code", "province_code"])
-    documents = [len(d.split(";")) if d else 0 for d in rows["docs"].fillna("").tolist()]
-    out = pd.DataFrame(
-        {
-            "city": index["city"].to_numpy(dtype=object),
-            "province": extra["province"].to_numpy(dtype=object),
-            "level": extra["level"].to_numpy(dtype=object),
-            "city_code": extra["city_code"].to_numpy(dtype=object),
-            "province_code": extra["province_code"].to_numpy(dtype=object),
-            "year": index["year"].to_numpy(dtype=object),
-            "documents": np.array(documents, dtype="int64"),
-        }
-    )
+        records.append({
+            "city": city,
+            "province": place.province if place else None,
+            "level": place.level if place else None,
+            "city_code": _division_code(place.code) if place else None,
+            "province_code": _division_code(province.code) if province else None,
+            "year": year,
+            "documents": len(docs.split(";")) if docs else 0,
+        })
+    out = pd.DataFrame.from_records(records, columns=list(KEY_COLUMNS))
     return out.astype(KEY_COLUMNS)
 
 

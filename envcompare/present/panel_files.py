@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from ..comparison.panel import KEY_COLUMNS, Panel
 from ..vocab.resources import read_yaml
-from .output import atomic_write, csv_safe
+from .export import write_table
+from .output import atomic_write
 
 STATA_VERSION = 118
 
@@ -28,8 +27,8 @@ def write_panel(panel: Panel, out_dir: str | Path) -> list[Path]:
     """Write the panel's files into out_dir (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tables = [_csv(panel.wide, out / "panel.csv"), _csv(panel.long, out / "panel_long.csv"),
-              _csv(panel.variables, out / "panel_variables.csv")]
+    tables = [write_table(panel.wide, out / "panel.csv"), write_table(panel.long, out / "panel_long.csv"),
+              write_table(panel.variables, out / "panel_variables.csv")]
     return tables + write_panel_binaries(panel, out)
 
 
@@ -60,7 +59,3 @@ def write_stata(panel: Panel, path: str | Path) -> None:
         data_label="envcompare city-year panel",
     )
 
-
-def _csv(table: pd.DataFrame, path: Path) -> Path:
-    safe = csv_safe(table)
-    return atomic_write(path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\n"))

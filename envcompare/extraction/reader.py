@@ -1483,6 +1483,13 @@ def _shares(text: str, s: int, name_ms: list[IndicatorMention], groups: list[lis
     return found
 
 
+def _level_before(facts: list[Fact], f: Fact) -> Fact | None:
+    """The last level figure of an indicator before `f` in its sentence, in f's unit (not a change,
+    not a figure in brackets): what a figure stated beside it refers to."""
+    return next((x for x in reversed(facts) if x.start < f.start and x.indicator is not None
+                 and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
+
+
 def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
     """Figures stated beside another figure of the same indicator, in the same unit: the earlier
     value it is compared with (…为96.2%,高于2014年的94.1% / 比上年的80.1%提高…) is the actual
@@ -1498,8 +1505,7 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
              or r.current_value.fullmatch(text, clause_start, f.start))
         if m is None:
             continue
-        source = next((x for x in reversed(sent_facts) if x.start < f.start and x.indicator is not None
-                       and x.kind != "change" and not x.in_parens and x.unit == f.unit), None)
+        source = _level_before(sent_facts, f)
         if source is None:
             continue
         named = m.groupdict().get("year")
@@ -1524,8 +1530,7 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
         if r.target_gap.search(text, clause_start, f.start):
             continue
         if f.indicator is None and r.target_bracketed.search(text, clause_start, f.start):
-            source = next((x for x in reversed(kept) if x.indicator is not None and x.kind != "change"
-                           and x.unit == f.unit), None)
+            source = _level_before(kept, f)
             if source is not None:
                 f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
                 f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="

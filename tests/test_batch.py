@@ -61,6 +61,30 @@ def test_cache_reuses_unchanged_documents_and_redoes_a_changed_one(tmp_path, see
     assert list(heavy["value"]) == [7.0]
 
 
+def test_facts_held_in_small_column_chunks_come_out_in_document_order(seeds_dir, serial, monkeypatch):
+    from envcompare.pipeline import batch
+
+    monkeypatch.setattr(batch._Tables, "CHUNK", 4)  # many chunks, each a typed frame
+    chunked = run(seeds_dir, jobs=2)
+    pd.testing.assert_frame_equal(serial.facts, chunked.facts)
+    # the seeds' fact counts in file order (wuhan_2019_article has none), as in the test above
+    counts = chunked.facts.groupby("doc", sort=False).size()
+    assert list(counts) == [13, 17, 3, 34]
+
+
+def test_cached_and_extracted_documents_interleave_in_file_order(tmp_path, seeds_dir, serial):
+    corpus_dir = tmp_path / "reports"
+    shutil.copytree(seeds_dir, corpus_dir)
+    cache = tmp_path / "cache"
+    run(corpus_dir, jobs=1, cache_dir=cache)
+    for name in ("jinan_2023_report.txt", "wuhan_2019_article.txt"):  # 2nd and 4th: the others come from the cache
+        path = corpus_dir / name
+        path.write_bytes(path.read_bytes() + b"\n")
+    again = run(corpus_dir, jobs=2, cache_dir=cache)
+    assert (again.from_cache, again.processed) == (3, 2)
+    pd.testing.assert_frame_equal(serial.facts, again.facts)
+
+
 def test_failed_files_are_reported_not_cached(tmp_path, seeds_dir):
     shutil.copy(seeds_dir / "jinan_2023_report.txt", tmp_path / "ok.txt")
     (tmp_path / "bad.txt").write_bytes(b"")

@@ -144,7 +144,8 @@ def process_file(
 
 class Task(NamedTuple):
     """One document for a worker: its file, its name in the tables, the metadata given for it, and
-    the run's options (seconds it may take: None for no limit)."""
+    the run's options (seconds it may take: None for no limit; `cached`: the run keeps a cache,
+    so the worker also encodes the result's cache entry)."""
 
     path: str
     doc: str
@@ -152,6 +153,15 @@ class Task(NamedTuple):
     unmapped: bool
     analyse: bool
     timeout: float | None
+    cached: bool = False
+
+
+class Processed(NamedTuple):
+    """A worker's answer: the document's result and, when the run keeps a cache, its cache entry,
+    encoded in the worker so that the parent only stores the bytes (None: not to be cached)."""
+
+    result: DocResult
+    payload: bytes | None = None
 
 
 class DocTimeout(Exception):
@@ -162,10 +172,22 @@ def _on_alarm(signum, frame):
     raise DocTimeout
 
 
-def _process(task: Task) -> DocResult:
-    """One task in a worker, within its time budget (a timer signal: main threads only, i.e. the
-    local worker processes and the plain loop; a Dask cluster's worker threads run unbounded)."""
-    path, doc, metadata, unmapped, analyse, timeout = task
+def _process(task: Task) -> Processed:
+    """One task in a worker: its result, and its cache entry when the run caches (failures are
+    not cached: the file may be fixed)."""
+    result = _within_budget(task)
+    if not task.cached or result.error is not None:
+        return Processed(result)
+    try:
+        return Processed(result, encode_result(result))
+    except (TypeError, ValueError):
+        return Processed(result)  # a value JSON cannot hold exactly: not cached
+
+
+def _within_budget(task: Task) -> DocResult:
+    """One task within its time budget (a timer signal: main threads only, i.e. the local worker
+    processes and the plain loop; a Dask cluster's worker threads run unbounded)."""
+    path, doc, metadata, unmapped, analyse, timeout, _ = task
     if not timeout or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return process_file(path, metadata, unmapped, analyse, doc)
     previous = signal.signal(signal.SIGALRM, _on_alarm)
@@ -243,7 +265,7 @@ class Cache:
         self.timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         self.writable = True
         self.damaged: str | None = None  # why the database must be set aside after this run
-        self.pending = 0
+        self.pending: list[tuple[str, bytes]] = []  # entries not yet written (one statement per commit)
         self.last_commit = time.monotonic()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -302,6 +324,22 @@ class Cache:
         h.update(f"{unmapped}|{analyse}|{doc or path.name}|{code_version()}".encode())
         return h.hexdigest()
 
+    def stored(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have an entry (one query per 500 keys; entries are decoded on `get`)."""
+        if self.damaged:
+            return set()
+        keys = list(keys)
+        found: set[str] = set()
+        try:
+            for at in range(0, len(keys), 500):
+                chunk = keys[at:at + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(r[0] for r in self.db.execute(f"SELECT key FROM docs WHERE key IN ({marks})", chunk))
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return set()
+        return found
+
     def get(self, key: str) -> DocResult | None:
         """The stored result, or None: not stored, unreadable or not a valid result (a miss)."""
         if self.damaged:
@@ -318,27 +356,25 @@ class Cache:
         except (ValueError, TypeError, KeyError, zlib.error, RecursionError):
             return None  # overwritten by this run's result
 
-    def put(self, key: str, result: DocResult) -> None:
-        if result.error is not None or not self.writable:  # failures are retried: the file may be fixed
+    def put(self, key: str, payload: bytes) -> None:
+        """Store an entry (`encode_result`'s bytes); written with the others every COMMIT_EVERY
+        seconds, so that a killed run keeps what was done."""
+        if not self.writable:
             return
-        try:
-            payload = encode_result(result)
-        except (TypeError, ValueError):
-            return  # a value JSON cannot hold exactly: not cached
-        try:
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?)", (key, payload))
-            self.pending += 1
-            if time.monotonic() - self.last_commit > COMMIT_EVERY:
-                self.commit()
-        except sqlite3.Error as exc:
-            self._failed(exc)
+        self.pending.append((key, payload))
+        if time.monotonic() - self.last_commit > COMMIT_EVERY:
+            self.commit()
 
     def commit(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("COMMIT")
-        self.pending = 0
+        """Write the pending entries in one transaction."""
+        try:
+            if self.pending:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", self.pending)
+                self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._failed(exc)
+        self.pending = []
         self.last_commit = time.monotonic()
 
     def _failed(self, exc: sqlite3.Error) -> None:
@@ -358,11 +394,8 @@ class Cache:
             self.damaged = str(exc)
 
     def close(self) -> None:
-        try:
-            if self.writable:
-                self.commit()
-        except sqlite3.Error as exc:
-            self._failed(exc)
+        if self.writable:
+            self.commit()
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
         if self.damaged:
@@ -478,7 +511,7 @@ def _from_data(hint: object, data: object) -> object:
 DASK_TIMEOUT = 20.0  # seconds to reach a Dask scheduler, and to wait for its first worker
 
 
-def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> Iterator[DocResult]:
+def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> Iterator[Processed]:
     if engine == "dask":
         yield from _map_dask(tasks, jobs, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
@@ -491,7 +524,7 @@ def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> It
             yield from pool.imap(_process, tasks, chunksize=max(1, min(32, len(tasks) // (jobs * 8) or 1)))
 
 
-def _map_dask(tasks: list[Task], jobs: int, scheduler: str | None) -> Iterator[DocResult]:
+def _map_dask(tasks: list[Task], jobs: int, scheduler: str | None) -> Iterator[Processed]:
     import dask.bag as db
 
     bag = db.from_sequence(tasks, npartitions=max(1, min(len(tasks), jobs * 4))).map(_process)
@@ -573,50 +606,92 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
 
 def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse, each,
               doc_timeout) -> BatchResult:
-    results: list[DocResult | None] = [None] * len(files)
+    """Every document's result in file order, from the cache or a worker, as it arrives: handed to
+    `each`, its rows added to the tables at once (nothing of a document is kept beyond them)."""
     keys = _keys(files, docs, metas, unmapped, analyse) if cache is not None else [None] * len(files)
-    todo: list[int] = []
-    for i, key in enumerate(keys):
-        hit = cache.get(key) if cache is not None and key is not None else None
-        if hit is None:
-            todo.append(i)
-        else:
-            results[i] = each(hit) if each else hit
-    from_cache = len(files) - len(todo)
-    bar = _progress_bar(len(files), progress, from_cache)
-    tasks = [Task(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None) for i in todo]
+    stored = cache.stored(k for k in keys if k is not None) if cache is not None else set()
+    todo = [i for i, key in enumerate(keys) if key is None or key not in stored]
+
+    def task(i: int) -> Task:
+        return Task(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None, keys[i] is not None)
+
+    bar = _progress_bar(len(files), progress, len(files) - len(todo))
     if analyse and todo and engine == "processes":
         from ..policytext.text import prepare
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
-    for i, result in zip(todo, _map(tasks, jobs, engine, scheduler)):
-        if cache is not None and keys[i] is not None:
-            cache.put(keys[i], result)
-        results[i] = each(result) if each else result
+    answers = _map([task(i) for i in todo], jobs, engine, scheduler)
+    tables = _Tables(UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS)
+    waiting = collections.deque(todo)
+    from_cache = 0
+    for i, key in enumerate(keys):
+        hit = None if waiting and waiting[0] == i else cache.get(key)
+        if hit is not None:
+            from_cache += 1
+            tables.add(each(hit) if each else hit)
+            continue
+        if waiting and waiting[0] == i:
+            waiting.popleft()
+            answer = next(answers)
+        else:  # an entry that could not be read back: extracted here
+            answer = _process(task(i))
+        if cache is not None and key is not None and answer.payload is not None:
+            cache.put(key, answer.payload)
+        tables.add(each(answer.result) if each else answer.result)
         if bar:
             bar.update(1)
     if bar:
         bar.close()
-    fact_rows_: list[dict] = []
-    doc_rows: list[dict] = []
-    for r in results:
-        assert r is not None
-        fact_rows_.extend(r.facts)
-        doc_rows.append(r.doc_row)
-        if r.error:
-            errors.append(r.error)
-    columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
-    facts = pd.DataFrame(fact_rows_, columns=list(columns)).astype(columns)
-    failed = {d["doc"] for d in doc_rows if d.get("error")}
-    for e in errors:  # files that never reached a worker (unlistable folders, links out of the corpus)
-        if e.name not in failed:
-            failed.add(e.name)
-            doc_rows.append({"doc": e.name, "error": e.reason})
-    doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
-    documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
-    documents = documents.sort_values("doc", kind="stable").reset_index(drop=True)
+    errors.extend(tables.errors)
     digest = _digest(files, docs, keys) if cache is not None else None
-    return BatchResult(facts, documents, errors, from_cache, len(todo), digest)
+    return BatchResult(tables.facts(), tables.documents(errors), errors, from_cache, len(files) - from_cache, digest)
+
+
+class _Tables:
+    """The facts and documents tables, filled one document at a time: fact rows are turned into
+    typed columns every CHUNK rows, so that a large corpus is held as columns, not as dicts."""
+
+    CHUNK = 20_000
+
+    def __init__(self, columns: dict[str, str]):
+        self.columns = columns
+        self.rows: list[dict[str, object]] = []
+        self.chunks: list[pd.DataFrame] = []
+        self.doc_rows: list[dict[str, object]] = []
+        self.errors: list[LoadError] = []
+
+    def add(self, result: DocResult) -> None:
+        self.rows.extend(result.facts)
+        self.doc_rows.append(result.doc_row)
+        if result.error:
+            self.errors.append(result.error)
+        if len(self.rows) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.chunks.append(pd.DataFrame(self.rows, columns=list(self.columns)).astype(self.columns))
+        self.rows = []
+
+    def facts(self) -> pd.DataFrame:
+        """Every fact row, in the order of the documents."""
+        if self.rows or not self.chunks:
+            self._flush()
+        facts = self.chunks[0] if len(self.chunks) == 1 else pd.concat(self.chunks, ignore_index=True)
+        self.chunks = []
+        return facts
+
+    def documents(self, errors: list[LoadError]) -> pd.DataFrame:
+        """One row per document, sorted by name; the files that never reached a worker (unlistable
+        folders, links out of the corpus) with their reason."""
+        doc_rows = self.doc_rows
+        failed = {d["doc"] for d in doc_rows if d.get("error")}
+        for e in errors:
+            if e.name not in failed:
+                failed.add(e.name)
+                doc_rows.append({"doc": e.name, "error": e.reason})
+        doc_columns = {**DOC_COLUMNS, "facts": "Int64"}
+        documents = pd.DataFrame(doc_rows, columns=list(doc_columns)).astype(doc_columns)
+        return documents.sort_values("doc", kind="stable").reset_index(drop=True)
 
 
 def _keys(files: list[Path], docs: list[str], metas: list[dict[str, object]], unmapped: bool, analyse: bool) -> list[str | None]:

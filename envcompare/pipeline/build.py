@@ -43,7 +43,7 @@ from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
 from ..present.panel_files import write_panel_binaries
 from . import reviewing
-from .batch import BatchResult, DocResult
+from .batch import BatchResult, DocResult, code_version
 
 if TYPE_CHECKING:
     from ..comparison.analysis import Analysis
@@ -65,10 +65,12 @@ class BuildError(Exception):
 @dataclass
 class Built:
     """What a build did: the batch's result, the number of catalog facts, and every output in the
-    folder (relative names: tables, workbook and charts, then evidence pages); `current` when
+    folder (relative names: tables, workbook and charts, then evidence pages), of which `kept`
+    were left as the previous build wrote them (drawn from the same tables); `current` when
     nothing had to be done."""
 
     outputs: list[str]
+    kept: list[str] = field(default_factory=list)
     result: BatchResult | None = None
     reviewed: Reviewed | None = None
     facts: int = 0
@@ -127,7 +129,7 @@ def build(
             current = _up_to_date(out, digest) if check_current else None
             if current and reviewing.STALE_FILE not in current:
                 # same files, same code and data: every output would come out byte-identical
-                return Built(current, current=True)
+                return Built(current, current, current=True)
             return _build(paths, out, stage, run, digest, corrections, jobs)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -145,13 +147,17 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     result = run(per_document)
     reviewed = _review(result, paths, corrections, per_document)
     tables = build_tables(result, per_document.stats, reviewed)
-    written = _write_outputs(tables, stage, jobs)
-    for name in written:
-        per_document.outputs[name] = _sha256(stage / name)
-    pages = sorted(n for n in per_document.outputs if n not in written)
-    outputs = [*written, *pages]
-    _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*written, *per_document.staged], digest)
-    return Built(outputs, result, reviewed, len(tables.tables["facts"]))
+    previous = _Previous(out)
+    written = _write_outputs(tables, stage, jobs, previous)
+    for name in written.files:
+        per_document.outputs[name] = previous.sha(name) if name in written.kept else _sha256(stage / name)
+    pages = sorted(n for n in per_document.outputs if n not in written.sources)
+    outputs = [*written.files, *pages]
+    staged = [n for n in written.files if n not in written.kept]
+    _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*staged, *per_document.staged], digest,
+             written.sources)
+    fresh = set(staged) | set(per_document.staged)
+    return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, len(tables.tables["facts"]))
 
 
 def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
@@ -233,21 +239,104 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> B
     return BuildTables(tables, analysis)
 
 
-def _write_outputs(built: BuildTables, stage: Path, jobs: int) -> list[str]:
-    """Every table of the registry, the workbook and the charts, into the stage; their relative
-    names in the registry's order. The chart workers draw while this process writes the workbook."""
+@dataclass
+class Written:
+    """The files of the registry a build has (tables, panel files, workbook, charts), in the
+    registry's order; the digest of what each is drawn from; those `kept` from the previous build
+    because that did not change (the others are in the stage)."""
+
+    files: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)
+
+
+def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previous | None = None) -> Written:
+    """Every table of the registry, the workbook and the charts into the stage, except those whose
+    tables are the same as for the previous build (and whose files are still as it wrote them).
+    The chart workers draw while this process writes the workbook."""
     from ..present.charts import start_key_figures
     from ..present.excel import write_workbook
 
+    previous = previous or _Previous(None)
     tables, analysis = built.tables, built.analysis
-    written = [write_table(tables[o.table], stage / o.file) for o in table_outputs() if o.table in tables or not o.optional]
-    written += write_panel_binaries(Panel(tables["panel"], tables["panel_long"], tables["panel_variables"]), stage)
-    shares = tables["theme_shares"]
-    with start_key_figures(analysis.facts, analysis.references, analysis.judged(), shares, stage / "figures",
-                           jobs=jobs) as charts:
-        written.append(write_workbook(analysis, stage / WORKBOOK, tables))
-        written += charts.wait()
-    return [Path(p).relative_to(stage).as_posix() for p in written]
+    done = Written()
+
+    def output(names: list[str], source: str, write: Callable[[], list[Path]]) -> None:
+        """`names` drawn from `source`: kept when the previous build drew them from the same."""
+        if names and previous.keeps(names, source):
+            done.kept.update(names)
+        else:
+            names = [Path(p).relative_to(stage).as_posix() for p in write()]
+        done.files.extend(names)
+        done.sources.update(dict.fromkeys(names, source))
+
+    for o in table_outputs():
+        if o.table in tables or not o.optional:
+            table = tables[o.table]
+            output([o.file], _frame_digest(table), lambda t=table, f=o.file: [write_table(t, stage / f)])
+    city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
+    output(["panel.parquet", "panel_long.parquet", "panel.dta"], _frame_digest(city_years.wide, city_years.long, city_years.variables),
+           lambda: write_panel_binaries(city_years, stage))
+    shares, judged = tables["theme_shares"], analysis.judged()
+    figures = _frame_digest(analysis.facts, analysis.references, judged, shares)
+    drawn = previous.names(figures, under="figures/")
+    charts = None
+    if not drawn:
+        charts = start_key_figures(analysis.facts, analysis.references, judged, shares, stage / "figures", jobs=jobs)
+    with charts or contextlib.nullcontext():
+        workbook = _frame_digest(analysis.references, *(tables[name] for name in sorted(tables)))
+        output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
+        output(drawn, figures, charts.wait if charts else list)
+    return done
+
+
+def _frame_digest(*frames: pd.DataFrame) -> str:
+    """What a set of tables holds (columns, dtypes, every value, in order) and the code that
+    writes them: an output drawn from tables with the same digest comes out with the same bytes."""
+    h = hashlib.sha256(code_version().encode())
+    for frame in frames:
+        h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()], ensure_ascii=False).encode())
+        h.update(str(len(frame)).encode())
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        except TypeError:  # a cell that cannot be hashed (a list): never the same, always written
+            h.update(os.urandom(16))
+    return h.hexdigest()
+
+
+class _Previous:
+    """The outputs of the previous build into the folder (its manifest): which were drawn from
+    which tables, and their bytes' digests."""
+
+    def __init__(self, out: Path | None):
+        self.out = out
+        manifest = _read_manifest(out) if out is not None else None
+        self.outputs: dict[str, str] = manifest["outputs"] if manifest else {}
+        sources = manifest.get("sources") if manifest else None
+        self.sources: dict[str, str] = sources if isinstance(sources, dict) else {}
+
+    def sha(self, name: str) -> str:
+        return self.outputs[name]
+
+    def keeps(self, names: list[str], source: str) -> bool:
+        """Every one of `names` was drawn from `source` and is still as the previous build wrote it."""
+        if self.out is None:
+            return False
+        for name in names:
+            if self.sources.get(name) != source or name not in self.outputs:
+                return False
+            try:
+                if _sha256(self.out / name) != self.outputs[name]:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def names(self, source: str, under: str) -> list[str]:
+        """The files under `under` the previous build drew from `source`, if they are all intact
+        (none otherwise: they are drawn again)."""
+        names = [n for n, s in self.sources.items() if n.startswith(under) and s == source]
+        return names if names and self.keeps(names, source) else []
 
 
 # --- the transaction: lock, manifest, staging ---------------------------------------------------
@@ -375,7 +464,8 @@ def _page_names(docs: list[str]) -> dict[str, str]:
     return {d: page if taken[page] == 1 else f"evidence/{safe(d)}.html" for d, page in short.items()}
 
 
-def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str], inputs: str | None) -> None:
+def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str], inputs: str | None,
+             sources: dict[str, str] | None = None) -> None:
     """Move a build's staged outputs into place and record them. The old manifest goes first and
     the new one comes last: a crash in between leaves no manifest, and the next build redoes all."""
     old = _read_manifest(out) or {"outputs": {}}
@@ -390,7 +480,7 @@ def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str],
             (out / name).unlink()
     _remove_stale_pages(out, outputs)
     os.sync()
-    manifest = {"format": 1, "inputs": inputs, "outputs": outputs}
+    manifest = {"format": 1, "inputs": inputs, "outputs": outputs, "sources": sources or {}}
     atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8"))
 
 

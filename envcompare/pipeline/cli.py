@@ -218,9 +218,25 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"{'was' if result.processed == 1 else 'were'} extracted")
     print(f"extracted {_n(built.facts, 'catalog fact')}; {_n(len(reviewed.queue), 'fact')} flagged for review (review.csv)")
     reviewing.report(reviewed, found)
-    for name in built.outputs:
-        print(f"wrote {Path(args.out) / name}")
+    _say_written(Path(args.out), built.outputs, set(built.kept))
     return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))
+
+
+PAGES_LISTED = 20  # evidence pages named one by one; more are counted
+
+
+def _say_written(out: Path, outputs: list[str], kept: set[str]) -> None:
+    """Each output written (evidence pages one by one up to PAGES_LISTED, else counted), and how
+    many were kept because what they are drawn from did not change."""
+    fresh = [name for name in outputs if name not in kept]
+    pages = [name for name in fresh if name.startswith("evidence/")]
+    for name in fresh:
+        if len(pages) <= PAGES_LISTED or name not in pages:
+            print(f"wrote {out / name}")
+    if len(pages) > PAGES_LISTED:
+        print(f"wrote {_n(len(pages), 'evidence page')} into {out / 'evidence'}")
+    if kept:
+        print(f"kept {_n(len(kept), 'output')} unchanged since the last build (drawn from the same tables)")
 
 
 def _check_run_options(args: argparse.Namespace) -> None:

@@ -1,0 +1,74 @@
+"""Issue 20: a rebuild writes only the outputs whose tables changed; what it keeps is what a
+fresh build would write."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from envcompare.pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TWO = ("jinan_2023_report.txt", "wuhan_2022_summary_2023_plan.txt")
+
+
+def build(reports: Path, out: Path, capsys) -> str:
+    assert main(["build", str(reports), "-o", str(out), "-j", "1", "--no-cache"]) == 0
+    return capsys.readouterr().out
+
+
+def files(out: Path) -> dict[str, tuple[int, bytes]]:
+    """Each output's inode (a rewritten file is a new one: outputs are replaced atomically) and bytes."""
+    return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.read_bytes()) for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def test_a_rebuild_rewrites_only_what_changed_and_keeps_what_a_fresh_build_would_write(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in TWO:
+        shutil.copy(ROOT / "seeds" / name, reports / name)
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    before = files(out)
+
+    # a blank line at the end: the documents table (its character count) changes, no figure does
+    jinan = reports / "jinan_2023_report.txt"
+    jinan.write_bytes(jinan.read_bytes() + b"\n")
+    said = build(reports, out, capsys)
+    after = files(out)
+    rewritten = {name for name in after if after[name][0] != before[name][0]}
+    assert {"documents.csv", "envcompare.xlsx"} <= rewritten
+    for kept in ("facts.csv", "comparison.csv", "targets.csv", "panel.parquet", "figures/air_pm25.png",
+                 "evidence/wuhan_2022_summary_2023_plan.html"):
+        assert kept not in rewritten, kept
+    assert "kept " in said and "wrote " + str(out / "documents.csv") in said
+    assert f"wrote {out / 'facts.csv'}" not in said
+    fresh = tmp_path / "fresh"
+    build(reports, fresh, capsys)
+    stamped = {"panel.dta"}  # Stata files carry the time they were written
+    assert ({n: b for n, (_, b) in after.items() if n not in stamped}
+            == {n: b for n, (_, b) in files(fresh).items() if n not in stamped})
+
+    # a figure changes: the facts table and what is drawn from it are written again
+    jinan.write_text(jinan.read_text(encoding="utf-8").replace("6天", "7天"), encoding="utf-8")
+    build(reports, out, capsys)
+    again = files(out)
+    assert again["facts.csv"][0] != after["facts.csv"][0]
+    facts = pd.read_csv(out / "facts.csv", encoding="utf-8-sig")
+    assert list(facts.loc[(facts["indicator"] == "air.heavy_pollution_days") & (facts["doc"] == jinan.name), "value"]) == [7.0]
+
+
+def test_an_output_edited_by_hand_is_written_again_even_when_its_table_did_not_change(tmp_path, capsys):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    shutil.copy(ROOT / "seeds" / TWO[0], reports / TWO[0])
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    original = (out / "comparison.csv").read_bytes()
+    (out / "comparison.csv").write_bytes(b"edited by hand\n")
+    (reports / TWO[0]).write_bytes((reports / TWO[0]).read_bytes() + b"\n")  # a rebuild, the tables unchanged
+    build(reports, out, capsys)
+    assert (out / "comparison.csv").read_bytes() == original

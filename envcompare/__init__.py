@@ -10,21 +10,46 @@ vocab -> ingest -> extraction -> review -> comparison | policytext -> present ->
 corrections (corrections.csv) applied and review flags (`envcompare.review`).
 """
 
-from .comparison import Comparison, compare
 from .errors import ReportError
-from .ingest import Corpus, LoadError, Report, load_reports, read_report
-from .review import REVIEWED_COLUMNS as FACT_COLUMNS
-from .review import extract
 from .version import __version__
+
+# public name -> (module, name there): imported on first use, so that `import envcompare` and the
+# command line's --help do not load pandas, jieba or openpyxl
+_PUBLIC = {
+    "Comparison": (".comparison", "Comparison"),
+    "compare": (".comparison", "compare"),
+    "Corpus": (".ingest", "Corpus"),
+    "LoadError": (".ingest", "LoadError"),
+    "Report": (".ingest", "Report"),
+    "load_reports": (".ingest", "load_reports"),
+    "read_report": (".ingest", "read_report"),
+    "FACT_COLUMNS": (".review", "REVIEWED_COLUMNS"),
+    "extract": (".review", "extract"),
+    "to_excel": (".pipeline.build", "to_excel"),
+}
+
+
+_STAGES = ("vocab", "ingest", "extraction", "review", "comparison", "policytext", "present", "pipeline")
 
 
 def __getattr__(name: str):
-    """`envcompare.to_excel` imports openpyxl on first use, not with every command."""
-    if name == "to_excel":
-        from .pipeline.build import to_excel
+    """The public API and the stage packages (`envcompare.extraction` …), imported on first use."""
+    import importlib
 
-        return to_excel
+    if name in _PUBLIC:
+        module, attribute = _PUBLIC[name]
+        value = getattr(importlib.import_module(module, __name__), attribute)
+        globals()[name] = value
+        return value
+    if name in _STAGES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'envcompare' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])
+
+
 __all__ = [
     "FACT_COLUMNS",
     "Comparison",

@@ -1,4 +1,6 @@
-"""The one error type of the pipeline: a report that cannot be used, with the file and the reason."""
+"""The errors a user sees as one line: a report that cannot be used (with the file and the
+reason), a damaged data file, and what stops a run (the cache, the build folder, Dask). Free of
+heavy imports: the command line catches them before pandas is loaded."""
 
 from __future__ import annotations
 
@@ -31,3 +33,24 @@ class DataSchemaError(DataFileError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+class RunError(Exception):
+    """The run cannot go on (an unreachable Dask scheduler, no workers): one line for the user."""
+
+
+class CacheError(Exception):
+    """The cache folder cannot be used (one line for the user; --no-cache runs without it)."""
+
+
+class CacheBusy(CacheError):
+    """Another process holds the cache database for longer than the busy timeout."""
+
+
+class BuildError(Exception):
+    """The build cannot write into its folder (a file in the way, another build running): one
+    line for the user."""
+
+
+class UsageError(Exception):
+    """A problem with what the command was asked to do: one line to stderr, exit status 2."""

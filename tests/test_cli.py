@@ -274,3 +274,17 @@ def test_missing_data_file_cannot_be_read(tmp_path):
     assert res.returncode == 2
     assert res.stderr.startswith(f"envcompare: cannot read {empty}{os.sep}") and res.stderr.count("\n") == 1, res.stderr
     assert "No such file" in res.stderr and "cannot write" not in res.stderr
+
+
+def test_help_and_import_load_no_heavy_library():
+    """`envcompare --help` and `import envcompare` parse and import without pandas, jieba,
+    matplotlib or openpyxl (they load with the first command or attribute that needs them)."""
+    code = ("import sys, envcompare\n"
+            "from envcompare.pipeline.cli import main\n"
+            "try:\n    main(['build', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pandas', 'jieba', 'matplotlib', 'openpyxl') if m in sys.modules))\n"
+            "envcompare.extraction.extract\n"
+            "print('pandas' in sys.modules)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-2:] == ["[]", "True"]

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
-from ..errors import ReportError
+from ..errors import CacheBusy, CacheError, ReportError, RunError
 from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
 from ..ingest.load import (
     DOC_COLUMNS,
@@ -57,25 +57,10 @@ from ..ingest.load import (
 from ..memory import frozen_for_fork, gc_paused
 from ..version import __version__
 from ..vocab.resources import data_dir
+from .limits import DOC_TIMEOUT, ENGINES, available_cores
 
 if TYPE_CHECKING:
     from ..policytext.text import DocText
-
-ENGINES = ("processes", "dask")
-DOC_TIMEOUT = 60.0  # seconds one document may take in a worker (None or 0: no limit)
-
-
-class RunError(Exception):
-    """The run cannot go on (an unreachable Dask scheduler, no workers): one line for the user."""
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system tells)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
 
 @dataclass(frozen=True)
 class DocResult:
@@ -221,14 +206,6 @@ def code_version() -> str:
                 h.update(name.encode())
                 h.update(p.read_bytes())
     return h.hexdigest()[:20]
-
-
-class CacheError(Exception):
-    """The cache folder cannot be used (one line for the user; --no-cache runs without it)."""
-
-
-class CacheBusy(CacheError):
-    """Another process holds the cache database for longer than the busy timeout."""
 
 
 def _why(exc: Exception, folder: Path) -> str:

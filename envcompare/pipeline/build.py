@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..comparison.panel import Panel
+from ..errors import BuildError
 from ..extraction.tidy import with_fact_counts
 from ..ingest.load import doc_names, list_files
 from ..present.export import write_table
@@ -55,11 +56,6 @@ LOCK = ".envcompare-lock"  # one build at a time into a folder
 STAGE = ".envcompare-staging"  # a build's new outputs, until they are moved into place together
 # temporary files of output.atomic_write (".name.XXXXXXXX.suffix") left behind by a killed run
 TEMP_FILE = re.compile(r"\..+\.[A-Za-z0-9_]{8}(\.[A-Za-z0-9]+)?")
-
-
-class BuildError(Exception):
-    """The build cannot write into its folder (a file in the way, another build running): one
-    line for the user."""
 
 
 @dataclass

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 import jieba
@@ -70,6 +71,9 @@ __all__ = [
 ]
 
 HAN_OR_LATIN = re.compile(r"[\u3400-\u9fffA-Za-z]")
+
+HMM = True
+"""Whether jieba guesses words missing from its dictionary with its hidden Markov model (HMM)."""
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -174,6 +178,7 @@ class _Segmenter:
         self.units = frozenset(unit_words)
         self.ignore = re.compile("|".join(f"(?:{p})" for p in seg["ignore"])) if seg["ignore"] else None
         self.stop = _stopwords()
+        self.hmm = HMM
 
     def _add(self, word: str, freq: int | None, floor: int = 0) -> None:
         """Add a word that must stay whole: at least jieba's suggested frequency (whole on its
@@ -187,17 +192,60 @@ class _Segmenter:
 
     def tokens(self, text: str) -> list[str]:
         """All tokens of text but whitespace: figures and codes whole, the rest cut by jieba."""
-        out: list[str] = []
-        cut = self.tokenizer.lcut
-        pos = 0
-        for m in self.protect.finditer(text):
-            if m.start() > pos:
-                out.extend(cut(text[pos : m.start()]))
-            out.append(m.group())
-            pos = m.end()
-        if pos < len(text):
-            out.extend(cut(text[pos:]))
-        return [t for t in out if t.strip()]
+        return self.span_tokens(text, [(0, len(text))])[0]
+
+    def span_tokens(self, text: str, spans: Iterable[tuple[int, int]]) -> list[list[str]]:
+        """The tokens of each (start, end) span of text, as `tokens` gives them, from one jieba pass.
+
+        Figures and codes are cut out of each span first; the stretches of text between them, of
+        every span, are joined by newlines and cut by jieba at once (one call per report, not one
+        per stretch: the per-call cost was most of the calls' cost on short stretches). Boundary
+        rule: jieba cuts each run of Han characters, letters and digits on its own and never joins
+        across whitespace, so no token crosses the newline between two stretches; each token
+        belongs to the stretch it starts in, and the tokens are exactly those of cutting every
+        stretch alone (tests/test_text.py checks this against per-stretch cuts)."""
+        stretches: list[str] = []
+        layouts: list[list[str | int]] = []  # per span: its figures (str) and stretch numbers (int), in order
+        for start, end in spans:
+            span = text[start:end]
+            layout: list[str | int] = []
+            pos = 0
+            for m in self.protect.finditer(span):
+                if m.start() > pos:
+                    layout.append(len(stretches))
+                    stretches.append(span[pos : m.start()])
+                layout.append(m.group())
+                pos = m.end()
+            if pos < len(span):
+                layout.append(len(stretches))
+                stretches.append(span[pos:])
+            layouts.append(layout)
+        by_stretch = self._cut_stretches(stretches)
+        out: list[list[str]] = []
+        for layout in layouts:
+            tokens: list[str] = []
+            for part in layout:
+                if isinstance(part, str):
+                    tokens.append(part)
+                else:
+                    tokens += by_stretch[part]
+            out.append([t for t in tokens if t.strip()])
+        return out
+
+    def _cut_stretches(self, stretches: list[str]) -> list[list[str]]:
+        """jieba's tokens of each stretch (whitespace included), from one call on them all."""
+        by_stretch: list[list[str]] = [[] for _ in stretches]
+        if not stretches:
+            return by_stretch
+        ends = list(accumulate(len(s) + 1 for s in stretches))  # offset just past each stretch's newline
+        current, end, offset = 0, ends[0], 0
+        for token in self.tokenizer.lcut("\n".join(stretches), HMM=self.hmm):
+            while offset >= end:  # a token starting before `end` is the stretch's (its newline: whitespace)
+                current += 1
+                end = ends[current]
+            by_stretch[current].append(token)
+            offset += len(token)
+        return by_stretch
 
     def is_content(self, token: str) -> bool:
         """A word that carries content: not a stop word, figure, unit or punctuation."""
@@ -317,23 +365,29 @@ class _ReadText(NamedTuple):
 
 
 def _read_sentences(report: Report) -> _ReadText:
+    """The report's sentences, their section part (plan or done) and tokens, in one jieba pass."""
     seg = _segmenter()
-    text = report.text
     ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
-    out: list[_Sentence] = []
-    all_words = 0
+    lines: list[str] = []  # the text as segmented: ignored stretches blanked, same offsets
+    spans: list[tuple[int, int]] = []
+    plan: list[bool] = []
     pos = 0
-    for line in text.split("\n"):
+    for line in report.text.split("\n"):
         line_start, pos = pos, pos + len(line) + 1
         enter_line(ctx, line)
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
+        lines.append(line)
         for sentence in SENTENCE.finditer(line):
-            tokens = seg.tokens(sentence.group())
-            all_words += sum(_is_word(t) for t in tokens)
-            words = tuple(t for t in tokens if seg.is_content(t))
-            if words:
-                out.append(_Sentence(line_start + sentence.start(), line_start + sentence.end(), ctx.target, words))
+            spans.append((line_start + sentence.start(), line_start + sentence.end()))
+            plan.append(ctx.target)
+    out: list[_Sentence] = []
+    all_words = 0
+    for (start, end), target, tokens in zip(spans, plan, seg.span_tokens("\n".join(lines), spans)):
+        all_words += sum(_is_word(t) for t in tokens)
+        words = tuple(t for t in tokens if seg.is_content(t))
+        if words:
+            out.append(_Sentence(start, end, target, words))
     return _ReadText(tuple(out), all_words)
 
 

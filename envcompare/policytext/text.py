@@ -549,14 +549,21 @@ class _Example(NamedTuple):
     sentence: tuple[int, int, str]  # raw start, raw end, cleaned sentence
 
 
+@dataclass(slots=True)
+class _PooledWord:
+    """One word in one city: uses, sentences using it, and its first example sentences."""
+
+    uses: int
+    sentences: int
+    examples: list[_Example]
+
+
 @dataclass
 class _CityWords:
-    """A city's pooled word counts and its first example sentences per word."""
+    """A city's pooled content-word count and its words."""
 
     content_words: int = 0
-    counts: Counter = field(default_factory=Counter)
-    sentences: Counter = field(default_factory=Counter)
-    examples: dict[str, list[_Example]] = field(default_factory=dict)
+    words: dict[str, _PooledWord] = field(default_factory=dict)
 
 
 class TextStats:
@@ -578,25 +585,32 @@ class TextStats:
         self._cities: dict[tuple, _CityWords] = {}  # per (city, year, document type)
 
     def add(self, doc: DocText) -> None:
+        """Pool one document's counts into its city's: the same work per word of the document
+        however many documents came before (the tables are computed when asked for)."""
         if doc.examples < self.examples:
             raise ValueError(f"{doc.doc} was analysed with {doc.examples} example(s) per word; {self.examples} wanted")
         self._docs.append(replace(doc, words={}, sentences=()))  # the word counts live on per city
         city = self._cities.setdefault(doc.group, _CityWords())
         city.content_words += doc.content_words
         order = (doc.doc, doc.path)
-        for w, (count, sentences, examples) in doc.words.items():
-            if w in self._skip:
+        wanted, skip, pooled = self.examples, self._skip, city.words
+        for w, (uses, in_sentences, first) in doc.words.items():
+            if w in skip:
                 continue
-            city.counts[w] += count
-            city.sentences[w] += sentences
-            found = [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
-            kept = city.examples.get(w)
-            if kept is None:
-                city.examples[w] = found
-            else:  # examples in document order, then text order, whatever order documents arrive in
-                kept += found
-                kept.sort(key=lambda example: (example.order, example.start))
-                del kept[self.examples :]
+            word = pooled.get(w)
+            if word is None:
+                pooled[w] = _PooledWord(uses, in_sentences, [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i])
+                                                             for i in first[:wanted]])
+                continue
+            word.uses += uses
+            word.sentences += in_sentences
+            kept = word.examples
+            if len(kept) >= wanted and kept[-1].order < order:
+                continue  # a later document than all kept examples' (documents mostly arrive in order)
+            # examples in document order, then text order, whatever order documents arrive in
+            kept += (_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in first[:wanted])
+            kept.sort(key=lambda example: (example.order, example.start))
+            del kept[wanted:]
 
     def _sorted_docs(self) -> list[DocText]:
         return sorted(self._docs, key=lambda d: (d.doc, d.path))
@@ -653,14 +667,15 @@ class TextStats:
         """See `keywords`."""
         cities_using: Counter = Counter()  # document frequency: the cities (groups) using each word
         for city in self._cities.values():
-            cities_using.update(city.counts.keys())
+            cities_using.update(city.words.keys())
         n = len(self._cities)
         rows: list[dict[str, object]] = []
         for key in sorted(self._cities):
             city = self._cities[key]
             total = city.content_words
             scored = []
-            for w, k in city.counts.items():
+            for w, word in city.words.items():
+                k = word.uses
                 idf = math.log(n / cities_using[w])
                 if idf > 0:
                     scored.append((-(k / total) * idf, -k, w, idf))
@@ -678,9 +693,9 @@ class TextStats:
                     "idf": idf,
                     "cities": cities_using[w],
                     "theme": ";".join(_themes_of(w)) or None,
-                    "sentences": city.sentences[w],
+                    "sentences": city.words[w].sentences,
                 }
-                for i, example in enumerate(city.examples[w], 1):
+                for i, example in enumerate(city.words[w].examples, 1):
                     start, end, sentence = example.sentence
                     rows.append(base | {"example": i, "doc": example.doc, "start": start, "end": end, "sentence": sentence})
         return _frame(rows, KEYWORD_COLUMNS)

@@ -397,3 +397,149 @@ def test_jieba_logger_is_quiet_while_loading(caplog):
         logger.debug("Building prefix dict from the default dictionary ...")  # what initialize() logs
     assert not [r for r in caplog.records if r.name == "jieba"]
     assert logger.level == level  # restored afterwards
+
+
+# ---------------------------------------------------------------- one jieba pass per report
+
+ONE_PASS = (
+    "一、工作成效\n"
+    "臭氧浓度为150微克/立方米,散煤治理完成。\n"
+    "水质达标率100%,禁燃区扩大2.5平方公里。\n"
+    "二、下一步工作安排\n"
+    "大气污染防治。\n"
+)
+# Figures cut each sentence into stretches (臭氧浓度为 | ,散煤治理完成。), all cut by one jieba call.
+# Tokens by sentence (punctuation left out; figures are tokens and words, never content words):
+#   heading 一、工作成效: 一 工作 成效                       content: none (stop words)
+#   s2 (done): 臭氧浓度 为 150微克/立方米 散煤 治理 完成      content: 臭氧浓度 散煤 治理 -> air 1
+#   s3 (done): 水质 达标率 100% 禁燃区 扩大 2.5平方公里       content: 水质 达标率 禁燃区 扩大 -> water 1
+#   heading 二、下一步工作安排: 二 下一步 工作 安排            content: none
+#   s5 (plan): 大气污染 防治                                content: 大气污染 防治 -> air 1, environment 1
+# 9 content words in 3 sentences; all words 3 + 6 + 6 + 4 + 2 = 21.
+ONE_PASS_TOKENS = [
+    ["一", "工作", "成效"],
+    ["臭氧浓度", "为", "150微克/立方米", "散煤", "治理", "完成"],
+    ["水质", "达标率", "100%", "禁燃区", "扩大", "2.5平方公里"],
+    ["二", "下一步", "工作", "安排"],
+    ["大气污染", "防治"],
+]
+
+
+def _count_jieba_calls(monkeypatch) -> list[str]:
+    """Record every text given to the segmenter's jieba tokenizer (lcut goes through cut)."""
+    tokenizer = text._segmenter().tokenizer
+    calls: list[str] = []
+    cut = tokenizer.cut
+
+    def spy(sentence, *args, **kwargs):
+        calls.append(sentence)
+        return cut(sentence, *args, **kwargs)
+
+    monkeypatch.setattr(tokenizer, "cut", spy)
+    return calls
+
+
+def test_a_report_is_segmented_by_one_jieba_call(monkeypatch):
+    calls = _count_jieba_calls(monkeypatch)
+    doc = text.analyse(_report(ONE_PASS))
+    assert len(calls) == 1
+    for stretch in ("臭氧浓度为", ",散煤治理完成。", ",禁燃区扩大", "大气污染防治。"):
+        assert stretch in calls[0]
+    assert "150" not in calls[0] and "2.5" not in calls[0]  # figures never reach jieba
+    assert doc.content_words == 9 and doc.all_words == 21
+
+
+def test_span_tokens_by_hand():
+    seg = text._segmenter()
+    lines = ONE_PASS.split("\n")
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines) - 1)]
+    spans = [(start, start + len(line)) for start, line in zip(starts, lines)]
+    got = [[t for t in tokens if text.HAN_OR_LATIN.search(t) or t[0].isdigit()] for tokens in seg.span_tokens(ONE_PASS, spans)]
+    assert got == ONE_PASS_TOKENS
+
+
+def test_one_pass_tokens_equal_cutting_every_stretch_alone(corpus):
+    """The boundary rule: no jieba token crosses the newline joining two stretches, so one call
+    gives what a call per stretch gave (expected values from jieba directly, stretch by stretch)."""
+    seg = text._segmenter()
+    for report in corpus:
+        lines = report.text.split("\n")
+        spans, pos = [], 0
+        for line in lines:
+            spans.append((pos, pos + len(line)))
+            pos += len(line) + 1
+        expected = []
+        for start, end in spans:
+            line, tokens, at = report.text[start:end], [], 0
+            for m in seg.protect.finditer(line):
+                tokens += seg.tokenizer.lcut(line[at : m.start()], HMM=text.HMM) + [m.group()]
+                at = m.end()
+            tokens += seg.tokenizer.lcut(line[at:], HMM=text.HMM)
+            expected.append([t for t in tokens if t.strip()])
+        assert seg.span_tokens(report.text, spans) == expected, report.doc
+
+
+def test_tables_of_the_one_pass_document_by_hand():
+    doc = _report(ONE_PASS, doc="a.txt", city="甲")
+    other = _report("水质改善。", doc="b.txt", city="乙")
+    shares = text.theme_shares([doc])
+    row = shares[shares["level"] == "document"].set_index("theme")
+    assert (row.loc["air", "tokens"], row.loc["water", "tokens"], row.loc["air", "content_tokens"]) == (2, 1, 9)
+    assert row.loc["air", "token_share"] == pytest.approx(2 / 9)
+    assert row.loc["air", "sentence_share"] == pytest.approx(2 / 3)
+    assert row.loc["water", "sentence_share"] == pytest.approx(1 / 3)
+    plan = text.plan_vs_summary([doc]).set_index(["part", "theme"])
+    assert plan.loc[("plan", "air"), "token_share"] == 0.5  # 大气污染 of 大气污染 防治
+    assert plan.loc[("done", "air"), "token_share"] == pytest.approx(1 / 7)
+    assert plan.loc[("done", "water"), "token_share"] == pytest.approx(1 / 7)
+    att = text.attention([doc]).iloc[0]
+    assert (att["env_words"], att["content_words"], att["all_words"]) == (1, 9, 21)
+    kw = text.keywords([doc, other], top=20)
+    mine = kw[kw["city"] == "甲"]
+    # every word of 甲 but 水质 (乙 uses it too) once: tf 1/9, idf ln 2, ties ordered by the word
+    assert list(mine["keyword"]) == sorted(["臭氧浓度", "散煤", "治理", "达标率", "禁燃区", "扩大", "大气污染", "防治"])
+    assert mine["score"].tolist() == pytest.approx([math.log(2) / 9] * 8)
+    fire = mine[mine["keyword"] == "禁燃区"].iloc[0]
+    assert fire["sentence"] == "水质达标率100%,禁燃区扩大2.5平方公里。"
+
+
+def test_hmm_off_leaves_unknown_words_in_characters():
+    assert text.HMM is False
+    assert text.segment("军运会期间") == ["军", "运", "会", "期间"]  # not in the dictionary: not guessed
+
+
+# ---------------------------------------------------------------- pooling documents
+
+
+def _doc(body: str, doc: str, city: str) -> text.DocText:
+    return text.analyse(_report(body, doc=doc, city=city), examples=2)
+
+
+def test_text_stats_keep_the_first_examples_whatever_the_arrival_order():
+    a = _doc("散煤治理。散煤替代。", "a.txt", "甲")
+    b = _doc("散煤清零。", "b.txt", "甲")
+    c = _doc("水质改善。", "c.txt", "乙")
+    tables = []
+    for order in ([a, b, c], [b, c, a], [c, b, a]):
+        stats = text.TextStats(examples=2)
+        for d in order:
+            stats.add(d)
+        tables.append(stats.keywords(top=5))
+    for other in tables[1:]:
+        pd.testing.assert_frame_equal(tables[0], other)
+    coal = tables[0][(tables[0]["city"] == "甲") & (tables[0]["keyword"] == "散煤")]
+    assert coal["count"].tolist() == [3, 3] and coal["sentences"].tolist() == [3, 3]
+    assert coal["doc"].tolist() == ["a.txt", "a.txt"]  # a.txt's two sentences, before b.txt's
+    assert coal["sentence"].tolist() == ["散煤治理。", "散煤替代。"]
+
+
+def test_text_stats_add_does_not_revisit_earlier_documents(monkeypatch):
+    """Pooling is per word of the added document: a document arriving after every kept example
+    creates no example and sorts nothing, however many documents came before."""
+    stats = text.TextStats()
+    for i in range(3):
+        stats.add(_doc("散煤治理。", f"{i}.txt", "甲"))
+    created = []
+    monkeypatch.setattr(text, "_Example", lambda *args: created.append(args))
+    stats.add(_doc("散煤治理。", "9.txt", "甲"))
+    assert created == []

@@ -25,6 +25,19 @@ attention word, so that terms like 生态保护红线 or 化学需氧量 stay wh
 the text. Content words are the tokens left after removing stop words (`data/text/stopwords.txt`),
 punctuation and figures; every share below is a share of content words.
 
+Words missing from the dictionary are not guessed: jieba's hidden Markov model (HMM) is off.
+Decided by measurement (issue 20), HMM on against off, same dictionary. Tables: theme token
+shares moved by at most 0.003 (seeds) and 0.008 (shared corpus, 24 third-party reports);
+attention by at most 0.005 (environment words are all in the dictionary, so only the all-words
+denominator moves: +3% without the HMM); top-20 keyword lists overlap 0.93 (seeds) and 0.83
+(shared) by mean Jaccard. Quality, by hand: of 60 random content words only the HMM produced, 38
+(seeds) and 36 (shared, 9 of them personal names) were words and 22 and 24 junk fragments
+across word boundaries (率达, 值为, 部及, 一氧 of 一氧化碳). Of the keywords only the lists with
+the HMM had, 2 of 4 (seeds) and 21 of 46 (shared) were such fragments and 7 more were reporters'
+and officials' names; of those only the lists without it had, 1 of 51 was junk (a mangled code).
+Speed (`analyse` over 278 generated reports, best of 2, shared machine): 21.5 s with the HMM,
+18.8 s without. The real words it found (禁燃区, 散煤, 专班 …) are in data/text/userdict.txt.
+
 Vocabulary is data: `data/text/` (themes.yaml, attention.yaml, stopwords.txt, userdict.txt,
 segment.yaml). Every table is sorted explicitly, so the same input gives the same rows in the same
 order with the same numbers.
@@ -41,6 +54,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple
 
 import jieba
@@ -70,6 +84,8 @@ __all__ = [
 ]
 
 HAN_OR_LATIN = re.compile(r"[\u3400-\u9fffA-Za-z]")
+
+HMM = False  # jieba's hidden Markov model for words missing from its dictionary: off (module docstring)
 
 
 # --------------------------------------------------------------------------- vocabulary
@@ -174,6 +190,7 @@ class _Segmenter:
         self.units = frozenset(unit_words)
         self.ignore = re.compile("|".join(f"(?:{p})" for p in seg["ignore"])) if seg["ignore"] else None
         self.stop = _stopwords()
+        self.hmm = HMM
 
     def _add(self, word: str, freq: int | None, floor: int = 0) -> None:
         """Add a word that must stay whole: at least jieba's suggested frequency (whole on its
@@ -187,17 +204,60 @@ class _Segmenter:
 
     def tokens(self, text: str) -> list[str]:
         """All tokens of text but whitespace: figures and codes whole, the rest cut by jieba."""
-        out: list[str] = []
-        cut = self.tokenizer.lcut
-        pos = 0
-        for m in self.protect.finditer(text):
-            if m.start() > pos:
-                out.extend(cut(text[pos : m.start()]))
-            out.append(m.group())
-            pos = m.end()
-        if pos < len(text):
-            out.extend(cut(text[pos:]))
-        return [t for t in out if t.strip()]
+        return self.span_tokens(text, [(0, len(text))])[0]
+
+    def span_tokens(self, text: str, spans: Iterable[tuple[int, int]]) -> list[list[str]]:
+        """The tokens of each (start, end) span of text, as `tokens` gives them, from one jieba pass.
+
+        Figures and codes are cut out of each span first; the stretches of text between them, of
+        every span, are joined by newlines and cut by jieba at once (one call per report, not one
+        per stretch: the per-call cost was most of the calls' cost on short stretches). Boundary
+        rule: jieba cuts each run of Han characters, letters and digits on its own and never joins
+        across whitespace, so no token crosses the newline between two stretches; each token
+        belongs to the stretch it starts in, and the tokens are exactly those of cutting every
+        stretch alone (tests/test_text.py checks this against per-stretch cuts)."""
+        stretches: list[str] = []
+        layouts: list[list[str | int]] = []  # per span: its figures (str) and stretch numbers (int), in order
+        for start, end in spans:
+            span = text[start:end]
+            layout: list[str | int] = []
+            pos = 0
+            for m in self.protect.finditer(span):
+                if m.start() > pos:
+                    layout.append(len(stretches))
+                    stretches.append(span[pos : m.start()])
+                layout.append(m.group())
+                pos = m.end()
+            if pos < len(span):
+                layout.append(len(stretches))
+                stretches.append(span[pos:])
+            layouts.append(layout)
+        by_stretch = self._cut_stretches(stretches)
+        out: list[list[str]] = []
+        for layout in layouts:
+            tokens: list[str] = []
+            for part in layout:
+                if isinstance(part, str):
+                    tokens.append(part)
+                else:
+                    tokens += by_stretch[part]
+            out.append([t for t in tokens if t.strip()])
+        return out
+
+    def _cut_stretches(self, stretches: list[str]) -> list[list[str]]:
+        """jieba's tokens of each stretch (whitespace included), from one call on them all."""
+        by_stretch: list[list[str]] = [[] for _ in stretches]
+        if not stretches:
+            return by_stretch
+        ends = list(accumulate(len(s) + 1 for s in stretches))  # offset just past each stretch's newline
+        current, end, offset = 0, ends[0], 0
+        for token in self.tokenizer.lcut("\n".join(stretches), HMM=self.hmm):
+            while offset >= end:  # a token starting before `end` is the stretch's (its newline: whitespace)
+                current += 1
+                end = ends[current]
+            by_stretch[current].append(token)
+            offset += len(token)
+        return by_stretch
 
     def is_content(self, token: str) -> bool:
         """A word that carries content: not a stop word, figure, unit or punctuation."""
@@ -317,23 +377,29 @@ class _ReadText(NamedTuple):
 
 
 def _read_sentences(report: Report) -> _ReadText:
+    """The report's sentences, their section part (plan or done) and tokens, in one jieba pass."""
     seg = _segmenter()
-    text = report.text
     ctx = SectionContext(report, target=report.meta.doc_type == "plan", section_year=None)
-    out: list[_Sentence] = []
-    all_words = 0
+    lines: list[str] = []  # the text as segmented: ignored stretches blanked, same offsets
+    spans: list[tuple[int, int]] = []
+    plan: list[bool] = []
     pos = 0
-    for line in text.split("\n"):
+    for line in report.text.split("\n"):
         line_start, pos = pos, pos + len(line) + 1
         enter_line(ctx, line)
         if seg.ignore is not None:
             line = seg.ignore.sub(lambda m: " " * len(m.group()), line)
+        lines.append(line)
         for sentence in SENTENCE.finditer(line):
-            tokens = seg.tokens(sentence.group())
-            all_words += sum(_is_word(t) for t in tokens)
-            words = tuple(t for t in tokens if seg.is_content(t))
-            if words:
-                out.append(_Sentence(line_start + sentence.start(), line_start + sentence.end(), ctx.target, words))
+            spans.append((line_start + sentence.start(), line_start + sentence.end()))
+            plan.append(ctx.target)
+    out: list[_Sentence] = []
+    all_words = 0
+    for (start, end), target, tokens in zip(spans, plan, seg.span_tokens("\n".join(lines), spans)):
+        all_words += sum(_is_word(t) for t in tokens)
+        words = tuple(t for t in tokens if seg.is_content(t))
+        if words:
+            out.append(_Sentence(start, end, target, words))
     return _ReadText(tuple(out), all_words)
 
 
@@ -495,14 +561,21 @@ class _Example(NamedTuple):
     sentence: tuple[int, int, str]  # raw start, raw end, cleaned sentence
 
 
+@dataclass(slots=True)
+class _PooledWord:
+    """One word in one city: uses, sentences using it, and its first example sentences."""
+
+    uses: int
+    sentences: int
+    examples: list[_Example]
+
+
 @dataclass
 class _CityWords:
-    """A city's pooled word counts and its first example sentences per word."""
+    """A city's pooled content-word count and its words."""
 
     content_words: int = 0
-    counts: Counter = field(default_factory=Counter)
-    sentences: Counter = field(default_factory=Counter)
-    examples: dict[str, list[_Example]] = field(default_factory=dict)
+    words: dict[str, _PooledWord] = field(default_factory=dict)
 
 
 class TextStats:
@@ -524,25 +597,32 @@ class TextStats:
         self._cities: dict[tuple, _CityWords] = {}  # per (city, year, document type)
 
     def add(self, doc: DocText) -> None:
+        """Pool one document's counts into its city's: the same work per word of the document
+        however many documents came before (the tables are computed when asked for)."""
         if doc.examples < self.examples:
             raise ValueError(f"{doc.doc} was analysed with {doc.examples} example(s) per word; {self.examples} wanted")
         self._docs.append(replace(doc, words={}, sentences=()))  # the word counts live on per city
         city = self._cities.setdefault(doc.group, _CityWords())
         city.content_words += doc.content_words
         order = (doc.doc, doc.path)
-        for w, (count, sentences, examples) in doc.words.items():
-            if w in self._skip:
+        wanted, skip, pooled = self.examples, self._skip, city.words
+        for w, (uses, in_sentences, first) in doc.words.items():
+            if w in skip:
                 continue
-            city.counts[w] += count
-            city.sentences[w] += sentences
-            found = [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in examples[: self.examples]]
-            kept = city.examples.get(w)
-            if kept is None:
-                city.examples[w] = found
-            else:  # examples in document order, then text order, whatever order documents arrive in
-                kept += found
-                kept.sort(key=lambda example: (example.order, example.start))
-                del kept[self.examples :]
+            word = pooled.get(w)
+            if word is None:
+                pooled[w] = _PooledWord(uses, in_sentences, [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i])
+                                                             for i in first[:wanted]])
+                continue
+            word.uses += uses
+            word.sentences += in_sentences
+            kept = word.examples
+            if len(kept) >= wanted and kept[-1].order < order:
+                continue  # a later document than all kept examples' (documents mostly arrive in order)
+            # examples in document order, then text order, whatever order documents arrive in
+            kept += (_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i]) for i in first[:wanted])
+            kept.sort(key=lambda example: (example.order, example.start))
+            del kept[wanted:]
 
     def _sorted_docs(self) -> list[DocText]:
         return sorted(self._docs, key=lambda d: (d.doc, d.path))
@@ -599,14 +679,15 @@ class TextStats:
         """See `keywords`."""
         cities_using: Counter = Counter()  # document frequency: the cities (groups) using each word
         for city in self._cities.values():
-            cities_using.update(city.counts.keys())
+            cities_using.update(city.words.keys())
         n = len(self._cities)
         rows: list[dict[str, object]] = []
         for key in sorted(self._cities):
             city = self._cities[key]
             total = city.content_words
             scored = []
-            for w, k in city.counts.items():
+            for w, word in city.words.items():
+                k = word.uses
                 idf = math.log(n / cities_using[w])
                 if idf > 0:
                     scored.append((-(k / total) * idf, -k, w, idf))
@@ -624,9 +705,9 @@ class TextStats:
                     "idf": idf,
                     "cities": cities_using[w],
                     "theme": ";".join(_themes_of(w)) or None,
-                    "sentences": city.sentences[w],
+                    "sentences": city.words[w].sentences,
                 }
-                for i, example in enumerate(city.examples[w], 1):
+                for i, example in enumerate(city.words[w].examples, 1):
                     start, end, sentence = example.sentence
                     rows.append(base | {"example": i, "doc": example.doc, "start": start, "end": end, "sentence": sentence})
         return _frame(rows, KEYWORD_COLUMNS)

@@ -297,13 +297,25 @@ def test_gc_paused_restores_the_collector():
         gc.enable()
 
 
-def test_rows_are_the_xml_openpyxl_writes_for_the_same_cells(tmp_path):
-    # fill_sheet writes its rows as sheet XML itself: the sheet and its styles must be what
-    # openpyxl's own cells would give (the same value types, number formats, fonts, quote prefix)
+@pytest.mark.parametrize("chunk", [3, 5000])
+def test_rows_are_the_xml_openpyxl_writes_for_the_same_cells(tmp_path, monkeypatch, chunk):
+    # fill_sheet writes its rows as sheet XML itself, `chunk` rows at a time: the sheet and its
+    # styles must be what openpyxl's own cells would give (value types, number formats, fonts,
+    # quote prefix, styles numbered in the order the rows meet them)
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    from envcompare.present.excel import BOOLEAN_FORMAT, TARGET_FONT, YEAR_FILL, fill_sheet, save_workbook, write_value
+    from envcompare.present.excel import (
+        BOOLEAN_FORMAT,
+        TARGET_FONT,
+        YEAR_FILL,
+        SheetRows,
+        fill_sheet,
+        save_workbook,
+        write_value,
+    )
+
+    monkeypatch.setattr(SheetRows, "CHUNK", chunk)
 
     df = pd.DataFrame({
         "text": pd.array(["=1+1", "  padded ", "a & <b>", "", None, "-8.6%", "x\x02y"], dtype="string"),

@@ -275,7 +275,7 @@ class SheetRows:
     distinct style once (by one cell object, not one per cell), in the order openpyxl would meet
     them (row by row), so that the workbook's styles come out as openpyxl would number them."""
 
-    CHUNK = 20_000  # rows made at a time: memory does not grow with the table
+    CHUNK = 5_000  # rows made at a time: memory does not grow with the table
 
     pending: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # sheet -> its rows file
 

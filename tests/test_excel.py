@@ -295,3 +295,64 @@ def test_gc_paused_restores_the_collector():
         assert not gc.isenabled()  # left as it was
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("chunk", [3, 5000])
+def test_rows_are_the_xml_openpyxl_writes_for_the_same_cells(tmp_path, monkeypatch, chunk):
+    # fill_sheet writes its rows as sheet XML itself, `chunk` rows at a time: the sheet and its
+    # styles must be what openpyxl's own cells would give (value types, number formats, fonts,
+    # quote prefix, styles numbered in the order the rows meet them)
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from envcompare.present.excel import (
+        BOOLEAN_FORMAT,
+        TARGET_FONT,
+        YEAR_FILL,
+        SheetRows,
+        fill_sheet,
+        save_workbook,
+        write_value,
+    )
+
+    monkeypatch.setattr(SheetRows, "CHUNK", chunk)
+
+    df = pd.DataFrame({
+        "text": pd.array(["=1+1", "  padded ", "a & <b>", "", None, "-8.6%", "x\x02y"], dtype="string"),
+        "number": [1.5, float("nan"), float("inf"), 1e20, -0.0, 2.0, 12345678901234567.0],
+        "count": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+        "flag": pd.array([True, False, None, True, False, True, None], dtype="boolean"),
+        "other": [np.int64(7), np.bool_(True), pd.Timestamp("2023-05-01"), None, "-cmd", 3, 4.25],
+    })
+    formats = {"number": ["0.0", '"≤"0.0', None, "#,##0", "0", "0.00", "0.0"], "count": "0"}
+    styles = {(0, 1): {"font": TARGET_FONT, "number_format": '"≥"0.0'}, (2, 0): {"fill": YEAR_FILL},
+              (4, 0): {"fill": YEAR_FILL}, (5, 4): {"font": TARGET_FONT}, (1, 1): {"font": TARGET_FONT}}
+    ours = tmp_path / "ours.xlsx"
+    wb = Workbook(write_only=True)
+    fill_sheet(wb.create_sheet("data"), df, number_formats=formats, styles=styles)
+    save_workbook(wb, ours)
+
+    theirs = tmp_path / "theirs.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("data")
+    fill_sheet(ws, df.iloc[0:0])  # the same header; the rows by openpyxl cells
+    for i, row in enumerate(zip(*[df[c].tolist() for c in df.columns], strict=True)):
+        cells = []
+        for j, value in enumerate(row):
+            cell = WriteOnlyCell(ws)
+            write_value(cell, value)
+            if isinstance(cell.value, bool):
+                cell.number_format = BOOLEAN_FORMAT
+            elif isinstance(cell.value, (int, float)):
+                fmt = formats["number"][i] if j == 1 else ("0" if j == 2 else None)
+                if fmt:
+                    cell.number_format = fmt
+            for attr, v in styles.get((i, j), {}).items():
+                setattr(cell, attr, v)
+            cells.append(cell)
+        ws.append(cells)
+    save_workbook(wb, theirs)
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        rows = [z.read("xl/worksheets/sheet1.xml").decode().split("<sheetData>")[1].split("</sheetData>")[0] for z in (a, b)]
+        assert rows[0].count("<row ") == 8 and rows[0] == rows[1]
+        assert a.read("xl/styles.xml") == b.read("xl/styles.xml")

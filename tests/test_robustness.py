@@ -27,7 +27,7 @@ from envcompare import ReportError, load_reports, read_report
 from envcompare.ingest.htmltext import visible_text
 from envcompare.ingest.load import MAX_LINE_CHARS, report_from_bytes, report_from_text
 from envcompare.present.export import write_table
-from envcompare.present.output import atomic_write
+from envcompare.present.output import atomic_write, csv_safe, csv_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -414,7 +414,7 @@ def test_killed_process_leaves_the_previous_output_intact(tmp_path):
     path = tmp_path / "facts.csv"
     path.write_bytes(b"previous")
     code = (
-        "import os, sys; from pathlib import Path; from envcompare.present.output import atomic_write\n"
+        "import os, sys; from pathlib import Path; from envcompare.present.output import atomic_write, csv_safe, csv_text\n"
         "def write(p):\n    p.write_bytes(b'half'); os._exit(9)\n"
         "atomic_write(Path(sys.argv[1]), write)\n"
     )
@@ -483,6 +483,23 @@ def test_csv_is_utf8_with_bom_and_guarded(tmp_path):
     assert set(back["qualifier"]) == {"-8.6%"}  # a negative number stays a number
     assert list(back["value"]) == list(facts["value"])
     assert "济南" in path.read_text(encoding="utf-8-sig")
+
+
+def test_csv_safe_changes_exactly_the_cells_csv_text_changes():
+    # csv_safe looks only at cells starting with a formula character or a minus or holding a CR:
+    # every other cell must be one csv_text leaves alone, in a column of any dtype
+    cells = ["=1+2", "+x", "@a", "\tx", "\rx", "\nx", "-8.6%", "-1,200", "-1,20", "-2+3", "-cmd", "-", "-\uff11\uff12",
+             "a\rb", "a\r\nb", "plain", "", " =x", "-12.5", "-12.5\n", None]
+    texts = pd.DataFrame({"str": pd.Series(cells, dtype="str"), "string": pd.Series(cells, dtype="string"),
+                          "object": pd.Series(cells, dtype=object), "number": [-1.5] * len(cells)})
+    mixed = pd.DataFrame({"object": pd.Series([*cells, float("nan"), 3, -4.5, True, b"-x"], dtype=object)})
+    for df in (texts, mixed):
+        safe = csv_safe(df)
+        for col in df.columns:
+            expected = [None if pd.isna(v) else csv_text(v) for v in df[col].tolist()]
+            assert [None if pd.isna(v) else v for v in safe[col].tolist()] == expected, col
+            assert safe[col].dtype == df[col].dtype
+    assert texts.loc[0, "str"] == "=1+2"  # the table itself is left as it was
 
 
 def test_control_characters_in_report_text_do_not_break_the_workbook(tmp_path):

@@ -119,6 +119,20 @@ def indicator_label(ind_id: str, lang: str, unit: str | None = None) -> str:
     return f"{name} ({unit_display(unit, lang)})" if unit else name
 
 
+# A title's height above its axes: where matplotlib's automatic placement puts it in these charts
+# (their x ticks are at the bottom), given, not searched for. The search measures every y tick
+# label again at every draw (tight layout, PNG, SVG): on a chart of 170 rows, much of its time.
+TITLE_Y = 1.0
+
+
+def _without_ylabel_search(fig: Figure) -> None:
+    """These charts have no y label: its (empty) place is fixed, so that matplotlib does not
+    measure every y tick label again at every draw to place it. The drawing is the same."""
+    for ax in fig.axes:
+        if not ax.get_ylabel():
+            ax.yaxis.set_label_coords(0.0, 0.5)
+
+
 FOOTNOTE_SIZE = 7
 
 
@@ -197,18 +211,26 @@ class Judgement(NamedTuple):
 NO_REFERENCE = Judgement(NEUTRAL, "no_reference")
 
 
-def _reference_colour(value: float, year: object, direction: str, refs: pd.DataFrame | None) -> Judgement:
-    """Green or red against the bar's own year's average (else a limit that holds every year),
-    never against the other cities."""
+def _reference_colours(data: pd.DataFrame, direction: str, refs: pd.DataFrame | None) -> list[Judgement]:
+    """Each bar green or red against its own year's average (else a limit that holds every year),
+    never against the other cities: the first such reference of `refs`, looked up per bar."""
     if direction not in ("higher_better", "lower_better") or refs is None or not len(refs):
-        return NO_REFERENCE
-    same_year = refs[(refs["kind"] == "average") & (refs["year"] == year)] if pd.notna(year) else refs.iloc[0:0]
-    pool = same_year if len(same_year) else refs[(refs["kind"] == "limit") & refs["year"].isna()]
-    if not len(pool):
-        return NO_REFERENCE
-    ref = float(pool["value"].iloc[0])
-    better = value >= ref if direction == "higher_better" else value <= ref
-    return Judgement(GOOD, "better_than_reference") if better else Judgement(BAD, "worse_than_reference")
+        return [NO_REFERENCE] * len(data)
+    averages: dict[object, float] = {}
+    for kind, year, value in zip(refs["kind"].tolist(), refs["year"].tolist(), refs["value"].tolist(), strict=True):
+        if kind == "average" and pd.notna(year):
+            averages.setdefault(year, float(value))
+    limits = refs[(refs["kind"] == "limit") & refs["year"].isna()]
+    limit = float(limits["value"].iloc[0]) if len(limits) else None
+    judged = []
+    for value, year in zip(data["value"].tolist(), data["year"].tolist(), strict=True):
+        ref = averages.get(year, limit) if pd.notna(year) else limit
+        if ref is None:
+            judged.append(NO_REFERENCE)
+            continue
+        better = value >= ref if direction == "higher_better" else value <= ref
+        judged.append(Judgement(GOOD, "better_than_reference") if better else Judgement(BAD, "worse_than_reference"))
+    return judged
 
 
 def indicator_chart(
@@ -236,7 +258,7 @@ def indicator_chart(
     with chart_style():
         n = len(data) + len(missing)
         fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
-        judged = [_reference_colour(v, y, ind.direction, refs) for v, y in zip(data["value"], data["year"], strict=True)]
+        judged = _reference_colours(data, ind.direction, refs)
         _draw_bars(ax, data, missing, [j.colour for j in judged], lang)
         legend = _draw_references(ax, data, refs, lang)
         colour_of = {"better_than_reference": GOOD, "worse_than_reference": BAD, "no_reference": NEUTRAL}
@@ -249,11 +271,12 @@ def indicator_chart(
         better = label(ind.direction if ind.direction in ("higher_better", "lower_better") else "no_reference", lang)
         title = f"{indicator_label(indicator, lang).split(' (')[0]} — {better}{note}"
         rows_of_legend = (len(legend) + 1) // 2
-        ax.set_title(title, pad=8 + 11 * rows_of_legend)
+        ax.set_title(title, pad=8 + 11 * rows_of_legend, y=TITLE_Y)
         ax.margins(x=0.18)
         sources = [f"{d}" for d in data["doc"]] + [str(ref.get("source", "")).split(",")[0]
                                                     for _, ref in (refs.iterrows() if refs is not None else ())]
         bottom = _footnote(fig, sources, lang)
+        _without_ylabel_search(fig)
         fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
@@ -287,7 +310,8 @@ def _draw_bars(ax, data: pd.DataFrame, missing: list[str], colours: list[str], l
     for i, row in data.iterrows():
         ax.text(row["value"], i, f" {fmt(row['value'])} ({row['year']})", va="center", fontsize=9, color=INK)
     for j in range(len(data), n):
-        ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED)
+        # inside the axes (a short word from zero): no part of the tight layout, never measured for it
+        ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED, in_layout=False)
     ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
     ax.set_ylim(n - 0.5, -0.5)
 
@@ -365,8 +389,9 @@ def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lan
             ax.set_xlim(-1.45 * (span or 1.0), 1.45 * (span or 1.0))
             ax.set_xlabel(unit_display(unit, lang), fontsize=8)
             sources += list(part["doc"])
-        axes[0].set_title(label("changes_title", lang))
+        axes[0].set_title(label("changes_title", lang), y=TITLE_Y)
         bottom = _footnote(fig, sources, lang)
+        _without_ylabel_search(fig)
         fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
@@ -411,7 +436,8 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
             span = float(gap.abs().max()) or 1.0
             ax.set_xlim(-2.6 * span, 2.6 * span)
             ax.set_xlabel(f"{label('gap_axis', lang)} ({shown})", fontsize=8)
-        axes[0].set_title(label("targets_title", lang))
+        axes[0].set_title(label("targets_title", lang), y=TITLE_Y)
+        _without_ylabel_search(fig)
         fig.tight_layout()
     return fig
 
@@ -439,12 +465,14 @@ def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
             ax.grid(False)
             for (i, j), n in np.ndenumerate(table.values):
                 if n:
-                    ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color=INK)
-            ax.set_title(label(f"kind_{kind}", lang), fontsize=10)
+                    # inside its cell: no part of the tight layout, never measured for it
+                    ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color=INK, in_layout=False)
+            ax.set_title(label(f"kind_{kind}", lang), fontsize=10, y=TITLE_Y)
         last = axes[-1][0]
         last.set_xticks(range(len(columns)), [indicator_label(c, lang).split(" (")[0] for c in columns], rotation=60,
                         ha="right", fontsize=8)
         fig.suptitle(label("coverage_title", lang), x=0.01, ha="left", fontsize=12)
+        _without_ylabel_search(fig)
         fig.tight_layout()
     return fig
 
@@ -476,7 +504,8 @@ def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "z
         ax.set_ylim(len(table) - 0.5, -0.5)
         ax.set_xlabel(label("themes_axis", lang))
         ax.legend(ncol=1, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        ax.set_title(label("themes_title", lang))
+        ax.set_title(label("themes_title", lang), y=TITLE_Y)
+        _without_ylabel_search(fig)
         fig.tight_layout()
     return fig
 

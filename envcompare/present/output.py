@@ -16,6 +16,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -93,8 +94,27 @@ def csv_text(value: object) -> object:
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
+    """The table with every text cell as `csv_text` makes it. Vectorised: only the cells that
+    start with a formula character or a minus, or hold a carriage return, can change, and only
+    those (a few in a table of thousands) go through `csv_text`, which decides."""
+    out = df.copy(deep=False)
     for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]) or pd.api.types.is_object_dtype(out[col]):
-            out[col] = out[col].map(csv_text, na_action="ignore").astype(out[col].dtype)
+        column = out[col]
+        if pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column):
+            rows = np.flatnonzero(_may_change(column))
+            if len(rows):
+                guarded = column.copy()
+                guarded.iloc[rows] = [csv_text(v) for v in column.iloc[rows].tolist()]
+                out[col] = guarded
     return out
+
+
+SUSPECT_START = (*FORMULA_START, "-")  # what `csv_text` may change starts so, or holds a CR
+
+
+def _may_change(column: pd.Series) -> np.ndarray:
+    """True where `csv_text` may change the cell (more cells than it changes, never fewer): text,
+    or any other value as text, that starts with a formula character or a minus or holds a CR."""
+    text = column if isinstance(column.dtype, pd.StringDtype) else column.astype("str")
+    starts = text.str.startswith(SUSPECT_START).to_numpy(dtype=bool, na_value=False)
+    return starts | text.str.contains("\r", regex=False).to_numpy(dtype=bool, na_value=False)

@@ -15,8 +15,9 @@ Each fact gets a `flags` cell: `code: reason` parts joined by ` | `. The codes:
   (data/plausible.csv), or an actual or target is not in its indicator's unit;
 - `sign`: a change whose sign contradicts the verb right before it (a fall of 5.4% stored as +5.4);
 - `kind_default`: whether the fact is a target or not was decided by default: no cue in its
-  sentence, paragraph or section heading, only its document's type or nothing at all (the
-  extraction stage's internal `kind_basis` column; data/review.yaml `kind_default`).
+  sentence, paragraph or section heading, and either nothing at all (an article's figure taken
+  as an actual) or only its document being a plan (taken as a target); the extraction stage's
+  internal `kind_basis` column, data/review.yaml `kind_default`.
 
 A confirmed fact (corrections.csv `confirm`) gets no flag; a corrected or added one only the
 value checks (`implausible`, `sign`): a person set its place and year.
@@ -152,14 +153,10 @@ def fact_flags(row: Mapping[str, object], doc: Mapping[str, str]) -> list[str]:
 
 
 def _kind_default(row: Mapping[str, object]) -> str | None:
-    """Why a fact's kind is a default (data/review.yaml `kind_default`, by its `kind_basis`), or
-    None: decided by a cue, or a table without `kind_basis` (an added fact, an older cache)."""
-    reasons: Mapping[str, str] = review_rules()["kind_default"]
-    basis = _text(row.get("kind_basis"))
-    if basis not in reasons:
-        return None
-    kind = _text(row.get("kind"))
-    return reasons[basis].format(kind=("an " if kind[:1] in "aeiou" else "a ") + kind)
+    """Why a fact's kind is a default (data/review.yaml `kind_default`, by its `kind_basis` and
+    kind), or None: decided by a cue, or a table without `kind_basis` (an added fact)."""
+    reasons: Mapping[str, Mapping[str, str]] = review_rules()["kind_default"]
+    return reasons.get(_text(row.get("kind_basis")), {}).get(_text(row.get("kind")))
 
 
 def _cell(parts: list[str]) -> str | None:

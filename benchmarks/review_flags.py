@@ -9,6 +9,12 @@ value within 0.5%; optional labels count). Labels are exhaustive only for the sc
 only facts of those domains are judged. For each flag: how many facts carry it, how many of those
 are judged, and the share of judged ones that are wrong (the flag's precision); then the share of
 all wrong facts that some flag catches (its recall).
+
+`kind_default` is judged on the kind alone: of its judged facts, how many match a label (the kind
+is right), how many match a label only with another kind (the year and unit may differ too, as a
+target is often of another year: a real kind error), and how many match no label even so.
+
+    python benchmarks/review_flags.py --corpus data/gold --docs seeds    # the seeds' own labels
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import csv
 import math
 import os
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,15 +66,38 @@ def matches(fact: dict, lab: dict) -> bool:
             and math.isclose(fact["value"], lab["value"], rel_tol=0.005, abs_tol=1e-6))
 
 
+def differing(fact: dict, lab: dict) -> set[str] | None:
+    """The fields in which a fact differs from a label of its indicator and value (None: another
+    indicator or value)."""
+    if fact["indicator"] != lab["ind"] or not math.isclose(fact["value"], lab["value"], rel_tol=0.005, abs_tol=1e-6):
+        return None
+    year = "" if fact["year"] is None or fact["year"] != fact["year"] else str(int(fact["year"]))
+    fields = {"kind": fact["kind"] == lab["kind"], "unit": (fact["unit"] or "") == lab["unit"], "year": year == lab["year"],
+              "place": _place(fact["city"]) == lab["area"], "period": _annual(fact["period"]) == lab["annual"]}
+    return {name for name, same in fields.items() if not same}
+
+
+def kind_verdict(fact: dict, labels: list[dict]) -> str:
+    """`same kind`: it matches a label; `other kind`: only with another kind (and maybe another
+    year or unit); `unmatched`: neither."""
+    found = [d for d in (differing(fact, lab) for lab in labels) if d is not None]
+    if any(not d for d in found):
+        return "same kind"
+    if any("kind" in d and d <= {"kind", "year", "unit"} for d in found):
+        return "other kind"
+    return "unmatched"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--docs", help="the reports (default: the corpus's docs/)")
     ap.add_argument("--domains", default="air,water")
     a = ap.parse_args()
     corpus = Path(a.corpus)
     labels = read_labels(corpus / "labels.csv")
     domains = tuple(d + "." for d in a.domains.split(","))
-    facts = review(corpus / "docs", corrections=False).facts
+    facts = review(Path(a.docs) if a.docs else corpus / "docs", corrections=False).facts
     rows = facts.astype(object).where(facts.notna(), None).to_dict("records")
     judged = [r for r in rows if r["doc"] in labels and str(r["indicator"]).startswith(domains)]
     for r in judged:
@@ -89,6 +118,11 @@ def main() -> None:
     print(f"unflagged judged facts: {len(unflagged)}, wrong {sum(r['wrong'] for r in unflagged)}")
     if all_wrong:
         print(f"wrong facts caught by some flag: {caught} of {all_wrong} ({caught / all_wrong:.2f})")
+    defaults = [r for r in judged if "kind_default" in flag_codes(r["flags"])]
+    verdicts = Counter(kind_verdict(r, labels[r["doc"]]) for r in defaults)
+    by_kind = Counter(r["kind"] for r in defaults)
+    print(f"kind_default, {len(defaults)} judged facts ({', '.join(f'{k} {n}' for k, n in sorted(by_kind.items()))}): "
+          + ", ".join(f"{v} {verdicts[v]}" for v in ("same kind", "other kind", "unmatched")))
 
 
 if __name__ == "__main__":

@@ -417,3 +417,49 @@ def test_worker_pages_show_the_same_flags_as_the_review(tmp_path):
     # conflicts first (a flag about the fact itself), the one with more flags before; then weak flags only
     assert queue["evidence"].tolist() == ["35微克/立方米", "38微克/立方米", "80.5%", "85.2%"]
     assert queue["flags"].tolist() == ["weak_place,weak_year,conflict", "conflict", "weak_place,weak_year", "weak_place,weak_year"]
+
+
+# --- kind_default: a target/actual decision made by default ------------------------------------------
+
+def kind_flags(tmp_path: Path, name: str, text: str) -> pd.DataFrame:
+    """The reviewed facts of one hand-written report: value, kind and whether kind_default is flagged."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    facts = envcompare.extract(envcompare.read_report(path, metadata={"city": "甲"}), corrections=False)
+    assert "kind_basis" not in facts.columns  # internal to the review stage, not a column of the table
+    return facts.assign(flagged=[("kind_default" in flag_codes(f)) for f in facts["flags"]])[
+        ["indicator", "value", "kind", "flagged", "flags"]]
+
+
+def test_an_articles_figures_without_a_cue_are_flagged_and_cued_targets_not(tmp_path):
+    facts = kind_flags(tmp_path, "news.txt", "甲市召开生态环境座谈会\n"
+                       "2023年甲市细颗粒物(PM2.5)平均浓度为32微克/立方米,同比下降3%。"
+                       "会议提出,力争2024年PM2.5平均浓度降至29微克/立方米。"
+                       "到2025年,空气质量优良天数比例达到90%以上。\n")
+    got = {(r.value, r.kind): r.flagged for r in facts.itertuples()}
+    assert got == {(32.0, "actual"): True, (-3.0, "change"): True, (29.0, "target"): False, (90.0, "target"): False}
+    reason = facts.loc[facts["value"].eq(32.0), "flags"].item()
+    assert "kind_default: nothing in its sentence, paragraph, section or document says whether it is a target" in reason
+
+
+def test_a_plans_figures_are_flagged_only_where_its_type_alone_makes_them_targets(tmp_path):
+    facts = kind_flags(tmp_path, "plan.txt", "甲市2024年大气污染防治工作计划\n"
+                       "全市PM2.5平均浓度为30微克/立方米,优良天数比例为88%。\n"
+                       "一、2023年工作成效\n全市PM2.5平均浓度为33微克/立方米。\n"
+                       "二、2024年主要目标\n全市优良天数比例为87%。\n")
+    got = {(r.value, r.kind): r.flagged for r in facts.itertuples()}
+    # the plan's opening figures: targets by the document's type alone; under headings, by their words
+    assert got == {(30.0, "target"): True, (88.0, "target"): True, (33.0, "actual"): False, (87.0, "target"): False}
+    assert "because its document is a plan" in facts.loc[facts["value"].eq(30.0), "flags"].item()
+
+
+def test_a_summarys_results_are_actuals_by_its_type_and_not_flagged(tmp_path):
+    facts = kind_flags(tmp_path, "summary.txt", "甲市2023年生态环境工作总结\n全市PM2.5平均浓度为31微克/立方米。\n")
+    assert facts[["value", "kind", "flagged"]].values.tolist() == [[31.0, "actual", False]]
+
+
+def test_a_confirmed_or_corrected_fact_keeps_no_kind_default():
+    facts = hand_facts([{"doc": "a.txt", "city": "甲", "year": 2023, "indicator": "air.pm25", "value": 35.0, "start": 0,
+                         "end": 2, "evidence": "35"}] * 3)
+    facts = facts.assign(kind_basis=["default"] * 3, status=["extracted", "confirmed", "corrected"])
+    assert [flag_codes(f) for f in flag_facts(facts)] == [["kind_default"], [], []]

@@ -40,6 +40,13 @@ NESTED_NAMES = 4  # mentions that may share a span (one name in several roles) o
 GLOSS = re.compile(rf"^\([^()]{{1,{GLOSS_CHARS - 2}}}\)")
 PLACE_LIST_PUNCTUATION = "()::"  # besides the list joins, what may stand between listed places and their figure
 
+# How a fact's kind (target or not) was decided, for the review stage's `kind_default` flag:
+CUE = "cue"  # a word or construction of its sentence or paragraph (目标, 到2025年, 不得超过, a table's column)
+SECTION = "section"  # its section's heading (工作计划 / 工作成效)
+DOCUMENT = "document"  # its document's type, nothing nearer: a plan's figures are targets, a summary's actuals
+DEFAULT = "default"  # nothing at all: taken as an actual (an article, a document of unknown type)
+KIND_BASES = (CUE, SECTION, DOCUMENT, DEFAULT)
+
 
 @dataclass
 class Fact:
@@ -61,6 +68,7 @@ class Fact:
     sentence: tuple[int, int] = (0, 0)
     in_parens: bool = False
     ranged: bool = False  # stated as a range (24-31微克/立方米)
+    kind_basis: str = DEFAULT  # how `kind` was decided: one of KIND_BASES
 
 
 class PeriodPattern(NamedTuple):
@@ -431,6 +439,7 @@ class SectionContext:
     report: Report
     target: bool
     section_year: int | None
+    target_basis: str = DOCUMENT  # what set `target`: SECTION (a heading's words) or DOCUMENT (its type)
     paragraph_year: int | None = None
     doc_period: str = "annual"  # a news item titled 1-6月… speaks of that period throughout
     section_period: str | None = None  # of a chapter heading (一、…)
@@ -596,8 +605,9 @@ def _lead_in(ctx: SectionContext, lines: list[Line], first: int) -> tuple[str | 
 
 
 def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
-    kind = "target" if c.kind == "target" or (ctx.target and c.kind == "actual" and c.year is None) else c.kind
-    f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind)
+    by_context = c.kind == "actual" and c.year is None  # a column naming neither a year nor what it holds
+    kind = "target" if c.kind == "target" or (ctx.target and by_context) else c.kind
+    f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind, kind_basis=_context_basis(ctx) if by_context else CUE)
     if kind == "target":
         f.comparator = "<=" if c.indicator.direction == "lower_better" else ">="
     f.year = c.year or _default_year(ctx)
@@ -625,6 +635,7 @@ def enter_line(ctx: SectionContext, line: str, line_start: int = 0, places: list
         cues = [(stripped.rfind(w), True) for w in r.section_target if w in stripped]
         cues += [(stripped.rfind(w), False) for w in r.section_actual if w in stripped]
         ctx.target = max(cues)[1] if cues else ctx.report.meta.doc_type == "plan"
+        ctx.target_basis = SECTION if cues else DOCUMENT
         heading_years = [int(y) for y in r.year_in_text.findall(stripped)]
         ctx.section_year = heading_years[0] if heading_years else None
         ctx.paragraph_year = None
@@ -966,12 +977,12 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         ind = None
     if ind is not None and scope:
         ind = _under_scope(ind, scope)
-    kind = _kind(ctx, text, clause_start, q, s)
+    kind, basis = _kind(ctx, text, clause_start, q, s)
     if is_change and kind != "target":
         kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
     verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
     value = _signed(q.value, verb, ind) if is_change else q.value
-    f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind)
+    f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
     f.ranged = q.range_end is not None
     if kind == "target":
@@ -1161,21 +1172,35 @@ def _has_parent(ind: Indicator, facts: list[Fact], mentions_in: list[IndicatorMe
     return any(m.indicator.id == ind.part_of and m.end <= before for m in mentions_in)
 
 
-def _kind(ctx: SectionContext, text: str, clause_start: int, q: Quantity, s: int | None = None) -> str:
+def _kind(ctx: SectionContext, text: str, clause_start: int, q: Quantity, s: int | None = None) -> tuple[str, str]:
+    """A figure's kind (target or actual) and what decided it (KIND_BASES): a cue of its clause,
+    sentence or paragraph, else its section or document (`_context_basis`)."""
     r = rules()
-    if ctx.target or ctx.paragraph_target:
-        return "target"
+    if ctx.paragraph_target:
+        return "target", CUE  # the paragraph opened by announcing goals
+    if ctx.target:
+        return "target", ctx.target_basis
     if r.target_cues.search(r.title.sub("", text[clause_start : q.start])):  # 《…目标》 is a title, not a goal
-        return "target"
+        return "target", CUE
     marks = ctx.marks if s is not None else None
     if marks is not None and marks.target_scope is not None and marks.target_scope <= clause_start:  # 目标要求…,…
-        return "target"
+        return "target", CUE
     if r.negated_bound.search(text[clause_start : q.start]):
-        return "target"  # 不得超过5天
+        return "target", CUE  # 不得超过5天
     if q.after in r.frame_after and text[clause_start : q.start - len(q.before)].endswith(r.frame_before):
-        return "target"  # 达到72%以上
+        return "target", CUE  # 达到72%以上
     cue = ctx.marks.target_year if ctx.marks is not None else None  # first 到2025年 of the sentence
-    return "target" if s is not None and cue is not None and cue < q.start else "actual"
+    if s is not None and cue is not None and cue < q.start:
+        return "target", CUE
+    return "actual", _context_basis(ctx)
+
+
+def _context_basis(ctx: SectionContext) -> str:
+    """What decided a figure's kind when nothing near it does: its section's heading, else its
+    document's type (a plan's figures are targets, a summary's or report's actuals), else nothing."""
+    if ctx.target_basis == SECTION:
+        return SECTION
+    return DOCUMENT if ctx.target or ctx.report.meta.doc_type in ("summary", "report") else DEFAULT
 
 
 def _comparator(text: str, clause_start: int, head: Quantity, q: Quantity, ind: Indicator | None) -> str:
@@ -1513,7 +1538,7 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
             f.year = int(named)
         elif m.re is r.previous_value:
             f.year = source.year - 1 if source.year else None
-        f.indicator, f.kind, f.label = source.indicator, "actual", ""
+        f.indicator, f.kind, f.label, f.kind_basis = source.indicator, "actual", "", CUE
         f.city, f.qualifier, f.period, f.comparator = source.city, source.qualifier, source.period, ""
 
 
@@ -1533,6 +1558,7 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
             source = _level_before(kept, f)
             if source is not None:
                 f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
+                f.kind_basis = CUE
                 f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="
                 # a target handed down is the year's, whatever period the figure beside it covers
                 f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
@@ -1554,8 +1580,8 @@ def _announces_goals(text: str, s: int, first_figure: int) -> bool:
 def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) -> None:
     clause_start = _clause_start(text, s, start)
     q = Quantity(start, end, value, ind.unit, "", False, "", "", end)
-    kind = _kind(ctx, text, clause_start, q, s)
-    f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual)
+    kind, basis = _kind(ctx, text, clause_start, q, s)
+    f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual, kind_basis=basis)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(ctx.periods, start, ctx.scope_period)
     f.year = _year(ctx, text, s, start)
@@ -1587,7 +1613,7 @@ def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
             continue
         # a share changes in points; a concentration or an index is said to be flat in per cent
         unit = {"%": "pp", "day": "day", "count": "count"}.get(ind.unit, "%")
-        f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual)
+        f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual, kind_basis=CUE)  # 持平 reports, never asks
         f.period = _period(ctx.periods, start, ctx.scope_period)
         f.year = _year(ctx, text, s, start)
         f.city = _city(ctx, start, text)

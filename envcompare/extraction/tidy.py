@@ -35,6 +35,11 @@ FACT_COLUMNS: dict[str, str] = {
     "sentence": "string",
 }
 UNMAPPED_COLUMNS = {**FACT_COLUMNS, "label": "string"}
+# What the extractor tells the review stage beside the facts table's columns; the reviewed table
+# (envcompare.extract, facts.csv) drops them. `kind_basis`: how the kind was decided (reader.KIND_BASES).
+INTERNAL_COLUMNS: dict[str, str] = {"kind_basis": "string"}
+EXTRACTED_COLUMNS = {**FACT_COLUMNS, **INTERNAL_COLUMNS}
+EXTRACTED_UNMAPPED_COLUMNS = {**UNMAPPED_COLUMNS, **INTERNAL_COLUMNS}
 
 
 def fact_rows(report: Report, facts: Iterable[Fact]) -> list[dict[str, object]]:
@@ -68,13 +73,19 @@ def fact_rows(report: Report, facts: Iterable[Fact]) -> list[dict[str, object]]:
                 "evidence": raw[start:end],
                 "sentence": sentences[f.sentence],
                 "label": f.label or None,
+                "kind_basis": f.kind_basis,
             }
         )
     return rows
 
 
-def facts_frame(rows: list[dict[str, object]], unmapped: bool = False) -> pd.DataFrame:
-    columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
+def facts_frame(rows: list[dict[str, object]], unmapped: bool = False, internal: bool = False) -> pd.DataFrame:
+    """Fact rows as a typed table; `internal`: with INTERNAL_COLUMNS (the extraction stage's own
+    table, as the review stage reads it)."""
+    if internal:
+        columns = EXTRACTED_UNMAPPED_COLUMNS if unmapped else EXTRACTED_COLUMNS
+    else:
+        columns = UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS
     df = pd.DataFrame(rows, columns=list(columns))
     return df.astype(columns).reset_index(drop=True)
 
@@ -86,7 +97,8 @@ def extract(
     """The facts table of some reports (a Corpus, Reports, or paths to load).
 
     unmapped=True also keeps figures that match no catalog indicator, with a `label` column
-    naming the quantity (e.g. 长江入河排污口整治任务).
+    naming the quantity (e.g. 长江入河排污口整治任务). The table also has INTERNAL_COLUMNS, for
+    the review stage (`envcompare.extract` gives the reviewed table, without them).
     """
     if isinstance(reports, (str, os.PathLike)) or (
         not isinstance(reports, Corpus) and not isinstance(reports, Report) and _are_paths(reports)
@@ -97,7 +109,7 @@ def extract(
     rows: list[dict[str, object]] = []
     for report in reports:
         rows.extend(fact_rows(report, extract_facts(report, unmapped=unmapped)))
-    return facts_frame(rows, unmapped)
+    return facts_frame(rows, unmapped, internal=True)
 
 
 def _are_paths(items) -> bool:

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pandas as pd
 
 from ..errors import CacheBusy, CacheError, ReportError, RunError
-from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS, fact_rows
+from ..extraction.tidy import EXTRACTED_COLUMNS, EXTRACTED_UNMAPPED_COLUMNS, fact_rows
 from ..ingest.load import (
     DOC_COLUMNS,
     LoadError,
@@ -598,7 +598,7 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
     answers = _map([task(i) for i in todo], jobs, engine, scheduler)
-    tables = _Tables(UNMAPPED_COLUMNS if unmapped else FACT_COLUMNS)
+    tables = _Tables(EXTRACTED_UNMAPPED_COLUMNS if unmapped else EXTRACTED_COLUMNS)
     waiting = collections.deque(todo)
     from_cache = 0
     for i, key in enumerate(keys):

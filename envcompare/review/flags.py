@@ -13,7 +13,11 @@ Each fact gets a `flags` cell: `code: reason` parts joined by ` | `. The codes:
   kind, unit and qualifier;
 - `implausible`: the value lies outside the plausible range of its indicator and unit
   (data/plausible.csv), or an actual or target is not in its indicator's unit;
-- `sign`: a change whose sign contradicts the verb right before it (a fall of 5.4% stored as +5.4).
+- `sign`: a change whose sign contradicts the verb right before it (a fall of 5.4% stored as +5.4);
+- `kind_default`: whether the fact is a target or not was decided by default: no cue in its
+  sentence, paragraph or section heading, and either nothing at all (an article's figure taken
+  as an actual) or only its document being a plan (taken as a target); the extraction stage's
+  internal `kind_basis` column, data/review.yaml `kind_default`.
 
 A confirmed fact (corrections.csv `confirm`) gets no flag; a corrected or added one only the
 value checks (`implausible`, `sign`): a person set its place and year.
@@ -37,7 +41,7 @@ from ..vocab.resources import read_csv, read_yaml
 from ..vocab.rules import read_rules
 from .corrections import Occurrences, number_text
 
-FLAGS = ("unknown_place", "unknown_year", "weak_place", "weak_year", "conflict", "implausible", "sign")
+FLAGS = ("unknown_place", "unknown_year", "weak_place", "weak_year", "conflict", "implausible", "sign", "kind_default")
 VALUE_FLAGS = ("implausible", "sign")
 # flags about the fact itself, not about its document's metadata: first in the queue (measured on
 # the development corpus, they point at wrong facts far more often: README, Review and correct)
@@ -143,7 +147,16 @@ def fact_flags(row: Mapping[str, object], doc: Mapping[str, str]) -> list[str]:
         out.append("implausible: " + reason)
     if (reason := _sign(row)):
         out.append("sign: " + reason)
+    if status == "extracted" and (reason := _kind_default(row)):
+        out.append("kind_default: " + reason)
     return out
+
+
+def _kind_default(row: Mapping[str, object]) -> str | None:
+    """Why a fact's kind is a default (data/review.yaml `kind_default`, by its `kind_basis` and
+    kind), or None: decided by a cue, or a table without `kind_basis` (an added fact)."""
+    reasons: Mapping[str, Mapping[str, str]] = review_rules()["kind_default"]
+    return reasons.get(_text(row.get("kind_basis")), {}).get(_text(row.get("kind")))
 
 
 def _cell(parts: list[str]) -> str | None:

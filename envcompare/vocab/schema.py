@@ -364,7 +364,9 @@ SCHEMAS: dict[str, Any] = {
     # the sections are checked here, the rules by the extraction stage that compiles them.
     "constructions/*.yaml": OneOf({"rules": Opt({...: ANY}), "examples": Opt([ANY]), "not_facts": Opt([ANY])}, None),
     # The review queue's weak-evidence rules and plausible ranges (envcompare/review).
-    "review.yaml": {"weak_year": {...: str}, "weak_city_checked_in": WORDS, "feeds": {...: str}},
+    # kind_default: a kind's basis (extraction reader.KIND_BASES) -> the kinds flagged -> the reason
+    "review.yaml": {"weak_year": {...: str}, "weak_city_checked_in": WORDS, "feeds": {...: str},
+                    "kind_default": {b: Opt({...: str}) for b in ("cue", "section", "document", "default")}},
     "plausible.csv": Table({
         "indicator": INDICATOR_ID_OR_EMPTY, "unit": NON_EMPTY, "kind": Cell("level|change", "level or change"),
         "min": NUMBER_OR_EMPTY, "max": NUMBER_OR_EMPTY,

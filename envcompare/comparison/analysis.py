@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -143,8 +144,10 @@ def default_min_cities() -> int:
     return int(comparability()["min_cities"])
 
 
+@cache
 def _catalog_column(name: str) -> dict[str, str]:
-    """One column of the catalog by indicator id (every column is there: checked at load)."""
+    """One column of the catalog by indicator id (every column is there: checked at load); read
+    only (cached, as the catalog is)."""
     cat = catalog()
     return dict(zip(cat["id"], cat[name]))
 
@@ -169,10 +172,15 @@ def fact_scopes(facts: pd.DataFrame) -> pd.Series:
     empty when there is none or it only restates the indicator's own scope (catalog same_scope)."""
     prefix = re.compile(comparability()["count_prefix"])
     same = {k: set(filter(None, v.split("|"))) for k, v in _catalog_column("same_scope").items()}
+    known: dict[tuple[object, object], str] = {}  # (indicator, qualifier) -> scope: each pair worked out once
     out = []
-    for ind, q in zip(_objects(facts["indicator"]), _objects(facts["qualifier"]), strict=True):
-        scope = prefix.sub("", str(q)).strip() if isinstance(q, str) else ""
-        out.append("" if scope in same.get(ind, set()) else scope)
+    for pair in zip(_objects(facts["indicator"]), _objects(facts["qualifier"]), strict=True):
+        scope = known.get(pair)
+        if scope is None:
+            ind, q = pair
+            scope = prefix.sub("", str(q)).strip() if isinstance(q, str) else ""
+            scope = known[pair] = "" if scope in same.get(ind, set()) else scope
+        out.append(scope)
     return pd.Series(out, index=facts.index, dtype="string")
 
 
@@ -183,20 +191,25 @@ def fact_statistics(facts: pd.DataFrame) -> pd.Series:
     annual mean); else "unstated". Missing for indicators without statistics (ratios, counts)."""
     stats = comparability()["statistics"]
     own = _catalog_column("statistic")
+    indicator_ids = _objects(facts["indicator"])
     sentences = _objects(facts["sentence"], "") if "sentence" in facts.columns else np.full(len(facts), "", dtype=object)
-    out: list[object] = []
-    for ind, sentence in zip(_objects(facts["indicator"]), sentences, strict=True):
-        applicable = [k for k, v in stats.items() if ind in v["applies_to"]]
-        if not applicable:
-            out.append(None)
+    out = np.full(len(facts), None, dtype=object)
+    for ind in {i for v in stats.values() for i in v["applies_to"]}:
+        rows = np.flatnonzero(indicator_ids == ind)
+        if not len(rows):
             continue
         mine = own.get(ind, "")
-        applicable.sort(key=lambda k: k != mine)
-        text = sentence if isinstance(sentence, str) else ""
-        found = next((k for k in applicable if any(m in text for m in stats[k]["markers"])), None)
-        if found is None:
-            found = mine if mine and stats.get(mine, {}).get("assumed") else "unstated"
-        out.append(found)
+        applicable = sorted((k for k, v in stats.items() if ind in v["applies_to"]), key=lambda k: k != mine)
+        text = pd.Series([s if isinstance(s, str) else "" for s in sentences[rows]], dtype="string")
+        found = np.full(len(rows), mine if mine and stats.get(mine, {}).get("assumed") else "unstated", dtype=object)
+        open_rows = np.ones(len(rows), dtype=bool)  # no statistic found yet: the earlier ones win
+        for k in applicable:
+            said = np.zeros(len(rows), dtype=bool)
+            for marker in stats[k]["markers"]:
+                said |= text.str.contains(marker, regex=False).to_numpy(dtype=bool)
+            found[open_rows & said] = k
+            open_rows &= ~said
+        out[rows] = found
     return pd.Series(out, index=facts.index, dtype="string")
 
 
@@ -210,13 +223,20 @@ def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
     needs = facts["indicator"].isin(list(ratio_of)) & facts["qualifier"].isna()
     if not needs.any():
         return facts
+    ratios = np.flatnonzero(needs.to_numpy(dtype=bool))
+    keys = ["indicator", "doc", "sentence"]
+    wanted = pd.DataFrame({"indicator": facts["indicator"].map(ratio_of).to_numpy(dtype=object)[ratios],
+                           "doc": _objects(facts["doc"])[ratios], "sentence": _objects(facts["sentence"])[ratios]})
+    ratio_codes, count_codes = _codes([wanted, facts[keys]], keys, missing_matches=False)
+    pairs = _pairs(ratio_codes, count_codes)
+    start = facts["start"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        pairs = pairs.where(start[pairs.right] < start[ratios[pairs.left]])
+    # the count stated last before the ratio (equal positions: the later row)
+    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[pairs.right], "count": pairs.right}).sort_values(
+        ["ratio", "start", "count"], kind="stable").drop_duplicates("ratio", keep="last")
     qualifier = facts["qualifier"].copy()
-    for i in facts.index[needs]:
-        r = facts.loc[i]
-        base = facts[_eq(facts["indicator"], ratio_of[r["indicator"]]) & _eq(facts["doc"], r["doc"])
-                     & _eq(facts["sentence"], r["sentence"]) & (facts["start"] < r["start"])]
-        if len(base):
-            qualifier.loc[i] = base.sort_values("start").iloc[-1]["qualifier"]
+    qualifier.iloc[ratios[nearest["ratio"].to_numpy()]] = facts["qualifier"].array.take(nearest["count"].to_numpy())
     return facts.assign(qualifier=qualifier)
 
 
@@ -244,6 +264,18 @@ def compare(
     several facts fill one cell (qualifiers such as 县级及以上 / 农村), the unqualified one wins,
     then the first in its document; `cells.alternatives` counts the others.
     """
+    return _compare(cell_facts(facts), domain, indicators, kind, year, period)
+
+
+def _compare(
+    facts: pd.DataFrame,
+    domain: str | Sequence[str] | None = None,
+    indicators: Iterable[str] | None = None,
+    kind: str | Sequence[str] = "actual",
+    year: int | str | None = None,
+    period: str | None = "annual",
+) -> Comparison:
+    """`compare` over `cell_facts`: what every comparison of one facts table works out once."""
     if isinstance(year, str) and year != "latest":
         raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
@@ -267,28 +299,33 @@ class CellChoice(NamedTuple):
     conflicts: pd.Series  # (city, year, column) -> the different values, sorted
 
 
+NAME = "_name"  # cell_facts: a fact's column name before any [unit] (see _column_names)
+
+
+def cell_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    """The facts that may fill a cell of some comparison (with an indicator, city, year and value),
+    each with its scope, statistic and column name (`NAME`, before any unit); not the long
+    sentences. Worked out once per facts table: every comparison of it filters these."""
+    keep = facts["indicator"].notna() & facts["city"].notna() & facts["year"].notna() & facts["value"].notna()
+    chosen = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
+    chosen = chosen.assign(scope=fact_scopes(chosen), statistic=fact_statistics(chosen))
+    chosen = chosen.assign(**{NAME: _base_names(chosen)})
+    return chosen[[c for c in chosen.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS or c == NAME]]
+
+
 def _comparable_facts(
     facts: pd.DataFrame, kinds: tuple[str, ...], domain: str | Sequence[str] | None,
     indicators: Iterable[str] | None, period: str | None,
 ) -> pd.DataFrame:
-    """The facts that may fill a cell (of the kinds, period, domain and indicators asked for, with
-    a city, year and value), each with its scope and statistic; not the long sentences."""
-    keep = (
-        facts["kind"].isin(kinds)
-        & facts["indicator"].notna()
-        & facts["city"].notna()
-        & facts["year"].notna()
-        & facts["value"].notna()
-    )
+    """The cell facts (`cell_facts`) of the kinds, period, domain and indicators asked for."""
+    keep = facts["kind"].isin(kinds)
     if period is not None:
         keep &= _eq(facts["period"], period)
     if domain is not None:
         keep &= facts["domain"].isin([domain] if isinstance(domain, str) else list(domain))
     if indicators is not None:
         keep &= facts["indicator"].isin(list(indicators))
-    chosen = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
-    chosen = chosen.assign(scope=fact_scopes(chosen), statistic=fact_statistics(chosen))
-    return chosen[[c for c in chosen.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]]
+    return facts.loc[keep]
 
 
 def _of_year(facts: pd.DataFrame, year: int | str | None) -> pd.DataFrame:
@@ -314,8 +351,9 @@ def _choose_cells(ranked: pd.DataFrame) -> CellChoice:
     """One cell, one figure: several different figures of the preferred kind for one (city, year,
     indicator, scope, statistic) are told apart by words the extraction did not keep; refused."""
     top = ranked[ranked["_kind"] == ranked.groupby(CELL_KEY)["_kind"].transform("min")]
-    distinct = top.assign(_v=top["value"].round(9)).groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
-    conflicts = distinct[distinct.map(len) > 1]
+    figures = top.assign(_v=top["value"].round(9)).drop_duplicates([*CELL_KEY, "_v"])
+    several = figures.groupby(CELL_KEY)["_v"].transform("size").to_numpy() > 1
+    conflicts = figures[several].groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
     chosen = ranked.drop_duplicates(CELL_KEY, keep="first")
     if len(conflicts):
         clash = pd.MultiIndex.from_frame(chosen[CELL_KEY]).isin(conflicts.index)
@@ -337,14 +375,15 @@ def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -
 
 def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.DataFrame:
     """Per row: picked as a city's latest year, how many indicators it has, its documents."""
-    docs: dict[tuple, set] = {key: set() for key in values.index}
-    for city, year, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
-        docs[(city, year)].update([doc] if doc is not None else [])
+    named = cells.loc[cells["doc"].notna(), [*ROW_INDEX, "doc"]].drop_duplicates()
+    named = named.assign(doc=named["doc"].astype("object")).sort_values("doc", kind="stable")
+    docs = named.groupby(ROW_INDEX, sort=False)["doc"].agg(";".join)
+    listed = docs.reindex(values.index) if len(docs) else pd.Series(np.nan, index=values.index)
     return pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
             "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
-            "docs": pd.array([";".join(sorted(docs[key])) for key in values.index], dtype="string"),
+            "docs": pd.array(listed.fillna("").to_numpy(dtype=object), dtype="string"),
         },
         index=values.index,
     )
@@ -359,23 +398,36 @@ def _comparison_notes(f: pd.DataFrame, info: pd.DataFrame, conflicts: pd.Series)
         rows.append({"column": column, "indicator": ind, "city": city, "year": year,
                      "reason": f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
                                "the report tells them apart in words not kept as a qualifier; not compared"})
-    by_indicator = info.groupby("indicator", sort=False)["column"].agg(list)
-    for ind, cols in by_indicator.items():
-        if len(cols) < 2:
-            continue
-        for col in cols:
-            others = [c for c in cols if c != col]
-            who = f.loc[_eq(f["column"], col), ["city", "year"]].drop_duplicates()
-            for city, year in who.itertuples(index=False):
-                rows.append({"column": col, "indicator": ind, "city": city, "year": year,
-                             "reason": "different qualifier or statistic from " + ", ".join(others)
-                                       + ": kept in its own column, never compared with them"})
+    scale_rows = []
     for col, ind in zip(info["column"], info["indicator"], strict=True):
         if scale_dependent(ind):
-            rows.append({"column": col, "indicator": ind, "city": None, "year": None,
-                         "reason": "scale-dependent count: grows with a city's size, so never ranked, scored or "
-                                   "benchmarked across cities raw"})
-    return pd.DataFrame(rows, columns=list(NOTE_COLUMNS)).astype(NOTE_COLUMNS)
+            scale_rows.append({"column": col, "indicator": ind, "city": None, "year": None,
+                               "reason": "scale-dependent count: grows with a city's size, so never ranked, scored or "
+                                         "benchmarked across cities raw"})
+    parts = [pd.DataFrame(r, columns=list(NOTE_COLUMNS)).astype(NOTE_COLUMNS)
+             for r in (rows, _split_column_notes(f, info), scale_rows)]
+    return pd.concat(parts, ignore_index=True).astype(NOTE_COLUMNS)
+
+
+def _split_column_notes(f: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """A note for each (column, city, year) of an indicator kept in several columns (another
+    qualifier or statistic): columns in table order, rows in the facts' order."""
+    others: dict[str, tuple[str, str]] = {}  # column -> its indicator, its sibling columns
+    for ind, cols in info.groupby("indicator", sort=False)["column"].agg(list).items():
+        if len(cols) > 1:
+            others.update({col: (ind, ", ".join(c for c in cols if c != col)) for col in cols})
+    who = f.loc[f["column"].isin(list(others)).to_numpy(dtype=bool), ["column", "city", "year"]].drop_duplicates()
+    column = who["column"].astype("object")
+    who = who.assign(_at=column.map({col: k for k, col in enumerate(others)})).sort_values("_at", kind="stable")
+    column = who["column"].astype("object")
+    return pd.DataFrame({
+        "column": column.to_numpy(),
+        "indicator": column.map(lambda c: others[c][0]).to_numpy(dtype=object),
+        "city": who["city"].to_numpy(dtype=object),
+        "year": who["year"].to_numpy(dtype=object),
+        "reason": column.map(lambda c: "different qualifier or statistic from " + others[c][1]
+                             + ": kept in its own column, never compared with them").to_numpy(dtype=object),
+    }, columns=list(NOTE_COLUMNS))
 
 
 def _fmt_number(v: float) -> str:
@@ -388,21 +440,34 @@ def _column_names(f: pd.DataFrame) -> pd.Series:
     comes in several units (changes)."""
     units = f.groupby("indicator")["unit"].nunique()
     several = (f["indicator"].map(units).fillna(0) > 1).to_numpy(dtype=bool)
+    base = _objects(f[NAME] if NAME in f.columns else _base_names(f))
+    unit = _objects(f["unit"], "?")
+    names = [name + f" [{u}]" if many else name for name, u, many in zip(base, unit, several, strict=True)]
+    return pd.Series(names, index=f.index, dtype="string")
+
+
+def _base_names(f: pd.DataFrame) -> pd.Series:
+    """Column names without a unit: the indicator id, then its scope and a statistic other than
+    the catalog's in parentheses."""
     own = _catalog_column("statistic")
+    known: dict[tuple[object, object, object], str] = {}  # each (indicator, scope, statistic) named once
     names = []
-    for ind, scope, stat, unit, many in zip(_objects(f["indicator"]), _objects(f["scope"], ""), _objects(f["statistic"]),
-                                            _objects(f["unit"], "?"), several, strict=True):
-        tags = [scope] if scope else []
-        if isinstance(stat, str) and stat != own.get(ind, ""):
-            tags.append(statistic_name(stat) or stat)
-        name = ind + (f" ({'; '.join(tags)})" if tags else "")
-        names.append(name + (f" [{unit}]" if many else ""))
+    for key in zip(_objects(f["indicator"]), _objects(f["scope"], ""), _objects(f["statistic"]), strict=True):
+        name = known.get(key)
+        if name is None:
+            ind, scope, stat = key
+            tags = [scope] if scope else []
+            if isinstance(stat, str) and stat != own.get(ind, ""):
+                tags.append(statistic_name(stat) or stat)
+            name = known[key] = ind + (f" ({'; '.join(tags)})" if tags else "")
+        names.append(name)
     return pd.Series(names, index=f.index, dtype="string")
 
 
 def _column_order(chosen: pd.DataFrame) -> list[str]:
     """Columns in catalog order (then by name)."""
-    ind_of = dict(zip(chosen["column"], chosen["indicator"]))
+    first = chosen.drop_duplicates("column")
+    ind_of = dict(zip(first["column"], first["indicator"]))
     return in_catalog_order(ind_of, indicator_of=ind_of.__getitem__)
 
 
@@ -968,7 +1033,8 @@ def benchmark(
     of a provincial capital's 128). same_year=False takes the city's latest actual whatever the
     target's year (see the years).
     """
-    usable = facts["indicator"].notna() & facts["city"].notna() & ~facts["indicator"].map(scale_dependent).astype(bool)
+    counts = {i for i in pd.unique(facts["indicator"].dropna()) if scale_dependent(i)}
+    usable = facts["indicator"].notna() & facts["city"].notna() & ~facts["indicator"].isin(list(counts)).astype(bool)
     targets = facts[_eq(facts["kind"], "target") & usable]
     targets = targets.assign(_s=fact_scopes(targets)).drop_duplicates(
         ["city", "year", "period", "indicator", "unit", "_s"]).drop(columns="_s")
@@ -1428,12 +1494,17 @@ def composite_set(cmp: Comparison, min_cities: int | None = None) -> CompositeSe
     return CompositeSet(narrowed, left)
 
 
-def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict[str, pd.DataFrame]:
+def composite_tables(facts: pd.DataFrame, min_cities: int | None = None,
+                     cells: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """scores, weights and sensitivity over one year (`composite_year`): the cities of that year
     that all report the most indicators like for like (`composite_set`), when there are at least
-    `min_cities` of them; otherwise no composite, and every table says why."""
+    `min_cities` of them; otherwise no composite, and every table says why. `cells`: the facts'
+    `cell_facts`, when already worked out."""
     year = composite_year(facts)
-    cmp = compare(facts, year=year) if year is not None else compare(facts.iloc[0:0])
+    if year is None:
+        cmp = compare(facts.iloc[0:0])
+    else:
+        cmp = _compare(cell_facts(facts) if cells is None else cells, year=year)
     narrowed, left = composite_set(cmp, min_cities)
     comps = composites(narrowed, min_cities)  # once, for the scores and the sensitivity
     score, weights = score_table(narrowed, min_cities, comps)
@@ -1495,12 +1566,13 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
     city's "latest") and of all years, scores and composites, targets and benchmarks, references
     (default data/references.csv), derived values, coverage, and each domain's actuals and targets."""
     refs = load_references() if references is None else references
-    composites = composite_tables(facts)
+    cells = cell_facts(facts)  # once, for every comparison below
+    composites = composite_tables(facts, cells=cells)
     return Analysis(
         facts=facts,
         references=refs,
-        comparison=compare(facts, year=year),
-        all_years=compare(facts),
+        comparison=_compare(cells, year=year),
+        all_years=_compare(cells),
         scores=composites["scores"],
         weights=composites["weights"],
         sensitivity=composites["sensitivity"],
@@ -1509,7 +1581,7 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
         against_references=against_references(facts, refs),
         derived=derive_previous_year(facts),
         coverage=coverage_table(facts),
-        domains={d: DomainComparison(compare(facts, domain=d, kind="actual"), compare(facts, domain=d, kind="target"))
+        domains={d: DomainComparison(_compare(cells, domain=d, kind="actual"), _compare(cells, domain=d, kind="target"))
                  for d in _domains(facts)},
         indicators=indicator_info(in_catalog_order(pd.unique(facts["indicator"].dropna()))),
     )
@@ -1518,7 +1590,7 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
 def _domains(facts: pd.DataFrame) -> list[str]:
     """The domains of the facts, in the catalog's order of domains (others after, by name)."""
     order = list(dict.fromkeys(catalog()["domain"]))
-    return sorted(set(facts["domain"].dropna()), key=lambda d: (order.index(d) if d in order else 99, d))
+    return sorted(set(pd.unique(facts["domain"].dropna())), key=lambda d: (order.index(d) if d in order else 99, d))
 
 
 def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:

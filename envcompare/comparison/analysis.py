@@ -344,20 +344,33 @@ def _ranked_candidates(facts: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFr
         _kind=facts["kind"].map({k: i for i, k in enumerate(kinds)}),
         column=_column_names(facts),
     ).sort_values(["city", "year", "column", "_kind", "doc", "start"], kind="stable")
-    return ranked.assign(alternatives=ranked.groupby(CELL_KEY)["value"].transform("size") - 1)
+    cell = _cell_numbers(ranked)
+    return ranked.assign(_cell=cell, alternatives=np.bincount(cell)[cell] - 1)
+
+
+def _cell_numbers(ranked: pd.DataFrame) -> np.ndarray:
+    """0, 1, 2 ... for the cells (CELL_KEY, never missing) of rows sorted by cell."""
+    same = np.ones(max(len(ranked) - 1, 0), dtype=bool)  # row k + 1 is in the cell of row k
+    for key in CELL_KEY:
+        values = ranked[key].to_numpy(dtype=object)
+        same &= values[1:] == values[:-1]
+    return np.concatenate([np.zeros(min(len(ranked), 1), dtype="int64"), np.cumsum(~same, dtype="int64")])
 
 
 def _choose_cells(ranked: pd.DataFrame) -> CellChoice:
     """One cell, one figure: several different figures of the preferred kind for one (city, year,
     indicator, scope, statistic) are told apart by words the extraction did not keep; refused."""
-    top = ranked[ranked["_kind"] == ranked.groupby(CELL_KEY)["_kind"].transform("min")]
-    figures = top.assign(_v=top["value"].round(9)).drop_duplicates([*CELL_KEY, "_v"])
-    several = figures.groupby(CELL_KEY)["_v"].transform("size").to_numpy() > 1
+    cell = ranked["_cell"].to_numpy(dtype="int64")
+    first = np.flatnonzero(np.diff(cell, prepend=-1) != 0)  # each cell's preferred figure (rows sorted by cell, kind)
+    kind = ranked["_kind"].to_numpy()
+    top = ranked[kind == kind[first][cell]]
+    figures = top.assign(_v=top["value"].round(9)).drop_duplicates(["_cell", "_v"])
+    clashing = np.bincount(figures["_cell"].to_numpy(dtype="int64"), minlength=len(first)) > 1
+    several = clashing[figures["_cell"].to_numpy(dtype="int64")]
     conflicts = figures[several].groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
-    chosen = ranked.drop_duplicates(CELL_KEY, keep="first")
+    chosen = ranked.iloc[first]
     if len(conflicts):
-        clash = pd.MultiIndex.from_frame(chosen[CELL_KEY]).isin(conflicts.index)
-        chosen = chosen[~clash]
+        chosen = chosen[~clashing]
     return CellChoice(chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True), conflicts)
 
 
@@ -375,15 +388,19 @@ def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -
 
 def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.DataFrame:
     """Per row: picked as a city's latest year, how many indicators it has, its documents."""
-    named = cells.loc[cells["doc"].notna(), [*ROW_INDEX, "doc"]].drop_duplicates()
-    named = named.assign(doc=named["doc"].astype("object")).sort_values("doc", kind="stable")
-    docs = named.groupby(ROW_INDEX, sort=False)["doc"].agg(";".join)
-    listed = docs.reindex(values.index) if len(docs) else pd.Series(np.nan, index=values.index)
+    named = cells[cells["doc"].notna().to_numpy(dtype=bool)]
+    row = values.index.get_indexer(pd.MultiIndex.from_frame(named[ROW_INDEX]))
+    doc, names = pd.factorize(named["doc"].to_numpy(dtype=object), sort=True)  # codes in the order of sorted names
+    pairs = np.unique(np.stack([row, doc]), axis=1) if len(named) else np.zeros((2, 0), dtype="int64")
+    docs = [""] * len(values)
+    for at, group in zip(*np.unique(pairs[0], return_index=True), strict=True):
+        end = np.searchsorted(pairs[0], at, side="right")
+        docs[at] = ";".join(names[pairs[1][group:end]])
     return pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
             "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
-            "docs": pd.array(listed.fillna("").to_numpy(dtype=object), dtype="string"),
+            "docs": pd.array(docs, dtype="string"),
         },
         index=values.index,
     )
@@ -420,13 +437,14 @@ def _split_column_notes(f: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
     column = who["column"].astype("object")
     who = who.assign(_at=column.map({col: k for k, col in enumerate(others)})).sort_values("_at", kind="stable")
     column = who["column"].astype("object")
+    reasons = {col: "different qualifier or statistic from " + siblings + ": kept in its own column, never compared "
+               "with them" for col, (_, siblings) in others.items()}
     return pd.DataFrame({
         "column": column.to_numpy(),
-        "indicator": column.map(lambda c: others[c][0]).to_numpy(dtype=object),
+        "indicator": column.map({col: ind for col, (ind, _) in others.items()}).to_numpy(dtype=object),
         "city": who["city"].to_numpy(dtype=object),
         "year": who["year"].to_numpy(dtype=object),
-        "reason": column.map(lambda c: "different qualifier or statistic from " + others[c][1]
-                             + ": kept in its own column, never compared with them").to_numpy(dtype=object),
+        "reason": column.map(reasons).to_numpy(dtype=object),
     }, columns=list(NOTE_COLUMNS))
 
 
@@ -1241,9 +1259,28 @@ def _decimals(evidence: object, value: float) -> int:
 def coverage(facts: pd.DataFrame) -> pd.DataFrame:
     """How many facts each city has per indicator, year and kind: rows = indicators (catalog
     order), columns = MultiIndex (city, year, kind), values = counts (0 = none)."""
+    matrix = _coverage_counts(facts)
+    if matrix is None:
+        return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
+    return _int64_frame(matrix)
+
+
+def _int64_frame(matrix: pd.DataFrame) -> pd.DataFrame:
+    """An int64 table as Int64 columns, built column by column from the one 2-D block (much faster
+    than converting thousands of columns through astype)."""
+    values = matrix.to_numpy(dtype="int64")
+    columns = {k: pd.arrays.IntegerArray(values[:, k].copy(), np.zeros(len(values), dtype=bool))
+               for k in range(values.shape[1])}
+    out = pd.DataFrame(columns, index=matrix.index, copy=False)
+    out.columns = matrix.columns
+    return out
+
+
+def _coverage_counts(facts: pd.DataFrame) -> pd.DataFrame | None:
+    """`coverage` as one int64 block (None: no fact has an indicator)."""
     f = facts[facts["indicator"].notna()]
     if not len(f):
-        return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
+        return None
     counts = f.groupby(["indicator", "city", "year", "kind"], dropna=False).size()
     matrix = counts.unstack(["city", "year", "kind"], fill_value=0)
     matrix = matrix.loc[in_catalog_order(matrix.index)]
@@ -1253,8 +1290,8 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
         key=lambda c: (str(c[0]) if not pd.isna(c[0]) else "\uffff", -1 if pd.isna(c[1]) else int(c[1]),
                        kind_rank.get(c[2], 99), str(c[2])),
     )
-    ordered = matrix[cols]  # one 2-D conversion: astype would convert the columns one by one
-    matrix = pd.DataFrame(ordered.to_numpy(dtype="int64"), index=ordered.index, columns=ordered.columns, dtype="Int64")
+    ordered = matrix[cols]
+    matrix = pd.DataFrame(ordered.to_numpy(dtype="int64"), index=ordered.index, columns=ordered.columns)
     matrix.index.name = "indicator"
     matrix.columns.names = ["city", "year", "kind"]
     return matrix
@@ -1262,11 +1299,12 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_table(facts: pd.DataFrame) -> pd.DataFrame:
     """coverage() flattened for a sheet or CSV: indicator, domain, name, then "city year kind"."""
-    matrix = coverage(facts)
+    counts = _coverage_counts(facts)
+    matrix = coverage(facts) if counts is None else counts
     info = indicator_info(matrix.index).set_index("indicator")
     index = matrix.index.astype("string")
     names = [" ".join("?" if pd.isna(p) else str(p) for p in c) for c in matrix.columns]
-    flat = pd.DataFrame(matrix.to_numpy(dtype="int64"), index=index, columns=names, dtype="Int64")
+    flat = _int64_frame(pd.DataFrame(matrix.to_numpy(dtype="int64"), index=index, columns=names))
     head = pd.DataFrame(
         {"domain": info["domain"].reindex(matrix.index).to_numpy(), "name_zh": info["name_zh"].reindex(matrix.index).to_numpy()},
         index=index,

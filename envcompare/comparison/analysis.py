@@ -367,11 +367,20 @@ def _choose_cells(ranked: pd.DataFrame) -> CellChoice:
     figures = top.assign(_v=top["value"].round(9)).drop_duplicates(["_cell", "_v"])
     clashing = np.bincount(figures["_cell"].to_numpy(dtype="int64"), minlength=len(first)) > 1
     several = clashing[figures["_cell"].to_numpy(dtype="int64")]
-    conflicts = figures[several].groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
+    conflicts = _distinct_figures(figures[several])
     chosen = ranked.iloc[first]
     if len(conflicts):
         chosen = chosen[~clashing]
     return CellChoice(chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True), conflicts)
+
+
+def _distinct_figures(figures: pd.DataFrame) -> pd.Series:
+    """(city, year, column) -> the cell's different figures, sorted: from one row per figure."""
+    ordered = figures.sort_values(["_cell", "_v"], kind="stable")
+    cell = ordered["_cell"].to_numpy(dtype="int64")
+    first = np.flatnonzero(np.diff(cell, prepend=-1) != 0)
+    figures_of = [part.tolist() for part in np.split(ordered["_v"].to_numpy(dtype="float64"), first[1:])] if len(first) else []
+    return pd.Series(figures_of, index=pd.MultiIndex.from_frame(ordered[CELL_KEY].iloc[first]), dtype="object")
 
 
 def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -409,12 +418,15 @@ def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.Da
 def _comparison_notes(f: pd.DataFrame, info: pd.DataFrame, conflicts: pd.Series) -> pd.DataFrame:
     """Why cells are empty or columns kept apart: different figures for one cell, one indicator
     in several scopes or statistics, scale-dependent counts."""
-    rows = []
-    for (city, year, column), vals in conflicts.items():
-        ind = column.split(" ")[0]
-        rows.append({"column": column, "indicator": ind, "city": city, "year": year,
-                     "reason": f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
-                               "the report tells them apart in words not kept as a qualifier; not compared"})
+    keys = list(conflicts.index)
+    rows = {
+        "column": [column for _, _, column in keys],
+        "indicator": [column.split(" ")[0] for _, _, column in keys],
+        "city": [city for city, _, _ in keys],
+        "year": [year for _, year, _ in keys],
+        "reason": [f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
+                   "the report tells them apart in words not kept as a qualifier; not compared" for vals in conflicts],
+    }
     scale_rows = []
     for col, ind in zip(info["column"], info["indicator"], strict=True):
         if scale_dependent(ind):

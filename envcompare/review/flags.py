@@ -189,9 +189,9 @@ def _statuses(facts: pd.DataFrame) -> np.ndarray:
     return np.where(given == "", "extracted", given).astype(object)
 
 
-def _records(facts: pd.DataFrame, positions: np.ndarray) -> list[dict[str, object]]:
-    """The facts at these row positions as dicts, missing values as None."""
-    rows = facts.iloc[positions]
+def _records(facts: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> list[dict[str, object]]:
+    """The facts at these row positions as dicts of these columns (those it has), missing values as None."""
+    rows = facts.iloc[positions][[c for c in columns if c in facts.columns]]
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
@@ -216,7 +216,7 @@ def _place_year_flags(facts: pd.DataFrame, extracted: np.ndarray, docs: Mapping[
 
 def _texts(series: pd.Series) -> np.ndarray:
     """`_text` of every value: missing ones as ""."""
-    return np.array([_text(v) for v in series.to_numpy(dtype=object, na_value=None)], dtype=object)
+    return series.astype("string").fillna("").to_numpy(dtype=object)
 
 
 def _implausible_reasons(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
@@ -236,7 +236,7 @@ def _implausible_reasons(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, 
                 applies = here & ((indicator == r["indicator"]) if r["indicator"] else ~foreign)
                 outside |= applies & ~((r["low"] <= value) & (value <= r["high"]))
     candidates = np.flatnonzero(checked & ~np.isnan(value) & (outside | foreign))
-    reasons = {i: _implausible(r) for i, r in zip(candidates.tolist(), _records(facts, candidates), strict=True)}
+    reasons = {i: _implausible(r) for i, r in zip(candidates.tolist(), _records(facts, candidates, ["value", "unit", "kind", "indicator"]), strict=True)}
     return {i: reason for i, reason in reasons.items() if reason}
 
 
@@ -244,7 +244,8 @@ def _sign_reasons(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
     """Row position -> why a change's sign contradicts its verb (`_sign`), for the checked facts."""
     changes = facts["kind"].eq("change").fillna(False).to_numpy(dtype=bool) & facts["value"].notna().to_numpy(dtype=bool)
     candidates = np.flatnonzero(checked & changes)
-    reasons = {i: _sign(r) for i, r in zip(candidates.tolist(), _records(facts, candidates), strict=True)}
+    rows = _records(facts, candidates, ["value", "kind", "sentence", "evidence", "direction"])
+    reasons = {i: _sign(r) for i, r in zip(candidates.tolist(), rows, strict=True)}
     return {i: reason for i, reason in reasons.items() if reason}
 
 
@@ -271,15 +272,19 @@ def _conflicts(facts: pd.DataFrame, live: np.ndarray) -> dict[int, str]:
     differ = [not math.isclose(lo, hi, rel_tol=REL_TOL, abs_tol=1e-9) for lo, hi in zip(several["min"], several["max"], strict=True)]
     disputed = several.index[np.array(differ, dtype=bool)]
     at = np.isin(cell.to_numpy(), disputed)
-    cells = pd.Series(positions[at]).groupby(cell.to_numpy()[at], sort=False).agg(list)
+    member_cells, members_at = cell.to_numpy()[at], positions[at]
+    order = np.argsort(member_cells, kind="stable")  # each cell's members in row order
+    starts = np.flatnonzero(np.diff(member_cells[order], prepend=-1) != 0)
+    cells = np.split(members_at[order], starts[1:]) if len(starts) else []
     units, docs, evidence = (facts[c].astype(object).to_numpy() for c in ("unit", "doc", "evidence"))
     out: dict[int, str] = {}
     for members in cells:
+        texts = {o: f"{_fmt(values[o], units[o])} in {docs[o]} (\u00ab{evidence[o]}\u00bb)" for o in members}
         for i in members:
             seen: list[str] = []
             for o in members:
                 if not math.isclose(float(values[o]), float(values[i]), rel_tol=REL_TOL, abs_tol=1e-9):
-                    text = f"{_fmt(values[o], units[o])} in {docs[o]} (\u00ab{evidence[o]}\u00bb)"
+                    text = texts[o]
                     if text not in seen:
                         seen.append(text)
             more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""

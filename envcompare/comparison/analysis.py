@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -143,8 +144,10 @@ def default_min_cities() -> int:
     return int(comparability()["min_cities"])
 
 
+@cache
 def _catalog_column(name: str) -> dict[str, str]:
-    """One column of the catalog by indicator id (every column is there: checked at load)."""
+    """One column of the catalog by indicator id (every column is there: checked at load); read
+    only (cached, as the catalog is)."""
     cat = catalog()
     return dict(zip(cat["id"], cat[name]))
 
@@ -169,10 +172,15 @@ def fact_scopes(facts: pd.DataFrame) -> pd.Series:
     empty when there is none or it only restates the indicator's own scope (catalog same_scope)."""
     prefix = re.compile(comparability()["count_prefix"])
     same = {k: set(filter(None, v.split("|"))) for k, v in _catalog_column("same_scope").items()}
+    known: dict[tuple[object, object], str] = {}  # (indicator, qualifier) -> scope: each pair worked out once
     out = []
-    for ind, q in zip(_objects(facts["indicator"]), _objects(facts["qualifier"]), strict=True):
-        scope = prefix.sub("", str(q)).strip() if isinstance(q, str) else ""
-        out.append("" if scope in same.get(ind, set()) else scope)
+    for pair in zip(_objects(facts["indicator"]), _objects(facts["qualifier"]), strict=True):
+        scope = known.get(pair)
+        if scope is None:
+            ind, q = pair
+            scope = prefix.sub("", str(q)).strip() if isinstance(q, str) else ""
+            scope = known[pair] = "" if scope in same.get(ind, set()) else scope
+        out.append(scope)
     return pd.Series(out, index=facts.index, dtype="string")
 
 
@@ -183,20 +191,25 @@ def fact_statistics(facts: pd.DataFrame) -> pd.Series:
     annual mean); else "unstated". Missing for indicators without statistics (ratios, counts)."""
     stats = comparability()["statistics"]
     own = _catalog_column("statistic")
+    indicator_ids = _objects(facts["indicator"])
     sentences = _objects(facts["sentence"], "") if "sentence" in facts.columns else np.full(len(facts), "", dtype=object)
-    out: list[object] = []
-    for ind, sentence in zip(_objects(facts["indicator"]), sentences, strict=True):
-        applicable = [k for k, v in stats.items() if ind in v["applies_to"]]
-        if not applicable:
-            out.append(None)
+    out = np.full(len(facts), None, dtype=object)
+    for ind in {i for v in stats.values() for i in v["applies_to"]}:
+        rows = np.flatnonzero(indicator_ids == ind)
+        if not len(rows):
             continue
         mine = own.get(ind, "")
-        applicable.sort(key=lambda k: k != mine)
-        text = sentence if isinstance(sentence, str) else ""
-        found = next((k for k in applicable if any(m in text for m in stats[k]["markers"])), None)
-        if found is None:
-            found = mine if mine and stats.get(mine, {}).get("assumed") else "unstated"
-        out.append(found)
+        applicable = sorted((k for k, v in stats.items() if ind in v["applies_to"]), key=lambda k: k != mine)
+        text = pd.Series([s if isinstance(s, str) else "" for s in sentences[rows]], dtype="string")
+        found = np.full(len(rows), mine if mine and stats.get(mine, {}).get("assumed") else "unstated", dtype=object)
+        open_rows = np.ones(len(rows), dtype=bool)  # no statistic found yet: the earlier ones win
+        for k in applicable:
+            said = np.zeros(len(rows), dtype=bool)
+            for marker in stats[k]["markers"]:
+                said |= text.str.contains(marker, regex=False).to_numpy(dtype=bool)
+            found[open_rows & said] = k
+            open_rows &= ~said
+        out[rows] = found
     return pd.Series(out, index=facts.index, dtype="string")
 
 
@@ -210,13 +223,20 @@ def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
     needs = facts["indicator"].isin(list(ratio_of)) & facts["qualifier"].isna()
     if not needs.any():
         return facts
+    ratios = np.flatnonzero(needs.to_numpy(dtype=bool))
+    keys = ["indicator", "doc", "sentence"]
+    wanted = pd.DataFrame({"indicator": facts["indicator"].map(ratio_of).to_numpy(dtype=object)[ratios],
+                           "doc": _objects(facts["doc"])[ratios], "sentence": _objects(facts["sentence"])[ratios]})
+    ratio_codes, count_codes = _codes([wanted, facts[keys]], keys, missing_matches=False)
+    pairs = _pairs(ratio_codes, count_codes)
+    start = facts["start"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        pairs = pairs.where(start[pairs.right] < start[ratios[pairs.left]])
+    # the count stated last before the ratio (equal positions: the later row)
+    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[pairs.right], "count": pairs.right}).sort_values(
+        ["ratio", "start", "count"], kind="stable").drop_duplicates("ratio", keep="last")
     qualifier = facts["qualifier"].copy()
-    for i in facts.index[needs]:
-        r = facts.loc[i]
-        base = facts[_eq(facts["indicator"], ratio_of[r["indicator"]]) & _eq(facts["doc"], r["doc"])
-                     & _eq(facts["sentence"], r["sentence"]) & (facts["start"] < r["start"])]
-        if len(base):
-            qualifier.loc[i] = base.sort_values("start").iloc[-1]["qualifier"]
+    qualifier.iloc[ratios[nearest["ratio"].to_numpy()]] = facts["qualifier"].array.take(nearest["count"].to_numpy())
     return facts.assign(qualifier=qualifier)
 
 
@@ -244,6 +264,18 @@ def compare(
     several facts fill one cell (qualifiers such as 县级及以上 / 农村), the unqualified one wins,
     then the first in its document; `cells.alternatives` counts the others.
     """
+    return _compare(cell_facts(facts), domain, indicators, kind, year, period)
+
+
+def _compare(
+    facts: pd.DataFrame,
+    domain: str | Sequence[str] | None = None,
+    indicators: Iterable[str] | None = None,
+    kind: str | Sequence[str] = "actual",
+    year: int | str | None = None,
+    period: str | None = "annual",
+) -> Comparison:
+    """`compare` over `cell_facts`: what every comparison of one facts table works out once."""
     if isinstance(year, str) and year != "latest":
         raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
@@ -267,28 +299,33 @@ class CellChoice(NamedTuple):
     conflicts: pd.Series  # (city, year, column) -> the different values, sorted
 
 
+NAME = "_name"  # cell_facts: a fact's column name before any [unit] (see _column_names)
+
+
+def cell_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    """The facts that may fill a cell of some comparison (with an indicator, city, year and value),
+    each with its scope, statistic and column name (`NAME`, before any unit); not the long
+    sentences. Worked out once per facts table: every comparison of it filters these."""
+    keep = facts["indicator"].notna() & facts["city"].notna() & facts["year"].notna() & facts["value"].notna()
+    chosen = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
+    chosen = chosen.assign(scope=fact_scopes(chosen), statistic=fact_statistics(chosen))
+    chosen = chosen.assign(**{NAME: _base_names(chosen)})
+    return chosen[[c for c in chosen.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS or c == NAME]]
+
+
 def _comparable_facts(
     facts: pd.DataFrame, kinds: tuple[str, ...], domain: str | Sequence[str] | None,
     indicators: Iterable[str] | None, period: str | None,
 ) -> pd.DataFrame:
-    """The facts that may fill a cell (of the kinds, period, domain and indicators asked for, with
-    a city, year and value), each with its scope and statistic; not the long sentences."""
-    keep = (
-        facts["kind"].isin(kinds)
-        & facts["indicator"].notna()
-        & facts["city"].notna()
-        & facts["year"].notna()
-        & facts["value"].notna()
-    )
+    """The cell facts (`cell_facts`) of the kinds, period, domain and indicators asked for."""
+    keep = facts["kind"].isin(kinds)
     if period is not None:
         keep &= _eq(facts["period"], period)
     if domain is not None:
         keep &= facts["domain"].isin([domain] if isinstance(domain, str) else list(domain))
     if indicators is not None:
         keep &= facts["indicator"].isin(list(indicators))
-    chosen = inherit_ratio_qualifiers(facts).loc[keep]  # ratios look for their count among all the facts
-    chosen = chosen.assign(scope=fact_scopes(chosen), statistic=fact_statistics(chosen))
-    return chosen[[c for c in chosen.columns if c in CELL_COLUMNS or c in INDICATOR_COLUMNS]]
+    return facts.loc[keep]
 
 
 def _of_year(facts: pd.DataFrame, year: int | str | None) -> pd.DataFrame:
@@ -307,20 +344,43 @@ def _ranked_candidates(facts: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFr
         _kind=facts["kind"].map({k: i for i, k in enumerate(kinds)}),
         column=_column_names(facts),
     ).sort_values(["city", "year", "column", "_kind", "doc", "start"], kind="stable")
-    return ranked.assign(alternatives=ranked.groupby(CELL_KEY)["value"].transform("size") - 1)
+    cell = _cell_numbers(ranked)
+    return ranked.assign(_cell=cell, alternatives=np.bincount(cell)[cell] - 1)
+
+
+def _cell_numbers(ranked: pd.DataFrame) -> np.ndarray:
+    """0, 1, 2 ... for the cells (CELL_KEY, never missing) of rows sorted by cell."""
+    same = np.ones(max(len(ranked) - 1, 0), dtype=bool)  # row k + 1 is in the cell of row k
+    for key in CELL_KEY:
+        values = ranked[key].to_numpy(dtype=object)
+        same &= values[1:] == values[:-1]
+    return np.concatenate([np.zeros(min(len(ranked), 1), dtype="int64"), np.cumsum(~same, dtype="int64")])
 
 
 def _choose_cells(ranked: pd.DataFrame) -> CellChoice:
     """One cell, one figure: several different figures of the preferred kind for one (city, year,
     indicator, scope, statistic) are told apart by words the extraction did not keep; refused."""
-    top = ranked[ranked["_kind"] == ranked.groupby(CELL_KEY)["_kind"].transform("min")]
-    distinct = top.assign(_v=top["value"].round(9)).groupby(CELL_KEY)["_v"].agg(lambda v: sorted(set(v)))
-    conflicts = distinct[distinct.map(len) > 1]
-    chosen = ranked.drop_duplicates(CELL_KEY, keep="first")
+    cell = ranked["_cell"].to_numpy(dtype="int64")
+    first = np.flatnonzero(np.diff(cell, prepend=-1) != 0)  # each cell's preferred figure (rows sorted by cell, kind)
+    kind = ranked["_kind"].to_numpy()
+    top = ranked[kind == kind[first][cell]]
+    figures = top.assign(_v=top["value"].round(9)).drop_duplicates(["_cell", "_v"])
+    clashing = np.bincount(figures["_cell"].to_numpy(dtype="int64"), minlength=len(first)) > 1
+    several = clashing[figures["_cell"].to_numpy(dtype="int64")]
+    conflicts = _distinct_figures(figures[several])
+    chosen = ranked.iloc[first]
     if len(conflicts):
-        clash = pd.MultiIndex.from_frame(chosen[CELL_KEY]).isin(conflicts.index)
-        chosen = chosen[~clash]
+        chosen = chosen[~clashing]
     return CellChoice(chosen[list(CELL_COLUMNS)].astype(CELL_COLUMNS).reset_index(drop=True), conflicts)
+
+
+def _distinct_figures(figures: pd.DataFrame) -> pd.Series:
+    """(city, year, column) -> the cell's different figures, sorted: from one row per figure."""
+    ordered = figures.sort_values(["_cell", "_v"], kind="stable")
+    cell = ordered["_cell"].to_numpy(dtype="int64")
+    first = np.flatnonzero(np.diff(cell, prepend=-1) != 0)
+    figures_of = [part.tolist() for part in np.split(ordered["_v"].to_numpy(dtype="float64"), first[1:])] if len(first) else []
+    return pd.Series(figures_of, index=pd.MultiIndex.from_frame(ordered[CELL_KEY].iloc[first]), dtype="object")
 
 
 def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -337,14 +397,19 @@ def _value_grid(ranked: pd.DataFrame, cells: pd.DataFrame, columns: list[str]) -
 
 def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.DataFrame:
     """Per row: picked as a city's latest year, how many indicators it has, its documents."""
-    docs: dict[tuple, set] = {key: set() for key in values.index}
-    for city, year, doc in zip(cells["city"].tolist(), cells["year"].tolist(), _objects(cells["doc"]), strict=True):
-        docs[(city, year)].update([doc] if doc is not None else [])
+    named = cells[cells["doc"].notna().to_numpy(dtype=bool)]
+    row = values.index.get_indexer(pd.MultiIndex.from_frame(named[ROW_INDEX]))
+    doc, names = pd.factorize(named["doc"].to_numpy(dtype=object), sort=True)  # codes in the order of sorted names
+    pairs = np.unique(np.stack([row, doc]), axis=1) if len(named) else np.zeros((2, 0), dtype="int64")
+    docs = [""] * len(values)
+    for at, group in zip(*np.unique(pairs[0], return_index=True), strict=True):
+        end = np.searchsorted(pairs[0], at, side="right")
+        docs[at] = ";".join(names[pairs[1][group:end]])
     return pd.DataFrame(
         {
             "latest": pd.array([latest] * len(values), dtype="boolean"),
             "indicators": pd.array(values.notna().sum(axis=1).to_numpy(), dtype="Int64"),
-            "docs": pd.array([";".join(sorted(docs[key])) for key in values.index], dtype="string"),
+            "docs": pd.array(docs, dtype="string"),
         },
         index=values.index,
     )
@@ -353,29 +418,46 @@ def _row_table(values: pd.DataFrame, cells: pd.DataFrame, latest: bool) -> pd.Da
 def _comparison_notes(f: pd.DataFrame, info: pd.DataFrame, conflicts: pd.Series) -> pd.DataFrame:
     """Why cells are empty or columns kept apart: different figures for one cell, one indicator
     in several scopes or statistics, scale-dependent counts."""
-    rows = []
-    for (city, year, column), vals in conflicts.items():
-        ind = column.split(" ")[0]
-        rows.append({"column": column, "indicator": ind, "city": city, "year": year,
-                     "reason": f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
-                               "the report tells them apart in words not kept as a qualifier; not compared"})
-    by_indicator = info.groupby("indicator", sort=False)["column"].agg(list)
-    for ind, cols in by_indicator.items():
-        if len(cols) < 2:
-            continue
-        for col in cols:
-            others = [c for c in cols if c != col]
-            who = f.loc[_eq(f["column"], col), ["city", "year"]].drop_duplicates()
-            for city, year in who.itertuples(index=False):
-                rows.append({"column": col, "indicator": ind, "city": city, "year": year,
-                             "reason": "different qualifier or statistic from " + ", ".join(others)
-                                       + ": kept in its own column, never compared with them"})
+    keys = list(conflicts.index)
+    rows = {
+        "column": [column for _, _, column in keys],
+        "indicator": [column.split(" ")[0] for _, _, column in keys],
+        "city": [city for city, _, _ in keys],
+        "year": [year for _, year, _ in keys],
+        "reason": [f"{len(vals)} different figures ({', '.join(_fmt_number(v) for v in vals)}) for one cell: "
+                   "the report tells them apart in words not kept as a qualifier; not compared" for vals in conflicts],
+    }
+    scale_rows = []
     for col, ind in zip(info["column"], info["indicator"], strict=True):
         if scale_dependent(ind):
-            rows.append({"column": col, "indicator": ind, "city": None, "year": None,
-                         "reason": "scale-dependent count: grows with a city's size, so never ranked, scored or "
-                                   "benchmarked across cities raw"})
-    return pd.DataFrame(rows, columns=list(NOTE_COLUMNS)).astype(NOTE_COLUMNS)
+            scale_rows.append({"column": col, "indicator": ind, "city": None, "year": None,
+                               "reason": "scale-dependent count: grows with a city's size, so never ranked, scored or "
+                                         "benchmarked across cities raw"})
+    parts = [pd.DataFrame(r, columns=list(NOTE_COLUMNS)).astype(NOTE_COLUMNS)
+             for r in (rows, _split_column_notes(f, info), scale_rows)]
+    return pd.concat(parts, ignore_index=True).astype(NOTE_COLUMNS)
+
+
+def _split_column_notes(f: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    """A note for each (column, city, year) of an indicator kept in several columns (another
+    qualifier or statistic): columns in table order, rows in the facts' order."""
+    others: dict[str, tuple[str, str]] = {}  # column -> its indicator, its sibling columns
+    for ind, cols in info.groupby("indicator", sort=False)["column"].agg(list).items():
+        if len(cols) > 1:
+            others.update({col: (ind, ", ".join(c for c in cols if c != col)) for col in cols})
+    who = f.loc[f["column"].isin(list(others)).to_numpy(dtype=bool), ["column", "city", "year"]].drop_duplicates()
+    column = who["column"].astype("object")
+    who = who.assign(_at=column.map({col: k for k, col in enumerate(others)})).sort_values("_at", kind="stable")
+    column = who["column"].astype("object")
+    reasons = {col: "different qualifier or statistic from " + siblings + ": kept in its own column, never compared "
+               "with them" for col, (_, siblings) in others.items()}
+    return pd.DataFrame({
+        "column": column.to_numpy(),
+        "indicator": column.map({col: ind for col, (ind, _) in others.items()}).to_numpy(dtype=object),
+        "city": who["city"].to_numpy(dtype=object),
+        "year": who["year"].to_numpy(dtype=object),
+        "reason": column.map(reasons).to_numpy(dtype=object),
+    }, columns=list(NOTE_COLUMNS))
 
 
 def _fmt_number(v: float) -> str:
@@ -388,21 +470,34 @@ def _column_names(f: pd.DataFrame) -> pd.Series:
     comes in several units (changes)."""
     units = f.groupby("indicator")["unit"].nunique()
     several = (f["indicator"].map(units).fillna(0) > 1).to_numpy(dtype=bool)
+    base = _objects(f[NAME] if NAME in f.columns else _base_names(f))
+    unit = _objects(f["unit"], "?")
+    names = [name + f" [{u}]" if many else name for name, u, many in zip(base, unit, several, strict=True)]
+    return pd.Series(names, index=f.index, dtype="string")
+
+
+def _base_names(f: pd.DataFrame) -> pd.Series:
+    """Column names without a unit: the indicator id, then its scope and a statistic other than
+    the catalog's in parentheses."""
     own = _catalog_column("statistic")
+    known: dict[tuple[object, object, object], str] = {}  # each (indicator, scope, statistic) named once
     names = []
-    for ind, scope, stat, unit, many in zip(_objects(f["indicator"]), _objects(f["scope"], ""), _objects(f["statistic"]),
-                                            _objects(f["unit"], "?"), several, strict=True):
-        tags = [scope] if scope else []
-        if isinstance(stat, str) and stat != own.get(ind, ""):
-            tags.append(statistic_name(stat) or stat)
-        name = ind + (f" ({'; '.join(tags)})" if tags else "")
-        names.append(name + (f" [{unit}]" if many else ""))
+    for key in zip(_objects(f["indicator"]), _objects(f["scope"], ""), _objects(f["statistic"]), strict=True):
+        name = known.get(key)
+        if name is None:
+            ind, scope, stat = key
+            tags = [scope] if scope else []
+            if isinstance(stat, str) and stat != own.get(ind, ""):
+                tags.append(statistic_name(stat) or stat)
+            name = known[key] = ind + (f" ({'; '.join(tags)})" if tags else "")
+        names.append(name)
     return pd.Series(names, index=f.index, dtype="string")
 
 
 def _column_order(chosen: pd.DataFrame) -> list[str]:
     """Columns in catalog order (then by name)."""
-    ind_of = dict(zip(chosen["column"], chosen["indicator"]))
+    first = chosen.drop_duplicates("column")
+    ind_of = dict(zip(first["column"], first["indicator"]))
     return in_catalog_order(ind_of, indicator_of=ind_of.__getitem__)
 
 
@@ -968,7 +1063,8 @@ def benchmark(
     of a provincial capital's 128). same_year=False takes the city's latest actual whatever the
     target's year (see the years).
     """
-    usable = facts["indicator"].notna() & facts["city"].notna() & ~facts["indicator"].map(scale_dependent).astype(bool)
+    counts = {i for i in pd.unique(facts["indicator"].dropna()) if scale_dependent(i)}
+    usable = facts["indicator"].notna() & facts["city"].notna() & ~facts["indicator"].isin(list(counts)).astype(bool)
     targets = facts[_eq(facts["kind"], "target") & usable]
     targets = targets.assign(_s=fact_scopes(targets)).drop_duplicates(
         ["city", "year", "period", "indicator", "unit", "_s"]).drop(columns="_s")
@@ -1175,9 +1271,28 @@ def _decimals(evidence: object, value: float) -> int:
 def coverage(facts: pd.DataFrame) -> pd.DataFrame:
     """How many facts each city has per indicator, year and kind: rows = indicators (catalog
     order), columns = MultiIndex (city, year, kind), values = counts (0 = none)."""
+    matrix = _coverage_counts(facts)
+    if matrix is None:
+        return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
+    return _int64_frame(matrix)
+
+
+def _int64_frame(matrix: pd.DataFrame) -> pd.DataFrame:
+    """An int64 table as Int64 columns, built column by column from the one 2-D block (much faster
+    than converting thousands of columns through astype)."""
+    values = matrix.to_numpy(dtype="int64")
+    columns = {k: pd.arrays.IntegerArray(values[:, k].copy(), np.zeros(len(values), dtype=bool))
+               for k in range(values.shape[1])}
+    out = pd.DataFrame(columns, index=matrix.index, copy=False)
+    out.columns = matrix.columns
+    return out
+
+
+def _coverage_counts(facts: pd.DataFrame) -> pd.DataFrame | None:
+    """`coverage` as one int64 block (None: no fact has an indicator)."""
     f = facts[facts["indicator"].notna()]
     if not len(f):
-        return pd.DataFrame(index=pd.Index([], name="indicator", dtype="object"), dtype="Int64")
+        return None
     counts = f.groupby(["indicator", "city", "year", "kind"], dropna=False).size()
     matrix = counts.unstack(["city", "year", "kind"], fill_value=0)
     matrix = matrix.loc[in_catalog_order(matrix.index)]
@@ -1187,8 +1302,8 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
         key=lambda c: (str(c[0]) if not pd.isna(c[0]) else "\uffff", -1 if pd.isna(c[1]) else int(c[1]),
                        kind_rank.get(c[2], 99), str(c[2])),
     )
-    ordered = matrix[cols]  # one 2-D conversion: astype would convert the columns one by one
-    matrix = pd.DataFrame(ordered.to_numpy(dtype="int64"), index=ordered.index, columns=ordered.columns, dtype="Int64")
+    ordered = matrix[cols]
+    matrix = pd.DataFrame(ordered.to_numpy(dtype="int64"), index=ordered.index, columns=ordered.columns)
     matrix.index.name = "indicator"
     matrix.columns.names = ["city", "year", "kind"]
     return matrix
@@ -1196,11 +1311,12 @@ def coverage(facts: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_table(facts: pd.DataFrame) -> pd.DataFrame:
     """coverage() flattened for a sheet or CSV: indicator, domain, name, then "city year kind"."""
-    matrix = coverage(facts)
+    counts = _coverage_counts(facts)
+    matrix = coverage(facts) if counts is None else counts
     info = indicator_info(matrix.index).set_index("indicator")
     index = matrix.index.astype("string")
     names = [" ".join("?" if pd.isna(p) else str(p) for p in c) for c in matrix.columns]
-    flat = pd.DataFrame(matrix.to_numpy(dtype="int64"), index=index, columns=names, dtype="Int64")
+    flat = _int64_frame(pd.DataFrame(matrix.to_numpy(dtype="int64"), index=index, columns=names))
     head = pd.DataFrame(
         {"domain": info["domain"].reindex(matrix.index).to_numpy(), "name_zh": info["name_zh"].reindex(matrix.index).to_numpy()},
         index=index,
@@ -1428,12 +1544,17 @@ def composite_set(cmp: Comparison, min_cities: int | None = None) -> CompositeSe
     return CompositeSet(narrowed, left)
 
 
-def composite_tables(facts: pd.DataFrame, min_cities: int | None = None) -> dict[str, pd.DataFrame]:
+def composite_tables(facts: pd.DataFrame, min_cities: int | None = None,
+                     cells: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """scores, weights and sensitivity over one year (`composite_year`): the cities of that year
     that all report the most indicators like for like (`composite_set`), when there are at least
-    `min_cities` of them; otherwise no composite, and every table says why."""
+    `min_cities` of them; otherwise no composite, and every table says why. `cells`: the facts'
+    `cell_facts`, when already worked out."""
     year = composite_year(facts)
-    cmp = compare(facts, year=year) if year is not None else compare(facts.iloc[0:0])
+    if year is None:
+        cmp = compare(facts.iloc[0:0])
+    else:
+        cmp = _compare(cell_facts(facts) if cells is None else cells, year=year)
     narrowed, left = composite_set(cmp, min_cities)
     comps = composites(narrowed, min_cities)  # once, for the scores and the sensitivity
     score, weights = score_table(narrowed, min_cities, comps)
@@ -1495,12 +1616,13 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
     city's "latest") and of all years, scores and composites, targets and benchmarks, references
     (default data/references.csv), derived values, coverage, and each domain's actuals and targets."""
     refs = load_references() if references is None else references
-    composites = composite_tables(facts)
+    cells = cell_facts(facts)  # once, for every comparison below
+    composites = composite_tables(facts, cells=cells)
     return Analysis(
         facts=facts,
         references=refs,
-        comparison=compare(facts, year=year),
-        all_years=compare(facts),
+        comparison=_compare(cells, year=year),
+        all_years=_compare(cells),
         scores=composites["scores"],
         weights=composites["weights"],
         sensitivity=composites["sensitivity"],
@@ -1509,7 +1631,7 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
         against_references=against_references(facts, refs),
         derived=derive_previous_year(facts),
         coverage=coverage_table(facts),
-        domains={d: DomainComparison(compare(facts, domain=d, kind="actual"), compare(facts, domain=d, kind="target"))
+        domains={d: DomainComparison(_compare(cells, domain=d, kind="actual"), _compare(cells, domain=d, kind="target"))
                  for d in _domains(facts)},
         indicators=indicator_info(in_catalog_order(pd.unique(facts["indicator"].dropna()))),
     )
@@ -1518,7 +1640,7 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
 def _domains(facts: pd.DataFrame) -> list[str]:
     """The domains of the facts, in the catalog's order of domains (others after, by name)."""
     order = list(dict.fromkeys(catalog()["domain"]))
-    return sorted(set(facts["domain"].dropna()), key=lambda d: (order.index(d) if d in order else 99, d))
+    return sorted(set(pd.unique(facts["domain"].dropna())), key=lambda d: (order.index(d) if d in order else 99, d))
 
 
 def comparison_tables(facts: pd.DataFrame, references: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:

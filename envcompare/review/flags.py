@@ -180,13 +180,86 @@ def flag_facts(facts: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd
     if documents is not None:
         for d in documents.astype(object).where(documents.notna(), None).to_dict("records"):
             docs[str(d["doc"])] = doc_evidence(d)
-    rows = facts.astype(object).where(facts.notna(), None).to_dict("records")
-    parts = [fact_flags(r, docs.get(str(r["doc"]), {})) for r in rows]
-    status = np.array([_status(r) for r in rows], dtype=object)
+    status = _statuses(facts)
+    parts: list[list[str]] = [[] for _ in range(len(facts))]
+    for i, flags in _place_year_flags(facts, status == "extracted", docs).items():
+        parts[i] += flags
+    checked = (status != "rejected") & (status != "confirmed")  # value checks: every fact a person did not confirm
+    for code, reasons in (("implausible", _implausible_reasons(facts, checked)), ("sign", _sign_reasons(facts, checked))):
+        for i, reason in reasons.items():
+            parts[i].append(f"{code}: {reason}")
     for i, reason in _conflicts(facts, status != "rejected").items():
         if status[i] == "extracted":
             parts[i].append("conflict: " + reason)
-    return pd.Series(pd.array([_cell(p) for p in parts], dtype="string"), index=facts.index)
+    return pd.Series(pd.array([_cell(p) if p else None for p in parts], dtype="string"), index=facts.index)
+
+
+def _statuses(facts: pd.DataFrame) -> np.ndarray:
+    """Each fact's status (`_status`): extracted when none is given."""
+    if "status" not in facts.columns:
+        return np.full(len(facts), "extracted", dtype=object)
+    given = np.array([_text(v) for v in facts["status"].to_numpy(dtype=object, na_value=None)], dtype=object)
+    return np.where(given == "", "extracted", given).astype(object)
+
+
+def _records(facts: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> list[dict[str, object]]:
+    """The facts at these row positions as dicts of these columns (those it has), missing values as None."""
+    rows = facts.iloc[positions][[c for c in columns if c in facts.columns]]
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def _place_year_flags(facts: pd.DataFrame, extracted: np.ndarray, docs: Mapping[str, Mapping[str, str]]) -> dict[int, list[str]]:
+    """Row position -> the unknown_ / weak_ place and year flags of the extracted facts, worked
+    out once per (document, place, year)."""
+    positions = np.flatnonzero(extracted)
+    columns = [facts[c].to_numpy(dtype=object, na_value=None)[positions] for c in ("doc", "city", "year")]
+    known: dict[tuple[object, object, object], list[str]] = {}
+    out: dict[int, list[str]] = {}
+    for i, key in zip(positions.tolist(), zip(*columns, strict=True), strict=True):
+        flags = known.get(key)
+        if flags is None:
+            doc, city, year = key
+            info = docs.get(str(doc), {})
+            flags = known[key] = [*_basis_flags("place", _text(city), info, info.get("city")),
+                                  *_basis_flags("year", _text(year), info, info.get("year"))]
+        if flags:
+            out[i] = flags
+    return out
+
+
+def _texts(series: pd.Series) -> np.ndarray:
+    """`_text` of every value: missing ones as ""."""
+    return series.astype("string").fillna("").to_numpy(dtype=object)
+
+
+def _implausible_reasons(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
+    """Row position -> why the value is implausible (`_implausible`), for the checked facts: the
+    ranges are tested column-wise and only the facts outside one are explained."""
+    value = facts["value"].to_numpy(dtype="float64", na_value=np.nan)
+    unit, kind, indicator = _texts(facts["unit"]), _texts(facts["kind"]), _texts(facts["indicator"])
+    kind_class = np.where(kind == "change", "change", np.where((kind == "actual") | (kind == "target"), "level", ""))
+    known = indicators()
+    own_unit = np.array([known[i].unit if i in known else None for i in indicator], dtype=object)
+    foreign = (kind_class == "level") & pd.notna(own_unit) & (unit != own_unit)
+    outside = np.zeros(len(facts), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for (range_unit, range_kind), ranges in _ranges().items():
+            here = (unit == range_unit) & (kind_class == range_kind)
+            for r in ranges:
+                applies = here & ((indicator == r["indicator"]) if r["indicator"] else ~foreign)
+                outside |= applies & ~((r["low"] <= value) & (value <= r["high"]))
+    candidates = np.flatnonzero(checked & ~np.isnan(value) & (outside | foreign))
+    reasons = {i: _implausible(r) for i, r in zip(candidates.tolist(), _records(facts, candidates, ["value", "unit", "kind", "indicator"]), strict=True)}
+    return {i: reason for i, reason in reasons.items() if reason}
+
+
+def _sign_reasons(facts: pd.DataFrame, checked: np.ndarray) -> dict[int, str]:
+    """Row position -> why a change's sign contradicts its verb (`_sign`), for the checked facts."""
+    changes = facts["kind"].eq("change").fillna(False).to_numpy(dtype=bool) & facts["value"].notna().to_numpy(dtype=bool)
+    candidates = np.flatnonzero(checked & changes)
+    rows = _records(facts, candidates, ["value", "kind", "sentence", "evidence", "direction"])
+    reasons = {i: _sign(r) for i, r in zip(candidates.tolist(), rows, strict=True)}
+    return {i: reason for i, reason in reasons.items() if reason}
 
 
 def flag_codes(flags: object) -> list[str]:
@@ -202,35 +275,35 @@ def _fmt(value: float, unit: object) -> str:
 def _conflicts(facts: pd.DataFrame, live: np.ndarray) -> dict[int, str]:
     """Row position -> reason, for facts with another value of the same cell."""
     keys = ["city", "year", "period", "indicator", "kind", "unit", "qualifier"]
-    columns = [facts[c].astype(object).to_numpy() for c in (*keys, "value", "doc", "evidence")]
-    cells: dict[tuple, list[int]] = {}
-    for i, row in enumerate(zip(*columns)):
-        city, year, _, indicator, *_, value, _, _ = row
-        if live[i] and not (_missing(city) or _missing(year) or _missing(indicator) or _missing(value)):
-            cells.setdefault(tuple("" if _missing(v) else v for v in row[: len(keys)]), []).append(i)
-    values, units, docs, evidence = columns[len(keys)], columns[5], columns[-2], columns[-1]
+    placed = live & facts[["city", "year", "indicator", "value"]].notna().all(axis=1).to_numpy(dtype=bool)
+    positions = np.flatnonzero(placed)
+    cell = facts.iloc[positions][keys].astype(object).fillna("").groupby(keys, sort=False, dropna=False).ngroup()
+    values = facts["value"].to_numpy(dtype="float64", na_value=np.nan)
+    spread = pd.DataFrame({"cell": cell.to_numpy(), "value": values[positions]}).groupby("cell")["value"].agg(
+        ["min", "max", "size"])
+    several = spread[(spread["size"] > 1).to_numpy()]
+    differ = [not math.isclose(lo, hi, rel_tol=REL_TOL, abs_tol=1e-9) for lo, hi in zip(several["min"], several["max"], strict=True)]
+    disputed = several.index[np.array(differ, dtype=bool)]
+    at = np.isin(cell.to_numpy(), disputed)
+    member_cells, members_at = cell.to_numpy()[at], positions[at]
+    order = np.argsort(member_cells, kind="stable")  # each cell's members in row order
+    starts = np.flatnonzero(np.diff(member_cells[order], prepend=-1) != 0)
+    cells = np.split(members_at[order], starts[1:]) if len(starts) else []
+    units, docs, evidence = (facts[c].astype(object).to_numpy() for c in ("unit", "doc", "evidence"))
     out: dict[int, str] = {}
-    for members in cells.values():
-        if len(members) < 2:
-            continue
-        vs = [float(values[i]) for i in members]
-        if math.isclose(min(vs), max(vs), rel_tol=REL_TOL, abs_tol=1e-9):
-            continue
+    for members in cells:
+        texts = {o: f"{_fmt(values[o], units[o])} in {docs[o]} (\u00ab{evidence[o]}\u00bb)" for o in members}
         for i in members:
             seen: list[str] = []
             for o in members:
                 if not math.isclose(float(values[o]), float(values[i]), rel_tol=REL_TOL, abs_tol=1e-9):
-                    text = f"{_fmt(values[o], units[o])} in {docs[o]} (\u00ab{evidence[o]}\u00bb)"
+                    text = texts[o]
                     if text not in seen:
                         seen.append(text)
             more = f" and {len(seen) - 3} more" if len(seen) > 3 else ""
             out[i] = ("another value for the same place, year, period, indicator and qualifier: "
                       + "; ".join(seen[:3]) + more)
     return out
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 @lru_cache(maxsize=1)

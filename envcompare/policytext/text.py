@@ -48,6 +48,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -611,6 +612,7 @@ class TextStats:
                 continue
             word = pooled.get(w)
             if word is None:
+                w = sys.intern(w)  # one string per word however many cities use it (a worker's copies are new objects)
                 pooled[w] = _PooledWord(uses, in_sentences, [_Example(order, doc.sentences[i][0], doc.doc, doc.sentences[i])
                                                              for i in first[:wanted]])
                 continue

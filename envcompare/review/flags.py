@@ -188,10 +188,25 @@ def flag_facts(facts: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd
     for code, reasons in (("implausible", _implausible_reasons(facts, checked)), ("sign", _sign_reasons(facts, checked))):
         for i, reason in reasons.items():
             parts[i].append(f"{code}: {reason}")
+    for i, reason in _kind_default_reasons(facts, status == "extracted").items():
+        parts[i].append("kind_default: " + reason)
     for i, reason in _conflicts(facts, status != "rejected").items():
         if status[i] == "extracted":
             parts[i].append("conflict: " + reason)
     return pd.Series(pd.array([_cell(p) if p else None for p in parts], dtype="string"), index=facts.index)
+
+
+def _kind_default_reasons(facts: pd.DataFrame, extracted: np.ndarray) -> dict[int, str]:
+    """`_kind_default` for every extracted fact, by position (none without a `kind_basis` column)."""
+    if "kind_basis" not in facts.columns:
+        return {}
+    reasons: Mapping[str, Mapping[str, str]] = review_rules()["kind_default"]
+    bases, kinds = _texts(facts["kind_basis"]), _texts(facts["kind"])
+    found = {}
+    for i in np.flatnonzero(extracted & np.isin(bases, list(reasons))):
+        if (reason := reasons[bases[i]].get(kinds[i])):
+            found[int(i)] = reason
+    return found
 
 
 def _statuses(facts: pd.DataFrame) -> np.ndarray:

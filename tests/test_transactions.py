@@ -219,6 +219,31 @@ def test_cache_entries_are_json_and_round_trip_exactly(tmp_path):
     db.close()
 
 
+def test_a_cache_entry_of_the_wrong_shape_is_refused_at_any_depth():
+    import json
+
+    good = batch.process_file(str(SEEDS / "jinan_2023_report.txt"), None, False, True)
+    data = json.loads(zlib.decompress(batch.encode_result(good)))
+
+    def payload(change) -> bytes:
+        copy = json.loads(json.dumps(data))
+        change(copy)
+        return zlib.compress(json.dumps(copy).encode())
+
+    assert batch.decode_result(payload(lambda d: None)) == good
+    wrong = [
+        lambda d: d.pop("evidence"),                                     # a field missing
+        lambda d: d.update(extra=1),                                     # a field too many
+        lambda d: d["text"].update(env_words="12"),                      # text for a count
+        lambda d: d["text"]["sentences"][0].append(1),                   # a triple of four
+        lambda d: d["facts"][0].update(value=[1]),                       # a list for a plain value
+        lambda d: d["doc_row"].update(chars={"a": 1}),                   # a mapping for a plain value
+    ]
+    for change in wrong:
+        with pytest.raises((TypeError, ValueError)):
+            batch.decode_result(payload(change))
+
+
 def test_a_damaged_cache_is_set_aside_with_one_warning(tmp_path, capsys):
     seeds, cache = corpus_of(tmp_path / "seeds"), tmp_path / "cache"
     cache.mkdir()

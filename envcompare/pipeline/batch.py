@@ -437,52 +437,110 @@ def _hints(cls: type) -> dict[str, object]:
 
 def _from_data(hint: object, data: object) -> object:
     """`data` (parsed JSON) as a value of type `hint`, checked all the way down."""
+    return _reader(hint)(data)
+
+
+Reader = Callable[[object], object]
+
+
+@cache
+def _reader(hint: object) -> Reader:
+    """The function that reads and checks parsed JSON as a value of type `hint`: the type is
+    looked at once, not again for every value of every cache entry."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is object or hint is typing.Any:
-        if type(data) not in _SCALARS:
-            raise TypeError("expected a plain value")
-        return data
+        return _plain
     if origin in (typing.Union, types.UnionType):
-        if data is None and type(None) in args:
-            return None
         options = [a for a in args if a is not type(None)]
         if len(options) != 1:
             raise TypeError(f"ambiguous type {hint}")
-        return _from_data(options[0], data)
+        return _optional(_reader(options[0])) if type(None) in args else _reader(options[0])
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        fields = {f.name for f in dataclasses.fields(hint)}
-        if type(data) is not dict or set(data) != fields:
-            raise ValueError(f"not a {hint.__name__}")
-        hints = _hints(hint)
-        return hint(**{name: _from_data(hints[name], data[name]) for name in fields})
+        return _record(hint)
     if hint is collections.Counter or origin is collections.Counter:
-        if type(data) is not dict or not all(type(v) is int for v in data.values()):
-            raise TypeError("expected counts")
-        return collections.Counter(data)
+        return _counts
     if hint is dict or origin is dict:
-        value_hint = args[1] if args else object
+        return _mapping(_reader(args[1] if args else object))
+    if origin in (list, tuple) or hint in (list, tuple):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return _fixed_tuple(tuple(_reader(a) for a in args))
+        return _sequence(_reader(args[0] if args else object), (origin or hint) is tuple)
+    if hint is float:
+        return _number
+    if hint in (int, str, bool):
+        return _exactly(hint)
+    raise TypeError(f"no rule for {hint}")
+
+
+def _plain(data: object) -> object:
+    if type(data) not in _SCALARS:
+        raise TypeError("expected a plain value")
+    return data
+
+
+def _number(data: object) -> object:
+    if type(data) not in (float, int):
+        raise TypeError("expected a number")
+    return data
+
+
+def _counts(data: object) -> object:
+    if type(data) is not dict or not all(type(v) is int for v in data.values()):
+        raise TypeError("expected counts")
+    return collections.Counter(data)
+
+
+def _exactly(kind: type) -> Reader:
+    def read(data: object) -> object:
+        if type(data) is not kind:
+            raise TypeError(f"expected {kind.__name__}")
+        return data
+    return read
+
+
+def _optional(read_value: Reader) -> Reader:
+    def read(data: object) -> object:
+        return None if data is None else read_value(data)
+    return read
+
+
+def _record(cls: type) -> Reader:
+    fields = frozenset(f.name for f in dataclasses.fields(cls))
+    hints = _hints(cls)
+    readers = {name: _reader(hints[name]) for name in fields}
+
+    def read(data: object) -> object:
+        if type(data) is not dict or data.keys() != fields:
+            raise ValueError(f"not a {cls.__name__}")
+        return cls(**{name: read_field(data[name]) for name, read_field in readers.items()})
+    return read
+
+
+def _mapping(read_value: Reader) -> Reader:
+    def read(data: object) -> object:
         if type(data) is not dict:
             raise TypeError("expected a mapping")
-        return {k: _from_data(value_hint, v) for k, v in data.items()}
-    if origin in (list, tuple) or hint in (list, tuple):
+        return {k: read_value(v) for k, v in data.items()}
+    return read
+
+
+def _fixed_tuple(readers: tuple[Reader, ...]) -> Reader:
+    def read(data: object) -> object:
         if type(data) is not list:
             raise TypeError("expected a list")
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(args) != len(data):
-                raise ValueError("wrong length")
-            return tuple(_from_data(a, v) for a, v in zip(args, data))
-        item = args[0] if args else object
-        items = [_from_data(item, v) for v in data]
-        return tuple(items) if (origin or hint) is tuple else items
-    if hint is float:
-        if type(data) not in (float, int):
-            raise TypeError("expected a number")
-        return data
-    if hint in (int, str, bool):
-        if type(data) is not hint:
-            raise TypeError(f"expected {hint.__name__}")
-        return data
-    raise TypeError(f"no rule for {hint}")
+        if len(readers) != len(data):
+            raise ValueError("wrong length")
+        return tuple(read_item(v) for read_item, v in zip(readers, data))
+    return read
+
+
+def _sequence(read_item: Reader, as_tuple: bool) -> Reader:
+    def read(data: object) -> object:
+        if type(data) is not list:
+            raise TypeError("expected a list")
+        items = [read_item(v) for v in data]
+        return tuple(items) if as_tuple else items
+    return read
 
 
 DASK_TIMEOUT = 20.0  # seconds to reach a Dask scheduler, and to wait for its first worker

@@ -42,7 +42,7 @@ from ..ingest.load import doc_names, list_files
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
-from ..present.panel_files import write_panel_binaries
+from ..present.panel_files import BINARY_FILES, write_panel_binaries
 from . import reviewing
 from .batch import BatchResult, DocResult, code_version
 
@@ -271,7 +271,7 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previo
             table = tables[o.table]
             output([o.file], _frame_digest(table), lambda t=table, f=o.file: [write_table(t, stage / f)])
     city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
-    output(["panel.parquet", "panel_long.parquet", "panel.dta"], _frame_digest(city_years.wide, city_years.long, city_years.variables),
+    output(list(BINARY_FILES), _frame_digest(city_years.wide, city_years.long, city_years.variables),
            lambda: write_panel_binaries(city_years, stage))
     shares, judged = tables["theme_shares"], analysis.judged()
     figures = _frame_digest(analysis.facts, analysis.references, judged, shares)

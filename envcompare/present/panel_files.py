@@ -32,12 +32,17 @@ def write_panel(panel: Panel, out_dir: str | Path) -> list[Path]:
     return tables + write_panel_binaries(panel, out)
 
 
+BINARY_FILES = ("panel.parquet", "panel_long.parquet", "panel.dta")  # what write_panel_binaries writes
+
+
 def write_panel_binaries(panel: Panel, out_dir: Path) -> list[Path]:
-    """The files of the panel that are not CSV tables: Parquet for Python and R, .dta for Stata."""
+    """The files of the panel that are not CSV tables (BINARY_FILES): Parquet for Python and R,
+    .dta for Stata."""
+    wide, long, stata = BINARY_FILES
     return [
-        atomic_write(out_dir / "panel.parquet", lambda p: panel.wide.to_parquet(p, index=False)),
-        atomic_write(out_dir / "panel_long.parquet", lambda p: panel.long.to_parquet(p, index=False)),
-        atomic_write(out_dir / "panel.dta", lambda p: write_stata(panel, p)),
+        atomic_write(out_dir / wide, lambda p: panel.wide.to_parquet(p, index=False)),
+        atomic_write(out_dir / long, lambda p: panel.long.to_parquet(p, index=False)),
+        atomic_write(out_dir / stata, lambda p: write_stata(panel, p)),
     ]
 
 

@@ -145,13 +145,13 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     tables = build_tables(result, per_document.stats, reviewed)
     previous = _Previous(out)
     written = _write_outputs(tables, stage, jobs, previous)
-    for name in written.files:
-        per_document.outputs[name] = previous.sha(name) if name in written.kept else _sha256(stage / name)
+    for name in written.sources:
+        per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written.sources)
-    outputs = [*written.files, *pages]
-    staged = [n for n in written.files if n not in written.kept]
+    outputs = [*written.sources, *pages]
+    staged = [n for n in written.sources if n not in written.kept]
     _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*staged, *per_document.staged], digest,
-             written.sources)
+             written.sources, previous.outputs)
     fresh = set(staged) | set(per_document.staged)
     return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, len(tables.tables["facts"]))
 
@@ -238,24 +238,23 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> B
 @dataclass
 class Written:
     """The files of the registry a build has (tables, panel files, workbook, charts), in the
-    registry's order; the digest of what each is drawn from; those `kept` from the previous build
-    because that did not change (the others are in the stage)."""
+    registry's order, each with the digest of what it is drawn from; those `kept` from the
+    previous build because that did not change (the others are in the stage)."""
 
-    files: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)
 
 
-def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previous | None = None) -> Written:
+def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previous) -> Written:
     """Every table of the registry, the workbook and the charts into the stage, except those whose
     tables are the same as for the previous build (and whose files are still as it wrote them).
     The chart workers draw while this process writes the workbook."""
     from ..present.charts import start_key_figures
     from ..present.excel import write_workbook
 
-    previous = previous or _Previous(None)
     tables, analysis = built.tables, built.analysis
     done = Written()
+    digest = _Digests()
 
     def output(names: list[str], source: str, write: Callable[[], list[Path]]) -> None:
         """`names` drawn from `source`: kept when the previous build drew them from the same."""
@@ -263,61 +262,69 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previo
             done.kept.update(names)
         else:
             names = [Path(p).relative_to(stage).as_posix() for p in write()]
-        done.files.extend(names)
         done.sources.update(dict.fromkeys(names, source))
 
     for o in table_outputs():
         if o.table in tables or not o.optional:
             table = tables[o.table]
-            output([o.file], _frame_digest(table), lambda t=table, f=o.file: [write_table(t, stage / f)])
+            output([o.file], digest(table), lambda t=table, f=o.file: [write_table(t, stage / f)])
     city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
-    output(list(BINARY_FILES), _frame_digest(city_years.wide, city_years.long, city_years.variables),
+    output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
            lambda: write_panel_binaries(city_years, stage))
     shares, judged = tables["theme_shares"], analysis.judged()
-    figures = _frame_digest(analysis.facts, analysis.references, judged, shares)
+    figures = digest(analysis.facts, analysis.references, judged, shares)
     drawn = previous.names(figures, under="figures/")
     charts = None
     if not drawn:
         charts = start_key_figures(analysis.facts, analysis.references, judged, shares, stage / "figures", jobs=jobs)
     with charts or contextlib.nullcontext():
-        workbook = _frame_digest(analysis.references, *(tables[name] for name in sorted(tables)))
+        workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
         output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
         output(drawn, figures, charts.wait if charts else list)
     return done
 
 
-def _frame_digest(*frames: pd.DataFrame) -> str:
+class _Digests:
     """What a set of tables holds (columns, dtypes, every value, in order) and the code that
-    writes them: an output drawn from tables with the same digest comes out with the same bytes."""
-    h = hashlib.sha256(code_version().encode())
-    for frame in frames:
-        h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()], ensure_ascii=False).encode())
+    writes them: an output drawn from tables with the same digest comes out with the same bytes.
+    Each table is hashed once per build, however many outputs are drawn from it (the tables stay
+    alive for the whole build, so their ids are theirs)."""
+
+    def __init__(self) -> None:
+        self.each: dict[int, bytes] = {}
+
+    def __call__(self, *frames: pd.DataFrame) -> str:
+        h = hashlib.sha256(code_version().encode())
+        for frame in frames:
+            if id(frame) not in self.each:
+                self.each[id(frame)] = self._of(frame)
+            h.update(self.each[id(frame)])
+        return h.hexdigest()
+
+    @staticmethod
+    def _of(frame: pd.DataFrame) -> bytes:
+        h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()], ensure_ascii=False).encode())
         h.update(str(len(frame)).encode())
         try:
             h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         except TypeError:  # a cell that cannot be hashed (a list): never the same, always written
             h.update(os.urandom(16))
-    return h.hexdigest()
+        return h.digest()
 
 
 class _Previous:
     """The outputs of the previous build into the folder (its manifest): which were drawn from
     which tables, and their bytes' digests."""
 
-    def __init__(self, out: Path | None):
+    def __init__(self, out: Path):
         self.out = out
-        manifest = _read_manifest(out) if out is not None else None
+        manifest = _read_manifest(out)
         self.outputs: dict[str, str] = manifest["outputs"] if manifest else {}
         sources = manifest.get("sources") if manifest else None
         self.sources: dict[str, str] = sources if isinstance(sources, dict) else {}
 
-    def sha(self, name: str) -> str:
-        return self.outputs[name]
-
     def keeps(self, names: list[str], source: str) -> bool:
         """Every one of `names` was drawn from `source` and is still as the previous build wrote it."""
-        if self.out is None:
-            return False
         for name in names:
             if self.sources.get(name) != source or name not in self.outputs:
                 return False
@@ -461,22 +468,22 @@ def _page_names(docs: list[str]) -> dict[str, str]:
 
 
 def _swap_in(out: Path, stage: Path, outputs: dict[str, str], staged: list[str], inputs: str | None,
-             sources: dict[str, str] | None = None) -> None:
-    """Move a build's staged outputs into place and record them. The old manifest goes first and
-    the new one comes last: a crash in between leaves no manifest, and the next build redoes all."""
-    old = _read_manifest(out) or {"outputs": {}}
+             sources: dict[str, str], previous: dict[str, str]) -> None:
+    """Move a build's staged outputs into place and record them (with what each is drawn from);
+    remove what the previous build recorded and this one did not make. The old manifest goes first
+    and the new one comes last: a crash in between leaves no manifest, and the next build redoes all."""
     os.sync()  # the staged files are on disk before any of them replaces a previous output
     (out / MANIFEST).unlink(missing_ok=True)
     for name in staged:
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / name, target)
-    for name in set(old["outputs"]) - set(outputs):  # what the last build wrote and this one did not
+    for name in set(previous) - set(outputs):  # what the last build wrote and this one did not
         with contextlib.suppress(OSError):
             (out / name).unlink()
     _remove_stale_pages(out, outputs)
     os.sync()
-    manifest = {"format": 1, "inputs": inputs, "outputs": outputs, "sources": sources or {}}
+    manifest = {"format": 1, "inputs": inputs, "outputs": outputs, "sources": sources}
     atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8"))
 
 

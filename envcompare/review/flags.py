@@ -153,10 +153,15 @@ def fact_flags(row: Mapping[str, object], doc: Mapping[str, str]) -> list[str]:
 
 
 def _kind_default(row: Mapping[str, object]) -> str | None:
-    """Why a fact's kind is a default (data/review.yaml `kind_default`, by its `kind_basis` and
-    kind), or None: decided by a cue, or a table without `kind_basis` (an added fact)."""
+    """Why a fact's kind is a default, or None: decided by a cue, or a table without `kind_basis`
+    (an added fact)."""
+    return _kind_reason(_text(row.get("kind_basis")), _text(row.get("kind")))
+
+
+def _kind_reason(basis: str, kind: str) -> str | None:
+    """data/review.yaml `kind_default`: the reason for a kind decided on `basis`, if it is flagged."""
     reasons: Mapping[str, Mapping[str, str]] = review_rules()["kind_default"]
-    return reasons.get(_text(row.get("kind_basis")), {}).get(_text(row.get("kind")))
+    return reasons.get(basis, {}).get(kind)
 
 
 def _cell(parts: list[str]) -> str | None:
@@ -200,13 +205,10 @@ def _kind_default_reasons(facts: pd.DataFrame, extracted: np.ndarray) -> dict[in
     """`_kind_default` for every extracted fact, by position (none without a `kind_basis` column)."""
     if "kind_basis" not in facts.columns:
         return {}
-    reasons: Mapping[str, Mapping[str, str]] = review_rules()["kind_default"]
     bases, kinds = _texts(facts["kind_basis"]), _texts(facts["kind"])
-    found = {}
-    for i in np.flatnonzero(extracted & np.isin(bases, list(reasons))):
-        if (reason := reasons[bases[i]].get(kinds[i])):
-            found[int(i)] = reason
-    return found
+    flagged = extracted & np.isin(bases, list(review_rules()["kind_default"]))
+    found = {int(i): _kind_reason(bases[i], kinds[i]) for i in np.flatnonzero(flagged)}
+    return {i: reason for i, reason in found.items() if reason}
 
 
 def _statuses(facts: pd.DataFrame) -> np.ndarray:

@@ -282,7 +282,7 @@ def test_help_and_import_load_no_heavy_library():
     code = ("import sys, envcompare\n"
             "from envcompare.pipeline.cli import main\n"
             "try:\n    main(['build', '--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('pandas', 'jieba', 'matplotlib', 'openpyxl') if m in sys.modules))\n"
+            "print(sorted(m for m in ('pandas', 'jieba', 'rjieba', 'matplotlib', 'openpyxl') if m in sys.modules))\n"
             "envcompare.extraction.extract\n"
             "print('pandas' in sys.modules)\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import math
+from functools import cache
+from pathlib import Path
 
 import jieba
 import jieba.finalseg
 import pandas as pd
 import pytest
 
-from envcompare.ingest.load import report_from_bytes
+from envcompare.ingest.load import load_reports, report_from_bytes
 from envcompare.policytext import text
+from envcompare.vocab.resources import read_yaml
+
+SHARED_DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "docs"
 
 
 def _jieba_global_state() -> tuple:
@@ -42,7 +47,46 @@ def _userdict_terms() -> list[str]:
     return [row[0] for row in text._read_word_list("userdict.txt")]
 
 
+@cache
+def _reference_segmenter() -> text._Segmenter:
+    """jieba itself with the same dictionary: the segmentation every other cutter must equal."""
+    return text._Segmenter("jieba")
+
+
 # ---------------------------------------------------------------- segmentation
+
+
+def test_the_compiled_segmenter_is_the_default():
+    assert read_yaml("text/segment.yaml")["segmenter"] == "rjieba"
+    assert type(text._segmenter().cutter).__name__ == "_RustCutter"
+
+
+def test_an_unknown_segmenter_is_refused():
+    with pytest.raises(ValueError, match="segmenter 'hanlp'"):
+        text._Segmenter("hanlp")
+
+
+@pytest.mark.parametrize("folder", [
+    pytest.param(Path(__file__).resolve().parent.parent / "seeds", id="seeds"),
+    pytest.param(SHARED_DOCS, id="shared", marks=pytest.mark.skipif(not SHARED_DOCS.is_dir(), reason="no ../shared/corpus")),
+])
+def test_the_default_segmenter_cuts_exactly_as_jieba(folder):
+    """The compiled port is used only because its tokens equal jieba's (same dictionary, HMM as
+    configured) on whole reports: every token of every report, in order."""
+    seg, reference = text._segmenter(), _reference_segmenter()
+    reports = load_reports(folder)
+    assert len(reports) >= 5
+    for report in reports:
+        assert seg.cutter.cut(report.text, text.HMM) == reference.cutter.cut(report.text, text.HMM), report.doc
+        assert seg.tokens(report.text) == reference.tokens(report.text), report.doc
+
+
+def test_dictionary_words_stay_whole_in_both_segmenters():
+    # written for this test: theme and user-dictionary terms between common neighbours
+    sentence = "全面推进无废城市建设,加强入河排污口整治,开展挥发性有机物综合治理"
+    for seg in (text._segmenter(), _reference_segmenter()):
+        tokens = seg.tokens(sentence)
+        assert "无废城市" in tokens and "挥发性有机物" in tokens, type(seg.cutter).__name__
 
 
 def test_jieba_global_default_untouched():
@@ -54,9 +98,10 @@ def test_jieba_global_default_untouched():
     else:
         before = GLOBAL_AT_IMPORT
     assert _jieba_global_state() == before
-    seg = text._segmenter()
-    assert seg.tokenizer is not jieba.dt
-    assert seg.tokenizer.FREQ.get("无废城市")
+    reference = text._Segmenter("jieba")  # the reference segmenter: jieba's own tokenizer
+    assert _jieba_global_state() == before
+    assert reference.cutter.tokenizer is not jieba.dt
+    assert reference.cutter.tokenizer.FREQ.get("无废城市")
     if jieba.dt.initialized:  # another caller's tokenizer does not know our words
         assert not jieba.dt.FREQ.get("环评告知承诺")
 
@@ -426,16 +471,16 @@ ONE_PASS_TOKENS = [
 
 
 def _count_jieba_calls(monkeypatch) -> list[str]:
-    """Record every text given to the segmenter's jieba tokenizer (lcut goes through cut)."""
-    tokenizer = text._segmenter().tokenizer
+    """Record every text given to the segmenter's cutter (jieba or its compiled port)."""
+    cutter = text._segmenter().cutter
     calls: list[str] = []
-    cut = tokenizer.cut
+    cut = cutter.cut
 
     def spy(sentence, *args, **kwargs):
         calls.append(sentence)
         return cut(sentence, *args, **kwargs)
 
-    monkeypatch.setattr(tokenizer, "cut", spy)
+    monkeypatch.setattr(cutter, "cut", spy)
     return calls
 
 
@@ -462,6 +507,7 @@ def test_one_pass_tokens_equal_cutting_every_stretch_alone(corpus):
     """The boundary rule: no jieba token crosses the newline joining two stretches, so one call
     gives what a call per stretch gave (expected values from jieba directly, stretch by stretch)."""
     seg = text._segmenter()
+    reference = _reference_segmenter()
     for report in corpus:
         lines = report.text.split("\n")
         spans, pos = [], 0
@@ -472,9 +518,9 @@ def test_one_pass_tokens_equal_cutting_every_stretch_alone(corpus):
         for start, end in spans:
             line, tokens, at = report.text[start:end], [], 0
             for m in seg.protect.finditer(line):
-                tokens += seg.tokenizer.lcut(line[at : m.start()], HMM=text.HMM) + [m.group()]
+                tokens += reference.cutter.cut(line[at : m.start()], text.HMM) + [m.group()]
                 at = m.end()
-            tokens += seg.tokenizer.lcut(line[at:], HMM=text.HMM)
+            tokens += reference.cutter.cut(line[at:], text.HMM)
             expected.append([t for t in tokens if t.strip()])
         assert seg.span_tokens(report.text, spans) == expected, report.doc
 

@@ -358,7 +358,7 @@ SCHEMAS: dict[str, Any] = {
     "text/attention.yaml": {"definition": str, "source": Opt(str, ""), "words": WORDS},
     "text/segment.yaml": {
         "figure_suffixes": WORDS, "figure_hedges": WORDS, "code": REGEX, "ignore": Opt([REGEX], []),
-        "userdict_min_freq": int,
+        "userdict_min_freq": int, "segmenter": str,
     },
     # The extraction's cue words and patterns, one file per construction beside its examples:
     # the sections are checked here, the rules by the extraction stage that compiles them.

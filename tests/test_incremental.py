@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from envcompare.pipeline import reviewing
 from envcompare.pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +73,59 @@ def test_an_output_edited_by_hand_is_written_again_even_when_its_table_did_not_c
     (reports / TWO[0]).write_bytes((reports / TWO[0]).read_bytes() + b"\n")  # a rebuild, the tables unchanged
     build(reports, out, capsys)
     assert (out / "comparison.csv").read_bytes() == original
+
+
+def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_changes(tmp_path, capsys, monkeypatch):
+    """A conflict needs the corpus, so the review redraws those pages; a rebuild keeps such a page
+    while its own report and rows stay the same, and redraws it when the other side changes
+    (written for this test: two reports disagree on one city's PM2.5, a third is elsewhere)."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "notice.txt").write_text("荆门市2023年空气质量通报\n2023年,荆门市PM2.5平均浓度为35微克/立方米。\n", encoding="utf-8")
+    bulletin = reports / "bulletin.txt"
+    bulletin.write_text("荆门市2023年环境质量公报\n2023年,荆门市PM2.5平均浓度为38微克/立方米。\n", encoding="utf-8")
+    water = reports / "water.txt"
+    water.write_text("宜昌市2022年环境质量公报\n2022年,宜昌市空气质量优良天数比例为85.2%。\n", encoding="utf-8")
+    out = tmp_path / "out"
+    stamped = {"panel.dta"}
+    redrawn: list[str] = []  # the review reads a report again only to redraw its page (no corrections here)
+    read_again = reviewing.Reports.report
+    monkeypatch.setattr(reviewing.Reports, "report", lambda self, doc: redrawn.append(doc) or read_again(self, doc))
+
+    def same_as_fresh(name: str) -> dict[str, tuple[int, bytes]]:
+        now = files(out)
+        fresh = tmp_path / name
+        build(reports, fresh, capsys)
+        assert ({n: b for n, (_, b) in now.items() if n not in stamped}
+                == {n: b for n, (_, b) in files(fresh).items() if n not in stamped})
+        return now
+
+    build(reports, out, capsys)
+    first = files(out)
+    assert sorted(redrawn) == ["bulletin.txt", "notice.txt"]
+    assert "38 ug/m3 in bulletin.txt" in first["evidence/notice.html"][1].decode("utf-8")
+
+    water.write_text(water.read_text(encoding="utf-8").replace("85.2%", "86.0%"), encoding="utf-8")
+    redrawn.clear()
+    build(reports, out, capsys)
+    assert redrawn == []
+    second = same_as_fresh("fresh2")
+    assert second["evidence/water.html"][0] != first["evidence/water.html"][0]
+    for page in ("evidence/notice.html", "evidence/bulletin.html"):
+        assert second[page][0] == first[page][0], page  # neither its report nor its rows changed
+
+    bulletin.write_text(bulletin.read_text(encoding="utf-8").replace("38微克", "36微克"), encoding="utf-8")
+    redrawn.clear()
+    build(reports, out, capsys)
+    assert sorted(redrawn) == ["bulletin.txt", "notice.txt"]
+    third = same_as_fresh("fresh3")
+    notice = third["evidence/notice.html"]
+    assert notice[0] != second["evidence/notice.html"][0]  # its report is the same; its conflict is not
+    assert "36 ug/m3 in bulletin.txt" in notice[1].decode("utf-8")
+
+    bulletin.write_text(bulletin.read_text(encoding="utf-8").replace("36微克", "35微克"), encoding="utf-8")
+    redrawn.clear()
+    build(reports, out, capsys)
+    assert redrawn == ["notice.txt"]  # its last page had the conflict: drawn again without it
+    fourth = same_as_fresh("fresh4")
+    assert "conflict" not in fourth["evidence/notice.html"][1].decode("utf-8")  # the agreement drawn, not the old page

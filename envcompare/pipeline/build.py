@@ -139,11 +139,11 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
 
     stage.mkdir()
     files, _ = list_files(paths)
-    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen())
+    previous = _Previous(out)
+    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen(), previous)
     result = run(per_document)
     reviewed = _review(result, paths, corrections, per_document)
     tables = build_tables(result, per_document.stats, reviewed)
-    previous = _Previous(out)
     written = _write_outputs(tables, stage, jobs, previous)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
@@ -151,7 +151,7 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     outputs = [*written.sources, *pages]
     staged = [n for n in written.sources if n not in written.kept]
     _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*staged, *per_document.staged], digest,
-             written.sources, previous.outputs)
+             {**written.sources, **per_document.sources}, previous.outputs)
     fresh = set(staged) | set(per_document.staged)
     return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, len(tables.tables["facts"]))
 
@@ -159,10 +159,11 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
 def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
             per_document: _PerDocument) -> Reviewed:
     """Corrections applied, facts flagged; the pages of corrected or flagged documents redrawn
-    (before the review queue is written: redrawing fills its `occurrence`)."""
+    (before the review queue is written: redrawing fills its `occurrence`), unless the previous
+    build drew the same page from the same worker page and rows."""
     reports = reviewing.Reports(paths)
     reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
-    for doc, html in reviewing.pages(reviewed, reports):
+    for doc, html in reviewing.pages(reviewed, reports, keep=per_document.keep_redrawn, also=per_document.deferred):
         per_document.stage_page(doc, html.encode("utf-8"))
     return reviewed
 
@@ -177,26 +178,59 @@ class _PerDocument:
     pages: dict[str, str]  # document -> its evidence page (relative name)
     stats: TextStats  # the corpus's text counts so far
     seen: reviewing.Seen  # each figure's corrections.csv occurrence, as the workers found it
+    previous: _Previous
     outputs: dict[str, str] = field(default_factory=dict)  # every output of the build -> its sha256
     staged: list[str] = field(default_factory=list)  # the pages written anew (the others are unchanged)
+    # A page the review redraws (a conflict needs the corpus) is recorded as drawn from its worker
+    # page and its rows ("worker sha:rows digest"), so the next build keeps it if neither changed.
+    sources: dict[str, str] = field(default_factory=dict)
+    drawn: dict[str, str] = field(default_factory=dict)  # document -> sha256 of its worker page
+    deferred: set[str] = field(default_factory=set)  # documents whose worker page was last redrawn
 
     def __call__(self, doc: DocResult) -> DocResult:
         self.seen.add(doc.facts)
         if doc.text is not None:
             self.stats.add(doc.text)
         if doc.evidence is not None:
-            self.stage_page(doc.doc_row["doc"], doc.evidence.encode("utf-8"))
+            name = doc.doc_row["doc"]
+            data = doc.evidence.encode("utf-8")
+            self.drawn[name] = hashlib.sha256(data).hexdigest()
+            if self.previous.sources.get(self._page(name), "").startswith(self.drawn[name] + ":"):
+                self.deferred.add(name)  # the review will most likely keep the redrawn page: not staged now
+            else:
+                self.stage_page(name, data)
         return replace(doc, text=None, evidence=None)
+
+    def _page(self, doc: str) -> str:
+        return self.pages.get(doc) or _page_names([doc])[doc]
+
+    def keep_redrawn(self, doc: str, rows: list[dict[str, object]]) -> bool:
+        """Whether the page the review would redraw for `doc` from `rows` is the previous build's
+        (same worker page, same rows, file intact): then it is kept, not redrawn."""
+        if doc not in self.drawn:
+            return False
+        name = self._page(doc)
+        source = f"{self.drawn[doc]}:{_rows_digest(rows)}"
+        self.sources[name] = source
+        if not self.previous.keeps([name], source):
+            return False
+        self.outputs[name] = self.previous.outputs[name]
+        return True
 
     def stage_page(self, doc: str, data: bytes) -> None:
         """A document's evidence page (again, when the review redraws it): staged if it changed."""
-        name = self.pages.get(doc) or _page_names([doc])[doc]
+        name = self._page(doc)
         self.outputs[name] = hashlib.sha256(data).hexdigest()
         if name in self.staged:
             self.staged.remove(name)
         if not _same_bytes(self.out / name, data):
             atomic_write(self.stage / name, lambda p: p.write_bytes(data), durable=False)
             self.staged.append(name)
+
+
+def _rows_digest(rows: list[dict[str, object]]) -> str:
+    """What a page is drawn from besides its report: its fact rows, every value in order."""
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

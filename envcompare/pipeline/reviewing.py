@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,18 +120,26 @@ def review_result(result: BatchResult, reports: Reports, found: RunCorrections, 
     return reviewed
 
 
-def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
+def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]], bool] | None = None,
+          also: Collection[str] = ()) -> Iterator[tuple[str, str]]:
     """(doc, evidence page) for every document whose page shows more than its worker could draw
     (`batch.process_file`: each figure's own flags): a corrected, added, confirmed or rejected
-    figure, or a conflict with a figure elsewhere. Fills the review queue's `occurrence` on the
-    way (the raw text is read once per document)."""
+    figure, or a conflict with a figure elsewhere; and for the documents `also` named (whose
+    worker page was not kept). Fills the review queue's `occurrence` on the way (the raw text is
+    read once per document).
+
+    `keep(doc, rows)`: True when the page already drawn from these rows can stay; asked only of
+    documents whose figures all stand as extracted (their queue rows' occurrences are then the
+    workers', already in the queue)."""
     from ..present.evidence import evidence_page
 
     every = reviewed.facts_all
     every = every[every["indicator"].notna()]
     conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).astype(bool)
-    shown = every["status"].ne("extracted").fillna(True).astype(bool) | conflict
-    docs = set(every.loc[shown.to_numpy(), "doc"].tolist())
+    reviewed_by_hand = every["status"].ne("extracted").fillna(True).astype(bool)
+    shown = reviewed_by_hand | conflict
+    docs = set(every.loc[shown.to_numpy(), "doc"].tolist()) | set(also)
+    by_hand = set(every.loc[reviewed_by_hand.to_numpy(), "doc"].tolist())
     mine = every[every["doc"].isin(docs).to_numpy()]
     rows_of: dict[str, list[dict]] = {}
     for r in mine.astype(object).where(mine.notna(), None).to_dict("records"):
@@ -142,7 +150,11 @@ def pages(reviewed: Reviewed, reports: Reports) -> Iterator[tuple[str, str]]:
     for k, doc in enumerate(queue["doc"].tolist()):
         at.setdefault(doc, []).append(k)
     evidence, starts = queue["evidence"].tolist(), queue["start"].tolist()
+    for doc in sorted(docs - rows_of.keys()):
+        rows_of[doc] = []  # a document named in `also` with no figure left
     for doc, rows in rows_of.items():
+        if keep is not None and doc not in by_hand and keep(doc, rows):
+            continue
         report = reports.report(doc)
         if report is None:
             continue

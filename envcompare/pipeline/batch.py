@@ -484,6 +484,16 @@ def _number(data: object) -> object:
     return data
 
 
+def _accepts(read: Reader) -> frozenset[type] | None:
+    """The exact types a scalar reader accepts (its `accepts` attribute), None for other readers:
+    a container of scalars checks all its items in one C-level pass instead of a call per item."""
+    return getattr(read, "accepts", None)
+
+
+_plain.accepts = frozenset(_SCALARS)  # type: ignore[attr-defined]
+_number.accepts = frozenset((float, int))  # type: ignore[attr-defined]
+
+
 def _counts(data: object) -> object:
     if type(data) is not dict or not all(type(v) is int for v in data.values()):
         raise TypeError("expected counts")
@@ -495,12 +505,15 @@ def _exactly(kind: type) -> Reader:
         if type(data) is not kind:
             raise TypeError(f"expected {kind.__name__}")
         return data
+    read.accepts = frozenset((kind,))  # type: ignore[attr-defined]
     return read
 
 
 def _optional(read_value: Reader) -> Reader:
     def read(data: object) -> object:
         return None if data is None else read_value(data)
+    if (accepted := _accepts(read_value)) is not None:
+        read.accepts = accepted | {type(None)}  # type: ignore[attr-defined]
     return read
 
 
@@ -517,6 +530,16 @@ def _record(cls: type) -> Reader:
 
 
 def _mapping(read_value: Reader) -> Reader:
+    allowed = _accepts(read_value)
+    if allowed is not None:
+        def read_scalars(data: object) -> object:
+            if type(data) is not dict:
+                raise TypeError("expected a mapping")
+            if not allowed.issuperset(map(type, data.values())):
+                raise TypeError("expected plain values")
+            return data
+        return read_scalars
+
     def read(data: object) -> object:
         if type(data) is not dict:
             raise TypeError("expected a mapping")
@@ -530,15 +553,22 @@ def _fixed_tuple(readers: tuple[Reader, ...]) -> Reader:
             raise TypeError("expected a list")
         if len(readers) != len(data):
             raise ValueError("wrong length")
-        return tuple(read_item(v) for read_item, v in zip(readers, data))
+        return tuple([read_item(v) for read_item, v in zip(readers, data)])
     return read
 
 
 def _sequence(read_item: Reader, as_tuple: bool) -> Reader:
+    allowed = _accepts(read_item)
+
     def read(data: object) -> object:
         if type(data) is not list:
             raise TypeError("expected a list")
-        items = [read_item(v) for v in data]
+        if allowed is not None:
+            if not allowed.issuperset(map(type, data)):
+                raise TypeError("expected plain values")
+            items = data
+        else:
+            items = [read_item(v) for v in data]
         return tuple(items) if as_tuple else items
     return read
 

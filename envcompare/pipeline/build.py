@@ -180,7 +180,8 @@ class _PerDocument:
     seen: reviewing.Seen  # each figure's corrections.csv occurrence, as the workers found it
     previous: _Previous
     outputs: dict[str, str] = field(default_factory=dict)  # every output of the build -> its sha256
-    staged: list[str] = field(default_factory=list)  # the pages written anew (the others are unchanged)
+    staged: dict[str, None] = field(default_factory=dict)  # the pages written anew, in order (the others are unchanged)
+    folders: set[Path] = field(default_factory=set)  # the stage's folders made so far
     # A page the review redraws (a conflict needs the corpus) is recorded as drawn from its worker
     # page and its rows ("worker sha:rows digest"), so the next build keeps it if neither changed.
     sources: dict[str, str] = field(default_factory=dict)
@@ -221,11 +222,16 @@ class _PerDocument:
         """A document's evidence page (again, when the review redraws it): staged if it changed."""
         name = self._page(doc)
         self.outputs[name] = hashlib.sha256(data).hexdigest()
-        if name in self.staged:
-            self.staged.remove(name)
+        self.staged.pop(name, None)
         if not _same_bytes(self.out / name, data):
-            atomic_write(self.stage / name, lambda p: p.write_bytes(data), durable=False)
-            self.staged.append(name)
+            # a plain write: the stage is this build's own folder, and its files reach out/ only
+            # by the swap, after all are written and synced (no temporary file and rename per page)
+            path = self.stage / name
+            if path.parent not in self.folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.folders.add(path.parent)
+            path.write_bytes(data)
+            self.staged[name] = None
 
 
 def _rows_digest(rows: list[dict[str, object]]) -> str:

@@ -639,8 +639,8 @@ class _Candidate(NamedTuple):
     sentence: int  # its number in the document's record
 
 
-_PLACE_FIELDS = 4
-_PLAIN_FIELDS = ("env_words", "all_words")
+_PLACE_FIELDS = len(_Place._fields)
+_PLAIN_FIELDS = ("env_words", "all_words")  # after the place in a document's row of TextStats._numbers
 
 
 class TextStats:
@@ -654,8 +654,8 @@ class TextStats:
     Memory holds a few hundred bytes per document (its name, group and theme counts) and one
     entry per distinct word of the corpus, not the words of each city: the per-word counts and
     example sentences of each document go to an append-only temporary file (`_SpillFile`) and
-    are read back only by `keywords`, one group at a time, the texts only of the sentences it
-    prints. The file is deleted by `close` (or `with TextStats() as stats:`), else when the
+    are read back only by `keywords`, one group at a time, and the sentences only of the
+    documents giving the examples it prints. The file is deleted by `close` (or `with TextStats() as stats:`), else when the
     object is garbage-collected; a pickled TextStats carries the file's bytes and unpickles
     into a new file.
     """
@@ -670,9 +670,9 @@ class TextStats:
         self._numbers = array("q")  # per document: _Place, env and all words, done and plan tallies
         self._spill = _SpillFile()
 
-    # one document's row of `_numbers`: its place, then the plain counts, then two tallies
     @property
     def _width(self) -> int:
+        """Numbers per document in `_numbers`: its place, the plain counts, the done and plan tallies."""
         return _PLACE_FIELDS + len(_PLAIN_FIELDS) + 2 * (2 + 2 * len(self._theme_ids))
 
     def __enter__(self) -> TextStats:

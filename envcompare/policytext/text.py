@@ -981,9 +981,12 @@ class _Columns:
         return self
 
     def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame of the declared dtypes, each column converted straight to its type."""
-        columns = {column: np.array(values, dtype=np.float64) if dtype == "float64" else pd.array(values, dtype=dtype)
-                   for (column, dtype), values in zip(self.dtypes.items(), self.values.values())}
+        """The rows as a DataFrame of the declared dtypes, each column converted straight to its type
+        (and its list dropped then: the rows are gone once the frame is made)."""
+        columns = {}
+        for column, dtype in self.dtypes.items():
+            values = self.values.pop(column)
+            columns[column] = np.array(values, dtype=np.float64) if dtype == "float64" else pd.array(values, dtype=dtype)
         return pd.DataFrame(columns, columns=list(self.dtypes))
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
 import logging
 import math
+import pickle
+import random
+from collections import Counter
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -579,13 +585,132 @@ def test_text_stats_keep_the_first_examples_whatever_the_arrival_order():
     assert coal["sentence"].tolist() == ["散煤治理。", "散煤替代。"]
 
 
-def test_text_stats_add_does_not_revisit_earlier_documents(monkeypatch):
-    """Pooling is per word of the added document: a document arriving after every kept example
-    creates no example and sorts nothing, however many documents came before."""
+def test_text_stats_add_reads_nothing_back(monkeypatch):
+    """Pooling writes the added document's counts once and reads no earlier document's: the same
+    work per word of the document however many documents came before."""
     stats = text.TextStats()
     for i in range(3):
         stats.add(_doc("散煤治理。", f"{i}.txt", "甲"))
-    created = []
-    monkeypatch.setattr(text, "_Example", lambda *args: created.append(args))
+    appended = []
+    append = text._SpillFile.append
+    monkeypatch.setattr(text._SpillFile, "append", lambda spill, data: appended.append(data) or append(spill, data))
+    monkeypatch.setattr(text._SpillFile, "read", lambda *args: pytest.fail("add read the spill file back"))
     stats.add(_doc("散煤治理。", "9.txt", "甲"))
-    assert created == []
+    assert len(appended) == 1
+
+
+def test_text_stats_examples_across_documents_in_any_order():
+    """Examples are each group's first in document, then text order, wherever they are spilled."""
+    docs = [
+        text.analyse(_report("散煤宣传。", doc="c.txt", city="甲"), examples=3),
+        text.analyse(_report("散煤替代。水质改善。散煤清零。散煤监管。", doc="b.txt", city="甲"), examples=3),
+        text.analyse(_report("水质改善。散煤治理。", doc="a.txt", city="甲"), examples=3),  # later in its text than b's
+        text.analyse(_report("水质改善。", doc="d.txt", city="乙"), examples=3),
+    ]
+    tables = []
+    for order in itertools.permutations(docs):
+        stats = text.TextStats(examples=3)
+        for d in order:
+            stats.add(d)
+        tables.append(stats.keywords(top=5))
+    for other in tables[1:]:
+        pd.testing.assert_frame_equal(tables[0], other, check_exact=True)
+    coal = tables[0][(tables[0]["city"] == "甲") & (tables[0]["keyword"] == "散煤")]
+    assert coal["count"].tolist() == [5] * 3 and coal["sentences"].tolist() == [5] * 3
+    assert coal["doc"].tolist() == ["a.txt", "b.txt", "b.txt"]
+    assert coal["sentence"].tolist() == ["散煤治理。", "散煤替代。", "散煤清零。"]
+    assert coal["example"].tolist() == [1, 2, 3]
+
+
+def _plain_keywords(docs: list[text.DocText], top: int, examples: int) -> list[tuple]:
+    """The keyword rows recounted with plain dicts from whole DocTexts (the table's definition)."""
+    groups: dict[tuple, list[text.DocText]] = {}
+    for d in sorted(docs, key=lambda d: (d.doc, d.path)):
+        groups.setdefault(d.group, []).append(d)
+    pooled: dict[tuple, dict[str, list]] = {}
+    using: dict[str, int] = {}
+    for key, members in groups.items():
+        words: dict[str, list] = {}
+        for d in members:
+            for w, (uses, in_sentences, first) in d.words.items():
+                if w in text._places():
+                    continue
+                word = words.setdefault(w, [0, 0, []])
+                word[0] += uses
+                word[1] += in_sentences
+                word[2] += [((d.doc, d.path), d.sentences[i][0], d.doc, d.sentences[i]) for i in first[:examples]]
+        for w in words:
+            using[w] = using.get(w, 0) + 1
+        pooled[key] = words
+    rows = []
+    for key in sorted(groups):
+        total = sum(d.content_words for d in groups[key])
+        scored = sorted((-(k / total) * math.log(len(groups) / using[w]), -k, w)
+                        for w, (k, _, _) in pooled[key].items() if len(groups) > using[w])
+        for rank, (_, _, w) in enumerate(scored[:top], 1):
+            k, in_sentences, found = pooled[key][w]
+            for i, (_, _, doc, (start, end, sentence)) in enumerate(sorted(found, key=lambda e: e[:2])[:examples], 1):
+                rows.append((key[1], key[3], rank, w, k, using[w], in_sentences, i, doc, start, end, sentence))
+    return rows
+
+
+def test_keywords_equal_a_plain_recount_with_several_documents_per_group(corpus):
+    """Groups of several documents (copies of the seeds under other names, same cities: equal
+    example offsets in different documents), arriving in shuffled orders."""
+    seeds = [text.analyse(r, examples=2) for r in corpus]
+    docs = [*seeds, *(replace(d, doc=f"copy of {d.doc}", path=f"{d.path}.copy") for d in seeds),
+            _doc("散煤治理。散煤替代。", "z.txt", seeds[0].city)]
+    expected = _plain_keywords(docs, top=25, examples=2)
+    assert len({row[:2] for row in expected}) < len(docs)  # some group has several documents
+    columns = ["city", "year", "rank", "keyword", "count", "cities", "sentences", "example", "doc", "start", "end",
+               "sentence"]
+    for seed in (1, 2):
+        shuffled = docs[:]
+        random.Random(seed).shuffle(shuffled)
+        stats = text.TextStats(examples=2)
+        for d in shuffled:
+            stats.add(d)
+        table = stats.keywords(top=25)
+        assert list(table[columns].astype(object).itertuples(index=False, name=None)) == expected
+
+
+def test_spilled_sentences_and_offsets_read_back_exactly():
+    """Sentences with astral characters or empty, offsets past 2**31: read back as they were added."""
+    sentences = (("", 2**40, 2**40 + 1), ("\U0001d11e 散煤", 2**33, 2**33 + 9), ("散煤。", 0, 3))
+
+    def made(doc: str, city: str, words: dict) -> text.DocText:
+        done, plan = text._Tally(Counter(), Counter(), 5, 3), text._Tally(Counter(), Counter())
+        return text.DocText(doc, doc, city, 2023, "summary", done, plan, 0, words,
+                            tuple((start, end, s) for s, start, end in sentences), 2, 10)
+
+    stats = text.TextStats(examples=2)
+    stats.add(made("a.txt", "甲", {"散煤": (3, 3, (1, 0)), "治理": (1, 1, (2,)), "共有": (1, 1, (2,))}))
+    stats.add(made("b.txt", "乙", {"共有": (1, 1, (0,))}))
+    table = stats.keywords(top=5)
+    got = {(w, row_start): s for w, row_start, s in zip(table["keyword"], table["start"], table["sentence"])}
+    assert got == {("散煤", 2**33): "\U0001d11e 散煤", ("散煤", 2**40): "", ("治理", 0): "散煤。"}
+    assert table["end"].tolist() == [2**33 + 9, 2**40 + 1, 3]
+
+
+def test_text_stats_pickle_copy_and_close(corpus):
+    """A pickled TextStats carries its spilled counts; close() deletes the file; so does dropping it."""
+    stats = text.TextStats(examples=2)
+    for r in corpus:
+        stats.add(text.analyse(r, examples=2))
+    keywords, shares = stats.keywords(), stats.theme_shares()
+    copy = pickle.loads(pickle.dumps(stats))
+    spill = stats._spill
+    stats.close()
+    assert spill._file.closed and copy._spill is not spill
+    with pytest.raises(ValueError, match="closed"):
+        stats.keywords()
+    pd.testing.assert_frame_equal(stats.theme_shares(), shares, check_exact=True)
+    pd.testing.assert_frame_equal(copy.keywords(), keywords, check_exact=True)
+    with copy:
+        pass
+    assert copy._spill._file.closed
+    dropped = text.TextStats()
+    file = dropped._spill._file
+    del dropped
+    gc.collect()
+    assert file.closed

@@ -144,6 +144,7 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     result = run(per_document)
     reviewed = _review(result, paths, corrections, per_document)
     tables = build_tables(result, per_document.stats, reviewed)
+    per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
     written = _write_outputs(tables, stage, jobs, previous)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)

@@ -35,3 +35,23 @@ def frozen_for_fork() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def release_unused() -> None:
+    """Give memory freed by a finished stage back to the system: pyarrow's allocator (mimalloc)
+    keeps freed blocks for reuse, about 90 MB after reading 3,000 reports' facts, which then
+    counts in every later stage's peak and in each process forked from this one. The C
+    allocator's free pages go too (glibc's malloc_trim, where there is one)."""
+    import sys
+
+    if "pyarrow" in sys.modules:  # never imported only for this
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        libc_name = ctypes.util.find_library("c")
+        if libc_name:
+            trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None)
+            if trim is not None:
+                trim(0)

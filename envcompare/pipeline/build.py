@@ -39,6 +39,7 @@ from ..comparison.panel import Panel
 from ..errors import BuildError
 from ..extraction.tidy import with_fact_counts
 from ..ingest.load import doc_names, list_files
+from ..memory import release_unused
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
@@ -142,9 +143,11 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     previous = _Previous(out)
     per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen(), previous)
     result = run(per_document)
+    release_unused()
     reviewed = _review(result, paths, corrections, per_document)
     tables = build_tables(result, per_document.stats, reviewed)
     per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
+    release_unused()  # before the chart processes start and the workbook is written
     written = _write_outputs(tables, stage, jobs, previous)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)

@@ -6,7 +6,9 @@
 The chart processes are forked from a server process started afresh (multiprocessing's
 "forkserver"), which imports matplotlib and `present.charts` once for all of them: they do not
 inherit the caller's memory (in a build: every table of the corpus) and are handed their chart's
-input alone (`chart_inputs`, a few hundred rows). The caller imports no matplotlib.
+input alone (`chart_inputs`, a few hundred rows). The caller imports no matplotlib. As with any
+start method but "fork", a script that draws with jobs > 1 runs it under `if __name__ == "__main__":`
+(the workers import the script's main module; `python -m envcompare` and notebooks need nothing).
 """
 
 from __future__ import annotations

@@ -129,3 +129,61 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     assert redrawn == ["notice.txt"]  # its last page had the conflict: drawn again without it
     fourth = same_as_fresh("fresh4")
     assert "conflict" not in fourth["evidence/notice.html"][1].decode("utf-8")  # the agreement drawn, not the old page
+
+
+def rewritten_figures(before: dict[str, tuple[int, bytes]], after: dict[str, tuple[int, bytes]]) -> set[str]:
+    return {name for name in after if name.startswith("figures/") and after[name][0] != before[name][0]}
+
+
+def two_reports(tmp_path: Path) -> Path:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in TWO:
+        shutil.copy(ROOT / "seeds" / name, reports / name)
+    return reports
+
+
+def test_a_changed_figure_redraws_only_the_chart_that_shows_it(tmp_path, capsys):
+    """Each chart is drawn again only when what it draws changed (not whenever the facts did)."""
+    reports = two_reports(tmp_path)
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    before = files(out)
+    jinan = reports / TWO[0]
+    jinan.write_text(jinan.read_text(encoding="utf-8").replace("浓度为38微克", "浓度为39微克"), encoding="utf-8")
+    said = build(reports, out, capsys)
+    after = files(out)
+    assert rewritten_figures(before, after) == {"figures/air_pm25.png", "figures/air_pm25.svg"}
+    assert f"wrote {out / 'figures' / 'air_pm25.png'}" in said and "coverage.png" not in said
+    fresh = tmp_path / "fresh"
+    build(reports, fresh, capsys)
+    figures = {n: b for n, (_, b) in files(fresh).items() if n.startswith("figures/")}
+    assert figures == {n: b for n, (_, b) in after.items() if n.startswith("figures/")}
+
+
+def test_figures_moved_by_a_line_at_the_top_of_a_report_redraw_no_chart(tmp_path, capsys):
+    """Every figure of the report moves (its offsets change), none of what the charts draw does."""
+    reports = two_reports(tmp_path)
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    before = files(out)
+    jinan = reports / TWO[0]
+    jinan.write_bytes(b"\n" + jinan.read_bytes())
+    build(reports, out, capsys)
+    after = files(out)
+    assert after["facts.csv"][1] != before["facts.csv"][1]  # the offsets did change
+    assert rewritten_figures(before, after) == set()
+
+
+def test_changed_theme_shares_redraw_only_the_theme_chart(tmp_path, capsys):
+    reports = two_reports(tmp_path)
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    before = files(out)
+    jinan = reports / TWO[0]
+    jinan.write_text(jinan.read_text(encoding="utf-8") + "\n大气污染防治和水污染防治持续推进,土壤污染风险管控。\n",
+                     encoding="utf-8")
+    build(reports, out, capsys)
+    after = files(out)
+    assert after["theme_shares.csv"][1] != before["theme_shares.csv"][1]
+    assert rewritten_figures(before, after) == {"figures/themes.png", "figures/themes.svg"}

@@ -28,8 +28,9 @@ import re
 import shutil
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,7 @@ from .batch import BatchResult, DocResult, code_version
 if TYPE_CHECKING:
     from ..comparison.analysis import Analysis
     from ..policytext.text import TextStats
+    from ..present.chart_inputs import Chart
     from ..review.table import Reviewed
 
 MANIFEST = ".envcompare-build"  # what the outputs were built from, and the digest of each
@@ -293,7 +295,8 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previo
     """Every table of the registry, the workbook and the charts into the stage, except those whose
     tables are the same as for the previous build (and whose files are still as it wrote them).
     The chart workers draw while this process writes the workbook."""
-    from ..present.charts import start_key_figures
+    from ..present.chart_inputs import key_charts
+    from ..present.drawing import start_drawing
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
@@ -315,17 +318,23 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previo
     city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
     output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
            lambda: write_panel_binaries(city_years, stage))
-    shares, judged = tables["theme_shares"], analysis.judged()
-    figures = digest(analysis.facts, analysis.references, judged, shares)
-    drawn = previous.names(figures, under="figures/")
-    charts = None
-    if not drawn:
-        charts = start_key_figures(analysis.facts, analysis.references, judged, shares, stage / "figures", jobs=jobs)
-    with charts or contextlib.nullcontext():
+    charts = key_charts(analysis.facts, analysis.references, analysis.judged(), tables["theme_shares"])
+    figures = [digest.of_chart(chart) for chart in charts]
+    redrawn = [not previous.keeps(_figure_names(c), d) for c, d in zip(charts, figures, strict=True)]
+    with start_drawing(list(compress(charts, redrawn)), stage / "figures", jobs=jobs) as drawing:
         workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
         output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
-        output(drawn, figures, charts.wait if charts else list)
+        drawing.wait()
+    for chart, source, drawn in zip(charts, figures, redrawn, strict=True):  # in chart order
+        if not drawn:
+            done.kept.update(_figure_names(chart))
+        done.sources.update(dict.fromkeys(_figure_names(chart), source))
     return done
+
+
+def _figure_names(chart: Chart) -> list[str]:
+    """A chart's files, relative to the output folder."""
+    return [f"figures/{name}" for name in chart.files()]
 
 
 class _Digests:
@@ -345,12 +354,36 @@ class _Digests:
             h.update(self.each[id(frame)])
         return h.hexdigest()
 
+    def of_chart(self, chart: Chart) -> str:
+        """A chart's input (`chart_inputs.Chart`): its name, drawing and language, and what it draws
+        (tables with their row labels, lists of names)."""
+        h = hashlib.sha256(code_version().encode())
+        h.update(json.dumps([chart.stem, chart.draw, chart.lang], ensure_ascii=False).encode())
+        for chunk in self._chunks(chart.data):
+            h.update(chunk)
+        return h.hexdigest()
+
+    def _chunks(self, value: object) -> Iterator[bytes]:
+        """A value of a chart's input as bytes: tables (the row labels included), their tuples and
+        lists, and plain values by their type and text."""
+        if isinstance(value, pd.DataFrame):
+            yield b"table"
+            yield self._of(value, index=True)
+        elif isinstance(value, (tuple, list)):
+            yield f"{type(value).__name__}[{len(value)}]".encode()
+            for item in value:
+                yield from self._chunks(item)
+        else:
+            yield json.dumps([type(value).__name__, str(value)], ensure_ascii=False).encode()
+
     @staticmethod
-    def _of(frame: pd.DataFrame) -> bytes:
+    def _of(frame: pd.DataFrame, index: bool = False) -> bytes:
         h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()], ensure_ascii=False).encode())
         h.update(str(len(frame)).encode())
         try:
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            if index:
+                h.update(json.dumps([str(n) for n in frame.index.names], ensure_ascii=False).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=index).to_numpy().tobytes())
         except TypeError:  # a cell that cannot be hashed (a list): never the same, always written
             h.update(os.urandom(16))
         return h.digest()

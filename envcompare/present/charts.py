@@ -19,11 +19,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..comparison.analysis import fact_scopes, fact_statistics
-from ..memory import frozen_for_fork
-from ..vocab.catalog import in_catalog_order, indicators
+from ..vocab.catalog import indicators
 from ..vocab.places import lookup
 from ..vocab.resources import read_yaml
+from .chart_inputs import (
+    MAX_ROWS,
+    Chart,
+    CoverageInput,
+    IndicatorInput,
+    change_rows,
+    coverage_input,
+    indicator_input,
+    target_rows,
+    theme_table,
+)
 from .evidence import fmt
 from .fonts import cjk_family
 from .output import atomic_write
@@ -173,18 +182,6 @@ def _row_label(city: str, qualifier: object, lang: str) -> str:
     return city_label(city, lang) + (f" · {qualifier}" if isinstance(qualifier, str) and qualifier else "")
 
 
-def latest_actuals(facts: pd.DataFrame, indicator: str, year: int | None = None, period: str = "annual") -> pd.DataFrame:
-    """One row per city: its actual for `year`, or its latest year when year is None."""
-    rows = facts[(facts["indicator"] == indicator) & (facts["kind"] == "actual") & (facts["period"] == period)]
-    if year is not None:
-        rows = rows[rows["year"] == year]
-    rows = rows.sort_values(["city", "year", "start"], kind="stable")
-    return rows.groupby("city", sort=True).tail(1).reset_index(drop=True)
-
-
-MAX_ROWS = 40  # a chart of a national corpus shows the 20 best and the 20 worst, and says so
-
-
 class Capped(NamedTuple):
     """The rows a chart shows, and the title's note when some were left out."""
 
@@ -248,13 +245,14 @@ def indicator_chart(
     cities. Cities that do not report the indicator are listed as "not reported". Limits are
     drawn only when the figures are of the limit's statistic.
     """
-    data = latest_actuals(facts, indicator, year)
+    return draw_indicator(indicator, indicator_input(facts, indicator, references, year), lang)
+
+
+def draw_indicator(indicator: str, shown: IndicatorInput, lang: str = "zh") -> Figure:
+    """`indicator_chart` of its input (`chart_inputs.indicator_input`)."""
     ind = indicators()[indicator]
-    everyone = sorted(facts["city"].dropna().unique())
-    missing = [c for c in everyone if c not in set(data["city"])]
-    refs = _references_for(data, indicator, references)
-    data = data.sort_values("value", ascending=ind.direction != "higher_better", kind="stable").reset_index(drop=True)
-    data, note = _cap(data, lang)  # before counting rows: a capped chart has one tick per bar shown
+    missing, refs = shown.missing, shown.references
+    data, note = _cap(shown.actuals, lang)  # before counting rows: a capped chart has one tick per bar shown
     with chart_style():
         n = len(data) + len(missing)
         fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
@@ -286,20 +284,6 @@ class LegendEntry(NamedTuple):
 
     handle: object
     text: str
-
-
-def _references_for(data: pd.DataFrame, indicator: str, references: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The reference lines to draw: the indicator's limits, guidelines and averages, averages of
-    the years shown only, limits of the figures' statistic only."""
-    if references is None or not len(references):
-        return None
-    refs = references[(references["indicator"] == indicator) & references["kind"].isin(["limit", "guideline", "average"])]
-    years = set(data["year"].dropna().astype(int))
-    refs = refs[refs["year"].isna() | refs["year"].isin(years)]
-    if "statistic" in refs.columns and len(data):  # a limit of another statistic is not drawn
-        stats = set(fact_statistics(data).dropna())
-        refs = refs[refs["statistic"].isna() | (refs["statistic"] == "") | refs["statistic"].isin(stats)]
-    return refs
 
 
 def _draw_bars(ax, data: pd.DataFrame, missing: list[str], colours: list[str], lang: str) -> None:
@@ -356,13 +340,12 @@ def _unit_panels(units: list[str], lang: str, height_per_row: float, rows_per_un
 def changes_chart(facts: pd.DataFrame, indicators_: list[str] | None = None, lang: str = "zh") -> Figure:
     """Year-on-year changes per city and indicator, one panel per unit (days, percentage
     points and % never share an axis); green where the change is an improvement."""
-    rows = facts[(facts["kind"] == "change") & (facts["period"] == "annual")]
-    if indicators_:
-        rows = rows[rows["indicator"].isin(indicators_)]
-    rows = rows.assign(scope_=fact_scopes(rows) if len(rows) else pd.Series(dtype="string"))
-    rows = rows.sort_values(["unit", "indicator", "city", "year"], kind="stable").groupby(
-        ["indicator", "unit", "scope_", "city"], dropna=False).tail(1)
-    rows, _ = _cap(rows.reset_index(drop=True), lang)
+    return draw_changes(change_rows(facts, indicators_), lang)
+
+
+def draw_changes(changes: pd.DataFrame, lang: str = "zh") -> Figure:
+    """`changes_chart` of its rows (`chart_inputs.change_rows`)."""
+    rows, _ = _cap(changes, lang)
     cat = indicators()
     units = list(dict.fromkeys(rows["unit"].fillna("?"))) or ["?"]
     with chart_style():
@@ -404,8 +387,12 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
     day, not the largest miss), green when the target is met, red when not, labelled with the
     actual and the target as a reader writes it (≤ 37 微克/立方米) and the target's qualifier.
     """
-    rows = tva[tva["status"].isin(["met", "not met"])].reset_index(drop=True) if "status" in tva else tva.iloc[0:0]
-    rows, _ = _cap(rows, lang)
+    return draw_targets(target_rows(tva), lang)
+
+
+def draw_targets(judgements: pd.DataFrame, lang: str = "zh") -> Figure:
+    """`targets_chart` of its rows (`chart_inputs.target_rows`)."""
+    rows, _ = _cap(judgements, lang)
     units = list(dict.fromkeys(rows["unit"].fillna("?"))) or ["?"]
     with chart_style():
         fig, axes = _unit_panels(units, lang, 0.42, [int((rows["unit"].fillna("?") == u).sum()) for u in units], width=8.2)
@@ -445,21 +432,18 @@ def targets_chart(tva: pd.DataFrame, lang: str = "zh") -> Figure:
 def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
     """Which city reports which indicator (any year), actuals, targets and changes in separate
     panels (a target or a change is not a reported value): the map to read before comparing."""
-    kinds = [k for k in ("actual", "target", "change") if (facts["kind"] == k).any()] or ["actual"]
-    f = facts[facts["kind"].isin(kinds)]
-    columns = [c for c in in_catalog_order(set(f["indicator"].dropna())) if c in indicators()]
-    cities = sorted(f["city"].dropna().unique())
-    if len(cities) > MAX_ROWS:  # the cities that report most
-        counts = f.groupby("city").size().sort_values(ascending=False, kind="stable")
-        cities = sorted(counts.index[:MAX_ROWS])
+    return draw_coverage(coverage_input(facts), lang)
+
+
+def draw_coverage(coverage: CoverageInput, lang: str = "zh") -> Figure:
+    """`coverage_chart` of its counts (`chart_inputs.coverage_input`)."""
+    kinds = coverage.kinds
+    cities, columns = list(coverage.counts[0].index), list(coverage.counts[0].columns)
     with chart_style():
         width = min(14, 2.4 + 0.35 * max(4, len(columns)))
         fig, axes = plt.subplots(len(kinds), 1, figsize=(width, 1.2 + (0.32 * max(2, len(cities)) + 0.5) * len(kinds)
                                                           + 2.2), sharex=True, squeeze=False)
-        for ax, kind in zip([a[0] for a in axes], kinds, strict=True):
-            part = f[f["kind"] == kind].assign(n=1)
-            table = part.pivot_table(index="city", columns="indicator", values="n", aggfunc="sum", fill_value=0)
-            table = table.reindex(index=cities, columns=columns, fill_value=0)
+        for ax, kind, table in zip([a[0] for a in axes], kinds, coverage.counts, strict=True):
             ax.imshow(table.values > 0, cmap="Greens", vmin=0, vmax=1.4, aspect="auto")
             ax.set_yticks(range(len(cities)), [city_label(c, lang) for c in cities], fontsize=8)
             ax.grid(False)
@@ -480,12 +464,12 @@ def coverage_chart(facts: pd.DataFrame, lang: str = "zh") -> Figure:
 def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "zh") -> Figure:
     """Theme shares as stacked bars, one bar per (city, year, document type) (from
     envcompare.policytext): a city's documents of different years or types are never pooled."""
-    label_col = "theme_en" if lang == "en" and "theme_en" in shares else ("theme_zh" if "theme_zh" in shares else "theme")
-    keys = [k for k in ("city", "year", "doc_type") if k in shares]
-    data = shares.assign(**{k: shares[k].astype("object").where(shares[k].notna(), "") for k in keys})
-    table = data.pivot_table(index=keys, columns=label_col, values=value, aggfunc="sum", fill_value=0, sort=True)
-    if len(table) > MAX_ROWS:
-        table = table.iloc[:MAX_ROWS]
+    return draw_themes(theme_table(shares, value, lang), lang)
+
+
+def draw_themes(table: pd.DataFrame, lang: str = "zh") -> Figure:
+    """`theme_chart` of its bars (`chart_inputs.theme_table`)."""
+    keys = list(table.index.names)
     names = []
     for key in table.index:
         key = key if isinstance(key, tuple) else (key,)
@@ -519,79 +503,10 @@ def save_figure(fig: Figure, stem: Path, svg: bool = True) -> list[Path]:
     return paths
 
 
-KEY_INDICATORS = ("air.pm25", "air.pm10", "air.good_days_ratio", "water.national_sections_good_ratio")
-
-
-def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
-                folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
-    """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
-    drawn in `jobs` processes."""
-    with start_key_figures(facts, references, judged, shares, folder, jobs, langs) as drawing:
-        return drawing.wait()
-
-
-class Drawing:
-    """Charts being drawn by worker processes while the caller does something else."""
-
-    def __init__(self, tasks: list[tuple], jobs: int) -> None:
-        self._pool = None
-        self._pending = None
-        self._done: list[list[Path]] | None = None
-        if jobs > 1 and len(tasks) > 1:
-            import multiprocessing as mp
-
-            from matplotlib import font_manager
-
-            from .fonts import font_file
-
-            if cjk_family() and font_file():
-                font_manager.get_font(str(font_file()))  # parse the CJK font once, before the workers fork
-            # The workers inherit the parent's objects (in a build: the whole corpus). Frozen, the
-            # workers' garbage collector does not walk them, which would cost seconds per worker and
-            # copy every page of the parent's heap into it (copy-on-write).
-            with frozen_for_fork():
-                self._pool = mp.get_context("fork").Pool(min(jobs, len(tasks)))
-            self._pending = self._pool.map_async(_render, tasks)
-        else:
-            self._done = [_render(t) for t in tasks]
-
-    def wait(self) -> list[Path]:
-        """The paths written, in chart order, once every chart is drawn."""
-        if self._done is None:
-            assert self._pending is not None and self._pool is not None
-            self._done = self._pending.get()
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
-        return [p for paths in self._done for p in paths]
-
-    def __enter__(self) -> Drawing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # left early (an error): stop the workers
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-
-
-def start_key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
-                      folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> Drawing:
-    """`key_figures` in the background (with jobs > 1): `build` writes the workbook meanwhile."""
-    specs: list[tuple] = [("coverage", "coverage_chart", (facts,)), ("changes", "changes_chart", (facts,)),
-                          ("targets", "targets_chart", (judged,)),
-                          ("themes", "theme_chart", (shares[shares["level"] == "city_year"],))]
-    for ind in KEY_INDICATORS:
-        if ((facts["indicator"] == ind) & (facts["kind"] == "actual")).any():
-            specs.append((ind.replace(".", "_"), "indicator_chart", (facts, ind, references)))
-    tasks = [(name, func, args, lang, Path(folder)) for name, func, args in specs for lang in langs]
-    return Drawing(tasks, jobs)
-
-
-def _render(task: tuple) -> list[Path]:
-    name, func, args, lang, folder = task
-    fig = globals()[func](*args, lang=lang)
-    return save_figure(fig, folder / (name if lang == "zh" else f"{name}_en"), svg=lang == "zh")
+def save_chart(chart: Chart, folder: Path) -> list[Path]:
+    """Draw one chart of a build (`chart_inputs.key_charts`) into `folder`; return its paths."""
+    fig = globals()[chart.draw](*chart.data, lang=chart.lang)
+    return save_figure(fig, folder / Path(chart.files()[0]).stem, svg=chart.lang == "zh")
 
 
 def _save_all(fig: Figure, stem: Path, svg: bool = True) -> list[Path]:

@@ -153,7 +153,8 @@ def fill_sheet(
     """
     labels = [str(h) for h in (headers if headers is not None else df.columns)]
     wrap = any("\n" in h for h in labels)
-    _size_columns(ws, labels, [df.iloc[:WIDTH_ROWS, j].tolist() for j in range(len(df.columns))], wrap)
+    head = df.iloc[:WIDTH_ROWS]
+    _size_columns(ws, labels, [column.tolist() for _, column in head.items()], wrap)
     _frame_sheet(ws, df, freeze)
     header = _header_cells(ws, labels, wrap)
     print_setup(ws)  # a write-only sheet takes its page setup before its first row
@@ -163,6 +164,10 @@ def fill_sheet(
 
 
 WIDTH_ROWS = 200  # a column is as wide as its header and its first 200 values
+MAX_WIDTH = 60  # the widest a column gets
+# a value this many characters long (each at least one wide) makes its column as wide as it gets:
+# (53 * 1.1 + 2 > MAX_WIDTH), so no more of a value is measured
+WIDEST_VALUE = math.ceil((MAX_WIDTH - 2) / 1.1)
 
 
 class ColumnFormats(NamedTuple):
@@ -177,12 +182,22 @@ def _size_columns(ws, labels: list[str], columns: list[list], wrap: bool) -> Non
     for j, label in enumerate(labels, start=1):
         lines = [display_width(line) for line in label.split("\n")]
         widths = [min(max(lines), HEADER_WIDTH) if wrap else max(lines)]
-        widths += [display_width(str(v)) for v in columns[j - 1][:WIDTH_ROWS] if not pd.isna(v)]
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, max(widths) * 1.1 + 2))
+        widths += [display_width(str(v)[:WIDEST_VALUE]) for v in columns[j - 1][:WIDTH_ROWS] if not _missing(v)]
+        ws.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, max(8, max(widths) * 1.1 + 2))
     if wrap:  # room for every header line, long ones wrapped at HEADER_WIDTH
         ws.row_dimensions[1].height = 15 * max(
             sum(max(1, math.ceil(display_width(line) / HEADER_WIDTH)) for line in h.split("\n")) for h in labels
         )
+
+
+def _missing(value: object) -> bool:
+    """`pd.isna` of one value, the common cases (text, numbers, NA) without calling it."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return False
+    if kind is float:
+        return value != value
+    return value is None or value is pd.NA or bool(pd.isna(value))
 
 
 def _frame_sheet(ws, df: pd.DataFrame, freeze: str) -> None:
@@ -269,6 +284,77 @@ def _text_body(value: str) -> CellBody:
     return CellBody(f' t="inlineStr"><is><t{space}>{kept.translate(XML_ESCAPES)}</t></is></c>', formula_like(value))
 
 
+class ColumnCells(NamedTuple):
+    """One column's cells of a chunk of rows: its distinct styles (a style's key -> the first row
+    that has it), each cell's style as its number in that order, and each cell's value XML."""
+
+    first_rows: dict[tuple, int]
+    styles: list[int]
+    bodies: list[str | None]
+
+
+QUOTED = object()  # a text cell whose style is the quote prefix (text a spreadsheet would run)
+
+
+def _style_base(fmt: object) -> tuple | None:
+    """What a value asks of its cell's style: the quote prefix, a number format, or nothing."""
+    if fmt is QUOTED:
+        return ("quotePrefix", True)
+    return ("number_format", fmt) if fmt else None
+
+
+def _column_cells(values: list, index: int, fixed: str | None, per_row: Sequence[str | None] | None,
+                  styles: Mapping[int, Style], texts: dict[str, CellBody]) -> ColumnCells:
+    """One column's cells (rows `index`, `index` + 1, ... of the table): each one's style (what
+    its value asks, then the table's style of the cell) and its value's XML. A style is numbered
+    once per column; the common cells (text, numbers of the column's format) cost a dict look-up."""
+    first_rows: dict[tuple, int] = {}
+    number_of: dict[tuple, int] = {}  # a style's key -> its number in this column
+
+    def numbered(key: tuple, i: int) -> int:
+        number = number_of.get(key)
+        if number is None:
+            number = number_of[key] = len(number_of)
+            first_rows[key] = i
+        return number
+
+    plain: dict[object, int] = {}  # what an unstyled cell asks (a number format, QUOTED) -> its style number
+    numbers: list[int] = []
+    bodies: list[str | None] = []
+    for i, value in enumerate(values):
+        kind = type(value)  # the common cases first
+        if kind is str:
+            body = texts.get(value)
+            if body is None:
+                body = texts[value] = _text_body(value)
+        elif kind is float:
+            body = MISSING if value != value else _number_body(value)
+        elif kind is int:
+            body = _number_body(value)
+        elif value is pd.NA or value is None:
+            body = MISSING
+        else:
+            body = cell_body(value)
+        needs = body.needs
+        if needs == "number":
+            fmt = fixed if per_row is None else per_row[index + i]
+        elif needs is True:
+            fmt = QUOTED
+        else:
+            fmt = needs
+        style = styles.get(index + i) if styles else None
+        if style:
+            key = (_style_base(fmt), tuple((attr, v if isinstance(v, str) else id(v)) for attr, v in style.items()))
+            numbers.append(numbered(key, i))
+        else:
+            number = plain.get(fmt)
+            if number is None:
+                number = plain[fmt] = numbered((_style_base(fmt), ()), i)
+            numbers.append(number)
+        bodies.append(body.xml)
+    return ColumnCells(first_rows, numbers, bodies)
+
+
 class SheetRows:
     """A write-only sheet's data rows as sheet XML in a temporary file, put into the sheet's part
     of the workbook when it is saved (`save_workbook`): each value's XML is made once, and each
@@ -308,47 +394,26 @@ class SheetRows:
                      by_column: Mapping[int, Mapping[int, Style]]) -> list[list[str | None]]:
         """Per column, the cells of rows `index`, `index` + 1, ... of the table: the style attribute
         and the value's XML, after the cell reference (None: no cell)."""
-        keys, bodies = [], []
+        columns: list[ColumnCells] = []
         first_seen: dict[tuple, tuple[int, int]] = {}  # a style not met before -> its first cell
-        for j in range(len(part.columns)):
-            column_keys, column_bodies = self._column_styles(part.iloc[:, j].tolist(), j, index, formats,
-                                                             by_column.get(j, {}))
-            for i, key in enumerate(column_keys):
+        texts: dict[str, CellBody] = {}  # each text's XML made once per chunk (names, units, kinds repeat)
+        for j, (_, column) in enumerate(part.items()):
+            cells = _column_cells(column.tolist(), index, formats.fixed.get(j), formats.per_row.get(j),
+                                  by_column.get(j, {}), texts)
+            for key, i in cells.first_rows.items():
                 if key not in self.style_attrs and (key not in first_seen or first_seen[key] > (i, j)):
                     first_seen[key] = (i, j)
-            keys.append(column_keys)
-            bodies.append(column_bodies)
+            columns.append(cells)
         for key in sorted(first_seen, key=first_seen.__getitem__):  # row by row, as openpyxl writes
             i, j = first_seen[key]
             self.style_attrs[key] = self._style_attr(key[0], by_column.get(j, {}).get(index + i, {}))
-        attrs = self.style_attrs
-        return [[(f'{attrs[k]} t="n" />' if attrs[k] else None) if body is None else attrs[k] + body
-                 for k, body in zip(column_keys, column_bodies, strict=True)]
-                for column_keys, column_bodies in zip(keys, bodies, strict=True)]
-
-    @staticmethod
-    def _column_styles(values: list, j: int, index: int, formats: ColumnFormats,
-                       styles: Mapping[int, Style]) -> tuple[list[tuple], list[str | None]]:
-        """One column's cells: each one's style (what its value asks, then the table's style of
-        the cell) and its value's XML."""
-        per_row = formats.per_row.get(j)
-        fixed = formats.fixed.get(j)
-        keys: list[tuple] = []
-        bodies: list[str | None] = []
-        for i, value in enumerate(values, start=index):
-            body = cell_body(value)
-            if body.needs == "number":
-                fmt = per_row[i] if per_row is not None else fixed
-                base = ("number_format", fmt) if fmt else None
-            elif body.needs is True:
-                base = ("quotePrefix", True)
-            else:
-                base = ("number_format", body.needs) if body.needs else None
-            style = styles.get(i)
-            keys.append((base, ()) if style is None else
-                        (base, tuple((attr, v if isinstance(v, str) else id(v)) for attr, v in style.items())))
-            bodies.append(body.xml)
-        return keys, bodies
+        tails = []
+        for cells in columns:
+            attrs = [self.style_attrs[key] for key in cells.first_rows]  # by the column's style number
+            without_value = [f'{attr} t="n" />' if attr else None for attr in attrs]
+            tails.append([without_value[n] if body is None else attrs[n] + body
+                          for n, body in zip(cells.styles, cells.bodies, strict=True)])
+        return tails
 
     def _style_attr(self, base: tuple | None, style: Style) -> str:
         """The s="..." attribute of a style, made once, by a cell that carries it (the workbook

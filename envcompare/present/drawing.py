@@ -1,0 +1,91 @@
+"""Present stage: the build's charts drawn in worker processes, while the caller goes on.
+
+    key_figures(facts, references, judged, shares, folder, jobs)   # every chart of `build`
+    start_drawing(charts, folder, jobs)                            # some of them, in the background
+
+The chart processes are forked from a server process started afresh (multiprocessing's
+"forkserver"), which imports matplotlib and `present.charts` once for all of them: they do not
+inherit the caller's memory (in a build: every table of the corpus) and are handed their chart's
+input alone (`chart_inputs`, a few hundred rows). The caller imports no matplotlib. As with any
+start method but "fork", a script that draws with jobs > 1 runs it under `if __name__ == "__main__":`
+(the workers import the script's main module; `python -m envcompare` and notebooks need nothing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .chart_inputs import Chart, key_charts
+
+WORKER_CONTEXT = "forkserver"
+CHARTS_MODULE = "envcompare.present.charts"  # imported by the server, before the workers fork
+
+
+def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
+                folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
+    """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
+    drawn in `jobs` processes."""
+    with start_drawing(key_charts(facts, references, judged, shares, langs), folder, jobs) as drawing:
+        return drawing.wait()
+
+
+def start_drawing(charts: list[Chart], folder: Path, jobs: int = 1) -> Drawing:
+    """Draw `charts` into `folder`: in `jobs` worker processes (with jobs > 1, in the background
+    until `wait`), else here and now."""
+    return Drawing([(chart, Path(folder)) for chart in charts], jobs)
+
+
+class Drawing:
+    """Charts being drawn by worker processes while the caller does something else."""
+
+    def __init__(self, tasks: list[tuple[Chart, Path]], jobs: int) -> None:
+        self._pool = None
+        self._pending = None
+        self._done: list[list[Path]] | None = None
+        if jobs > 1 and tasks:
+            import multiprocessing as mp
+
+            context = mp.get_context(WORKER_CONTEXT)
+            if WORKER_CONTEXT == "forkserver":
+                context.set_forkserver_preload([CHARTS_MODULE])
+            self._pool = context.Pool(min(jobs, len(tasks)), initializer=_worker_ready)
+            self._pending = self._pool.map_async(_draw, tasks, chunksize=1)
+        else:
+            self._done = [_draw(t) for t in tasks]
+
+    def wait(self) -> list[Path]:
+        """The paths written, in chart order, once every chart is drawn."""
+        if self._done is None:
+            assert self._pending is not None and self._pool is not None
+            self._done = self._pending.get()
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        return [p for paths in self._done for p in paths]
+
+    def __enter__(self) -> Drawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # left early (an error): stop the workers
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def _worker_ready() -> None:
+    """A chart process's start: the CJK font read once, before its first chart."""
+    from matplotlib import font_manager
+
+    from .fonts import cjk_family, font_file
+
+    if cjk_family() and font_file():
+        font_manager.get_font(str(font_file()))
+
+
+def _draw(task: tuple[Chart, Path]) -> list[Path]:
+    from .charts import save_chart  # matplotlib: in the chart processes only (or with jobs=1)
+
+    return save_chart(*task)

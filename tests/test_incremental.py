@@ -4,6 +4,7 @@ fresh build would write."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,22 @@ def files(out: Path) -> dict[str, tuple[int, bytes]]:
     """Each output's inode (a rewritten file is a new one: outputs are replaced atomically) and bytes."""
     return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.read_bytes()) for p in sorted(out.rglob("*"))
             if p.is_file() and not p.name.startswith(".")}
+
+
+STAMPED = {"panel.dta"}  # Stata files carry the time they were written
+
+
+def same_as_fresh(reports: Path, out: Path, fresh: Path, capsys, under: str = "") -> dict[str, tuple[int, bytes]]:
+    """The files of `out` (inode, bytes), once their bytes (those under `under`; Stata's time stamp
+    aside) are checked equal to a fresh build of `reports` into `fresh`."""
+    now = files(out)
+    build(reports, fresh, capsys)
+
+    def compared(found: dict[str, tuple[int, bytes]]) -> dict[str, bytes]:
+        return {n: b for n, (_, b) in found.items() if n.startswith(under) and n not in STAMPED}
+
+    assert compared(now) == compared(files(fresh))
+    return now
 
 
 def test_a_rebuild_rewrites_only_what_changed_and_keeps_what_a_fresh_build_would_write(tmp_path, capsys):
@@ -47,11 +64,7 @@ def test_a_rebuild_rewrites_only_what_changed_and_keeps_what_a_fresh_build_would
         assert kept not in rewritten, kept
     assert "kept " in said and "wrote " + str(out / "documents.csv") in said
     assert f"wrote {out / 'facts.csv'}" not in said
-    fresh = tmp_path / "fresh"
-    build(reports, fresh, capsys)
-    stamped = {"panel.dta"}  # Stata files carry the time they were written
-    assert ({n: b for n, (_, b) in after.items() if n not in stamped}
-            == {n: b for n, (_, b) in files(fresh).items() if n not in stamped})
+    same_as_fresh(reports, out, tmp_path / "fresh", capsys)
 
     # a figure changes: the facts table and what is drawn from it are written again
     jinan.write_text(jinan.read_text(encoding="utf-8").replace("6天", "7天"), encoding="utf-8")
@@ -87,18 +100,9 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     water = reports / "water.txt"
     water.write_text("宜昌市2022年环境质量公报\n2022年,宜昌市空气质量优良天数比例为85.2%。\n", encoding="utf-8")
     out = tmp_path / "out"
-    stamped = {"panel.dta"}
     redrawn: list[str] = []  # the review reads a report again only to redraw its page (no corrections here)
     read_again = reviewing.Reports.report
     monkeypatch.setattr(reviewing.Reports, "report", lambda self, doc: redrawn.append(doc) or read_again(self, doc))
-
-    def same_as_fresh(name: str) -> dict[str, tuple[int, bytes]]:
-        now = files(out)
-        fresh = tmp_path / name
-        build(reports, fresh, capsys)
-        assert ({n: b for n, (_, b) in now.items() if n not in stamped}
-                == {n: b for n, (_, b) in files(fresh).items() if n not in stamped})
-        return now
 
     build(reports, out, capsys)
     first = files(out)
@@ -109,7 +113,7 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     redrawn.clear()
     build(reports, out, capsys)
     assert redrawn == []
-    second = same_as_fresh("fresh2")
+    second = same_as_fresh(reports, out, tmp_path / "fresh2", capsys)
     assert second["evidence/water.html"][0] != first["evidence/water.html"][0]
     for page in ("evidence/notice.html", "evidence/bulletin.html"):
         assert second[page][0] == first[page][0], page  # neither its report nor its rows changed
@@ -118,7 +122,7 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     redrawn.clear()
     build(reports, out, capsys)
     assert sorted(redrawn) == ["bulletin.txt", "notice.txt"]
-    third = same_as_fresh("fresh3")
+    third = same_as_fresh(reports, out, tmp_path / "fresh3", capsys)
     notice = third["evidence/notice.html"]
     assert notice[0] != second["evidence/notice.html"][0]  # its report is the same; its conflict is not
     assert "36 ug/m3 in bulletin.txt" in notice[1].decode("utf-8")
@@ -127,7 +131,7 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     redrawn.clear()
     build(reports, out, capsys)
     assert redrawn == ["notice.txt"]  # its last page had the conflict: drawn again without it
-    fourth = same_as_fresh("fresh4")
+    fourth = same_as_fresh(reports, out, tmp_path / "fresh4", capsys)
     assert "conflict" not in fourth["evidence/notice.html"][1].decode("utf-8")  # the agreement drawn, not the old page
 
 
@@ -135,55 +139,44 @@ def rewritten_figures(before: dict[str, tuple[int, bytes]], after: dict[str, tup
     return {name for name in after if name.startswith("figures/") and after[name][0] != before[name][0]}
 
 
-def two_reports(tmp_path: Path) -> Path:
+def rebuilt_after(tmp_path: Path, capsys, change: Callable[[Path], None]):
+    """Two seed reports built, the first changed by `change`, built again into the same folder:
+    (reports, out, files before, what the rebuild said, files after)."""
     reports = tmp_path / "reports"
     reports.mkdir()
     for name in TWO:
         shutil.copy(ROOT / "seeds" / name, reports / name)
-    return reports
+    out = tmp_path / "out"
+    build(reports, out, capsys)
+    before = files(out)
+    change(reports / TWO[0])
+    said = build(reports, out, capsys)
+    return reports, out, before, said, files(out)
 
 
 def test_a_changed_figure_redraws_only_the_chart_that_shows_it(tmp_path, capsys):
     """Each chart is drawn again only when what it draws changed (not whenever the facts did)."""
-    reports = two_reports(tmp_path)
-    out = tmp_path / "out"
-    build(reports, out, capsys)
-    before = files(out)
-    jinan = reports / TWO[0]
-    jinan.write_text(jinan.read_text(encoding="utf-8").replace("浓度为38微克", "浓度为39微克"), encoding="utf-8")
-    said = build(reports, out, capsys)
-    after = files(out)
+    def change(jinan: Path) -> None:
+        jinan.write_text(jinan.read_text(encoding="utf-8").replace("浓度为38微克", "浓度为39微克"), encoding="utf-8")
+
+    reports, out, before, said, after = rebuilt_after(tmp_path, capsys, change)
     assert rewritten_figures(before, after) == {"figures/air_pm25.png", "figures/air_pm25.svg"}
     assert f"wrote {out / 'figures' / 'air_pm25.png'}" in said and "coverage.png" not in said
-    fresh = tmp_path / "fresh"
-    build(reports, fresh, capsys)
-    figures = {n: b for n, (_, b) in files(fresh).items() if n.startswith("figures/")}
-    assert figures == {n: b for n, (_, b) in after.items() if n.startswith("figures/")}
+    same_as_fresh(reports, out, tmp_path / "fresh", capsys, under="figures/")
 
 
 def test_figures_moved_by_a_line_at_the_top_of_a_report_redraw_no_chart(tmp_path, capsys):
     """Every figure of the report moves (its offsets change), none of what the charts draw does."""
-    reports = two_reports(tmp_path)
-    out = tmp_path / "out"
-    build(reports, out, capsys)
-    before = files(out)
-    jinan = reports / TWO[0]
-    jinan.write_bytes(b"\n" + jinan.read_bytes())
-    build(reports, out, capsys)
-    after = files(out)
+    _, _, before, _, after = rebuilt_after(tmp_path, capsys, lambda jinan: jinan.write_bytes(b"\n" + jinan.read_bytes()))
     assert after["facts.csv"][1] != before["facts.csv"][1]  # the offsets did change
     assert rewritten_figures(before, after) == set()
 
 
 def test_changed_theme_shares_redraw_only_the_theme_chart(tmp_path, capsys):
-    reports = two_reports(tmp_path)
-    out = tmp_path / "out"
-    build(reports, out, capsys)
-    before = files(out)
-    jinan = reports / TWO[0]
-    jinan.write_text(jinan.read_text(encoding="utf-8") + "\n大气污染防治和水污染防治持续推进,土壤污染风险管控。\n",
-                     encoding="utf-8")
-    build(reports, out, capsys)
-    after = files(out)
+    def change(jinan: Path) -> None:
+        jinan.write_text(jinan.read_text(encoding="utf-8") + "\n大气污染防治和水污染防治持续推进,土壤污染风险管控。\n",
+                         encoding="utf-8")
+
+    _, _, before, _, after = rebuilt_after(tmp_path, capsys, change)
     assert after["theme_shares.csv"][1] != before["theme_shares.csv"][1]
     assert rewritten_figures(before, after) == {"figures/themes.png", "figures/themes.svg"}

@@ -407,23 +407,36 @@ def decode_result(payload: bytes) -> DocResult:
     return _from_data(DocResult, data)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_PLAIN = frozenset(_SCALARS)  # values JSON writes and reads back as they are
+_TEXT = frozenset((str,))
+
+
 def _to_data(value: object) -> object:
-    if value is None or type(value) in (str, int, float, bool):
+    """`value` as JSON's plain values (dataclasses as mappings of their fields, numpy scalars as
+    Python's); TypeError for anything JSON would not give back exactly (a key that is not text).
+    Containers of plain values are checked in one C-level pass and passed on as they are (JSON
+    writes a tuple as a list): most of a result is such rows and word counts."""
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is dict or (isinstance(value, dict) and not dataclasses.is_dataclass(value)):
+        if not _TEXT.issuperset(map(type, value)):
+            raise TypeError("a mapping with keys that are not text")
+        if _PLAIN.issuperset(map(type, value.values())):
+            return value
+        return {k: v if type(v) in _PLAIN else _to_data(v) for k, v in value.items()}
+    if kind is tuple or kind is list or isinstance(value, (list, tuple)):
+        if _PLAIN.issuperset(map(type, value)):
+            return value
+        return [v if type(v) in _PLAIN else _to_data(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        if not all(type(k) is str for k in value):
-            raise TypeError("a mapping with keys that are not text")
-        return {k: _to_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_to_data(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         return _to_data(value.item())
     raise TypeError(f"{type(value).__name__} is not cached")
 
 
-_SCALARS = (str, int, float, bool, type(None))
 
 
 @cache

@@ -169,7 +169,8 @@ def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections
     build drew the same page from the same worker page and rows."""
     reports = reviewing.Reports(paths)
     reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
-    for doc, html in reviewing.pages(reviewed, reports, keep=per_document.keep_redrawn, also=per_document.deferred):
+    for doc, html in reviewing.pages(reviewed, reports, keep=per_document.keep_redrawn, also=per_document.deferred,
+                                     worker_page=per_document.worker_page, seen=per_document.seen):
         per_document.stage_page(doc, html.encode("utf-8"))
     return reviewed
 
@@ -223,6 +224,18 @@ class _PerDocument:
             return False
         self.outputs[name] = self.previous.outputs[name]
         return True
+
+    def worker_page(self, doc: str) -> str | None:
+        """The page the worker drew for `doc`, read back from the stage (or from the folder, where
+        the same bytes were already): None when it was deferred, or is no longer those bytes."""
+        if doc in self.deferred or doc not in self.drawn:
+            return None
+        name = self._page(doc)
+        try:
+            data = ((self.stage if name in self.staged else self.out) / name).read_bytes()
+        except OSError:
+            return None
+        return data.decode("utf-8") if hashlib.sha256(data).hexdigest() == self.drawn[doc] else None
 
     def stage_page(self, doc: str, data: bytes) -> None:
         """A document's evidence page (again, when the review redraws it): staged if it changed."""

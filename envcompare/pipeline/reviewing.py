@@ -121,16 +121,19 @@ def review_result(result: BatchResult, reports: Reports, found: RunCorrections, 
 
 
 def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]], bool] | None = None,
-          also: Collection[str] = ()) -> Iterator[tuple[str, str]]:
+          also: Collection[str] = (), worker_page: Callable[[str], str | None] | None = None,
+          seen: Seen | None = None) -> Iterator[tuple[str, str]]:
     """(doc, evidence page) for every document whose page shows more than its worker could draw
     (`batch.process_file`: each figure's own flags): a corrected, added, confirmed or rejected
     figure, or a conflict with a figure elsewhere; and for the documents `also` named (whose
     worker page was not kept). Fills the review queue's `occurrence` on the way (the raw text is
     read once per document).
 
-    `keep(doc, rows)`: True when the page already drawn from these rows can stay; asked only of
-    documents whose figures all stand as extracted (their queue rows' occurrences are then the
-    workers', already in the queue)."""
+    Of a document whose figures all stand as extracted (their queue rows' occurrences are then
+    the workers', already in the queue): `keep(doc, rows)` True means the page already drawn from
+    these rows stays; else its worker's page (`worker_page(doc)`, None when not at hand) is drawn
+    again with the review's flags (`evidence.with_rows`, with the workers' occurrences in `seen`),
+    without reading the report."""
     from ..present.evidence import evidence_page
 
     every = reviewed.facts_all
@@ -153,8 +156,13 @@ def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]]
     for doc in sorted(docs - rows_of.keys()):
         rows_of[doc] = []  # a document named in `also` with no figure left
     for doc, rows in rows_of.items():
-        if keep is not None and doc not in by_hand and keep(doc, rows):
-            continue
+        if doc not in by_hand:
+            if keep is not None and keep(doc, rows):
+                continue
+            page = _flagged_again(worker_page(doc) if worker_page else None, doc, rows, seen)
+            if page is not None:
+                yield doc, page
+                continue
         report = reports.report(doc)
         if report is None:
             continue
@@ -163,6 +171,19 @@ def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]]
         for k in at.get(doc, []):
             occurrence[k] = found(str(evidence[k]), int(starts[k])) or pd.NA
     reviewed.queue = queue.assign(occurrence=pd.array(occurrence, dtype="Int64"))
+
+
+def _flagged_again(page: str | None, doc: str, rows: list[dict], seen: Seen | None) -> str | None:
+    """A worker's page drawn again with the review's flags (None: no such page, or not one of these rows)."""
+    from ..present.evidence import with_rows
+
+    if page is None or seen is None:
+        return None
+    rows = [{**r, "occurrence": seen.occurrence(doc, int(r["start"]), int(r["end"]), str(r["evidence"]))} for r in rows]
+    try:
+        return with_rows(page, rows).html
+    except ValueError:
+        return None
 
 
 def stale_table(stale: list[StaleCorrection]) -> pd.DataFrame:

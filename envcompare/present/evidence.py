@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import bisect
 import html
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,38 +141,106 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
     """The page for one report from its fact rows (dicts with the facts table's columns).
 
     A pure function of the report and its rows, so batch workers can build it beside extraction.
+    Each mark names its row of the table (`data-row`), so that `with_rows` can draw the page
+    again from rows that differ only in their review (status, flags) without the report.
     """
-    rows = sorted(rows, key=lambda r: (int(r["start"]), int(r["end"])))  # stable: ties keep row order
+    rows = _in_page_order(rows)
     offsets = report.cleaned.offsets
     text = report.text
-    marks: list[tuple[int, int, Mapping[str, object]]] = []
+    marks: list[tuple[int, int, int]] = []  # (start, end, row number) in the cleaned text
     last_end = -1
-    for row in rows:
+    for number, row in enumerate(rows):
         s = bisect.bisect_left(offsets, int(row["start"]))
         e = bisect.bisect_left(offsets, int(row["end"]))
         if s >= last_end and e > s:
-            marks.append((s, e, row))
+            marks.append((s, e, number))
             last_end = e
     out: list[str] = []
     pos = 0
-    for s, e, row in marks:
+    for s, e, number in marks:
         out.append(html.escape(text[pos:s]))
-        out.append(
-            f'<mark class="{html.escape(_classes(row))}" title="{html.escape(_tooltip(row))}">'
-            f"{html.escape(text[s:e])}</mark>"
-        )
+        out.append(f"{_mark_tag(number, rows[number])}{html.escape(text[s:e])}</mark>")
         pos = e
     out.append(html.escape(text[pos:]))
     body = "".join(out).split("\n")
     paragraphs = "\n".join(f"<p>{line}</p>" for line in body if line.strip())
-    legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
     occurrence = Occurrences(report.raw_text, (str(r["evidence"]) for r in rows
                                                if "occurrence" not in r and not _missing(r.get("evidence"))))
+    title = html.escape(report.meta.title or report.doc)
+    page = (
+        f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+        f"<style>{STYLE}</style></head><body>"
+        f"<h1>{title}</h1>{_summary(rows)}<div class=\"report\">{paragraphs}</div>"
+        "<h2>Figures found</h2><table><thead><tr>"
+        + "".join(f"<th>{h}</th>" for h in (*TABLE_COLUMNS, *REVIEW_HEADERS))
+        + f"</tr></thead><tbody>{_table_rows(rows, occurrence)}</tbody></table></body></html>"
+    )
+    return EvidencePage(page)
+
+
+def with_rows(page: str, rows: Sequence[Mapping[str, object]]) -> EvidencePage:
+    """The page `evidence_page` draws from `rows`, made from a page it drew for the same report
+    from rows with the same figures at the same offsets, in the same order (say, before the
+    corpus-wide review flags were known): the marks' classes and tooltips, the summary and the
+    table are drawn again, the report's text is kept. No report is read, so each row carries its
+    `occurrence` (the corrections.csv key). ValueError when the page is not such a page."""
+    rows = _in_page_order(rows)
+    if any("occurrence" not in r or _missing(r["occurrence"]) for r in rows):
+        raise ValueError("each row needs its occurrence")
+    summary, report_at = page.find(_SUMMARY_START), page.find(_REPORT_START)
+    table, table_end = page.rfind("<tbody>"), page.rfind("</tbody>")
+    if not 0 <= summary < report_at < table < table_end or page.count("<tr class=", table, table_end) != len(rows):
+        raise ValueError("not an evidence page of these rows")
+
+    def mark(found: re.Match[str]) -> str:
+        number = int(found.group(1))
+        if number >= len(rows):
+            raise ValueError("a mark names a row the rows do not have")
+        return _mark_tag(number, rows[number])
+
+    text = _MARK_TAG.sub(mark, page[report_at:table])
+    return EvidencePage(page[:summary] + _summary(rows) + text + "<tbody>"
+                        + _table_rows(rows, lambda evidence, start: 0) + page[table_end:])
+
+
+_SUMMARY_START = '<p class="legend">'
+_REPORT_START = '<div class="report">'
+_MARK_TAG = re.compile(r'<mark data-row="(\d+)" class="[^"<>]*" title="[^"<>]*">')  # attributes are escaped
+
+
+def _in_page_order(rows: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    return sorted(rows, key=lambda r: (int(r["start"]), int(r["end"])))  # stable: ties keep row order
+
+
+def _mark_tag(number: int, row: Mapping[str, object]) -> str:
+    """A figure's mark in the text: its row number in the table, classes and tooltip."""
+    return f'<mark data-row="{number}" class="{html.escape(_classes(row))}" title="{html.escape(_tooltip(row))}">'
+
+
+def _summary(rows: Sequence[Mapping[str, object]]) -> str:
+    """The legend and the review note: figures, flagged figures, review decisions, how to correct."""
+    legend = "".join(f'<span style="background:{c}">{k}</span>' for k, c in KIND_COLOURS.items() if k != "derived")
+    live = [r for r in rows if _status(r) != "rejected"]
+    counts = {k: sum(1 for r in rows if _status(r) == k) for k in ("corrected", "added", "confirmed", "rejected")}
+    return (
+        f"{_SUMMARY_START}{legend} — {len(live)} figures; hover a figure for its row.</p>"
+        f'<p class="review">{sum(1 for r in live if not _missing(r.get("flags")))} figures flagged for review '
+        "(double red underline)"
+        + "".join(f"; {n} {k}" for k, n in counts.items() if n)
+        + ". To correct a figure, open its <em>reject / set</em> line in the table, copy it into "
+        "<code>corrections.csv</code> beside the reports (first line: "
+        f"<code>{html.escape(header_line())}</code>), edit the fields of a <em>set</em> line, and build again.</p>"
+    )
+
+
+def _table_rows(rows: Sequence[Mapping[str, object]], occurrence: Callable[[str, int], int]) -> str:
+    """The table of figures: each row's columns, status, flags and corrections.csv lines
+    (`occurrence(evidence, start)` for rows without their `occurrence`)."""
     shared: dict[tuple[int, int], int] = {}  # facts per evidence span: `match` is needed when several share one
     for row in rows:
         key = (int(row["start"]), int(row["end"]))
         shared[key] = shared.get(key, 0) + 1
-    table_rows = "".join(
+    return "".join(
         f'<tr class="{html.escape(_status(row))}">' + "".join(
             f'<td class="{"num" if col == "value" else ""}">{html.escape(_cell(row, col))}</td>' for col in TABLE_COLUMNS
         )
@@ -184,24 +253,3 @@ def evidence_page(report: Report, rows: Sequence[Mapping[str, object]]) -> Evide
         ) + "</td></tr>"
         for row in rows
     )
-    live = [r for r in rows if _status(r) != "rejected"]
-    counts = {k: sum(1 for r in rows if _status(r) == k) for k in ("corrected", "added", "confirmed", "rejected")}
-    review_note = (
-        f'<p class="review">{sum(1 for r in live if not _missing(r.get("flags")))} figures flagged for review '
-        "(double red underline)"
-        + "".join(f"; {n} {k}" for k, n in counts.items() if n)
-        + ". To correct a figure, open its <em>reject / set</em> line in the table, copy it into "
-        "<code>corrections.csv</code> beside the reports (first line: "
-        f"<code>{html.escape(header_line())}</code>), edit the fields of a <em>set</em> line, and build again.</p>"
-    )
-    title = html.escape(report.meta.title or report.doc)
-    page = (
-        f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{title}</title>"
-        f"<style>{STYLE}</style></head><body>"
-        f"<h1>{title}</h1><p class=\"legend\">{legend} — {len(live)} figures; hover a figure for its row.</p>"
-        f"{review_note}<div class=\"report\">{paragraphs}</div>"
-        "<h2>Figures found</h2><table><thead><tr>"
-        + "".join(f"<th>{h}</th>" for h in (*TABLE_COLUMNS, *REVIEW_HEADERS))
-        + f"</tr></thead><tbody>{table_rows}</tbody></table></body></html>"
-    )
-    return EvidencePage(page)

@@ -118,7 +118,9 @@ def decode(data: bytes, name: str, declared: str | None = None) -> tuple[str, st
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
-            failures[encoding] = exc
+            # without its traceback: kept, it would hold this frame (and `failures`) in a cycle
+            # that only the garbage collector frees, and a batch pauses it
+            failures[encoding] = exc.with_traceback(None)
             continue
         except LookupError:
             continue

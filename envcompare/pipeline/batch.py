@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -189,8 +190,12 @@ def _within_budget(task: Task) -> DocResult:
 
 
 def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent (which stops them): no traceback from each of them."""
+    """Workers leave Ctrl-C to the parent (which stops them): no traceback from each of them.
+    They collect their own garbage: forked while the parent pauses the collector (`run`), they
+    would otherwise keep every reference cycle of every document they ever processed; what they
+    inherited is frozen (`frozen_for_fork`), so a collection does not walk it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.enable()
 
 
 @lru_cache(maxsize=1)

@@ -89,9 +89,10 @@ def test_an_output_edited_by_hand_is_written_again_even_when_its_table_did_not_c
 
 
 def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_changes(tmp_path, capsys, monkeypatch):
-    """A conflict needs the corpus, so the review redraws those pages; a rebuild keeps such a page
-    while its own report and rows stay the same, and redraws it when the other side changes
-    (written for this test: two reports disagree on one city's PM2.5, a third is elsewhere)."""
+    """A conflict needs the corpus, so the review draws those pages again, from their worker's page
+    (no report read); a rebuild keeps such a page while its own report and rows stay the same, and
+    redraws it when the other side changes (written for this test: two reports disagree on one
+    city's PM2.5, a third is elsewhere)."""
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "notice.txt").write_text("荆门市2023年空气质量通报\n2023年,荆门市PM2.5平均浓度为35微克/立方米。\n", encoding="utf-8")
@@ -100,37 +101,47 @@ def test_a_page_redrawn_for_a_conflict_is_kept_until_its_conflict_or_report_chan
     water = reports / "water.txt"
     water.write_text("宜昌市2022年环境质量公报\n2022年,宜昌市空气质量优良天数比例为85.2%。\n", encoding="utf-8")
     out = tmp_path / "out"
-    redrawn: list[str] = []  # the review reads a report again only to redraw its page (no corrections here)
+    read: list[str] = []  # reports the review reads again, to draw their page from the report
+    flagged: list[str] = []  # worker pages the review draws again with the conflict
     read_again = reviewing.Reports.report
-    monkeypatch.setattr(reviewing.Reports, "report", lambda self, doc: redrawn.append(doc) or read_again(self, doc))
+    monkeypatch.setattr(reviewing.Reports, "report", lambda self, doc: read.append(doc) or read_again(self, doc))
+    flag_again = reviewing._flagged_again
 
-    build(reports, out, capsys)
+    def flagged_again(page, doc, *rest):
+        drawn = flag_again(page, doc, *rest)
+        if drawn is not None:
+            flagged.append(doc)
+        return drawn
+
+    monkeypatch.setattr(reviewing, "_flagged_again", flagged_again)
+
+    def rebuilt() -> tuple[list[str], list[str]]:
+        read.clear()
+        flagged.clear()
+        build(reports, out, capsys)
+        return sorted(read), sorted(flagged)
+
+    assert rebuilt() == ([], ["bulletin.txt", "notice.txt"])
     first = files(out)
-    assert sorted(redrawn) == ["bulletin.txt", "notice.txt"]
     assert "38 ug/m3 in bulletin.txt" in first["evidence/notice.html"][1].decode("utf-8")
 
     water.write_text(water.read_text(encoding="utf-8").replace("85.2%", "86.0%"), encoding="utf-8")
-    redrawn.clear()
-    build(reports, out, capsys)
-    assert redrawn == []
+    assert rebuilt() == ([], [])
     second = same_as_fresh(reports, out, tmp_path / "fresh2", capsys)
     assert second["evidence/water.html"][0] != first["evidence/water.html"][0]
     for page in ("evidence/notice.html", "evidence/bulletin.html"):
         assert second[page][0] == first[page][0], page  # neither its report nor its rows changed
 
     bulletin.write_text(bulletin.read_text(encoding="utf-8").replace("38微克", "36微克"), encoding="utf-8")
-    redrawn.clear()
-    build(reports, out, capsys)
-    assert sorted(redrawn) == ["bulletin.txt", "notice.txt"]
+    # notice's worker page was left unwritten (its redrawn page was expected to stay): its report is read
+    assert rebuilt() == (["notice.txt"], ["bulletin.txt"])
     third = same_as_fresh(reports, out, tmp_path / "fresh3", capsys)
     notice = third["evidence/notice.html"]
     assert notice[0] != second["evidence/notice.html"][0]  # its report is the same; its conflict is not
     assert "36 ug/m3 in bulletin.txt" in notice[1].decode("utf-8")
 
     bulletin.write_text(bulletin.read_text(encoding="utf-8").replace("36微克", "35微克"), encoding="utf-8")
-    redrawn.clear()
-    build(reports, out, capsys)
-    assert redrawn == ["notice.txt"]  # its last page had the conflict: drawn again without it
+    assert rebuilt() == (["notice.txt"], [])  # its last page had the conflict: drawn again without it
     fourth = same_as_fresh(reports, out, tmp_path / "fresh4", capsys)
     assert "conflict" not in fourth["evidence/notice.html"][1].decode("utf-8")  # the agreement drawn, not the old page
 

@@ -199,8 +199,9 @@ def with_rows(page: str, rows: Sequence[Mapping[str, object]]) -> EvidencePage:
         return _mark_tag(number, rows[number])
 
     text = _MARK_TAG.sub(mark, page[report_at:table])
+    drawn = [row + "</tr>" for row in page[table + len("<tbody>") : table_end].split("</tr>")[:-1]]
     return EvidencePage(page[:summary] + _summary(rows) + text + "<tbody>"
-                        + _table_rows(rows, lambda evidence, start: 0) + page[table_end:])
+                        + _table_rows(rows, lambda evidence, start: 0, drawn) + page[table_end:])
 
 
 _SUMMARY_START = '<p class="legend">'
@@ -233,23 +234,40 @@ def _summary(rows: Sequence[Mapping[str, object]]) -> str:
     )
 
 
-def _table_rows(rows: Sequence[Mapping[str, object]], occurrence: Callable[[str, int], int]) -> str:
+def _table_rows(rows: Sequence[Mapping[str, object]], occurrence: Callable[[str, int], int],
+                drawn: Sequence[str] | None = None) -> str:
     """The table of figures: each row's columns, status, flags and corrections.csv lines
-    (`occurrence(evidence, start)` for rows without their `occurrence`)."""
+    (`occurrence(evidence, start)` for rows without their `occurrence`). `drawn`: the same rows
+    as a page drew them; one whose status (extracted) and flags are the same is kept as it is."""
     shared: dict[tuple[int, int], int] = {}  # facts per evidence span: `match` is needed when several share one
     for row in rows:
         key = (int(row["start"]), int(row["end"]))
         shared[key] = shared.get(key, 0) + 1
-    return "".join(
+    out = []
+    for i, row in enumerate(rows):
+        review = _review_cells(row)
+        if drawn is not None and _status(row) == "extracted" and review in drawn[i]:
+            out.append(drawn[i])
+        else:
+            out.append(_table_row(row, review, occurrence, shared[(int(row["start"]), int(row["end"]))] > 1))
+    return "".join(out)
+
+
+def _review_cells(row: Mapping[str, object]) -> str:
+    """A table row's status and flags cells."""
+    return (f'<td class="status">{html.escape(_status(row))}</td>'
+            f'<td class="flags">{html.escape("" if _missing(row.get("flags")) else str(row["flags"]))}</td>')
+
+
+def _table_row(row: Mapping[str, object], review: str, occurrence: Callable[[str, int], int], shares_span: bool) -> str:
+    return (
         f'<tr class="{html.escape(_status(row))}">' + "".join(
             f'<td class="{"num" if col == "value" else ""}">{html.escape(_cell(row, col))}</td>' for col in TABLE_COLUMNS
         )
-        + f'<td class="status">{html.escape(_status(row))}</td>'
-        + f'<td class="flags">{html.escape("" if _missing(row.get("flags")) else str(row["flags"]))}</td>'
+        + review
         + '<td class="fix">' + _fix_cell(
             row, int(row["occurrence"]) if "occurrence" in row and not _missing(row["occurrence"])  # type: ignore[call-overload]
             else occurrence(str(row["evidence"]), int(row["start"])) if not _missing(row.get("evidence")) else 0,
-            str(row["indicator"]) if shared[(int(row["start"]), int(row["end"]))] > 1 and not _missing(row["indicator"]) else None,
+            str(row["indicator"]) if shares_span and not _missing(row["indicator"]) else None,
         ) + "</td></tr>"
-        for row in rows
     )

@@ -442,8 +442,6 @@ def _to_data(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not cached")
 
 
-
-
 @cache
 def _hints(cls: type) -> dict[str, object]:
     localns = {"DocResult": DocResult, "LoadError": LoadError}

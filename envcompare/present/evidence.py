@@ -260,6 +260,8 @@ def _review_cells(row: Mapping[str, object]) -> str:
 
 
 def _table_row(row: Mapping[str, object], review: str, occurrence: Callable[[str, int], int], shares_span: bool) -> str:
+    """One figure's table row: its columns, its review cells, its corrections.csv lines (with
+    `match` when another figure shares its span)."""
     return (
         f'<tr class="{html.escape(_status(row))}">' + "".join(
             f'<td class="{"num" if col == "value" else ""}">{html.escape(_cell(row, col))}</td>' for col in TABLE_COLUMNS

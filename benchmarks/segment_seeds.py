@@ -73,9 +73,10 @@ def main() -> int:
         f"over {len(runs)} runs ({chars / best / 1000:,.0f} k chars/s)"
     )
     print(f"all four tables (theme shares, attention, keywords, plan vs summary) from scratch: {tables:.3f} s")
-    print(f"jieba dictionary loads: {loads} (segmenter {read_yaml('text/segment.yaml')['segmenter']}); segmenter builds: {info.misses}, reuses: {info.hits}")
+    segmenter = read_yaml("text/segment.yaml")["segmenter"]
+    print(f"jieba dictionary loads: {loads} (segmenter {segmenter}); segmenter builds: {info.misses}, reuses: {info.hits}")
     print(f"jieba global default tokenizer initialised by us: {jieba.dt.initialized and not global_before}")
-    expected_loads = 1 if read_yaml("text/segment.yaml")["segmenter"] == "jieba" else 0
+    expected_loads = 1 if segmenter == "jieba" else 0
     ok = loads == expected_loads and info.misses == 1 and not (jieba.dt.initialized and not global_before) and best < 1.0
     print("OK" if ok else "FAILED")
     return 0 if ok else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 import envcompare
-from envcompare.pipeline.batch import run
+from envcompare.pipeline.batch import process_file, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,10 +220,6 @@ def test_processing_a_report_leaves_no_reference_cycle(tmp_path, seeds_dir):
     pause: a reference cycle made while a report is processed would be kept until the batch
     ends, for every report (once 100 kB a report: a kept decoding error held its frames).
     Text in GB18030 and Big5 goes through failed decodings first."""
-    import gc
-
-    from envcompare.pipeline.batch import process_file
-
     text = "2023年全市空气质量优良天数比例为85.2%，细颗粒物平均浓度为32微克/立方米，同比下降5.9%。\n"
     for encoding in ("gb18030", "big5"):
         (tmp_path / f"{encoding}.txt").write_bytes(("某市环境质量公报\n" + text).encode(encoding, errors="replace"))

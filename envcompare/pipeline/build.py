@@ -28,7 +28,8 @@ import re
 import shutil
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
 from pathlib import Path, PurePosixPath
@@ -63,10 +64,11 @@ TEMP_FILE = re.compile(r"\..+\.[A-Za-z0-9_]{8}(\.[A-Za-z0-9]+)?")
 
 @dataclass
 class Built:
-    """What a build did: the batch's result, the number of catalog facts, and every output in the
-    folder (relative names: tables, workbook and charts, then evidence pages), of which `kept`
-    were left as the previous build wrote them (drawn from the same tables); `current` when
-    nothing had to be done."""
+    """What a build did: the batch's result and the review's, the number of catalog facts, and
+    every output in the folder (relative names: tables, workbook and charts, then evidence pages),
+    of which `kept` were left as the previous build wrote them (drawn from the same tables);
+    `current` when nothing had to be done. The batch's facts and the review's `facts_all` are let
+    go once facts_all.csv is written (they are empty here: read that file)."""
 
     outputs: list[str]
     kept: list[str] = field(default_factory=list)
@@ -147,10 +149,16 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     result = run(per_document)
     release_unused()
     reviewed = _review(result, paths, corrections, per_document)
-    tables = build_tables(result, per_document.stats, reviewed)
+    staging = _Staging(stage, previous)
+    # Every figure (facts_all) is the largest table and no other output is drawn from it: written
+    # now, it and the batch's table it shares columns with are let go before the other tables are made.
+    staging.table("facts_all", reviewed.facts_all)
+    reviewed.facts_all, result.facts = _empty_like(reviewed.facts_all), _empty_like(result.facts)
+    release_unused()
+    tables = build_tables(result, per_document.stats, reviewed, written=staging.tables)
     per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
     release_unused()  # before the chart processes start and the workbook is written
-    written = _write_outputs(tables, stage, jobs, previous)
+    written = _write_outputs(tables, staging, jobs)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written.sources)
@@ -160,6 +168,12 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
              {**written.sources, **per_document.sources}, previous.outputs)
     fresh = set(staged) | set(per_document.staged)
     return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, len(tables.tables["facts"]))
+
+
+def _empty_like(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with the columns and dtypes of `table` and no rows, sharing none of its memory (a
+    slice of Arrow-backed columns would keep all of it)."""
+    return pd.DataFrame({name: pd.array([], dtype=dtype) for name, dtype in table.dtypes.items()})
 
 
 def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
@@ -267,9 +281,10 @@ class BuildTables:
     analysis: Analysis
 
 
-def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> BuildTables:
+def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed, written: Collection[str] = ()) -> BuildTables:
     """The reviewed facts (catalog facts; with the unmapped and rejected ones), the review queue
-    (and the stale corrections, if any), documents, comparison and text tables: each computed once."""
+    (and the stale corrections, if any), documents, comparison and text tables: each computed once.
+    `written`: tables whose outputs are already written (and which are no longer held), left out."""
     from ..comparison.analysis import analyse
     from ..comparison.panel import panel
 
@@ -278,7 +293,7 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed) -> B
     city_years = panel(facts)
     tables = {
         "facts": facts,
-        "facts_all": reviewed.facts_all,
+        **({"facts_all": reviewed.facts_all} if "facts_all" not in written else {}),
         "review": reviewed.queue,
         **({"corrections_stale": reviewing.stale_table(reviewed.stale)} if reviewed.stale else {}),
         "documents": with_fact_counts(result.documents, facts),
@@ -304,30 +319,47 @@ class Written:
     kept: set[str] = field(default_factory=set)
 
 
-def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previous) -> Written:
-    """Every table of the registry, the workbook and the charts into the stage, except those whose
-    tables are the same as for the previous build (and whose files are still as it wrote them).
+class _Staging:
+    """Writes the registry's outputs into the stage, one at a time: an output is kept instead when
+    the previous build drew it from the same source (and its files are still as it wrote them).
+    `done`: what is written or kept so far; `tables`: the tables whose outputs are."""
+
+    def __init__(self, stage: Path, previous: _Previous):
+        self.stage = stage
+        self.previous = previous
+        self.done = Written()
+        self.digest = _Digests()
+        self.tables: dict[str, str] = {}  # table -> its digest
+
+    def output(self, names: list[str], source: str, write: Callable[[], list[Path]]) -> None:
+        """`names` drawn from `source`, by `write` (which returns the paths it wrote)."""
+        if names and self.previous.keeps(names, source):
+            self.done.kept.update(names)
+        else:
+            names = [Path(p).relative_to(self.stage).as_posix() for p in write()]
+        self.done.sources.update(dict.fromkeys(names, source))
+
+    def table(self, name: str, table: pd.DataFrame) -> None:
+        """The outputs of the registry that are the table `name` (a .csv)."""
+        self.tables[name] = source = self.digest(table)
+        for o in table_outputs():
+            if o.table == name:
+                self.output([o.file], source, lambda f=o.file: [write_table(table, self.stage / f)])
+
+
+def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
+    """Every table of the registry not written yet, the workbook and the charts into the stage,
+    except those whose tables are the same as for the previous build; in the registry's order.
     The chart workers draw while this process writes the workbook."""
     from ..present.chart_inputs import key_charts
     from ..present.drawing import start_drawing
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
-    done = Written()
-    digest = _Digests()
-
-    def output(names: list[str], source: str, write: Callable[[], list[Path]]) -> None:
-        """`names` drawn from `source`: kept when the previous build drew them from the same."""
-        if names and previous.keeps(names, source):
-            done.kept.update(names)
-        else:
-            names = [Path(p).relative_to(stage).as_posix() for p in write()]
-        done.sources.update(dict.fromkeys(names, source))
-
-    for o in table_outputs():
-        if o.table in tables or not o.optional:
-            table = tables[o.table]
-            output([o.file], digest(table), lambda t=table, f=o.file: [write_table(t, stage / f)])
+    stage, previous, digest, output = staging.stage, staging.previous, staging.digest, staging.output
+    for name in dict.fromkeys(o.table for o in table_outputs() if o.table in tables or not o.optional):
+        if name not in staging.tables:
+            staging.table(name, tables[name])
     city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
     output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
            lambda: write_panel_binaries(city_years, stage))
@@ -338,10 +370,13 @@ def _write_outputs(built: BuildTables, stage: Path, jobs: int, previous: _Previo
         workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
         output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
         drawing.wait()
+    done = staging.done
     for chart, source, drawn in zip(charts, figures, redrawn, strict=True):  # in chart order
         if not drawn:
             done.kept.update(_figure_names(chart))
         done.sources.update(dict.fromkeys(_figure_names(chart), source))
+    order = {o.file: i for i, o in enumerate(table_outputs())}  # tables written ahead take their place again
+    done.sources = dict(sorted(done.sources.items(), key=lambda item: order.get(item[0], len(order))))
     return done
 
 
@@ -353,8 +388,9 @@ def _figure_names(chart: Chart) -> list[str]:
 class _Digests:
     """What a set of tables holds (columns, dtypes, every value, in order) and the code that
     writes them: an output drawn from tables with the same digest comes out with the same bytes.
-    Each table is hashed once per build, however many outputs are drawn from it (the tables stay
-    alive for the whole build, so their ids are theirs)."""
+    Each table is hashed once per build, however many outputs are drawn from it: a table's hash is
+    kept by its id while it lives (a table let go takes its hash with it, so the id of a new one
+    never finds it)."""
 
     def __init__(self) -> None:
         self.each: dict[int, bytes] = {}
@@ -362,9 +398,11 @@ class _Digests:
     def __call__(self, *frames: pd.DataFrame) -> str:
         h = hashlib.sha256(code_version().encode())
         for frame in frames:
-            if id(frame) not in self.each:
-                self.each[id(frame)] = self._of(frame)
-            h.update(self.each[id(frame)])
+            key = id(frame)
+            if key not in self.each:
+                self.each[key] = self._of(frame)
+                weakref.finalize(frame, self.each.pop, key, None)
+            h.update(self.each[key])
         return h.hexdigest()
 
     def of_chart(self, chart: Chart) -> str:

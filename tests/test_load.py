@@ -217,6 +217,16 @@ def test_source_link_in_the_page_dates_an_undated_page(tmp_path):
     assert report.meta.sources["published"] == "link in page"
 
 
+def test_a_date_written_after_the_source_dates_the_page(tmp_path):
+    """News pages often put the date on the source line, after the paper's name, with no date key."""
+    text = "来源:江城晚报\u30002024-05-08 10:20\u3000字号:大 中 小\n1-4月,全市优良天数比例为86.7%。\n"
+    (tmp_path / "page.txt").write_text(text, encoding="utf-8")
+    meta = load_reports(tmp_path)["page.txt"].meta
+    assert meta.published.isoformat() == "2024-05-08"
+    assert meta.report_year == 2024
+    assert meta.publisher == "江城晚报"
+
+
 def test_a_page_date_beats_a_link_date(tmp_path):
     text = "发布时间:2021-03-02\n全市优良天数比例为80.1%。详见http://example.cn/2017/0101/1.html\n"
     (tmp_path / "page.txt").write_text(text, encoding="utf-8")

@@ -239,6 +239,11 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         if value and (published := parse_date(value)):
             sources["published"] = key
             break
+    if published is None:  # a date written in another field of the header (来源: a paper, then its date)
+        for key, value in head.items():
+            if published := parse_date(value):
+                sources["published"] = key
+                break
     if published is None:
         for key in ("pubdate", "publishdate", "firstpublishedtime", "article:published_time"):
             if html_meta.get(key) and (published := parse_date(html_meta[key])):

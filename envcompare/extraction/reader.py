@@ -116,12 +116,14 @@ class _Rules:
     change_verbs: re.Pattern[str]
     up: frozenset[str]
     down: frozenset[str]
+    after_base: frozenset[str]  # verbs that state a change only right after a base (比上年多6天)
     better: frozenset[str]
     worse: frozenset[str]
     flat: re.Pattern[str]
     flat_words: re.Pattern[str]
     other_base: re.Pattern[str]
     target_cues: re.Pattern[str]
+    target_after: re.Pattern[str]
     target_scope: re.Pattern[str]
     target_year: re.Pattern[str]
     comp_before: tuple[tuple[str, str], ...]
@@ -227,7 +229,8 @@ def _listed(words: Iterable[str]) -> str:
 def rules() -> _Rules:
     r = read_rules()
     change_rules = r["change"]
-    verbs = change_rules["up"] + change_rules["down"] + change_rules["better"] + change_rules["worse"]
+    after_base = change_rules["up_after_base"] + change_rules["down_after_base"]
+    verbs = change_rules["up"] + change_rules["down"] + change_rules["better"] + change_rules["worse"] + after_base
     change = re.compile(
         rf"(?:(?P<base>{_alt(change_rules['bases'])})|(?P<other>{change_rules['other_base']}))?(?:{_listed(change_rules['before_verb'])})?"
         rf"(?P<verb>{_alt(verbs)})(?:{_listed(change_rules['particles'])})?{change_rules.get('after_verb', '')}(?:{_listed(change_rules['after_change'])})?$"
@@ -242,14 +245,16 @@ def rules() -> _Rules:
     return _Rules(
         change=change,
         change_verbs=re.compile(_alt(verbs)),
-        up=frozenset(change_rules["up"]),
-        down=frozenset(change_rules["down"]),
+        up=frozenset(change_rules["up"] + change_rules["up_after_base"]),
+        down=frozenset(change_rules["down"] + change_rules["down_after_base"]),
+        after_base=frozenset(after_base),
         better=frozenset(change_rules["better"]),
         worse=frozenset(change_rules["worse"]),
         flat=re.compile(rf"(?:{_alt(change_rules['bases'])})?(?P<word>{_alt(change_rules['flat'])})"),
         flat_words=re.compile(_alt(change_rules["flat"])),
         other_base=re.compile(change_rules["other_base"]),
         target_cues=re.compile(_alt(r["target_cues"])),
+        target_after=re.compile(r["target_after"]),
         target_scope=re.compile(r["target_scope_cues"]),
         target_year=re.compile(r["target_year_cue"]),
         comp_before=tuple(sorted(r["comparators"]["before"].items(), key=lambda kv: -len(kv[0]))),
@@ -846,6 +851,8 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
         clause_start = _clause_start(text, s, head.start)
         pre = text[max(clause_start, floor) : head.start - len(head.before)]
         cue = r.change.search(pre) if r.change_verbs.search(pre) else None  # a change holds a verb
+        if cue and cue.group("verb") in r.after_base and not (cue.group("base") or cue.group("other")):
+            cue = None  # 多/少 without a base (至少3天) is no change
         lo = bisect.bisect_left(sr.name_starts, max(clause_start, floor))
         hi = bisect.bisect_left(sr.name_starts, head.start)
         names = [m for m in name_ms[lo:hi] if m.end <= head.start]
@@ -1183,6 +1190,8 @@ def _kind(ctx: SectionContext, text: str, clause_start: int, q: Quantity, s: int
     if ctx.target:
         return "target", ctx.target_basis
     if r.target_cues.search(r.title.sub("", text[clause_start : q.start])):  # 《…目标》 is a title, not a goal
+        return "target", CUE
+    if r.target_after.match(text, q.end):  # 以…70%为目标, 锚定…39微克/立方米的目标
         return "target", CUE
     marks = ctx.marks if s is not None else None
     if marks is not None and marks.target_scope is not None and marks.target_scope <= clause_start:  # 目标要求…,…

@@ -67,7 +67,7 @@ class Fact:
     label: str = ""
     sentence: tuple[int, int] = (0, 0)
     in_parens: bool = False
-    ranged: bool = False  # stated as a range (24-31微克/立方米)
+    ranged: bool = False  # stated as a range (24-31微克/立方米) or a bound all of several share (均在90%以上)
     kind_basis: str = DEFAULT  # how `kind` was decided: one of KIND_BASES
 
 
@@ -143,6 +143,7 @@ class _Rules:
     place_patterns: tuple[PlacePattern, ...]
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
+    spread_bound: re.Pattern[str]
     short_place_after: tuple[str, ...]
     zero_subject: re.Pattern[str]
     split_modifier: re.Pattern[str]
@@ -276,6 +277,7 @@ def rules() -> _Rules:
         ),
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
+        spread_bound=re.compile(r["spread_bound"]),
         short_place_after=tuple(r.get("short_place_after", ())),
         zero_subject=re.compile(f"(?:{_alt(r['zero_subject_lead'])})?(?P<noun>{_alt(r['zero_subjects'])})"),
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
@@ -583,7 +585,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
         if f.indicator is None and not unmapped:
             continue
         if f.ranged and f.kind == "actual" and f.indicator is not None:
-            continue  # 各县PM2.5浓度在24-31之间: a spread over places, no one place's figure
+            continue  # 各县PM2.5浓度在24-31之间, 均在90%以上: a spread over places, no one place's figure
         if f.indicator is None and not f.unit:
             continue  # a bare number with no indicator is not a figure of anything
         key = (f.city, f.year, f.period, f.indicator.id if f.indicator else f.label, f.kind, round(f.value, 6), f.unit, f.qualifier, anchor)
@@ -991,7 +993,8 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     value = _signed(q.value, verb, ind) if is_change else q.value
     f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
-    f.ranged = q.range_end is not None
+    f.ranged = q.range_end is not None or (
+        q.after in r.comp_after and r.spread_bound.search(text, clause_start, q.start - len(q.before)) is not None)
     if kind == "target":
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope

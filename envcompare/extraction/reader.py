@@ -154,6 +154,7 @@ class _Rules:
     relative_years: dict[str, int]
     relative_year: re.Pattern[str]
     place_value_fillers: tuple[str, ...]
+    place_value_leads: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
     section_actual: tuple[str, ...]
@@ -290,6 +291,7 @@ def rules() -> _Rules:
         relative_years=dict(r["relative_years"]["words"]),
         relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
+        place_value_leads=tuple(r["place_value_leads"]),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
         section_actual=tuple(r["section_actual_words"]),
@@ -1064,6 +1066,8 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
     rest.append(text[at : head.start - len(head.before)])
     r = rules()
     words = "".join(rest).strip(r.place_list_marks + " ")
+    for lead in r.place_value_leads:  # 其中甲区、乙区分别为…
+        words = words.removeprefix(lead).strip(r.place_list_marks + " ")
     links = r.place_value_links
     if words and words not in links:
         return None

@@ -1017,6 +1017,11 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
             f.city = listed[idx].label or f.city
         elif len(listed) > 1 and n_pairs == 1:  # 甲县、乙县均为31: one figure each
             sr.shared[id(f)] = [c.label or ctx.report.meta.city or "" for c in listed]
+    elif cue is not None and cue.start >= s and n_pairs > 1:
+        # 甲县、乙县优良天数比例分别为80%、85%,PM2.5浓度分别为30、28: the sentence's list again
+        listed = _place_list(text, ctx.place_cues, cue)
+        if len(listed) == n_pairs:
+            f.city = listed[idx].label or f.city
     f.sentence = (s, e)
     f.in_parens = _in_parens(ctx, q.start)
     if ind is None:

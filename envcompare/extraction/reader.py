@@ -187,6 +187,7 @@ class _Rules:
     base_since: str
     base_period: str
     quote_marks: str
+    base_words: dict[str, str]  # a base's leading word as the period writes it (比上月 -> 较上月)
     # comparators and places
     comparator_fillers: tuple[re.Pattern[str], ...]
     province_suffix: str
@@ -321,6 +322,7 @@ def rules() -> _Rules:
         base_since=base["since"],
         base_period=base["period"],
         quote_marks=base["quote_marks"],
+        base_words=dict(base["words"]),
         comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
         province_suffix=r["province_suffix"],
         passing_place_labels=tuple(r["passing_place_labels"]),
@@ -413,7 +415,7 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
         else:
             found = r.scope.search(sent, clause_start, i)
             if found:
-                scope = found.group(1)
+                scope = next(group for group in found.groups() if group)  # the form that matched
         clause_start = i + 1
         breaks.append(s + i)
         scopes.append(scope)
@@ -1152,6 +1154,9 @@ def _normal_base(text: str, year: int | None, period: str) -> str:
         return period if year is not None and int(m.group(1)) == year - 1 else r.base_period.format(m.group(1))
     for mark in r.quote_marks:
         text = text.replace(mark, "")
+    for word, written in r.base_words.items():
+        if text.startswith(word):
+            return written + text[len(word):]
     return text
 
 

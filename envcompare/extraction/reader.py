@@ -1012,6 +1012,8 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.qualifier = _inherited_qualifier(ind, f, sr.facts) or f.qualifier
     if f.indicator is not None and f.qualifier and f.qualifier != scope:
         f.indicator = _under_scope(f.indicator, f.qualifier)  # 12个国考断面优良比例: that network's share
+    elif f.indicator is not None and not f.qualifier:
+        f.indicator = _under_scope(f.indicator, text[clause_start : q.start])  # 省级考核断面水质优良比例为…
     cue, f.city = _place_cue(ctx, q.start, text)
     if cue is not None and (cue.start >= clause_start or not text[cue.end : clause_start].strip(r.place_list_marks + " ,;")):
         listed = _place_list(text, ctx.place_cues, cue)
@@ -1091,8 +1093,8 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
 
 
 def _under_scope(ind: Indicator, scope: str) -> Indicator:
-    """A share named loosely (优良比例) under a scope of sections (12个国考断面中,…), or with
-    them as its qualifier (12个国考断面优良比例), is the sections' share, not the air's (data/constructions/qualifiers.yaml `scope_indicators`, the last match wins)."""
+    """A share named loosely (优良比例) under a scope of sections (12个国考断面中,…), with them
+    as its qualifier (12个国考断面优良比例) or in its clause, is the sections' share, not the air's (data/constructions/qualifiers.yaml `scope_indicators`, the last match wins)."""
     found = ind
     for pattern, source, target in rules().scope_indicators:
         if ind.id == source and pattern.search(scope):

@@ -264,3 +264,74 @@ def test_document_type_from_the_title(title, expected):
 def test_a_print_link_is_not_the_title(tmp_path):
     (tmp_path / "page.txt").write_text("打印页面\n\n一季度各县区空气质量通报\n\n全市优良天数比例为90.1%。\n", encoding="utf-8")
     assert load_reports(tmp_path)["page.txt"].meta.title == "一季度各县区空气质量通报"
+
+
+# Scraped pages open with site furniture above the headline: a bureau or site name, a breadcrumb,
+# a menu. The headline below is the title, and its period governs the page's figures.
+FURNISHED_PAGES = {
+    "deyang.txt": (
+        "德阳市生态环境局\n2023年上半年德阳市环境空气质量状况\n"
+        "全市环境空气质量优良天数比例为88.4%,同比上升2.1个百分点。\n"
+    ),
+    "qinzhou.txt": (
+        "钦州新闻网 > 本地新闻 > 正文\n一季度我市地表水水质保持优良\n发布时间:2024-04-12\n"
+        "记者从市生态环境局获悉,全市国考断面水质优良比例为100%,同比持平。\n"
+    ),
+    "shaoguan.txt": (
+        "首页 | 部门概况 | 信息公开 | 办事服务 | 公众参与\n您的位置：首页>环境质量\n"
+        "韶关市2023年11月环境空气质量通报\n全市PM2.5平均浓度为26微克/立方米,同比下降7.1%。\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def furnished(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("furnished")
+    for name, text in FURNISHED_PAGES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "doc, title, year, doc_type",
+    [
+        ("deyang.txt", "2023年上半年德阳市环境空气质量状况", 2023, "article"),
+        ("qinzhou.txt", "一季度我市地表水水质保持优良", 2024, "article"),
+        ("shaoguan.txt", "韶关市2023年11月环境空气质量通报", 2023, "report"),
+    ],
+)
+def test_site_furniture_is_not_the_title(furnished, doc, title, year, doc_type):
+    meta = load_reports(furnished)[doc].meta
+    assert (meta.title, meta.report_year, meta.doc_type) == (title, year, doc_type)
+    if doc != "qinzhou.txt":  # the headline names the year; the news page is dated instead
+        assert meta.sources["report_year"] == "title"
+
+
+def test_the_headline_under_site_furniture_gives_the_figures_their_period(furnished):
+    from envcompare import extract
+
+    facts = extract(furnished)
+    periods = {doc: set(rows["period"]) for doc, rows in facts.groupby("doc")}
+    assert periods == {"deyang.txt": {"上半年"}, "qinzhou.txt": {"一季度"}, "shaoguan.txt": {"11月"}}
+
+
+@pytest.mark.parametrize(
+    "line, furniture",
+    [
+        ("常德市生态环境局", True),
+        ("玉溪日报", True),
+        ("钦州市人民政府门户网站", True),
+        ("新闻中心 » 县区动态 » 正文", True),
+        ("您现在的位置:首页", True),  # lines are read cleaned (NFKC: full-width colons are ASCII)
+        ("网站首页  机构设置  政策法规  环境质量", True),
+        ("常德市生态环境局2024年工作要点", False),  # a place and a bureau, then a headline
+        ("首页 > 通知公告 > 常德市2024年3月空气质量排名", False),  # the breadcrumb ends in a headline
+        ("PM2.5浓度>75", False),
+        ("2024/03/05", False),
+        ("玉溪:前两月中心城区优良天数比例100%", False),
+    ],
+)
+def test_which_lines_are_site_furniture(line, furniture):
+    from envcompare.ingest.metadata import is_furniture
+
+    assert is_furniture(line) is furniture

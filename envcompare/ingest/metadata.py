@@ -195,14 +195,82 @@ def _field(header: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((header[k] for k in keys if header.get(k)), None)
 
 
+TITLE_MAX_LENGTH = 80
+TITLE_CANDIDATES = 3  # the title is one of a page's first three lines that are not furniture
+
+
+@dataclass(frozen=True)
+class _Furniture:
+    """The title_furniture rules of data/clean.yaml, compiled."""
+
+    breadcrumb_lead: re.Pattern[str]
+    breadcrumb: re.Pattern[str]
+    menu: re.Pattern[str]
+    max_item_length: int
+    site_words: re.Pattern[str]
+    headline_min_letters: int
+    scan_lines: int
+    full_stop: str
+
+
+@lru_cache(maxsize=1)
+def _furniture() -> _Furniture:
+    cfg = read_yaml("clean.yaml")
+    rules = cfg["title_furniture"]
+    words = sorted(rules["site_words"], key=len, reverse=True)
+    return _Furniture(
+        re.compile(rules["breadcrumb_lead"]), re.compile(rules["breadcrumb"]), re.compile(rules["menu"]),
+        rules["max_item_length"], re.compile("|".join(map(re.escape, words))),
+        rules["headline_min_letters"], rules["scan_lines"], cfg["full_stop"],
+    )
+
+
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def _short_items(line: str, joint: re.Pattern[str], least: int, rules: _Furniture) -> bool:
+    """`line` is at least `least` short items (not bare numbers) joined by `joint`."""
+    items = [item.strip() for item in joint.split(line) if item.strip()]
+    return len(items) >= least and all(len(item) <= rules.max_item_length and LETTER.search(item) for item in items)
+
+
+def is_furniture(line: str) -> bool:
+    """A breadcrumb, a menu or a bare site name: page furniture above the headline, no title."""
+    rules = _furniture()
+    line = line.strip()
+    if not line:
+        return False
+    crumbs = rules.breadcrumb_lead.sub("", line)
+    led = crumbs != line  # 您的位置: before the breadcrumb
+    if led and not crumbs:
+        return True
+    if _short_items(crumbs, rules.breadcrumb, 1 if led else 2, rules) or _short_items(line, rules.menu, 3, rules):
+        return True
+    masked = list(line)
+    for mention in find_places(line):
+        masked[mention.start : mention.end] = " " * (mention.end - mention.start)
+    rest, named = rules.site_words.subn(" ", "".join(masked))
+    return named > 0 and not re.search(r"\w", rest)
+
+
+def _headline(line: str, rules: _Furniture) -> bool:
+    return len(line) <= TITLE_MAX_LENGTH and rules.full_stop not in line and \
+        len(LETTER.findall(line)) >= rules.headline_min_letters
+
+
 def title_of(lines: list[str], html_meta: dict[str, str]) -> str | None:
+    """The page's title: an HTML title field, else the first headline among the first lines that
+    are not site furniture (a breadcrumb, a menu, a bare site name; data/clean.yaml
+    `title_furniture`), else the first short line without a full stop."""
     for key in ("articletitle", "title", "og:title"):
         if html_meta.get(key):
             return html_meta[key].strip()
-    for line in lines[:3]:
-        if line and len(line) <= 80 and "。" not in line:
-            return LEAD_IN.sub("", line) or line
-    return None
+    rules = _furniture()
+    candidates = [line for line in lines[: rules.scan_lines] if line.strip() and not is_furniture(line)]
+    found = next((line for line in candidates[:TITLE_CANDIDATES] if _headline(line, rules)), None)
+    found = found or next((line for line in lines[:TITLE_CANDIDATES]
+                           if line and len(line) <= TITLE_MAX_LENGTH and rules.full_stop not in line), None)
+    return (LEAD_IN.sub("", found) or found) if found else None
 
 
 def _named_org(text: str) -> str | None:

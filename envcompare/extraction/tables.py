@@ -4,7 +4,7 @@
     细颗粒物(PM2.5) | 微克/立方米 | 35 | 32 | -8.6%
     优良天数比例 | % | 80.5 | 82.1 | 1.6
 
-Cells are separated by `|` or by spaces. A header is recognised by its column words
+Cells are separated by `|`, tabs or spaces. A header is recognised by its column words
 (years, 目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in
 its first cells. Each number becomes a fact whose evidence is its cell.
 
@@ -23,7 +23,8 @@ Tables whose rows are places (read_place_tables) come in three flattened shapes:
     (微克/立方米)
     |
 
-    县区 | PM10 | 同比            3. one row per line
+    县区 | PM10 | 同比            3. one row per line, its cells split by `|` or by tabs (as scraped
+                                  HTML tables come out: two tabs stand around an empty cell)
 
 Header cells become columns (data/constructions/tables.yaml `table_columns`, `place_tables`): the place column,
 rank columns (never figures), change columns (同比, 较上月, 与去年同期对比; they take the indicator
@@ -50,6 +51,7 @@ from ..vocab.places import CITY_LEVELS, Mention, find_places
 from ..vocab.rules import read_rules
 
 TOKEN = re.compile(r"[^\s|]+")
+CELL_SEP = re.compile(r"[|\t]")  # what ends a cell of a place table: `|`, or a tab (one row per line)
 NUMBER_CELL = r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)"  # a cell's number, then the unit written with it
 
 
@@ -448,7 +450,8 @@ def _blocks(
 
     A cell is the text before a `|` on its line, or the short lines before a `|` that stands
     alone (on its own line, or dropped by the clean stage: `seps`; a cell spanning lines); the
-    text after a line's last `|` is a cell too (one row per line). A line of prose ends the run."""
+    text after a line's last `|` is a cell too (one row per line). A tab ends a cell as `|` does.
+    A line of prose ends the run."""
     place_rules = _place_rules()
     seps = seps or {}
     blocks: list[tuple[list[_Cell], int, int]] = []
@@ -473,7 +476,7 @@ def _blocks(
         pending = []
 
     for li, (start, line) in enumerate(lines):
-        if "|" not in line or place_rules.full_stop in line:
+        if not CELL_SEP.search(line) or place_rules.full_stop in line:
             stripped = line.strip()
             if stripped and len(stripped) <= place_rules.max_cell and place_rules.full_stop not in stripped:
                 pending.append(li)
@@ -483,7 +486,8 @@ def _blocks(
                 cells, pending = [], []
         else:
             pos = 0
-            while (j := line.find("|", pos)) >= 0:
+            for sep in CELL_SEP.finditer(line):
+                j = sep.start()
                 if pos == 0 and not line[:j].strip():
                     separate(li, start + j)
                 else:
@@ -609,7 +613,7 @@ def read_place_tables(
     `seps`: `|`-only lines the clean stage dropped (separators)."""
     cells: list[TableCell] = []
     used: set[int] = set()
-    if not seps and "|" not in text:
+    if not seps and not CELL_SEP.search(text):
         return cells, used
     by_start: dict[int, Mention] | None = None
     todo = deque(_blocks(text, lines, seps))

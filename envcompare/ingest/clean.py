@@ -3,8 +3,9 @@
 What goes: page headers (read first by the metadata stage), web furniture (print/close links,
 navigation lists, 上一篇/下一篇), spam glued to titles, pinyin glosses, and paragraphs repeated
 verbatim. What changes: full-width forms to ASCII (NFKC), traditional to simplified characters,
-lower-case pollutant codes to upper case. Every character of the cleaned text remembers the raw
-character it came from, so a figure found later points at the original text.
+lower-case pollutant codes to upper case, runs of blanks to one (or to their tabs, which split a
+scraped table's cells). Every character of the cleaned text remembers the raw character it came
+from, so a figure found later points at the original text.
 The rules are data: data/clean.yaml.
 """
 
@@ -158,6 +159,7 @@ def _delete(text: str, index: Sequence[int], spans: list[tuple[int, int]]) -> tu
 
 
 BLANK_RUN = re.compile(r"[ \t\u00a0\u3000][ \t\u00a0\u3000]+")  # = {2,}, but scanned 3x faster
+TAB = "\t"  # a table cell boundary in scraped tables: squeezing keeps it (envcompare/extraction/tables.py)
 ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -195,11 +197,22 @@ def normalise_line(line: str, base: int, markdown: bool = False, simplified: str
         text = r.upper.sub(lambda m: r.canonical[m.group(0).lower()], text)
         text = r.water_class.sub(lambda m: m.group(1).upper(), text)
     # squeeze runs of blanks (scrapes pad with spaces, nbsp, ideographic spaces)
-    spans = [(m.start() + 1, m.end()) for m in BLANK_RUN.finditer(text)]
-    text, index = _delete(text, index, spans)
+    text, index = _delete(text, index, _squeezed(text))
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
     return stripped, index[lead : lead + len(stripped)]
+
+
+def _squeezed(text: str) -> list[tuple[int, int]]:
+    """The blanks a squeeze deletes: a run of blanks keeps its first one, or its tabs when it holds
+    any (tabs split the cells of a scraped table; two stand around an empty cell)."""
+    spans: list[tuple[int, int]] = []
+    for m in BLANK_RUN.finditer(text):
+        if TAB not in m.group(0):
+            spans.append((m.start() + 1, m.end()))
+        else:
+            spans.extend((i, i + 1) for i in range(m.start(), m.end()) if text[i] != TAB)
+    return spans
 
 
 MD_PATTERNS = (

@@ -65,6 +65,7 @@ class _Rules:
     upper: re.Pattern[str]
     canonical: dict[str, str]
     water_class: re.Pattern[str]
+    water_class_digits: re.Pattern[str]
     gloss: re.Pattern[str]
     dup_min: int
     full_stop: str  # a line holding one is prose (not a header, a navigation item or a title)
@@ -142,6 +143,7 @@ def rules() -> _Rules:
         ),
         canonical={t.lower(): t for t in tokens},
         water_class=re.compile(cfg["water_class_letters"]),
+        water_class_digits=re.compile(cfg["water_class_digits"]),
         gloss=re.compile(cfg["pinyin_gloss"]),
         dup_min=int(cfg["duplicate_min_chars"]),
         full_stop=cfg["full_stop"],
@@ -196,11 +198,34 @@ def normalise_line(line: str, base: int, markdown: bool = False, simplified: str
     if ASCII_LETTER.search(text):
         text = r.upper.sub(lambda m: r.canonical[m.group(0).lower()], text)
         text = r.water_class.sub(lambda m: m.group(1).upper(), text)
+    if r.water_class_digits.search(text):  # 好于3类 -> 好于III类, 劣5类 -> 劣V类
+        text, index = _roman_classes(text, index, r.water_class_digits)
     # squeeze runs of blanks (scrapes pad with spaces, nbsp, ideographic spaces)
     text, index = _delete(text, index, _squeezed(text))
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
     return stripped, index[lead : lead + len(stripped)]
+
+
+ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V"}  # the classes of surface water
+
+
+def _roman_classes(text: str, index: Sequence[int], digits: re.Pattern[str]) -> tuple[str, list[int]]:
+    """Water classes written with Arabic digits as the Roman numerals the catalog's names use;
+    every numeral's letters keep the raw index of its digit."""
+    chars: list[str] = []
+    idx: list[int] = []
+    at = 0
+    for m in digits.finditer(text):
+        chars.append(text[at : m.start()])
+        idx.extend(index[at : m.start()])
+        numeral = ROMAN[m.group(0)]
+        chars.append(numeral)
+        idx.extend([index[m.start()]] * len(numeral))
+        at = m.end()
+    chars.append(text[at:])
+    idx.extend(index[at:])
+    return "".join(chars), idx
 
 
 def _squeezed(text: str) -> list[tuple[int, int]]:

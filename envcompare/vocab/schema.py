@@ -349,7 +349,7 @@ SCHEMAS: dict[str, Any] = {
         "navigation": {"bullet": REGEX, "max_length": int, "min_run": int},
         "title_furniture": {"breadcrumb_lead": REGEX, "breadcrumb": REGEX, "menu": REGEX, "max_item_length": int,
                             "site_words": WORDS, "headline_min_letters": int, "scan_lines": int},
-        "spam_words": WORDS, "canonical_tokens": WORDS, "water_class_letters": REGEX, "pinyin_gloss": REGEX,
+        "spam_words": WORDS, "canonical_tokens": WORDS, "water_class_letters": REGEX, "water_class_digits": REGEX, "pinyin_gloss": REGEX,
         "duplicate_min_chars": int,
         "full_stop": str,  # a line holding it is prose (not a header, navigation or a title)
     },

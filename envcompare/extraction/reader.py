@@ -211,6 +211,8 @@ class _Rules:
     attributive_figure: re.Pattern[str]
     attributive_year: re.Pattern[str]
     target_gap: re.Pattern[str]
+    average_gap: re.Pattern[str]  # the distance to a wider place's average: no fact
+    reference_after: re.Pattern[str]  # a nation or province framing a rank or an average
     target_bracketed: re.Pattern[str]
     goal_lead: re.Pattern[str]
     goal_met_words: tuple[str, ...]
@@ -342,6 +344,8 @@ def rules() -> _Rules:
         attributive_figure=re.compile(r["attributive_figure"]),
         attributive_year=re.compile(r["attributive_year"] + "$"),
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
+        average_gap=re.compile(r["average_gap"]),
+        reference_after=re.compile(r["reference_after"]),
         target_bracketed=re.compile(r["target_references"]["bracketed"] + "$"),
         goal_lead=re.compile(r["goal_lead"]["pattern"]),
         goal_met_words=tuple(r["goal_lead"]["not_after"]),
@@ -1331,6 +1335,8 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
     for c in cues:
         if kept and c.start < kept[-1].end:
             continue  # 宿迁市湖滨新区: one place, the longest reading at each position
+        if not c.carry and r.reference_after.match(text, c.end, e):
+            c = c._replace(clause_only=True)  # 在全国…中排名第85位, 全省平均: the frame, not the owner
         kept.append(c)
     return kept
 
@@ -1574,7 +1580,8 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
 
 def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
     """A figure set against a target: the distance to it (…高于目标值3微克/立方米, 比控制目标
-    (30.8)低7.1) is neither an actual nor a target, and is dropped; the target written in
+    (30.8)低7.1), or to a wider place's average (高于全省平均水平6), is neither an actual nor a
+    target, and is dropped; the target written in
     brackets after its word (控制目标(30.8微克/立方米)) is the year's target of the indicator
     named before it in the same unit, bounded by the indicator's direction (constructions/
     targets.yaml `target_references`)."""
@@ -1582,7 +1589,7 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
     kept: list[Fact] = []
     for f in sent_facts:
         clause_start = _clause_start(text, s, f.start)
-        if r.target_gap.search(text, clause_start, f.start):
+        if r.target_gap.search(text, clause_start, f.start) or r.average_gap.search(text, clause_start, f.start):
             continue
         if f.indicator is None and r.target_bracketed.search(text, clause_start, f.start):
             source = _level_before(kept, f)

@@ -213,7 +213,7 @@ class _Rules:
     target_gap: re.Pattern[str]
     average_gap: re.Pattern[str]  # the distance to a wider place's average: no fact
     reference_after: re.Pattern[str]  # a nation or province framing a rank or an average
-    target_bracketed: re.Pattern[str]
+    target_written: re.Pattern[str]  # a target written right after its word (目标值(30.8), 年度目标为29)
     goal_lead: re.Pattern[str]
     goal_met_words: tuple[str, ...]
     goal_met_window: int
@@ -346,7 +346,7 @@ def rules() -> _Rules:
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
         average_gap=re.compile(r["average_gap"]),
         reference_after=re.compile(r["reference_after"]),
-        target_bracketed=re.compile(r["target_references"]["bracketed"] + "$"),
+        target_written=re.compile(r["target_references"]["written"] + "$"),
         goal_lead=re.compile(r["goal_lead"]["pattern"]),
         goal_met_words=tuple(r["goal_lead"]["not_after"]),
         goal_met_window=int(r["goal_lead"]["window"]),
@@ -1591,7 +1591,7 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
         clause_start = _clause_start(text, s, f.start)
         if r.target_gap.search(text, clause_start, f.start) or r.average_gap.search(text, clause_start, f.start):
             continue
-        if f.indicator is None and r.target_bracketed.search(text, clause_start, f.start):
+        if f.indicator is None and r.target_written.search(text, clause_start, f.start):
             source = _level_before(kept, f)
             if source is not None:
                 f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False

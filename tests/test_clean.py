@@ -112,3 +112,16 @@ def test_boilerplate_split_matches_one_search_over_all_patterns():
     lines = [e["line"] for e in EXAMPLES] + ["打印 关闭", "相关链接:", "查看更多>>", "全市更多 >", "正文:更多»", "首页>新闻", "x首页>"]
     for line in lines:
         assert _boilerplate(line) == bool(combined.search(line)), line
+
+
+def test_headlines_under_a_link_list_heading_are_dropped():
+    """The headlines of other pages under 相关阅读 (or 推荐阅读…) hold their figures, not this page's;
+    prose after them is kept."""
+    from envcompare.ingest.clean import clean
+
+    raw = ("1-5月,全市优良天数比例为88.2%。\n\n推荐阅读\n"
+           "宜昌:一季度PM2.5浓度同比下降8.1%\n恩施州空气质量优良天数比例达99%\n"
+           "附:本期监测数据由市环境监测站提供。\n")
+    text = clean(raw).text
+    assert "88.2%" in text and "附:本期监测数据由市环境监测站提供。" in text
+    assert "宜昌" not in text and "99%" not in text and "推荐阅读" not in text

@@ -61,6 +61,8 @@ class _Rules:
     bullet: re.Pattern[str]
     nav_max: int
     nav_run: int
+    link_heading: re.Pattern[str]  # a heading over other pages' headlines (相关阅读)
+    link_max: int
     spam: re.Pattern[str]
     upper: re.Pattern[str]
     canonical: dict[str, str]
@@ -130,6 +132,8 @@ def rules() -> _Rules:
         bullet=re.compile(cfg["navigation"]["bullet"]),
         nav_max=int(cfg["navigation"]["max_length"]),
         nav_run=int(cfg["navigation"]["min_run"]),
+        link_heading=re.compile(cfg["link_lists"]["heading"]),
+        link_max=int(cfg["link_lists"]["max_length"]),
         spam=re.compile(
             rf"(?:\s*[-_|–—]+\s*[^-_|–—]*?|[A-Za-z0-9]*[\u4e00-\u9fff]{{0,3}})(?:{spam_words})[^-_|–—]{{0,12}}$",
             re.I,
@@ -308,6 +312,7 @@ def clean(raw: str, markdown: bool = False) -> Cleaned:
         else:
             verdict.append(None)
     _mark_navigation(lines, verdict)
+    _mark_link_lists(lines, verdict)
     removed: list[Removal] = []
     _cut_title_spam(lines, verdict, raw, removed)
     _mark_duplicates(lines, verdict)
@@ -350,6 +355,24 @@ def _mark_navigation(lines, verdict) -> None:
         else:
             flush()
     flush()
+
+
+def _mark_link_lists(lines, verdict) -> None:
+    """The headlines under a link-list heading (相关阅读): short lines without a full stop, up to
+    the first line of prose. The heading itself is boilerplate."""
+    r = rules()
+    under = False
+    for i, (text, *_rest) in enumerate(lines):
+        if verdict[i] == "blank":
+            continue
+        if r.link_heading.match(text):
+            under = True
+            if verdict[i] is None:
+                verdict[i] = "boilerplate"
+        elif under and verdict[i] is None and len(text) <= r.link_max and r.full_stop not in text:
+            verdict[i] = "navigation"
+        elif verdict[i] is None:
+            under = False
 
 
 def _cut_title_spam(lines, verdict, raw, removed) -> None:

@@ -347,6 +347,7 @@ SCHEMAS: dict[str, Any] = {
         "date_keys": WORDS, "publisher_keys": WORDS, "header_keys": WORDS, "header_date_line": REGEX,
         "header_date_max_length": int, "boilerplate_lines": [REGEX],
         "navigation": {"bullet": REGEX, "max_length": int, "min_run": int},
+        "link_lists": {"heading": REGEX, "max_length": int},
         "title_furniture": {"breadcrumb_lead": REGEX, "breadcrumb": REGEX, "menu": REGEX, "max_item_length": int,
                             "site_words": WORDS, "headline_min_letters": int, "scan_lines": int},
         "spam_words": WORDS, "canonical_tokens": WORDS, "water_class_letters": REGEX, "water_class_digits": REGEX, "pinyin_gloss": REGEX,

@@ -1098,7 +1098,8 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
 
 def _under_scope(ind: Indicator, scope: str) -> Indicator:
     """A share named loosely (优良比例) under a scope of sections (12个国考断面中,…), with them
-    as its qualifier (12个国考断面优良比例) or in its clause, is the sections' share, not the air's (data/constructions/qualifiers.yaml `scope_indicators`, the last match wins)."""
+    as its qualifier (12个国考断面优良比例) or in its clause, is the sections' share, not the
+    air's (data/constructions/qualifiers.yaml `scope_indicators`, the last match wins)."""
     found = ind
     for pattern, source, target in rules().scope_indicators:
         if ind.id == source and pattern.search(scope):
@@ -1581,10 +1582,10 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
 def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
     """A figure set against a target: the distance to it (…高于目标值3微克/立方米, 比控制目标
     (30.8)低7.1), or to a wider place's average (高于全省平均水平6), is neither an actual nor a
-    target, and is dropped; the target written in
-    brackets after its word (控制目标(30.8微克/立方米)) is the year's target of the indicator
-    named before it in the same unit, bounded by the indicator's direction (constructions/
-    targets.yaml `target_references`)."""
+    target, and is dropped; the target written right after its word (控制目标(30.8微克/立方米),
+    年度目标为29) is the year's target of the indicator named before it in the same unit, bounded
+    by the indicator's direction (constructions/targets.yaml `target_references`,
+    compared_values.yaml `average_gap`)."""
     r = rules()
     kept: list[Fact] = []
     for f in sent_facts:

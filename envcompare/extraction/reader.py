@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from ..ingest.load import Report
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
-from ..vocab.places import CITY_LEVELS, Mention, find_places
+from ..vocab.places import CITY_LEVELS, Mention, Place, county_short_names, find_places
 from ..vocab.resources import read_yaml
 from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
@@ -533,7 +533,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
     """All facts of one report, in text order, duplicates removed (first occurrence kept)."""
     text = report.text
     mentions = find_indicators(text)
-    places = find_places(text)  # memoised: the metadata stage already read this text
+    places = find_places(text, former=True)  # memoised: the tables reader reads the same
     m_starts = [m.start for m in mentions]
     p_starts = [p.start for p in places]
     meta = report.meta
@@ -1306,6 +1306,8 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
         p = m.place
         if not m.full and end - start == 2 and p.short != own and not _at_word_start(text, m.start, s, r.short_place_after):
             continue  # 千佛山 is a mountain, not 佛山
+        if m.former and not (_at_word_start(text, m.start, s, r.short_place_after) or (cues and cues[-1].end == m.start)):
+            continue  # 以上城市 is no 上城区, written before it was a district
         if p.level in CITY_LEVELS or p.level == "province":
             label = p.short
         else:
@@ -1318,6 +1320,8 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
                 continue
         province = p.level == "province"
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
+    if meta.province and r.list_mark in sent:
+        cues.extend(_listed_short_places(text, s, e, cues, county_short_names(meta.province), own))
     fill = {"province": (meta.province or "").removesuffix(r.province_suffix), "city": own}
     for word, label in r.place_words.items():
         if label is None:
@@ -1340,6 +1344,63 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
             c = c._replace(clause_only=True)  # 在全国…中排名第85位, 全省平均: the frame, not the owner
         kept.append(c)
     return kept
+
+
+def _listed_short_places(text: str, s: int, e: int, cues: list[PlaceCue], shorts: dict[str, Place],
+                         own: str) -> list[PlaceCue]:
+    """Short names of the report's own counties and districts (and of its province's county-level
+    cities) standing as items of a list of places (瑞金、于都、兴国优良天数比例分别为…; 甲区、于都和
+    瑞金…): every item of the list is a place, the first starts a word. A short name outside such a
+    list stays an ordinary word."""
+    r = rules()
+    joins = sorted(r.list_join - {""}, key=len, reverse=True)
+    longest = max(map(len, shorts), default=0)
+    found: dict[int, tuple[int, Place | None]] = {c.start: (c.end, None) for c in cues if c.carry}
+
+    def listed(place: Place | None) -> bool:
+        # the report's own counties; of the rest of the province only county-level cities: other
+        # counties' short names are too often a river's or a mountain's (乐安河)
+        return place is not None and (place.city_of_prefecture == own or place.level == "county_city")
+
+    def item_at(pos: int) -> None:
+        for size in range(min(longest, e - pos), 1, -1):
+            place = shorts.get(text[pos : pos + size])
+            if listed(place):
+                found.setdefault(pos, (pos + size, place))
+                return
+
+    def item_before(pos: int) -> None:
+        for size in range(min(longest, pos - s), 1, -1):
+            place = shorts.get(text[pos - size : pos])
+            if listed(place) and _at_word_start(text, pos - size, s, r.short_place_after):
+                found.setdefault(pos - size, (pos, place))
+                return
+
+    for at in (m.start() for m in re.finditer(re.escape(r.list_mark), text[s:e])):
+        item_before(s + at)
+        item_at(s + at + len(r.list_mark))
+    for start in sorted(found):  # the last item may follow 和/及 rather than the list mark
+        end = found[start][0]
+        for join in joins:
+            if text.startswith(join, end) and end + len(join) not in found:
+                item_at(end + len(join))
+                break
+    items = sorted((start, end, place) for start, (end, place) in found.items())
+    chains: list[list[tuple[int, int, Place | None]]] = []
+    for item in items:
+        if chains and text[chains[-1][-1][1] : item[0]] in r.list_join - {""}:
+            chains[-1].append(item)
+        else:
+            chains.append([item])
+    out = []
+    for chain in chains:
+        if len(chain) < 2 or any(b[0] < a[1] for a, b in zip(chain, chain[1:])):
+            continue
+        for start, end, place in chain:
+            if place is not None:
+                label = place.short if place.level in CITY_LEVELS else place.name
+                out.append(PlaceCue(start, end, "" if label == own else label, True))
+    return out
 
 
 def _at_word_start(text: str, pos: int, floor: int, words: tuple[str, ...]) -> bool:

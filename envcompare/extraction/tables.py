@@ -526,7 +526,9 @@ def _place_label(cell: _Cell, by_start: dict[int, Mention], suffix_ok: bool) -> 
     m = by_start.get(cell.start)
     if m is not None and m.end == cell.end:
         p = m.place
-        return p.short if p.level in CITY_LEVELS or p.level == "province" else p.name
+        if p.level in CITY_LEVELS or p.level == "province":
+            return p.short
+        return cell.text if m.former else p.name  # 凤翔县 as written, not 凤翔区 (its name since)
     if not suffix_ok:
         return None
     place_rules = _place_rules()
@@ -628,7 +630,7 @@ def read_place_tables(
         if h1 - h0 < 2 or h1 - h0 > MAX_COLUMNS:
             continue
         if by_start is None:
-            by_start = {m.start: m for m in find_places(text)}  # memoised: extract read it already
+            by_start = {m.start: m for m in find_places(text, former=True)}  # memoised: extract read it already
         if any(_place_label(c, by_start, False) for c in block[h0:h1]):
             # a header holds no place: the cells before one are the header
             h1 = next(i for i in range(h0, h1) if _place_label(block[i], by_start, False))

@@ -6,6 +6,7 @@ infer a report's city and, in extraction, to attribute figures to the place a se
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -47,6 +48,7 @@ class Mention(NamedTuple):
     end: int
     place: Place
     full: bool  # written with its suffix (成都市), not only the short form (成都)
+    former: bool = False  # written with a suffix it no longer has (茌平县 for 茌平区): find_places(former=True)
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +87,10 @@ def _written_suffixes() -> dict[str, str]:
     return dict(read_yaml("gazetteer.yaml")["written_suffixes"])  # checked at load (vocab.schema)
 
 
+def _former_suffixes() -> list[str]:
+    return list(read_yaml("gazetteer.yaml")["former_suffixes"])  # checked at load (vocab.schema)
+
+
 @dataclass(frozen=True)
 class _Matcher:
     automaton: ahocorasick_rs.AhoCorasick
@@ -93,6 +99,16 @@ class _Matcher:
 
 @lru_cache(maxsize=1)
 def _automaton() -> _Matcher:
+    """Full names of every place; short names of city-level places and provinces (_names)."""
+    keys = _names()
+    names = list(keys)
+    # ahocorasick_rs (Rust): ~20x faster than a pure trie walk over thousands of CJK keys
+    auto = ahocorasick_rs.AhoCorasick(names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+    return _Matcher(auto, tuple(keys[n] for n in names))
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, tuple[Place, bool]]:
     """Full names of every place; short names of city-level places and provinces.
 
     Short names of counties and districts are left out: two-character forms such as 东方 or
@@ -117,19 +133,60 @@ def _automaton() -> _Matcher:
         for autonomous, plain in _written_suffixes().items():
             if p.level == "county" and p.name.endswith(autonomous) and len(p.short) >= 2:
                 keys.setdefault(p.short + plain, (p, True))
-    # ahocorasick_rs (Rust): ~20x faster than a pure trie walk over thousands of CJK keys
+    return keys
+
+
+@lru_cache(maxsize=64)
+def county_short_names(province: str) -> dict[str, Place]:
+    """The short names (于都 for 于都县, 瑞金 for 瑞金市) of a province's districts, counties and
+    county-level cities, where no other such place of the province has the same one.
+
+    Left out of find_places (two-character forms are everyday words), they are read as places only
+    where a text lists them side by side with other places (瑞金、于都、兴国…分别为…)."""
+    found: dict[str, Place | None] = {}
+    for p in places():
+        if p.province == province and p.level in ("district", "county", "county_city") and len(p.short) >= 2:
+            found[p.short] = None if p.short in found else p
+    return {short: p for short, p in found.items() if p is not None}
+
+
+@lru_cache(maxsize=1)
+def _former_automaton() -> _Matcher:
+    """Districts, counties and county-level cities by their short name and a former suffix
+    (gazetteer.yaml `former_suffixes`), where no place has that name."""
+    taken = _names()
+    keys: dict[str, tuple[Place, bool]] = {}
+    for p in places():
+        if p.level in ("district", "county", "county_city") and len(p.short) >= 2:
+            for suffix in _former_suffixes():
+                if p.short + suffix not in taken:
+                    keys.setdefault(p.short + suffix, (p, True))
     names = list(keys)
     auto = ahocorasick_rs.AhoCorasick(names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
     return _Matcher(auto, tuple(keys[n] for n in names))
 
 
-def find_places(text: str) -> list[Mention]:
-    """Non-overlapping, leftmost-longest place mentions in `text`."""
-    return list(_find_places(text))
+def find_places(text: str, former: bool = False) -> list[Mention]:
+    """Non-overlapping, leftmost-longest place mentions in `text`; `former`: also places written
+    with a former suffix (茌平县), where they overlap no other mention. Those are for reading a
+    sentence's places, not for telling which city a report is about."""
+    return list(_find_places(text, former))
 
 
 @lru_cache(maxsize=16)
-def _find_places(text: str) -> tuple[Mention, ...]:
+def _find_places(text: str, former: bool) -> tuple[Mention, ...]:
     # memoised: the metadata and extract stages both read the same cleaned text
     m = _automaton()
-    return tuple(Mention(start, end, *m.targets[i]) for i, start, end in m.automaton.find_matches_as_indexes(text))
+    found = [Mention(start, end, *m.targets[i]) for i, start, end in m.automaton.find_matches_as_indexes(text)]
+    if not former:
+        return tuple(found)
+    old = _former_automaton()
+    starts = [f.start for f in found]
+    for i, start, end in old.automaton.find_matches_as_indexes(text):
+        # the longest reading wins: 广丰县 over the 丰县 inside it, 信州区 over a former name across it
+        first, stop = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+        if (first > 0 and found[first - 1].end > start) or (stop > first and found[stop - 1].end > end):
+            continue
+        found[first:stop] = [Mention(start, end, *old.targets[i], former=True)]
+        starts[first:stop] = [start]
+    return tuple(found)

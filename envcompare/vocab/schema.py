@@ -329,7 +329,7 @@ SCHEMAS: dict[str, Any] = {
         "statistic": STATISTIC_OR_EMPTY, "level_zh": TEXT,
     }),
     "aliases.yaml": {"gap_mark": str, "gap": REGEX, "negations": WORDS},
-    "gazetteer.yaml": {"written_suffixes": {...: str}},
+    "gazetteer.yaml": {"written_suffixes": {...: str}, "former_suffixes": WORDS},
     "units.yaml": {"units": {...: (str, float)}, "scales": {...: int}, "display": Opt({...: LANG_TEXT}, {})},
     "doctypes.yaml": [{"type": Enum("summary", "report", "plan"), "words": WORDS}],
     "labels.yaml": {"doc_type": {...: LANG_TEXT}, "panel_keys": {...: LANG_TEXT}, ...: LANG_TEXT},

@@ -213,6 +213,7 @@ class _Rules:
     target_gap: re.Pattern[str]
     average_gap: re.Pattern[str]  # the distance to a wider place's average: no fact
     reference_after: re.Pattern[str]  # a nation or province framing a rank or an average
+    average_frame_after: re.Pattern[str]  # any place framing an average (全市平均水平)
     target_written: re.Pattern[str]  # a target written right after its word (目标值(30.8), 年度目标为29)
     goal_lead: re.Pattern[str]
     goal_met_words: tuple[str, ...]
@@ -346,6 +347,7 @@ def rules() -> _Rules:
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
         average_gap=re.compile(r["average_gap"]),
         reference_after=re.compile(r["reference_after"]),
+        average_frame_after=re.compile(r["average_frame_after"]),
         target_written=re.compile(r["target_references"]["written"] + "$"),
         goal_lead=re.compile(r["goal_lead"]["pattern"]),
         goal_met_words=tuple(r["goal_lead"]["not_after"]),
@@ -895,8 +897,15 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
             between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
             if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
                     and (not between or earlier[-1].indicator.unit == "%")):
-                sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]
-                sr.claimed.add(id(earlier[-1]))
+                # PM2.5、PM10浓度较高,分别为42、70: a list of names before takes the figures in turn
+                at = sr.name_index.get(id(earlier[-1]))
+                chain = _chain(text, name_ms, at) if at is not None else [earlier[-1]]
+                if len(chain) == len(g):
+                    sr.resolved[gi] = [Pairing(m.indicator, q, "level") for m, q in zip(chain, g)]
+                elif len(chain) == 1:
+                    sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]
+                if gi in sr.resolved:
+                    sr.claimed.update(id(m) for m in chain)
         elif names:
             last = names[-1]
             gap = GLOSS.sub("", text[last.end : head.start - len(head.before)])  # 优良率(AQI≤100的天数)为
@@ -1081,6 +1090,9 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
     words = "".join(rest).strip(r.place_list_marks + " ")
     for lead in r.place_value_leads:  # 其中甲区、乙区分别为…
         words = words.removeprefix(lead).strip(r.place_list_marks + " ")
+    if in_clause:
+        for filler in r.place_value_fillers:  # 全省平均为92.6%, 丙县最高为38
+            words = words.removeprefix(filler)
     links = r.place_value_links
     if words and words not in links:
         return None
@@ -1340,7 +1352,7 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
     for c in cues:
         if kept and c.start < kept[-1].end:
             continue  # 宿迁市湖滨新区: one place, the longest reading at each position
-        if not c.carry and r.reference_after.match(text, c.end, e):
+        if (not c.carry and r.reference_after.match(text, c.end, e)) or r.average_frame_after.match(text, c.end, e):
             c = c._replace(clause_only=True)  # 在全国…中排名第85位, 全省平均: the frame, not the owner
         kept.append(c)
     return kept

@@ -512,7 +512,8 @@ class SectionContext:
         if periods:
             self.paragraph_period = periods[-1]
         places = [c for c in self.place_cues if c.start < first_figure and c.carry]
-        if places:
+        if places and len(_place_list(self.report.text, self.place_cues, places[-1])) == 1:
+            # a list of places (甲县、乙县分别为…) is no one place the next sentences are about
             self.paragraph_place = places[-1].label
         if _announces_goals(self.report.text, s, first_figure):
             self.paragraph_target = True

@@ -181,6 +181,7 @@ class _Rules:
     list_words: tuple[str, ...]  # the joins of a list, as _at_word_start takes them
     place_list_marks: str  # what may stand between listed places and their figure
     number_list_joins: tuple[str, ...]
+    minus_signs: str  # signs written before a change's figure (-4.2%)
     # changes (constructions/changes.yaml)
     flat_trim: tuple[str, ...]
     base_year: re.Pattern[str]
@@ -320,6 +321,7 @@ def rules() -> _Rules:
         list_words=list_words,
         place_list_marks="".join(list_words) + PLACE_LIST_PUNCTUATION,
         number_list_joins=tuple(r["number_list_joins"]),
+        minus_signs="".join(r["minus_signs"]),
         flat_trim=tuple(change_rules["flat_trim"]),
         base_year=re.compile(base["year"]),
         base_since=base["since"],
@@ -730,12 +732,19 @@ def _in_parens(ctx: SectionContext, pos: int) -> bool:
     return m is not None and bisect.bisect_left(m.opens, pos) > bisect.bisect_left(m.closes, pos)
 
 
+def _minus_before(text: str, pos: int) -> bool:
+    """Whether the figure at `pos` is written with a minus sign (-4.2%), not as a range's end (30-35)."""
+    return pos > 0 and text[pos - 1] in rules().minus_signs and not (pos > 1 and text[pos - 2].isalnum() and text[pos - 2].isascii())
+
+
 def _groups(text: str, quantities: list[Quantity]) -> list[list[Quantity]]:
-    """Quantities joined only by 、/和 form one list (55、35、34微克/立方米)."""
-    joins = rules().number_list_joins
+    """Quantities joined only by 、/和 form one list (55、35、34微克/立方米, 9.1%和-4.2%)."""
+    r = rules()
+    joins = r.number_list_joins
     groups: list[list[Quantity]] = []
     for q in quantities:
-        if groups and text[groups[-1][-1].after_end : q.start] in joins:
+        gap = text[groups[-1][-1].after_end : q.start] if groups else ""
+        if groups and (gap in joins or (_minus_before(text, q.start) and gap[:-1] in joins)):
             groups[-1].append(q)
         else:
             groups.append([q])
@@ -1008,7 +1017,7 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     if is_change and kind != "target":
         kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
     verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
-    value = _signed(q.value, verb, ind) if is_change else q.value
+    value = _change_value(text, q.start, q.value, verb, ind) if is_change else q.value
     f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
     f.ranged = q.range_end is not None or (
@@ -1062,7 +1071,7 @@ def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f
         if not any(src.start < c.start < f.start for c in ctx.place_cues):
             f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
         f.qualifier = f.qualifier or src.qualifier
-        f.value = _signed(f.value, sr.changes.get(gi, ChangeCue("", "")).verb, src.indicator)
+        f.value = _change_value(ctx.report.text, f.start, f.value, sr.changes.get(gi, ChangeCue("", "")).verb, src.indicator)
         f.label = ""
 
 
@@ -1151,6 +1160,13 @@ def _outside_names(text: str, quantities: list[Quantity], mentions_in: list[Indi
 
 def _as_q(f: Fact) -> Quantity:
     return Quantity(f.start, f.end, f.value, f.unit or None, "", f.approx, "", "", f.end)
+
+
+def _change_value(text: str, pos: int, value: float, verb: str, ind: Indicator | None) -> float:
+    """A change's signed value: its verb's direction (_signed), turned round by a minus sign
+    written before the figure (同比改善-4.2%: a worsening)."""
+    signed = _signed(value, verb, ind)
+    return -signed if _minus_before(text, pos) else signed
 
 
 def _signed(value: float, verb: str, ind: Indicator | None) -> float:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from ..ingest.load import Report
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
-from ..vocab.places import CITY_LEVELS, Mention, Place, county_short_names, find_places
+from ..vocab.places import CITY_LEVELS, Mention, Place, county_short_names, find_places, province_short
 from ..vocab.resources import read_yaml
 from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
@@ -191,7 +191,7 @@ class _Rules:
     base_words: dict[str, str]  # a base's leading word as the period writes it (比上月 -> 较上月)
     # comparators and places
     comparator_fillers: tuple[re.Pattern[str], ...]
-    province_suffix: str
+    region_suffix: str  # a province whose whole is 全区 (自治区)
     passing_place_labels: tuple[str, ...]
     # counts and qualifiers
     count_noun_filler: str
@@ -329,7 +329,7 @@ def rules() -> _Rules:
         quote_marks=base["quote_marks"],
         base_words=dict(base["words"]),
         comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
-        province_suffix=r["province_suffix"],
+        region_suffix=r["region_suffix"],
         passing_place_labels=tuple(r["passing_place_labels"]),
         count_noun_filler=r["count_noun_filler"],
         qualifier_list_join=re.compile(f"[{re.escape(''.join(r['qualifier_list_joins']))}]"),
@@ -1351,13 +1351,18 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
         cues.append(PlaceCue(m.start, m.end, "" if label == own else label, not province, province))
     if meta.province and r.list_mark in sent:
         cues.extend(_listed_short_places(text, s, e, cues, county_short_names(meta.province), own))
-    fill = {"province": (meta.province or "").removesuffix(r.province_suffix), "city": own}
+    own_province = province_short(meta.province or "")
+    # 全区 is the report's province only where that is an autonomous region (广西壮族自治区)
+    fill = {"province": own_province, "city": own,
+            "region": own_province if (meta.province or "").endswith(r.region_suffix) else ""}
     for word, label in r.place_words.items():
         if label is None:
             continue
         for m in re.finditer(re.escape(word), sent):
             value = label.format(**fill) if "{" in label else label
-            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in (*r.passing_place_labels, fill["province"])))
+            if "{region}" in label and not fill["region"]:
+                continue
+            cues.append(PlaceCue(s + m.start(), s + m.end(), value, value not in (*r.passing_place_labels, own_province)))
     for pattern, label, carry in r.place_patterns:
         for m in pattern.finditer(sent):
             if sent[m.end() :].startswith(r.not_place_after):

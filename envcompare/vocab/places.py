@@ -166,6 +166,12 @@ def _former_automaton() -> _Matcher:
     return _Matcher(auto, tuple(keys[n] for n in names))
 
 
+def province_short(name: str) -> str:
+    """A province's short name (江西 for 江西省, 广西 for 广西壮族自治区); the name itself when unknown."""
+    p = _by_name().get(name)
+    return p.short if p is not None and p.level in ("province", "municipality") else name
+
+
 def find_places(text: str, former: bool = False) -> list[Mention]:
     """Non-overlapping, leftmost-longest place mentions in `text`; `former`: also places written
     with a former suffix (茌平县), where they overlap no other mention. Those are for reading a

@@ -211,12 +211,16 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
 
 SIGNED = re.compile(r"^(?P<pre>[^\d+\-−]*)(?P<num>[-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(?P<post>[^\d]*)$")
 MAX_COLUMNS = 40
+ANNUAL = "annual"  # the period of a whole year (a target column's)
 
 
 @dataclass(frozen=True)
 class _PlaceRules:
     place_words: tuple[str, ...]
     rank_words: tuple[str, ...]
+    target_words: tuple[str, ...]
+    count_words: tuple[str, ...]
+    not_target: tuple[str, ...]
     change_words: tuple[str, ...]
     month_base: tuple[str, ...]
     month_base_period: str
@@ -248,6 +252,9 @@ def _place_rules() -> _PlaceRules:
     return _PlaceRules(
         place_words=tuple(cols["place"]),
         rank_words=tuple(cols["rank"]),
+        target_words=tuple(cols["target"]),
+        count_words=tuple(place_tables["count_columns"]),
+        not_target=tuple(place_tables["not_target_columns"]),
         change_words=tuple(cols["change"]),
         month_base=tuple(place_tables["month_base"]),
         month_base_period=place_tables["month_base_period"],
@@ -295,7 +302,7 @@ class _Value:
 
 @dataclass(frozen=True)
 class _PColumn:
-    kind: str  # place / rank / change / value / text
+    kind: str  # place / rank / change / value / target / count / text
     indicator: Indicator | None = None
     unit: str = ""  # from the header's parentheses
     year: int | None = None
@@ -371,6 +378,10 @@ def _header_columns(
             col["kind"] = "rank"
         elif any(w in t for w in place_rules.change_words) or col["base"]:
             col["kind"] = "change"
+        elif any(w in t for w in place_rules.target_words) and not any(w in t for w in place_rules.not_target):
+            col["kind"] = "target"  # 优良天数比例年度目标, 2024年目标: a target beside the values
+        elif any(t.endswith(w) for w in place_rules.count_words):
+            col["kind"] = "count"  # 考核断面数: a count of units, no figure of the indicator beside it
         elif ind is not None:
             col["kind"] = "value"
         elif any(w in t for w in place_rules.place_words) and not any(r["kind"] == "place" for r in raw):
@@ -393,6 +404,10 @@ def _header_columns(
         if r["kind"] == "value":
             col = _PColumn("value", r["ind"], r["unit"], year, own_period or cap_period)
             source = col
+        elif r["kind"] == "target":
+            # a target is the whole year's whatever period the table's values cover
+            ind = r["ind"] or (source.indicator if source else None)
+            col = _PColumn("target", ind, r["unit"] or (source.unit if source and not r["ind"] else ""), year, ANNUAL)
         elif r["kind"] == "change":
             ind = r["ind"] or (source.indicator if source else None)
             base_period = source.period if source else cap_period
@@ -409,7 +424,7 @@ def _header_columns(
         else:
             col = _PColumn(r["kind"])
         out.append(col)
-    if not any(c.indicator is not None and c.kind in ("value", "change") for c in out):
+    if not any(c.indicator is not None and c.kind in ("value", "change", "target") for c in out):
         return None
     return out
 
@@ -549,6 +564,8 @@ _FIT: dict[str, dict[str, int]] = {
     "text": {"text": 4},
     "rank": {"int": 4},
     "value": {"int": 4, "num": 4, "pct": 4, "signed": 2, "blank": 1, "empty": 1},
+    "target": {"int": 4, "num": 4, "pct": 4, "blank": 1, "empty": 1},
+    "count": {"int": 4, "blank": 1, "empty": 1},
     "change": {"change": 4, "signed": 4, "pct": 4, "num": 2, "int": 2, "blank": 1, "empty": 1},
 }
 
@@ -557,7 +574,7 @@ def _fit(v: _Value, col: _PColumn) -> int | None:
     w = _FIT.get(col.kind, {}).get(v.type)
     if w is None:
         return None
-    if col.kind == "value" and v.type == "pct" and col.unit not in ("", v.unit):
+    if col.kind in ("value", "target") and v.type == "pct" and col.unit not in ("", v.unit):
         return None
     if col.kind == "change" and v.type == "int" and col.unit in ("", "%", "pp"):
         return None  # a bare integer in a % change column is a rank that strayed
@@ -697,13 +714,13 @@ def _rows(
 
 def _place_fact(cell: _Cell, v: _Value, col: _PColumn, place: str) -> TableCell | None:
     ind = col.indicator
-    if ind is None or col.kind not in ("value", "change") or v.type in ("empty", "blank"):
+    if ind is None or col.kind not in ("value", "target", "change") or v.type in ("empty", "blank"):
         return None
-    if col.kind == "value":
+    if col.kind in ("value", "target"):
         unit = v.unit or col.unit or ind.unit
         if unit != ind.unit:
             return None
-        value, kind = v.value, "actual"
+        value, kind = v.value, "actual" if col.kind == "value" else "target"
     else:
         unit = v.unit or col.unit or "%"
         if unit not in (ind.unit, "%") and not (unit == "pp" and ind.unit == "%"):

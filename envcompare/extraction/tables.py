@@ -4,9 +4,12 @@
     细颗粒物(PM2.5) | 微克/立方米 | 35 | 32 | -8.6%
     优良天数比例 | % | 80.5 | 82.1 | 1.6
 
-Cells are separated by `|`, tabs or spaces. A header is recognised by its column words
-(years, 目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in
-its first cells. Each number becomes a fact whose evidence is its cell.
+Cells are separated by `|` or tabs (a cell may then hold a number and its unit, 33 μg/m³), else by
+spaces; a leading rank column (序号) is left out. A header is recognised by its column words (years,
+目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in its
+first cells. Each number becomes a fact whose evidence is its cell. A table flattened one cell per
+line (a label word such as 指标 alone on its line, the other headers one a line, then each row's
+name and cells) is read the same way (_line_tables).
 
 Tables whose rows are places (read_place_tables) come in three flattened shapes:
 
@@ -53,6 +56,8 @@ from ..vocab.rules import read_rules
 TOKEN = re.compile(r"[^\s|]+")
 CELL_SEP = re.compile(r"[|\t]")  # what ends a cell of a place table: `|`, or a tab (one row per line)
 NUMBER_CELL = r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)"  # a cell's number, then the unit written with it
+WITH_UNIT = re.compile(NUMBER_CELL + r"\s*(\S.*?)$")  # a number and a unit of units.yaml (38 μg/m³)
+MAX_LINE_COLUMNS = 12  # the most columns of a table flattened one cell per line
 
 
 @dataclass(frozen=True)
@@ -115,25 +120,66 @@ def _column(cell: str, report_year: int | None) -> Column | None:
     if m:
         kind = "target" if m.group(2) and any(w in m.group(2) for w in words["target"]) else "actual"
         return Column(kind, int(m.group(1)))
+    if cell in words["rank"]:
+        return Column("rank")
     for kind in ("unit", "change", "target", "actual", "label"):
         for w in words[kind]:
-            if cell == w or (kind != "label" and cell.startswith(w)):
+            # a column is named by its word at the start (同比变化); a target also at the end (省考目标值)
+            if cell == w or (kind != "label" and cell.startswith(w)) or (kind == "target" and cell.endswith(w)):
                 unit = "pp" if kind == "change" and any(p in cell for p in table_rules.points) else ""
                 sign = -1 if kind == "change" and any(f in cell for f in table_rules.falling) else 1
                 return Column(kind, None if kind == "change" else report_year, unit, sign)
     return None
 
 
-def _header(tokens: list[re.Match[str]], report_year: int | None) -> list[Column | None] | None:
-    """Columns of a header row: a label column, then at least two data columns (one after 指标)."""
-    if len(tokens) < 2:
+def _header(cells: list[str], report_year: int | None) -> list[Column | None] | None:
+    """Columns of a header row: a label column, then at least two data columns (one after 指标);
+    a leading rank column (序号) is left out of the count."""
+    cols = [_column(c, report_year) for c in cells]
+    lead = 1 if cols and cols[0] is not None and cols[0].kind == "rank" else 0
+    if len(cols) - lead < 2:
         return None
-    cols = [_column(t.group(0), report_year) for t in tokens]
     data = [c for c in cols if c and c.kind in ("actual", "target", "change")]
-    labelled = cols[0] is not None and cols[0].kind == "label"
-    if (cols[0] is None or labelled) and (len(data) >= 2 or (labelled and data)):
+    labelled = cols[lead] is not None and cols[lead].kind == "label"
+    if (cols[lead] is None or labelled) and (len(data) >= 2 or (labelled and data)):
         return cols
     return None
+
+
+Token = tuple[int, int, str, int]  # a cell: start, end (in the cleaned text), its text, its line
+
+
+def _tokens(line: str, start: int, li: int) -> list[Token]:
+    """The cells of a table line: split by `|` or tabs when it has them (a cell may hold a space,
+    38 μg/m³), else by spaces; empty cells at either end are dropped."""
+    if not CELL_SEP.search(line):
+        return [(start + t.start(), start + t.end(), t.group(0), li) for t in TOKEN.finditer(line)]
+    out: list[Token] = []
+    pos = 0
+    for part in CELL_SEP.split(line):
+        stripped = part.strip()
+        lead = len(part) - len(part.lstrip())
+        out.append((start + pos + lead, start + pos + lead + len(stripped), stripped, li))
+        pos += len(part) + 1
+    while out and not out[0][2]:
+        out.pop(0)
+    while out and not out[-1][2]:
+        out.pop()
+    return out
+
+
+def _number(cell: str, units: dict[str, tuple[str, float]]) -> tuple[float, str] | None:
+    """A cell's number and the unit written with it (33, 33%, 33 μg/m³), else None."""
+    table_rules = _table_rules()
+    m = table_rules.number.match(cell)
+    if m:
+        written = table_rules.cell_units.get(m.group(2) or "", "")
+    else:
+        m = WITH_UNIT.match(cell)
+        if not m or m.group(2) not in units:
+            return None
+        written = units[m.group(2)][0]
+    return float(m.group(1).replace(",", "").replace("−", "-")), written
 
 
 def read_tables(
@@ -153,34 +199,123 @@ def read_tables(
         if li in used or table_rules.full_stop in line or not line.strip():
             header = None
             continue
-        tokens = list(TOKEN.finditer(line))
-        row_header = _header(tokens, report_year) if not any(table_rules.number.match(t.group(0)) for t in tokens) else None
+        tokens = _tokens(line, start, li)
+        row_header = _header([t[2] for t in tokens], report_year) if not any(_number(t[2], units) for t in tokens) else None
         if row_header:
             header = row_header
             used.add(li)
             continue
         if header is None:
             continue
-        row = _row(text, start, tokens, header, mentions, units, li)
+        if header[0] is not None and header[0].kind == "rank" and tokens and table_rules.number.match(tokens[0][2]):
+            tokens = tokens[1:]  # the row's number (序号 1)
+        row = _row(text, tokens, header, mentions, units)
         if row is None:
             header = None
             continue
         cells.extend(row)
         used.add(li)
-    return cells, used
+    line_cells, line_used = _line_tables(text, lines, mentions, units, report_year, used)
+    return cells + line_cells, used | line_used
 
 
-def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | None:
+def _line_tables(
+    text: str,
+    lines: list[tuple[int, str]],
+    mentions: list[IndicatorMention],
+    units: dict[str, tuple[str, float]],
+    report_year: int | None,
+    used: set[int],
+) -> tuple[list[TableCell], set[int]]:
+    """Tables of indicators flattened one cell per line: a label word alone on its line (指标,
+    项目), the other column headers one a line, then each row as its name and one line per column.
+    A row whose data cells are not numbers (or blanks) ends the table."""
     table_rules = _table_rules()
-    first_num = next((i for i, t in enumerate(tokens) if table_rules.number.match(t.group(0))), None)
+    label_words = set(table_rules.columns["label"])
+    blanks = set(read_rules()["place_tables"]["blank_cells"])
+    names_at = {}
+    for m in mentions:
+        if m.role == "name":
+            names_at.setdefault(m.start, m)
+    out: list[TableCell] = []
+    taken: set[int] = set()
+
+    def short(li: int) -> str | None:
+        """The line's text when it can be one cell (short, not prose, not in another table)."""
+        if li >= len(lines) or li in used or li in taken:
+            return None
+        t = lines[li][1].strip()
+        if not t or table_rules.full_stop in t or CELL_SEP.search(lines[li][1]):
+            return None
+        return t
+
+    def named(li: int) -> bool:
+        start, line = lines[li]
+        return any(start <= m < start + len(line) for m in names_at)
+
+    li = 0
+    while li < len(lines):
+        if short(li) not in label_words:
+            li += 1
+            continue
+        first = li
+        heads: list[int] = []
+        k = li + 1
+        while short(k) is not None and not named(k) and _number(short(k) or "", units) is None:
+            heads.append(k)
+            k += 1
+        header = [_column(lines[first][1].strip(), report_year)] + [_column(lines[h][1].strip(), report_year) for h in heads]
+        data = [c for c in header if c and c.kind in ("actual", "target", "change")]
+        if not heads or not data or len(heads) > MAX_LINE_COLUMNS:
+            li += 1
+            continue
+        n = len(heads)
+        rows: list[list[int]] = []
+        while True:
+            span = list(range(k, k + n + 1))
+            texts = [short(j) for j in span]
+            if any(t is None for t in texts) or _number(texts[0] or "", units) is not None:
+                break
+            ok = all(
+                (t in blanks or _number(t, units) is not None) if c and c.kind in ("actual", "target", "change") else True
+                for t, c in zip(texts[1:], header[1:])
+            )
+            if not ok:
+                break
+            rows.append(span)
+            k += n + 1
+        if not rows:
+            li += 1
+            continue
+        for span in rows:
+            toks = [(lines[j][0] + len(lines[j][1]) - len(lines[j][1].lstrip()), 0, lines[j][1].strip(), j) for j in span]
+            toks = [(a, a + len(t), t, j) for a, _, t, j in toks]
+            out.extend(_row(text, toks, header, mentions, units, first_num=1) or [])
+        taken.update(range(first, k))
+        li = k
+    return out, taken
+
+
+def _row(
+    text: str,
+    tokens: list[Token],
+    header: list[Column | None],
+    mentions: list[IndicatorMention],
+    units: dict[str, tuple[str, float]],
+    first_num: int | None = None,
+) -> list[TableCell] | None:
+    """The facts of a row: its label (the cells before its first number) names the indicator;
+    its last cells are aligned with the header's last columns."""
+    if first_num is None:
+        first_num = next((i for i, t in enumerate(tokens) if _number(t[2], units)), None)
     if first_num is None or first_num == 0:
         return None
-    label_end = start + tokens[first_num - 1].end()
-    names = [m for m in mentions if m.role == "name" and start <= m.start and m.end <= label_end]
+    label_start, label_end = tokens[0][0], tokens[first_num - 1][1]
+    names = [m for m in mentions if m.role == "name" and label_start <= m.start and m.end <= label_end]
     if not names:
         return []  # a table row of something outside the catalog
     ind = names[0].indicator
-    label = text[start:label_end]
+    label = text[label_start:label_end]
     unit_in_label = re.search(r"\(([^)]+)\)\s*$", label)
     row_unit = units.get(unit_in_label.group(1), ("", 1.0))[0] if unit_in_label else ""
     # align the row's last cells with the header's last columns
@@ -189,21 +324,21 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
     unit_col = next((i for i, c in enumerate(header) if c and c.kind == "unit"), None)
     if unit_col is not None and unit_col < len(header) - len(values):
         # the unit sits between label and numbers
-        unit_token = tokens[first_num - 1].group(0)
-        row_unit = units.get(unit_token, (row_unit, 1.0))[0]
+        row_unit = units.get(tokens[first_num - 1][2], (row_unit, 1.0))[0]
     out: list[TableCell] = []
-    for tok, col in zip(values, cols):
-        m = table_rules.number.match(tok.group(0))
-        if not m or col is None or col.kind not in ("actual", "target", "change"):
+    for (a, b, cell, li), col in zip(values, cols):
+        number = _number(cell, units)
+        if number is None or col is None or col.kind not in ("actual", "target", "change"):
             continue
-        value = float(m.group(1).replace(",", "").replace("−", "-"))
-        written = table_rules.cell_units.get(m.group(2) or "", "")
+        value, written = number
         if col.kind == "change":
             value *= col.sign
             unit = written or col.unit or ("pp" if ind.unit == "%" else "%")
         else:
             unit = written or row_unit or ind.unit
-        out.append(TableCell(start + tok.start(), start + tok.end(), ind, value, unit, col.kind, col.year, li))
+            if written and written != ind.unit and written not in _table_rules().cell_units.values():
+                continue  # a level written in a unit not its indicator's
+        out.append(TableCell(a, b, ind, value, unit, col.kind, col.year, li))
     return out
 
 

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..vocab.catalog import Indicator, IndicatorMention, find_indicators
+from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
 from ..vocab.rules import read_rules
 
@@ -356,6 +356,7 @@ class _PlaceRules:
     target_words: tuple[str, ...]
     count_words: tuple[str, ...]
     not_target: tuple[str, ...]
+    bare_names: tuple[dict, ...]
     change_words: tuple[str, ...]
     month_base: tuple[str, ...]
     month_base_period: str
@@ -390,6 +391,7 @@ def _place_rules() -> _PlaceRules:
         target_words=tuple(cols["target"]),
         count_words=tuple(place_tables["count_columns"]),
         not_target=tuple(place_tables["not_target_columns"]),
+        bare_names=tuple(place_tables["bare_names"]),
         change_words=tuple(cols["change"]),
         month_base=tuple(place_tables["month_base"]),
         month_base_period=place_tables["month_base_period"],
@@ -507,7 +509,8 @@ def _header_columns(
     for c in header:
         t = c.text
         names = [m for m in find_indicators(t) if m.role == "name"]
-        ind = max(names, key=lambda m: (m.end - m.start, -m.start)).indicator if names else None
+        best = max(names, key=lambda m: (m.end - m.start, -m.start)) if names else None
+        ind = _bare_name(t[best.start : best.end], best.indicator, header, c, caption) if best else None
         col = {"text": t, "ind": ind, "unit": _unit_of(t, units), "base": place_rules.base_year.search(t)}
         if any(w in t for w in place_rules.rank_words):
             col["kind"] = "rank"
@@ -562,6 +565,17 @@ def _header_columns(
     if not any(c.indicator is not None and c.kind in ("value", "change", "target") for c in out):
         return None
     return out
+
+
+def _bare_name(name: str, ind: Indicator, header: list[_Cell], cell: _Cell, caption: str) -> Indicator:
+    """A header cell naming its indicator by a bare word (优良比例) means the indicator of the table's
+    subject when another header cell or the caption names it (断面: a water table), place_tables
+    `bare_names`."""
+    context = caption + "".join(h.text for h in header if h is not cell)
+    for rule in _place_rules().bare_names:
+        if name in rule["names"] and any(w in context for w in rule["words"]):
+            return indicators()[rule["names"][name]]
+    return ind
 
 
 def _cell(text: str, a: int, b: int, li: int) -> _Cell:

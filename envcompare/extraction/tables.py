@@ -38,7 +38,9 @@ number of integers ending every row. A row may hold more cells than the header (
 and a rank in one column): cells are assigned to columns in order, maximising how well each
 cell's type fits its column (dynamic programming over cells x columns); cells that fit nowhere
 are left out. Year and period come from the header cell, else the caption line before the
-table, else the document (a 较2013年同期 column dates an undated table to 2014).
+table, else the document (a 较2013年同期 column dates an undated table to 2014). A fourth shape,
+cells separated by runs of blanks (ideographic spaces the clean stage squeezes to one), is read
+only when every row has exactly the header's cells (_space_blocks).
 """
 
 from __future__ import annotations
@@ -674,6 +676,45 @@ def _blocks(
     return blocks
 
 
+FIGURE_TYPES = frozenset({"int", "num", "pct", "signed", "blank", "change"})
+
+
+def _space_blocks(lines: list[tuple[int, str]], units: dict[str, tuple[str, float]]) -> list[tuple[list[_Cell], int, int]]:
+    """Tables whose cells were separated by runs of blanks (ideographic spaces, squeezed to one by
+    the clean stage): a line of N words of text, then lines of N cells, a word and N-1 figures.
+    Only rows of exactly the header's cells are taken, so no cell can shift."""
+    full_stop = _place_rules().full_stop
+    out: list[tuple[list[_Cell], int, int]] = []
+
+    def cells(li: int) -> list[_Cell]:
+        start, line = lines[li]
+        if full_stop in line or CELL_SEP.search(line):
+            return []
+        return [_Cell(start + t.start(), start + t.end(), t.group(0), li) for t in TOKEN.finditer(line)]
+
+    li = 0
+    while li < len(lines) - 1:
+        header = cells(li)
+        if len(header) < 2 or any(_value(c.text, units).type != "text" for c in header):
+            li += 1
+            continue
+        rows: list[_Cell] = []
+        j = li + 1
+        while j < len(lines):
+            row = cells(j)
+            types = [_value(c.text, units).type for c in row]
+            if len(row) != len(header) or types[0] != "text" or not all(t in FIGURE_TYPES for t in types[1:]):
+                break
+            rows.extend(row)
+            j += 1
+        if rows:
+            out.append((header + rows, li, j - 1))
+            li = j
+        else:
+            li += 1
+    return out
+
+
 def _caption(lines: list[tuple[int, str]], first: int) -> str:
     """The line before a table when it reads as its title (short, no full stop)."""
     place_rules = _place_rules()
@@ -779,12 +820,17 @@ def read_place_tables(
     `seps`: `|`-only lines the clean stage dropped (separators)."""
     cells: list[TableCell] = []
     used: set[int] = set()
-    if not seps and not CELL_SEP.search(text):
+    spaced = _space_blocks(lines, units)
+    if not seps and not spaced and not CELL_SEP.search(text):
         return cells, used
     by_start: dict[int, Mention] | None = None
-    todo = deque(_blocks(text, lines, seps))
+    todo = deque(_blocks(text, lines, seps) if seps or CELL_SEP.search(text) else [])
+    todo.extend(spaced)
+    header_lines = {id(block) for block, _, _ in spaced}  # a blank-separated table's header is its first line
     while todo:
         block, first, last = todo.popleft()
+        if block and block[0].line in used:
+            continue  # a blank-separated run inside a table already read
         values = [_value(c.text, units) for c in block]
         # the header: the text cells up to an empty cell, a number or a place
         h0 = next((i for i, v in enumerate(values) if v.type != "empty"), len(block))
@@ -798,6 +844,8 @@ def read_place_tables(
         if any(_place_label(c, by_start, False) for c in block[h0:h1]):
             # a header holds no place: the cells before one are the header
             h1 = next(i for i in range(h0, h1) if _place_label(block[i], by_start, False))
+        if id(block) in header_lines:
+            h0, h1 = 0, sum(1 for c in block if c.line == first)  # its first line, whatever places its rows name
         cols = _header_columns(block[h0:h1], _caption(lines, first), units)
         if cols is None:
             continue

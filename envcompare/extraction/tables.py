@@ -536,12 +536,17 @@ def _header_columns(
     table_year = int(cap_year.group(1)) if cap_year else yoy
     out: list[_PColumn] = []
     source: _PColumn | None = None  # the value column a change column refers to
+    # a table captioned as targets (…2024年空气质量目标, not …目标完成情况): its undated columns hold targets
+    cap_target = any(w in caption for w in place_rules.target_words) and not any(w in caption for w in place_rules.not_target)
     for r in raw:
         t = r["text"]
         own_year = place_rules.year.search(t)
         year = int(own_year.group(1)) if own_year else table_year
         own_period = _period_of(place_rules.base_year.sub("", t))
-        if r["kind"] == "value":
+        if r["kind"] == "value" and cap_target and not own_year and not own_period:
+            col = _PColumn("target", r["ind"], r["unit"], year, ANNUAL)
+            source = col
+        elif r["kind"] == "value":
             col = _PColumn("value", r["ind"], r["unit"], year, own_period or cap_period)
             source = col
         elif r["kind"] == "target":

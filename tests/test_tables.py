@@ -122,3 +122,18 @@ def test_an_html_table_is_read_as_a_table():
     ]
     for row in facts.itertuples():
         assert report.raw_text[row.start : row.end] == row.evidence
+
+
+def test_a_table_one_cell_per_line_ends_at_a_row_whose_figures_are_words():
+    """A row of a one-cell-per-line table whose data cells are no numbers ends the table: its lines
+    go back to prose, and the rows before keep their cells as evidence."""
+    text = "\n".join(["指标", "2023年", "同比", "PM10(微克/立方米)", "61", "-3.2%", "NO2(微克/立方米)", "较好", "持平",
+                      "全市优良天数比例为88.0%。"])
+    report = report_from_bytes(text.encode(), "t.txt", metadata={"city": "萍乡", "doc_type": "report", "report_year": 2023})
+    facts = envcompare.extract(report)
+    rows = set(zip(facts["indicator"], facts["value"], facts["unit"], facts["kind"], facts["year"], facts["evidence"]))
+    assert rows == {
+        ("air.pm10", 61.0, "ug/m3", "actual", 2023, "61"),
+        ("air.pm10", -3.2, "%", "change", 2023, "-3.2%"),
+        ("air.good_days_ratio", 88.0, "%", "actual", 2023, "88.0%"),
+    }

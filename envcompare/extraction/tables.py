@@ -4,9 +4,12 @@
     细颗粒物(PM2.5) | 微克/立方米 | 35 | 32 | -8.6%
     优良天数比例 | % | 80.5 | 82.1 | 1.6
 
-Cells are separated by `|`, tabs or spaces. A header is recognised by its column words
-(years, 目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in
-its first cells. Each number becomes a fact whose evidence is its cell.
+Cells are separated by `|` or tabs (a cell may then hold a number and its unit, 33 μg/m³), else by
+spaces; a leading rank column (序号) is left out. A header is recognised by its column words (years,
+目标, 实际, 同比, 单位: data/constructions/tables.yaml `table_columns`); a row by an indicator name in its
+first cells. Each number becomes a fact whose evidence is its cell. A table flattened one cell per
+line (a label word such as 指标 alone on its line, the other headers one a line, then each row's
+name and cells) is read the same way (_line_tables).
 
 Tables whose rows are places (read_place_tables) come in three flattened shapes:
 
@@ -35,7 +38,9 @@ number of integers ending every row. A row may hold more cells than the header (
 and a rank in one column): cells are assigned to columns in order, maximising how well each
 cell's type fits its column (dynamic programming over cells x columns); cells that fit nowhere
 are left out. Year and period come from the header cell, else the caption line before the
-table, else the document (a 较2013年同期 column dates an undated table to 2014).
+table, else the document (a 较2013年同期 column dates an undated table to 2014). A fourth shape,
+cells separated by runs of blanks (ideographic spaces the clean stage squeezes to one), is read
+only when every row has exactly the header's cells (_space_blocks).
 """
 
 from __future__ import annotations
@@ -46,13 +51,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..vocab.catalog import Indicator, IndicatorMention, find_indicators
+from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
 from ..vocab.rules import read_rules
 
 TOKEN = re.compile(r"[^\s|]+")
 CELL_SEP = re.compile(r"[|\t]")  # what ends a cell of a place table: `|`, or a tab (one row per line)
 NUMBER_CELL = r"^([-+−]?\d+(?:,\d{3})*(?:\.\d+)?)"  # a cell's number, then the unit written with it
+WITH_UNIT = re.compile(NUMBER_CELL + r"\s*(\S.*?)$")  # a number and a unit of units.yaml (38 μg/m³)
+MAX_LINE_COLUMNS = 12  # the most columns of a table flattened one cell per line
 
 
 @dataclass(frozen=True)
@@ -115,25 +122,66 @@ def _column(cell: str, report_year: int | None) -> Column | None:
     if m:
         kind = "target" if m.group(2) and any(w in m.group(2) for w in words["target"]) else "actual"
         return Column(kind, int(m.group(1)))
+    if cell in words["rank"]:
+        return Column("rank")
     for kind in ("unit", "change", "target", "actual", "label"):
         for w in words[kind]:
-            if cell == w or (kind != "label" and cell.startswith(w)):
+            # a column is named by its word at the start (同比变化); a target also at the end (省考目标值)
+            if cell == w or (kind != "label" and cell.startswith(w)) or (kind == "target" and cell.endswith(w)):
                 unit = "pp" if kind == "change" and any(p in cell for p in table_rules.points) else ""
                 sign = -1 if kind == "change" and any(f in cell for f in table_rules.falling) else 1
                 return Column(kind, None if kind == "change" else report_year, unit, sign)
     return None
 
 
-def _header(tokens: list[re.Match[str]], report_year: int | None) -> list[Column | None] | None:
-    """Columns of a header row: a label column, then at least two data columns (one after 指标)."""
-    if len(tokens) < 2:
+def _header(cells: list[str], report_year: int | None) -> list[Column | None] | None:
+    """Columns of a header row: a label column, then at least two data columns (one after 指标);
+    a leading rank column (序号) is left out of the count."""
+    cols = [_column(c, report_year) for c in cells]
+    lead = 1 if cols and cols[0] is not None and cols[0].kind == "rank" else 0
+    if len(cols) - lead < 2:
         return None
-    cols = [_column(t.group(0), report_year) for t in tokens]
     data = [c for c in cols if c and c.kind in ("actual", "target", "change")]
-    labelled = cols[0] is not None and cols[0].kind == "label"
-    if (cols[0] is None or labelled) and (len(data) >= 2 or (labelled and data)):
+    labelled = cols[lead] is not None and cols[lead].kind == "label"
+    if (cols[lead] is None or labelled) and (len(data) >= 2 or (labelled and data)):
         return cols
     return None
+
+
+Token = tuple[int, int, str, int]  # a cell: start, end (in the cleaned text), its text, its line
+
+
+def _tokens(line: str, start: int, li: int) -> list[Token]:
+    """The cells of a table line: split by `|` or tabs when it has them (a cell may hold a space,
+    38 μg/m³), else by spaces; empty cells at either end are dropped."""
+    if not CELL_SEP.search(line):
+        return [(start + t.start(), start + t.end(), t.group(0), li) for t in TOKEN.finditer(line)]
+    out: list[Token] = []
+    pos = 0
+    for part in CELL_SEP.split(line):
+        stripped = part.strip()
+        lead = len(part) - len(part.lstrip())
+        out.append((start + pos + lead, start + pos + lead + len(stripped), stripped, li))
+        pos += len(part) + 1
+    while out and not out[0][2]:
+        out.pop(0)
+    while out and not out[-1][2]:
+        out.pop()
+    return out
+
+
+def _number(cell: str, units: dict[str, tuple[str, float]]) -> tuple[float, str] | None:
+    """A cell's number and the unit written with it (33, 33%, 33 μg/m³), else None."""
+    table_rules = _table_rules()
+    m = table_rules.number.match(cell)
+    if m:
+        written = table_rules.cell_units.get(m.group(2) or "", "")
+    else:
+        m = WITH_UNIT.match(cell)
+        if not m or m.group(2) not in units:
+            return None
+        written = units[m.group(2)][0]
+    return float(m.group(1).replace(",", "").replace("−", "-")), written
 
 
 def read_tables(
@@ -153,34 +201,123 @@ def read_tables(
         if li in used or table_rules.full_stop in line or not line.strip():
             header = None
             continue
-        tokens = list(TOKEN.finditer(line))
-        row_header = _header(tokens, report_year) if not any(table_rules.number.match(t.group(0)) for t in tokens) else None
+        tokens = _tokens(line, start, li)
+        row_header = _header([t[2] for t in tokens], report_year) if not any(_number(t[2], units) for t in tokens) else None
         if row_header:
             header = row_header
             used.add(li)
             continue
         if header is None:
             continue
-        row = _row(text, start, tokens, header, mentions, units, li)
+        if header[0] is not None and header[0].kind == "rank" and tokens and table_rules.number.match(tokens[0][2]):
+            tokens = tokens[1:]  # the row's number (序号 1)
+        row = _row(text, tokens, header, mentions, units)
         if row is None:
             header = None
             continue
         cells.extend(row)
         used.add(li)
-    return cells, used
+    line_cells, line_used = _line_tables(text, lines, mentions, units, report_year, used)
+    return cells + line_cells, used | line_used
 
 
-def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | None:
+def _line_tables(
+    text: str,
+    lines: list[tuple[int, str]],
+    mentions: list[IndicatorMention],
+    units: dict[str, tuple[str, float]],
+    report_year: int | None,
+    used: set[int],
+) -> tuple[list[TableCell], set[int]]:
+    """Tables of indicators flattened one cell per line: a label word alone on its line (指标,
+    项目), the other column headers one a line, then each row as its name and one line per column.
+    A row whose data cells are not numbers (or blanks) ends the table."""
     table_rules = _table_rules()
-    first_num = next((i for i, t in enumerate(tokens) if table_rules.number.match(t.group(0))), None)
+    label_words = set(table_rules.columns["label"])
+    blanks = set(read_rules()["place_tables"]["blank_cells"])
+    names_at = {}
+    for m in mentions:
+        if m.role == "name":
+            names_at.setdefault(m.start, m)
+    out: list[TableCell] = []
+    taken: set[int] = set()
+
+    def short(li: int) -> str | None:
+        """The line's text when it can be one cell (short, not prose, not in another table)."""
+        if li >= len(lines) or li in used or li in taken:
+            return None
+        t = lines[li][1].strip()
+        if not t or table_rules.full_stop in t or CELL_SEP.search(lines[li][1]):
+            return None
+        return t
+
+    def named(li: int) -> bool:
+        start, line = lines[li]
+        return any(start <= m < start + len(line) for m in names_at)
+
+    li = 0
+    while li < len(lines):
+        if short(li) not in label_words:
+            li += 1
+            continue
+        first = li
+        heads: list[int] = []
+        k = li + 1
+        while short(k) is not None and not named(k) and _number(short(k) or "", units) is None:
+            heads.append(k)
+            k += 1
+        header = [_column(lines[first][1].strip(), report_year)] + [_column(lines[h][1].strip(), report_year) for h in heads]
+        data = [c for c in header if c and c.kind in ("actual", "target", "change")]
+        if not heads or not data or len(heads) > MAX_LINE_COLUMNS:
+            li += 1
+            continue
+        n = len(heads)
+        rows: list[list[int]] = []
+        while True:
+            span = list(range(k, k + n + 1))
+            texts = [short(j) for j in span]
+            if any(t is None for t in texts) or _number(texts[0] or "", units) is not None:
+                break
+            ok = all(
+                (t in blanks or _number(t, units) is not None) if c and c.kind in ("actual", "target", "change") else True
+                for t, c in zip(texts[1:], header[1:])
+            )
+            if not ok:
+                break
+            rows.append(span)
+            k += n + 1
+        if not rows:
+            li += 1
+            continue
+        for span in rows:
+            toks = [(lines[j][0] + len(lines[j][1]) - len(lines[j][1].lstrip()), 0, lines[j][1].strip(), j) for j in span]
+            toks = [(a, a + len(t), t, j) for a, _, t, j in toks]
+            out.extend(_row(text, toks, header, mentions, units, first_num=1) or [])
+        taken.update(range(first, k))
+        li = k
+    return out, taken
+
+
+def _row(
+    text: str,
+    tokens: list[Token],
+    header: list[Column | None],
+    mentions: list[IndicatorMention],
+    units: dict[str, tuple[str, float]],
+    first_num: int | None = None,
+) -> list[TableCell] | None:
+    """The facts of a row: its label (the cells before its first number) names the indicator;
+    its last cells are aligned with the header's last columns."""
+    if first_num is None:
+        first_num = next((i for i, t in enumerate(tokens) if _number(t[2], units)), None)
     if first_num is None or first_num == 0:
         return None
-    label_end = start + tokens[first_num - 1].end()
-    names = [m for m in mentions if m.role == "name" and start <= m.start and m.end <= label_end]
+    label_start, label_end = tokens[0][0], tokens[first_num - 1][1]
+    names = [m for m in mentions if m.role == "name" and label_start <= m.start and m.end <= label_end]
     if not names:
         return []  # a table row of something outside the catalog
     ind = names[0].indicator
-    label = text[start:label_end]
+    label = text[label_start:label_end]
     unit_in_label = re.search(r"\(([^)]+)\)\s*$", label)
     row_unit = units.get(unit_in_label.group(1), ("", 1.0))[0] if unit_in_label else ""
     # align the row's last cells with the header's last columns
@@ -189,21 +326,21 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
     unit_col = next((i for i, c in enumerate(header) if c and c.kind == "unit"), None)
     if unit_col is not None and unit_col < len(header) - len(values):
         # the unit sits between label and numbers
-        unit_token = tokens[first_num - 1].group(0)
-        row_unit = units.get(unit_token, (row_unit, 1.0))[0]
+        row_unit = units.get(tokens[first_num - 1][2], (row_unit, 1.0))[0]
     out: list[TableCell] = []
-    for tok, col in zip(values, cols):
-        m = table_rules.number.match(tok.group(0))
-        if not m or col is None or col.kind not in ("actual", "target", "change"):
+    for (a, b, cell, li), col in zip(values, cols):
+        number = _number(cell, units)
+        if number is None or col is None or col.kind not in ("actual", "target", "change"):
             continue
-        value = float(m.group(1).replace(",", "").replace("−", "-"))
-        written = table_rules.cell_units.get(m.group(2) or "", "")
+        value, written = number
         if col.kind == "change":
             value *= col.sign
             unit = written or col.unit or ("pp" if ind.unit == "%" else "%")
         else:
             unit = written or row_unit or ind.unit
-        out.append(TableCell(start + tok.start(), start + tok.end(), ind, value, unit, col.kind, col.year, li))
+            if written and written != ind.unit and written not in _table_rules().cell_units.values():
+                continue  # a level written in a unit not its indicator's
+        out.append(TableCell(a, b, ind, value, unit, col.kind, col.year, li))
     return out
 
 
@@ -211,12 +348,17 @@ def _row(text, start, tokens, header, mentions, units, li) -> list[TableCell] | 
 
 SIGNED = re.compile(r"^(?P<pre>[^\d+\-−]*)(?P<num>[-+−]?\d+(?:,\d{3})*(?:\.\d+)?)(?P<post>[^\d]*)$")
 MAX_COLUMNS = 40
+ANNUAL = "annual"  # the period of a whole year (a target column's)
 
 
 @dataclass(frozen=True)
 class _PlaceRules:
     place_words: tuple[str, ...]
     rank_words: tuple[str, ...]
+    target_words: tuple[str, ...]
+    count_words: tuple[str, ...]
+    not_target: tuple[str, ...]
+    bare_names: tuple[dict, ...]
     change_words: tuple[str, ...]
     month_base: tuple[str, ...]
     month_base_period: str
@@ -248,6 +390,10 @@ def _place_rules() -> _PlaceRules:
     return _PlaceRules(
         place_words=tuple(cols["place"]),
         rank_words=tuple(cols["rank"]),
+        target_words=tuple(cols["target"]),
+        count_words=tuple(place_tables["count_columns"]),
+        not_target=tuple(place_tables["not_target_columns"]),
+        bare_names=tuple(place_tables["bare_names"]),
         change_words=tuple(cols["change"]),
         month_base=tuple(place_tables["month_base"]),
         month_base_period=place_tables["month_base_period"],
@@ -295,7 +441,7 @@ class _Value:
 
 @dataclass(frozen=True)
 class _PColumn:
-    kind: str  # place / rank / change / value / text
+    kind: str  # place / rank / change / value / target / count / text
     indicator: Indicator | None = None
     unit: str = ""  # from the header's parentheses
     year: int | None = None
@@ -365,12 +511,17 @@ def _header_columns(
     for c in header:
         t = c.text
         names = [m for m in find_indicators(t) if m.role == "name"]
-        ind = max(names, key=lambda m: (m.end - m.start, -m.start)).indicator if names else None
+        best = max(names, key=lambda m: (m.end - m.start, -m.start)) if names else None
+        ind = _bare_name(t[best.start : best.end], best.indicator, header, c, caption) if best else None
         col = {"text": t, "ind": ind, "unit": _unit_of(t, units), "base": place_rules.base_year.search(t)}
         if any(w in t for w in place_rules.rank_words):
             col["kind"] = "rank"
         elif any(w in t for w in place_rules.change_words) or col["base"]:
             col["kind"] = "change"
+        elif any(w in t for w in place_rules.target_words) and not any(w in t for w in place_rules.not_target):
+            col["kind"] = "target"  # 优良天数比例年度目标, 2024年目标: a target beside the values
+        elif any(t.endswith(w) for w in place_rules.count_words):
+            col["kind"] = "count"  # 考核断面数: a count of units, no figure of the indicator beside it
         elif ind is not None:
             col["kind"] = "value"
         elif any(w in t for w in place_rules.place_words) and not any(r["kind"] == "place" for r in raw):
@@ -385,14 +536,23 @@ def _header_columns(
     table_year = int(cap_year.group(1)) if cap_year else yoy
     out: list[_PColumn] = []
     source: _PColumn | None = None  # the value column a change column refers to
+    # a table captioned as targets (…2024年空气质量目标, not …目标完成情况): its undated columns hold targets
+    cap_target = any(w in caption for w in place_rules.target_words) and not any(w in caption for w in place_rules.not_target)
     for r in raw:
         t = r["text"]
         own_year = place_rules.year.search(t)
         year = int(own_year.group(1)) if own_year else table_year
         own_period = _period_of(place_rules.base_year.sub("", t))
-        if r["kind"] == "value":
+        if r["kind"] == "value" and cap_target and not own_year and not own_period:
+            col = _PColumn("target", r["ind"], r["unit"], year, ANNUAL)
+            source = col
+        elif r["kind"] == "value":
             col = _PColumn("value", r["ind"], r["unit"], year, own_period or cap_period)
             source = col
+        elif r["kind"] == "target":
+            # a target is the whole year's whatever period the table's values cover
+            ind = r["ind"] or (source.indicator if source else None)
+            col = _PColumn("target", ind, r["unit"] or (source.unit if source and not r["ind"] else ""), year, ANNUAL)
         elif r["kind"] == "change":
             ind = r["ind"] or (source.indicator if source else None)
             base_period = source.period if source else cap_period
@@ -409,9 +569,20 @@ def _header_columns(
         else:
             col = _PColumn(r["kind"])
         out.append(col)
-    if not any(c.indicator is not None and c.kind in ("value", "change") for c in out):
+    if not any(c.indicator is not None and c.kind in ("value", "change", "target") for c in out):
         return None
     return out
+
+
+def _bare_name(name: str, ind: Indicator, header: list[_Cell], cell: _Cell, caption: str) -> Indicator:
+    """A header cell naming its indicator by a bare word (优良比例) means the indicator of the table's
+    subject when another header cell or the caption names it (断面: a water table), place_tables
+    `bare_names`."""
+    context = caption + "".join(h.text for h in header if h is not cell)
+    for rule in _place_rules().bare_names:
+        if name in rule["names"] and any(w in context for w in rule["words"]):
+            return indicators()[rule["names"][name]]
+    return ind
 
 
 def _cell(text: str, a: int, b: int, li: int) -> _Cell:
@@ -510,6 +681,45 @@ def _blocks(
     return blocks
 
 
+FIGURE_TYPES = frozenset({"int", "num", "pct", "signed", "blank", "change"})
+
+
+def _space_blocks(lines: list[tuple[int, str]], units: dict[str, tuple[str, float]]) -> list[tuple[list[_Cell], int, int]]:
+    """Tables whose cells were separated by runs of blanks (ideographic spaces, squeezed to one by
+    the clean stage): a line of N words of text, then lines of N cells, a word and N-1 figures.
+    Only rows of exactly the header's cells are taken, so no cell can shift."""
+    full_stop = _place_rules().full_stop
+    out: list[tuple[list[_Cell], int, int]] = []
+
+    def cells(li: int) -> list[_Cell]:
+        start, line = lines[li]
+        if full_stop in line or CELL_SEP.search(line):
+            return []
+        return [_Cell(start + t.start(), start + t.end(), t.group(0), li) for t in TOKEN.finditer(line)]
+
+    li = 0
+    while li < len(lines) - 1:
+        header = cells(li)
+        if len(header) < 2 or any(_value(c.text, units).type != "text" for c in header):
+            li += 1
+            continue
+        rows: list[_Cell] = []
+        j = li + 1
+        while j < len(lines):
+            row = cells(j)
+            types = [_value(c.text, units).type for c in row]
+            if len(row) != len(header) or types[0] != "text" or not all(t in FIGURE_TYPES for t in types[1:]):
+                break
+            rows.extend(row)
+            j += 1
+        if rows:
+            out.append((header + rows, li, j - 1))
+            li = j
+        else:
+            li += 1
+    return out
+
+
 def _caption(lines: list[tuple[int, str]], first: int) -> str:
     """The line before a table when it reads as its title (short, no full stop)."""
     place_rules = _place_rules()
@@ -551,6 +761,8 @@ _FIT: dict[str, dict[str, int]] = {
     "text": {"text": 4},
     "rank": {"int": 4},
     "value": {"int": 4, "num": 4, "pct": 4, "signed": 2, "blank": 1, "empty": 1},
+    "target": {"int": 4, "num": 4, "pct": 4, "blank": 1, "empty": 1},
+    "count": {"int": 4, "blank": 1, "empty": 1},
     "change": {"change": 4, "signed": 4, "pct": 4, "num": 2, "int": 2, "blank": 1, "empty": 1},
 }
 
@@ -559,7 +771,7 @@ def _fit(v: _Value, col: _PColumn) -> int | None:
     w = _FIT.get(col.kind, {}).get(v.type)
     if w is None:
         return None
-    if col.kind == "value" and v.type == "pct" and col.unit not in ("", v.unit):
+    if col.kind in ("value", "target") and v.type == "pct" and col.unit not in ("", v.unit):
         return None
     if col.kind == "change" and v.type == "int" and col.unit in ("", "%", "pp"):
         return None  # a bare integer in a % change column is a rank that strayed
@@ -615,12 +827,17 @@ def read_place_tables(
     `seps`: `|`-only lines the clean stage dropped (separators)."""
     cells: list[TableCell] = []
     used: set[int] = set()
-    if not seps and not CELL_SEP.search(text):
+    spaced = _space_blocks(lines, units)
+    if not seps and not spaced and not CELL_SEP.search(text):
         return cells, used
     by_start: dict[int, Mention] | None = None
-    todo = deque(_blocks(text, lines, seps))
+    todo = deque(_blocks(text, lines, seps) if seps or CELL_SEP.search(text) else [])
+    todo.extend(spaced)
+    header_lines = {id(block) for block, _, _ in spaced}  # a blank-separated table's header is its first line
     while todo:
         block, first, last = todo.popleft()
+        if block and block[0].line in used:
+            continue  # a blank-separated run inside a table already read
         values = [_value(c.text, units) for c in block]
         # the header: the text cells up to an empty cell, a number or a place
         h0 = next((i for i, v in enumerate(values) if v.type != "empty"), len(block))
@@ -634,6 +851,8 @@ def read_place_tables(
         if any(_place_label(c, by_start, False) for c in block[h0:h1]):
             # a header holds no place: the cells before one are the header
             h1 = next(i for i in range(h0, h1) if _place_label(block[i], by_start, False))
+        if id(block) in header_lines:
+            h0, h1 = 0, sum(1 for c in block if c.line == first)  # its first line, whatever places its rows name
         cols = _header_columns(block[h0:h1], _caption(lines, first), units)
         if cols is None:
             continue
@@ -699,13 +918,13 @@ def _rows(
 
 def _place_fact(cell: _Cell, v: _Value, col: _PColumn, place: str) -> TableCell | None:
     ind = col.indicator
-    if ind is None or col.kind not in ("value", "change") or v.type in ("empty", "blank"):
+    if ind is None or col.kind not in ("value", "target", "change") or v.type in ("empty", "blank"):
         return None
-    if col.kind == "value":
+    if col.kind in ("value", "target"):
         unit = v.unit or col.unit or ind.unit
         if unit != ind.unit:
             return None
-        value, kind = v.value, "actual"
+        value, kind = v.value, "actual" if col.kind == "value" else "target"
     else:
         unit = v.unit or col.unit or "%"
         if unit not in (ind.unit, "%") and not (unit == "pp" and ind.unit == "%"):

@@ -1592,14 +1592,21 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
         clause_start = _clause_start(text, s, f.start)
         if r.target_gap.search(text, clause_start, f.start) or r.average_gap.search(text, clause_start, f.start):
             continue
-        if f.indicator is None and r.target_written.search(text, clause_start, f.start):
+        # 省定目标(不高于32): the bound word between the target's word and its figure is its comparator
+        before = text[clause_start : f.start]
+        bound = next(((word, comp) for word, comp in r.comp_before if before.endswith(word)), ("", ""))
+        written = r.target_written.search(text, clause_start, f.start - len(bound[0]))
+        if f.indicator is None and written:
             source = _level_before(kept, f)
             if source is not None:
                 f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
                 f.kind_basis = CUE
-                f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="
-                # a target handed down is the year's, whatever period the figure beside it covers
-                f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
+                f.comparator = bound[1] or ("<=" if source.indicator.direction == "lower_better" else ">=")
+                # a target handed down is the year's, whatever period the figure beside it covers;
+                # a year named before its word (2025年规划目标(…)) is the target's own
+                named = r.year_in_text.search(text, max(clause_start, source.end), written.start())
+                f.city, f.qualifier, f.period = source.city, source.qualifier, "annual"
+                f.year = int(named.group(1)) if named else source.year
         kept.append(f)
     sent_facts[:] = kept
 

@@ -131,6 +131,7 @@ class _Rules:
     approx_after_actual: frozenset[str]
     frame_before: tuple[str, ...]
     frame_after: frozenset[str]
+    list_keep: tuple[str, ...]  # a level kept in a list of targets (保持100%)
     not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
     zero_after: re.Pattern[str]
@@ -267,6 +268,7 @@ def rules() -> _Rules:
         approx_after_actual=frozenset(r["approx"]["after_actual"]),
         frame_before=tuple(r["target_frames"]["before"]),
         frame_after=frozenset(r["target_frames"]["after"]),
+        list_keep=tuple(r["target_list"]["keep"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
@@ -995,9 +997,11 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     if ind is not None and scope:
         ind = _under_scope(ind, scope)
     kind, basis = _kind(ctx, text, clause_start, q, s)
+    verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
+    if kind != "target" and _continues_targets(sr, clause_start, q, is_change, other_base):
+        kind, basis = "target", CUE
     if is_change and kind != "target":
         kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
-    verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
     value = _signed(q.value, verb, ind) if is_change else q.value
     f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
@@ -1035,6 +1039,20 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     if ind is None:
         f.label = _label(text, clause_start, q)
     return f
+
+
+def _continues_targets(sr: SentenceReading, clause_start: int, q: Quantity, is_change: bool, other_base: str) -> bool:
+    """Whether a figure goes on a list of targets (…不高于27微克/立方米,国考断面水质优良比例保持100%,
+    重污染天数比2024年减少20%以上): the figure before it in its sentence, in an earlier clause, is a
+    target by a cue of its own, and this one keeps a level (targets.yaml `target_list`) or is a change
+    bounded (以上) or against another year (比2024年), never a year-on-year change (同比)."""
+    r = rules()
+    before = next((f for f in reversed(sr.facts) if f.indicator is not None and f.start < q.start), None)
+    if before is None or before.kind != "target" or before.kind_basis != CUE or before.end > clause_start:
+        return False
+    if is_change:
+        return q.after in r.comp_after or bool(other_base)
+    return sr.text[clause_start : q.start - len(q.before)].endswith(r.list_keep)
 
 
 def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f: Fact, j: int, n_pairs: int) -> None:

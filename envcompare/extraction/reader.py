@@ -895,6 +895,10 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
             # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
             between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
+            # 比2020年下降18%以上,控制在45微克/立方米以内: the subject's own change may stand there too
+            changed = {id(p.quantity) for ps in sr.resolved.values() for p in ps
+                       if earlier and p.how == "change" and p.indicator is earlier[-1].indicator}
+            between = [x for x in between if id(x) not in changed]
             if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
                     and (not between or earlier[-1].indicator.unit == "%")):
                 sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]

@@ -1004,9 +1004,13 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
     if kind != "target" and _continues_targets(sr, clause_start, q, is_change, other_base):
         kind, basis = "target", CUE
+    value = _signed(q.value, verb, ind) if is_change else q.value
+    # a plan's section asks for improvements: a change for the worse there is reported (同比上升2.1%)
+    reported = is_change and kind == "target" and basis in (SECTION, DOCUMENT) and _worse(value, ind)
+    if reported:
+        kind, basis = "change", CUE
     if is_change and kind != "target":
         kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
-    value = _signed(q.value, verb, ind) if is_change else q.value
     f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
     f.ranged = q.range_end is not None or (
@@ -1015,7 +1019,7 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
-    f.year = _year(ctx, text, s, q.start)
+    f.year = _reported_year(ctx, text, s, q.start) if reported else _year(ctx, text, s, q.start)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)
     if ind is not None and not f.qualifier:
@@ -1156,6 +1160,23 @@ def _outside_names(text: str, quantities: list[Quantity], mentions_in: list[Indi
         return span is not None and span[0] < q.start and bool(text[q.after_end : span[1]].strip())
 
     return [q for q in quantities if inside(names, name_starts, q) is None and not in_gloss(q)]
+
+
+def _worse(value: float, ind: Indicator | None) -> bool:
+    """Whether a signed change goes the worse way for its indicator (a rise of a concentration)."""
+    if ind is None or ind.direction == "neutral":
+        return False
+    return value > 0 if ind.direction == "lower_better" else value < 0
+
+
+def _reported_year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
+    """The year of a figure reported inside a plan's section: as if the section held no targets."""
+    held = ctx.target
+    ctx.target = False
+    try:
+        return _year(ctx, text, s, pos)
+    finally:
+        ctx.target = held
 
 
 def _as_q(f: Fact) -> Quantity:

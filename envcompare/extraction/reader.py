@@ -145,6 +145,7 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     spread_bound: re.Pattern[str]
+    range_join_after: re.Pattern[str]  # a range's join and its second figure right after a figure with its unit
     short_place_after: tuple[str, ...]
     zero_subject: re.Pattern[str]
     split_modifier: re.Pattern[str]
@@ -284,6 +285,7 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         spread_bound=re.compile(r["spread_bound"]),
+        range_join_after=re.compile(rf"\s*(?:{_alt(r['range_joins'])})\s*\d"),
         short_place_after=tuple(r.get("short_place_after", ())),
         zero_subject=re.compile(f"(?:{_alt(r['zero_subject_lead'])})?(?P<noun>{_alt(r['zero_subjects'])})"),
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
@@ -1015,6 +1017,8 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
     f.ranged = q.range_end is not None or (
         q.after in r.comp_after and r.spread_bound.search(text, clause_start, q.start - len(q.before)) is not None)
+    # 在76.3%—84.2%之间: each end written with its unit, a range all the same
+    f.ranged = f.ranged or (q.unit is not None and r.range_join_after.match(text, q.after_end) is not None)
     if kind == "target":
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope

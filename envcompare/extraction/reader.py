@@ -132,6 +132,7 @@ class _Rules:
     frame_before: tuple[str, ...]
     frame_after: frozenset[str]
     list_keep: tuple[str, ...]  # a level kept in a list of targets (保持100%)
+    year_target: re.Pattern[str]  # a target for the whole year (年度目标), whatever period is in force
     not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
     zero_after: re.Pattern[str]
@@ -270,6 +271,7 @@ def rules() -> _Rules:
         frame_before=tuple(r["target_frames"]["before"]),
         frame_after=frozenset(r["target_frames"]["after"]),
         list_keep=tuple(r["target_list"]["keep"]),
+        year_target=re.compile(r["year_target"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
@@ -1023,6 +1025,9 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
+    if kind == "target" and (whole := list(r.year_target.finditer(text, clause_start, q.start))):
+        if not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
+            f.period = "annual"  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
     f.year = _reported_year(ctx, text, s, q.start) if reported else _year(ctx, text, s, q.start)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)

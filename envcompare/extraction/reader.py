@@ -1025,9 +1025,9 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
-    if kind == "target" and (whole := list(r.year_target.finditer(text, clause_start, q.start))):
-        if not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
-            f.period = "annual"  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
+    whole = list(r.year_target.finditer(text, clause_start, q.start)) if kind == "target" else []
+    if whole and not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
+        f.period = "annual"  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
     f.year = _reported_year(ctx, text, s, q.start) if reported else _year(ctx, text, s, q.start)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)

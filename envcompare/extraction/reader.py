@@ -133,6 +133,7 @@ class _Rules:
     frame_after: frozenset[str]
     list_keep: tuple[str, ...]  # a level kept in a list of targets (保持100%)
     year_target: re.Pattern[str]  # a target for the whole year (年度目标), whatever period is in force
+    target_of_year: re.Pattern[str]  # a year written onto a target in brackets (2025年规划目标(不低于91.5%))
     not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
     zero_after: re.Pattern[str]
@@ -272,6 +273,7 @@ def rules() -> _Rules:
         frame_after=frozenset(r["target_frames"]["after"]),
         list_keep=tuple(r["target_list"]["keep"]),
         year_target=re.compile(r["year_target"]),
+        target_of_year=re.compile(r["target_of_year"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
@@ -397,7 +399,7 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     named: list[tuple[int, int, int | None]] = []  # (end, year, end of the one figure it owns)
     for m in r.year_in_text.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
-            owned = r.attributive_figure.match(sent, m.end())
+            owned = r.attributive_figure.match(sent, m.end()) or r.target_of_year.match(sent, m.end())
             named.append((s + m.end(), int(m.group(1)), s + owned.end() if owned else None))
     if this_year is not None and r.relative_years:
         for m in r.relative_year.finditer(sent):

@@ -131,6 +131,9 @@ class _Rules:
     approx_after_actual: frozenset[str]
     frame_before: tuple[str, ...]
     frame_after: frozenset[str]
+    list_keep: tuple[str, ...]  # a level kept in a list of targets (保持100%)
+    year_target: re.Pattern[str]  # a target for the whole year (年度目标), whatever period is in force
+    target_of_year: re.Pattern[str]  # a year written onto a target in brackets (2025年规划目标(不低于91.5%))
     not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
     zero_after: re.Pattern[str]
@@ -144,6 +147,7 @@ class _Rules:
     min_foreign_place_chars: int
     place_value_links: frozenset[str]
     spread_bound: re.Pattern[str]
+    range_join_after: re.Pattern[str]  # a range's join and its second figure right after a figure with its unit
     short_place_after: tuple[str, ...]
     zero_subject: re.Pattern[str]
     split_modifier: re.Pattern[str]
@@ -269,6 +273,9 @@ def rules() -> _Rules:
         approx_after_actual=frozenset(r["approx"]["after_actual"]),
         frame_before=tuple(r["target_frames"]["before"]),
         frame_after=frozenset(r["target_frames"]["after"]),
+        list_keep=tuple(r["target_list"]["keep"]),
+        year_target=re.compile(r["year_target"]),
+        target_of_year=re.compile(r["target_of_year"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
@@ -284,6 +291,7 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         spread_bound=re.compile(r["spread_bound"]),
+        range_join_after=re.compile(rf"\s*(?:{_alt(r['range_joins'])})\s*\d"),
         short_place_after=tuple(r.get("short_place_after", ())),
         zero_subject=re.compile(f"(?:{_alt(r['zero_subject_lead'])})?(?P<noun>{_alt(r['zero_subjects'])})"),
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
@@ -395,7 +403,7 @@ def _marks(text: str, s: int, e: int, this_year: int | None = None) -> _Marks:
     named: list[tuple[int, int, int | None]] = []  # (end, year, end of the one figure it owns)
     for m in r.year_in_text.finditer(sent):
         if not any(a <= m.start() < b for a, b in titles):
-            owned = r.attributive_figure.match(sent, m.end())
+            owned = r.attributive_figure.match(sent, m.end()) or r.target_of_year.match(sent, m.end())
             named.append((s + m.end(), int(m.group(1)), s + owned.end() if owned else None))
     if this_year is not None and r.relative_years:
         for m in r.relative_year.finditer(sent):
@@ -905,6 +913,10 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
             # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
             between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
+            # 比2020年下降18%以上,控制在45微克/立方米以内: the subject's own change may stand there too
+            changed = {id(p.quantity) for ps in sr.resolved.values() for p in ps
+                       if earlier and p.how == "change" and p.indicator is earlier[-1].indicator}
+            between = [x for x in between if id(x) not in changed]
             if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
                     and (not between or earlier[-1].indicator.unit == "%")):
                 # PM2.5、PM10浓度较高,分别为42、70: a list of names before takes the figures in turn
@@ -1014,19 +1026,30 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     if ind is not None and scope:
         ind = _under_scope(ind, scope)
     kind, basis = _kind(ctx, text, clause_start, q, s)
+    verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
+    if kind != "target" and _continues_targets(sr, clause_start, q, is_change, other_base):
+        kind, basis = "target", CUE
+    value = _change_value(text, q.start, q.value, verb, ind) if is_change else q.value
+    # a plan's section asks for improvements: a change for the worse there is reported (同比上升2.1%)
+    reported = is_change and kind == "target" and basis in (SECTION, DOCUMENT) and _worse(value, ind)
+    if reported:
+        kind, basis = "change", CUE
     if is_change and kind != "target":
         kind = "change"  # a change asked for (目标…下降25%) stays a target, signed
-    verb, other_base = sr.changes.get(gi, ChangeCue("", ""))
-    value = _change_value(text, q.start, q.value, verb, ind) if is_change else q.value
     f = Fact(q.start, q.end, ind, value, q.unit or (ind.unit if ind else ""), kind, kind_basis=basis)
     f.approx = q.approx or (kind == "actual" and q.after in r.approx_after_actual)
     f.ranged = q.range_end is not None or (
         q.after in r.comp_after and r.spread_bound.search(text, clause_start, q.start - len(q.before)) is not None)
+    # 在76.3%—84.2%之间: each end written with its unit, a range all the same
+    f.ranged = f.ranged or (q.unit is not None and r.range_join_after.match(text, q.after_end) is not None)
     if kind == "target":
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
-    f.year = _year(ctx, text, s, q.start)
+    whole = list(r.year_target.finditer(text, clause_start, q.start)) if kind == "target" else []
+    if whole and not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
+        f.period = "annual"  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
+    f.year = _reported_year(ctx, text, s, q.start) if reported else _year(ctx, text, s, q.start)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)
     if ind is not None and not f.qualifier:
@@ -1054,6 +1077,20 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     if ind is None:
         f.label = _label(text, clause_start, q)
     return f
+
+
+def _continues_targets(sr: SentenceReading, clause_start: int, q: Quantity, is_change: bool, other_base: str) -> bool:
+    """Whether a figure goes on a list of targets (…不高于27微克/立方米,国考断面水质优良比例保持100%,
+    重污染天数比2024年减少20%以上): the figure before it in its sentence, in an earlier clause, is a
+    target by a cue of its own, and this one keeps a level (targets.yaml `target_list`) or is a change
+    bounded (以上) or against another year (比2024年), never a year-on-year change (同比)."""
+    r = rules()
+    before = next((f for f in reversed(sr.facts) if f.indicator is not None and f.start < q.start), None)
+    if before is None or before.kind != "target" or before.kind_basis != CUE or before.end > clause_start:
+        return False
+    if is_change:
+        return q.after in r.comp_after or bool(other_base)
+    return sr.text[clause_start : q.start - len(q.before)].endswith(r.list_keep)
 
 
 def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f: Fact, j: int, n_pairs: int) -> None:
@@ -1156,6 +1193,23 @@ def _outside_names(text: str, quantities: list[Quantity], mentions_in: list[Indi
         return span is not None and span[0] < q.start and bool(text[q.after_end : span[1]].strip())
 
     return [q for q in quantities if inside(names, name_starts, q) is None and not in_gloss(q)]
+
+
+def _worse(value: float, ind: Indicator | None) -> bool:
+    """Whether a signed change goes the worse way for its indicator (a rise of a concentration)."""
+    if ind is None or ind.direction == "neutral":
+        return False
+    return value > 0 if ind.direction == "lower_better" else value < 0
+
+
+def _reported_year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
+    """The year of a figure reported inside a plan's section: as if the section held no targets."""
+    held = ctx.target
+    ctx.target = False
+    try:
+        return _year(ctx, text, s, pos)
+    finally:
+        ctx.target = held
 
 
 def _as_q(f: Fact) -> Quantity:
@@ -1687,14 +1741,21 @@ def _target_references(text: str, s: int, sent_facts: list[Fact]) -> None:
         clause_start = _clause_start(text, s, f.start)
         if r.target_gap.search(text, clause_start, f.start) or r.average_gap.search(text, clause_start, f.start):
             continue
-        if f.indicator is None and r.target_written.search(text, clause_start, f.start):
+        # 省定目标(不高于32): the bound word between the target's word and its figure is its comparator
+        before = text[clause_start : f.start]
+        bound = next(((word, comp) for word, comp in r.comp_before if before.endswith(word)), ("", ""))
+        written = r.target_written.search(text, clause_start, f.start - len(bound[0]))
+        if f.indicator is None and written:
             source = _level_before(kept, f)
             if source is not None:
                 f.indicator, f.kind, f.label, f.in_parens = source.indicator, "target", "", False
                 f.kind_basis = CUE
-                f.comparator = "<=" if source.indicator.direction == "lower_better" else ">="
-                # a target handed down is the year's, whatever period the figure beside it covers
-                f.city, f.qualifier, f.period, f.year = source.city, source.qualifier, "annual", source.year
+                f.comparator = bound[1] or ("<=" if source.indicator.direction == "lower_better" else ">=")
+                # a target handed down is the year's, whatever period the figure beside it covers;
+                # a year named before its word (2025年规划目标(…)) is the target's own
+                named = r.year_in_text.search(text, max(clause_start, source.end), written.start())
+                f.city, f.qualifier, f.period = source.city, source.qualifier, "annual"
+                f.year = int(named.group(1)) if named else source.year
         kept.append(f)
     sent_facts[:] = kept
 

@@ -888,13 +888,14 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
             ]
         elif not names and (topic := _topic(ctx, text, name_ms, clause_start, head)) is not None:
             sr.resolved[gi] = [Pairing(topic, q, "level") for q in g]
-        elif not names and pre in r.links:
+        elif not names and (pre in r.links or r.share_word.fullmatch(pre)):
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
-            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
+            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share;
+            # a bare share word (…断面7个,比例为70.0%) only after such a count
             between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
             if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
-                    and (not between or earlier[-1].indicator.unit == "%")):
+                    and (not between or earlier[-1].indicator.unit == "%") and (between or pre in r.links)):
                 sr.resolved[gi] = [Pairing(earlier[-1].indicator, q, "level") for q in g]
                 sr.claimed.add(id(earlier[-1]))
         elif names:

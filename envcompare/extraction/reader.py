@@ -1647,7 +1647,10 @@ def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
         if names:
             ind, qual = names[-1].indicator, ""
         elif before:
-            ind, qual = before[-1].indicator, before[-1].qualifier
+            # the nearest level before the flat word, by position: zero phrases (无劣V类水体;) are
+            # read after the sentence's figures, so the list is not in text order
+            last = max(before, key=lambda f: f.start)
+            ind, qual = last.indicator, last.qualifier
         else:
             continue
         # a share changes in points; a concentration or an index is said to be flat in per cent

@@ -908,17 +908,18 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
             ]
         elif not names and (topic := _topic(ctx, text, name_ms, clause_start, head)) is not None:
             sr.resolved[gi] = [Pairing(topic, q, "level") for q in g]
-        elif not names and pre in r.links:
+        elif not names and (pre in r.links or r.share_word.fullmatch(pre)):
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
-            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share
+            # 水质优良断面13个,占86.7%: a count of the subject may stand between it and its share;
+            # a bare share word (…断面7个,比例为70.0%) only after such a count
             between = [x for x in quantities if earlier and earlier[-1].end <= x.start < clause_start]
             # 比2020年下降18%以上,控制在45微克/立方米以内: the subject's own change may stand there too
             changed = {id(p.quantity) for ps in sr.resolved.values() for p in ps
                        if earlier and p.how == "change" and p.indicator is earlier[-1].indicator}
             between = [x for x in between if id(x) not in changed]
             if (earlier and all(x.unit == "count" for x in between) and _compatible(earlier[-1].indicator, head, False)
-                    and (not between or earlier[-1].indicator.unit == "%")):
+                    and (not between or earlier[-1].indicator.unit == "%") and (between or pre in r.links)):
                 # PM2.5、PM10浓度较高,分别为42、70: a list of names before takes the figures in turn
                 at = sr.name_index.get(id(earlier[-1]))
                 chain = _chain(text, name_ms, at) if at is not None else [earlier[-1]]
@@ -1802,7 +1803,10 @@ def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
         if names:
             ind, qual = names[-1].indicator, ""
         elif before:
-            ind, qual = before[-1].indicator, before[-1].qualifier
+            # the nearest level before the flat word, by position: zero phrases (无劣V类水体;) are
+            # read after the sentence's figures, so the list is not in text order
+            last = max(before, key=lambda f: f.start)
+            ind, qual = last.indicator, last.qualifier
         else:
             continue
         # a share changes in points; a concentration or an index is said to be flat in per cent

@@ -218,6 +218,8 @@ class _Rules:
     goal_met_words: tuple[str, ...]
     goal_met_window: int
     duration_before: tuple[str, ...]
+    period_end_month: re.Pattern[str]  # the month a numbered period form ends in (1-11月, 截至6月30日)
+    period_end_forms: dict[str, int]  # the month a named period form ends in (上半年)
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -351,6 +353,8 @@ def rules() -> _Rules:
         goal_met_words=tuple(r["goal_lead"]["not_after"]),
         goal_met_window=int(r["goal_lead"]["window"]),
         duration_before=tuple(r["duration_before"]),
+        period_end_month=re.compile(r["period_end"]["month"]),
+        period_end_forms={k: int(v) for k, v in r["period_end"]["forms"].items()},
     )
 
 
@@ -625,7 +629,8 @@ def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind, kind_basis=_context_basis(ctx) if by_context else CUE)
     if kind == "target":
         f.comparator = "<=" if c.indicator.direction == "lower_better" else ">="
-    f.year = c.year or _default_year(ctx)
+    period = (c.period or ctx.scope_period) if c.period is not None else None
+    f.year = c.year or _default_year(ctx, period)
     f.city = c.place or ctx.report.meta.city or ""  # a table whose rows are places
     if c.period is not None:
         f.period = c.period or ctx.scope_period
@@ -683,7 +688,9 @@ def _enter_heading(ctx: SectionContext, line: str, line_start: int, places: list
         ctx.subsection_period, ctx.subsection_place = period, place
 
 
-def _default_year(ctx: SectionContext) -> int | None:
+def _default_year(ctx: SectionContext, period: str | None = None) -> int | None:
+    """The year of a figure whose sentence names none: its paragraph's, its section's, else the
+    document's; a part of a year (`period`) the page was published after is of the publication year."""
     if ctx.paragraph_year:
         return ctx.paragraph_year
     if ctx.section_year:
@@ -691,7 +698,44 @@ def _default_year(ctx: SectionContext) -> int | None:
     meta = ctx.report.meta
     if meta.report_year and ctx.target and meta.doc_type in ("summary", "report"):
         return max([*meta.years, meta.report_year + 1]) if max(meta.years or [0]) > meta.report_year else meta.report_year + 1
+    if period is not None and (year := _published_period_year(meta, period)) is not None:
+        return year
     return meta.report_year
+
+
+# where a page's publication date comes from when it is too weak to date a period by (a date in a
+# link of the page may be any page's)
+UNDATING_SOURCES = ("link in page",)
+# where a report year comes from when it is stated for the document (its title, the user)
+STATED_YEAR_SOURCES = ("title", "given")
+
+
+def _period_end(period: str) -> int | None:
+    """The month a part of a year ends in (1-11月: 11, 上半年: 6), None for a whole year or an
+    unknown form (累计, 秋冬季)."""
+    r = rules()
+    if period in r.period_end_forms:
+        return r.period_end_forms[period]
+    m = r.period_end_month.search(period)
+    return int(m.group(1)) if m else None
+
+
+def _published_period_year(meta, period: str) -> int | None:
+    """A January bulletin published in February 2019 recaps 2018 as well, and the text names 2018
+    most: its undated 1月 is still January 2019. A part of a year named without a year, on a page
+    whose title and user state no year, is the latest such part that ended by the month the page
+    was published. None when the page's date is unknown or weak, or the period is no part of a year."""
+    published = meta.published
+    if published is None or meta.sources.get("published") in UNDATING_SOURCES:
+        return None
+    if meta.sources.get("report_year") in STATED_YEAR_SOURCES:
+        return None
+    end = _period_end(period)
+    if end is None or end == 12:
+        return None
+    # a period ending in the month of publication is still this year's (截至4月5日, published in April;
+    # a date path gives only the month)
+    return published.year if end <= published.month else published.year - 1
 
 
 CLAUSE_WINDOW = 64  # clause breaks are looked for this many characters at a time
@@ -1007,7 +1051,7 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
-    f.year = _year(ctx, text, s, q.start)
+    f.year = _year(ctx, text, s, q.start, f.period)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)
     if ind is not None and not f.qualifier:
@@ -1283,11 +1327,12 @@ def _period(cues: list[PeriodCue], pos: int, default: str = "annual") -> str:
     return found
 
 
-def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
-    """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
+def _year(ctx: SectionContext, text: str, s: int, pos: int, period: str | None = None) -> int | None:
+    """The last year named in the sentence before `pos` (not inside a 《title》), else the context's
+    (for a figure of `period`, see _default_year)."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
-    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx)
+    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx, period)
 
 
 def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[Mention]) -> list[PlaceCue]:
@@ -1622,7 +1667,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) 
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual, kind_basis=basis)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(ctx.periods, start, ctx.scope_period)
-    f.year = _year(ctx, text, s, start)
+    f.year = _year(ctx, text, s, start, f.period)
     f.city = _city(ctx, start, text)
     f.sentence = (s, e)
     f.in_parens = _in_parens(ctx, start)
@@ -1653,7 +1698,7 @@ def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
         unit = {"%": "pp", "day": "day", "count": "count"}.get(ind.unit, "%")
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual, kind_basis=CUE)  # 持平 reports, never asks
         f.period = _period(ctx.periods, start, ctx.scope_period)
-        f.year = _year(ctx, text, s, start)
+        f.year = _year(ctx, text, s, start, f.period)
         f.city = _city(ctx, start, text)
         f.sentence = (s, e)
         sent_facts.append(f)

@@ -236,7 +236,8 @@ def _short_items(line: str, joint: re.Pattern[str], least: int, rules: _Furnitur
 
 
 def is_furniture(line: str) -> bool:
-    """A breadcrumb, a menu or a bare site name: page furniture above the headline, no title."""
+    """A breadcrumb, a menu (after the site's name, too) or a bare site name: page furniture above
+    the headline, no title."""
     rules = _furniture()
     line = line.strip()
     if not line:
@@ -246,6 +247,9 @@ def is_furniture(line: str) -> bool:
     if led and not crumbs:
         return True
     if _short_items(crumbs, rules.breadcrumb, 1 if led else 2, rules) or _short_items(line, rules.menu, 3, rules):
+        return True
+    site, gap, menu = line.partition(" ")  # a site's name, then its menu (常德市生态环境局 首页 | 机构设置 | …)
+    if gap and _short_items(menu, rules.menu, 3, rules) and is_furniture(site):
         return True
     masked = list(line)
     for mention in find_places(line):

@@ -32,6 +32,7 @@ from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
 from .tables import read_tables, separators
 
+ANNUAL = "annual"  # the period form of a whole year
 CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
@@ -220,6 +221,7 @@ class _Rules:
     duration_before: tuple[str, ...]
     period_end_month: re.Pattern[str]  # the month a numbered period form ends in (1-11月, 截至6月30日)
     period_end_forms: dict[str, int]  # the month a named period form ends in (上半年)
+    target_whole_year: re.Pattern[str]  # words that make a target the whole year's (今年…不高于, 年度目标)
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -355,6 +357,7 @@ def rules() -> _Rules:
         duration_before=tuple(r["duration_before"]),
         period_end_month=re.compile(r["period_end"]["month"]),
         period_end_forms={k: int(v) for k, v in r["period_end"]["forms"].items()},
+        target_whole_year=re.compile(r["target_whole_year"]),
     )
 
 
@@ -1051,6 +1054,8 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
+    if kind == "target" and f.period != ANNUAL and _whole_year_target(ctx, text, s, q.start):
+        f.period = ANNUAL
     f.year = _year(ctx, text, s, q.start, f.period)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)
@@ -1317,6 +1322,14 @@ def _period_cues(text: str, s: int, e: int) -> list[PeriodCue]:
             kept.append(PeriodCue(start, value))
             last_end = end
     return kept
+
+
+def _whole_year_target(ctx: SectionContext, text: str, s: int, pos: int) -> bool:
+    """A target set for this year (今年…不高于36, 年度目标) in a bulletin of part of a year is the
+    whole year's: its sentence names this year or the year's goal before the figure, and no period
+    between them (periods.yaml `target_whole_year`)."""
+    starts = [m.start() for m in rules().target_whole_year.finditer(text, s, pos)]
+    return bool(starts) and not any(starts[-1] <= start < pos for start, _ in ctx.periods)
 
 
 def _period(cues: list[PeriodCue], pos: int, default: str = "annual") -> str:

@@ -510,8 +510,9 @@ class SectionContext:
                 return period
         return self.doc_period
 
-    def lead(self, first_figure: int) -> None:
-        """Cues before a sentence's first figure govern the rest of its paragraph."""
+    def lead(self, first_figure: int, first_end: int | None = None) -> None:
+        """Cues before a sentence's first figure govern the rest of its paragraph; a year written
+        onto that figure (由2019年的89.6%…, ending at `first_end`) is the figure's own and leads nothing."""
         s, e = self.sentence or (0, 0)
         periods = [value for start, value in self.periods if start < first_figure]
         if periods:
@@ -523,7 +524,8 @@ class SectionContext:
             self.paragraph_target = True
         marks = self.marks
         if marks is not None:
-            years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
+            until = first_figure if first_end is None else first_end
+            years = [y for end, y in zip(marks.year_ends, marks.years) if end <= until]
             if years and years[-1] is not None:
                 self.paragraph_year = years[-1]
 
@@ -586,7 +588,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             else:
                 ctx.enter_sentence(s, e, places_in)  # no figure of an indicator, but its cues may lead
             if quantities:  # a sentence without figures (启动某市…项目) leads nothing
-                ctx.lead(quantities[0].start)
+                ctx.lead(quantities[0].start, quantities[0].end)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None

@@ -324,6 +324,9 @@ def test_the_headline_under_site_furniture_gives_the_figures_their_period(furnis
         ("新闻中心 » 县区动态 » 正文", True),
         ("您现在的位置:首页", True),  # lines are read cleaned (NFKC: full-width colons are ASCII)
         ("网站首页  机构设置  政策法规  环境质量", True),
+        ("岳阳市生态环境局 网站首页 | 机构设置 | 政务公开", True),  # a site's name, then its menu
+        ("宜宾新闻网 - 宜宾日报社主办", True),
+        ("株洲日报 3月空气质量排名第二", False),  # a paper's name, then one headline: no menu
         ("常德市生态环境局2024年工作要点", False),  # a place and a bureau, then a headline
         ("首页 > 通知公告 > 常德市2024年3月空气质量排名", False),  # the breadcrumb ends in a headline
         ("PM2.5浓度>75", False),

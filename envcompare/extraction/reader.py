@@ -32,6 +32,7 @@ from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
 from .tables import read_tables, separators
 
+ANNUAL = "annual"  # the period form of a whole year
 CLAUSE_BREAK = ",;:"
 CLAUSE_BREAK_RE = re.compile("[,;:]")
 HEADING_CHARS = 40  # a heading longer than this is a paragraph that happens to be numbered
@@ -224,6 +225,9 @@ class _Rules:
     goal_met_words: tuple[str, ...]
     goal_met_window: int
     duration_before: tuple[str, ...]
+    period_end_month: re.Pattern[str]  # the month a numbered period form ends in (1-11月, 截至6月30日)
+    period_end_forms: dict[str, int]  # the month a named period form ends in (上半年)
+    target_whole_year: re.Pattern[str]  # words that make a target the whole year's (今年…不高于, 年度目标)
 
 
 def _alt(words: Iterable[str]) -> str:
@@ -363,6 +367,9 @@ def rules() -> _Rules:
         goal_met_words=tuple(r["goal_lead"]["not_after"]),
         goal_met_window=int(r["goal_lead"]["window"]),
         duration_before=tuple(r["duration_before"]),
+        period_end_month=re.compile(r["period_end"]["month"]),
+        period_end_forms={k: int(v) for k, v in r["period_end"]["forms"].items()},
+        target_whole_year=re.compile(r["target_whole_year"]),
     )
 
 
@@ -515,8 +522,9 @@ class SectionContext:
                 return period
         return self.doc_period
 
-    def lead(self, first_figure: int) -> None:
-        """Cues before a sentence's first figure govern the rest of its paragraph."""
+    def lead(self, first_figure: int, first_end: int | None = None) -> None:
+        """Cues before a sentence's first figure govern the rest of its paragraph; a year written
+        onto that figure (由2019年的89.6%…, ending at `first_end`) is the figure's own and leads nothing."""
         s, e = self.sentence or (0, 0)
         periods = [value for start, value in self.periods if start < first_figure]
         if periods:
@@ -529,7 +537,8 @@ class SectionContext:
             self.paragraph_target = True
         marks = self.marks
         if marks is not None:
-            years = [y for end, y in zip(marks.year_ends, marks.years) if end <= first_figure]
+            until = first_figure if first_end is None else first_end
+            years = [y for end, y in zip(marks.year_ends, marks.years) if end <= until]
             if years and years[-1] is not None:
                 self.paragraph_year = years[-1]
 
@@ -592,7 +601,7 @@ def extract_facts(report: Report, unmapped: bool = False) -> list[Fact]:
             else:
                 ctx.enter_sentence(s, e, places_in)  # no figure of an indicator, but its cues may lead
             if quantities:  # a sentence without figures (启动某市…项目) leads nothing
-                ctx.lead(quantities[0].start)
+                ctx.lead(quantities[0].start, quantities[0].end)
     seen: set[tuple] = set()
     out: list[Fact] = []
     previous: Fact | None = None
@@ -638,7 +647,8 @@ def _table_fact(ctx: SectionContext, c, line_start: int, line_len: int) -> Fact:
     f = Fact(c.start, c.end, c.indicator, c.value, c.unit, kind, kind_basis=_context_basis(ctx) if by_context else CUE)
     if kind == "target":
         f.comparator = "<=" if c.indicator.direction == "lower_better" else ">="
-    f.year = c.year or _default_year(ctx)
+    period = (c.period or ctx.scope_period) if c.period is not None else None
+    f.year = c.year or _default_year(ctx, period)
     f.city = c.place or ctx.report.meta.city or ""  # a table whose rows are places
     if c.period is not None:
         f.period = c.period or ctx.scope_period
@@ -696,7 +706,9 @@ def _enter_heading(ctx: SectionContext, line: str, line_start: int, places: list
         ctx.subsection_period, ctx.subsection_place = period, place
 
 
-def _default_year(ctx: SectionContext) -> int | None:
+def _default_year(ctx: SectionContext, period: str | None = None) -> int | None:
+    """The year of a figure whose sentence names none: its paragraph's, its section's, else the
+    document's; a part of a year (`period`) the page was published after is of the publication year."""
     if ctx.paragraph_year:
         return ctx.paragraph_year
     if ctx.section_year:
@@ -704,7 +716,44 @@ def _default_year(ctx: SectionContext) -> int | None:
     meta = ctx.report.meta
     if meta.report_year and ctx.target and meta.doc_type in ("summary", "report"):
         return max([*meta.years, meta.report_year + 1]) if max(meta.years or [0]) > meta.report_year else meta.report_year + 1
+    if period is not None and (year := _published_period_year(meta, period)) is not None:
+        return year
     return meta.report_year
+
+
+# where a page's publication date comes from when it is too weak to date a period by (a date in a
+# link of the page may be any page's)
+UNDATING_SOURCES = ("link in page",)
+# where a report year comes from when it is stated for the document (its title, the user)
+STATED_YEAR_SOURCES = ("title", "given")
+
+
+def _period_end(period: str) -> int | None:
+    """The month a part of a year ends in (1-11月: 11, 上半年: 6), None for a whole year or an
+    unknown form (累计, 秋冬季)."""
+    r = rules()
+    if period in r.period_end_forms:
+        return r.period_end_forms[period]
+    m = r.period_end_month.search(period)
+    return int(m.group(1)) if m else None
+
+
+def _published_period_year(meta, period: str) -> int | None:
+    """A January bulletin published in February 2019 recaps 2018 as well, and the text names 2018
+    most: its undated 1月 is still January 2019. A part of a year named without a year, on a page
+    whose title and user state no year, is the latest such part that ended by the month the page
+    was published. None when the page's date is unknown or weak, or the period is no part of a year."""
+    published = meta.published
+    if published is None or meta.sources.get("published") in UNDATING_SOURCES:
+        return None
+    if meta.sources.get("report_year") in STATED_YEAR_SOURCES:
+        return None
+    end = _period_end(period)
+    if end is None or end == 12:
+        return None
+    # a period ending in the month of publication is still this year's (截至4月5日, published in April;
+    # a date path gives only the month)
+    return published.year if end <= published.month else published.year - 1
 
 
 CLAUSE_WINDOW = 64  # clause breaks are looked for this many characters at a time
@@ -1049,8 +1098,10 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
     whole = list(r.year_target.finditer(text, clause_start, q.start)) if kind == "target" else []
     if whole and not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
-        f.period = "annual"  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
-    f.year = _reported_year(ctx, text, s, q.start) if reported else _year(ctx, text, s, q.start)
+        f.period = ANNUAL  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
+    if kind == "target" and f.period != ANNUAL and _whole_year_target(ctx, text, s, q.start):
+        f.period = ANNUAL  # 1-6月…今年PM2.5平均浓度不高于36: this year's target
+    f.year = _reported_year(ctx, text, s, q.start, f.period) if reported else _year(ctx, text, s, q.start, f.period)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)
     if ind is not None and not f.qualifier:
@@ -1203,12 +1254,12 @@ def _worse(value: float, ind: Indicator | None) -> bool:
     return value > 0 if ind.direction == "lower_better" else value < 0
 
 
-def _reported_year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
+def _reported_year(ctx: SectionContext, text: str, s: int, pos: int, period: str | None = None) -> int | None:
     """The year of a figure reported inside a plan's section: as if the section held no targets."""
     held = ctx.target
     ctx.target = False
     try:
-        return _year(ctx, text, s, pos)
+        return _year(ctx, text, s, pos, period)
     finally:
         ctx.target = held
 
@@ -1359,6 +1410,14 @@ def _period_cues(text: str, s: int, e: int) -> list[PeriodCue]:
     return kept
 
 
+def _whole_year_target(ctx: SectionContext, text: str, s: int, pos: int) -> bool:
+    """A target set for this year (今年…不高于36, 年度目标) in a bulletin of part of a year is the
+    whole year's: its sentence names this year or the year's goal before the figure, and no period
+    between them (periods.yaml `target_whole_year`)."""
+    starts = [m.start() for m in rules().target_whole_year.finditer(text, s, pos)]
+    return bool(starts) and not any(starts[-1] <= start < pos for start, _ in ctx.periods)
+
+
 def _period(cues: list[PeriodCue], pos: int, default: str = "annual") -> str:
     found = default
     for start, value in cues:
@@ -1367,11 +1426,12 @@ def _period(cues: list[PeriodCue], pos: int, default: str = "annual") -> str:
     return found
 
 
-def _year(ctx: SectionContext, text: str, s: int, pos: int) -> int | None:
-    """The last year named in the sentence before `pos` (not inside a 《title》), else the context's."""
+def _year(ctx: SectionContext, text: str, s: int, pos: int, period: str | None = None) -> int | None:
+    """The last year named in the sentence before `pos` (not inside a 《title》), else the context's
+    (for a figure of `period`, see _default_year)."""
     marks = ctx.marks
     i = bisect.bisect_right(marks.year_ends, pos) if marks else 0
-    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx)
+    return marks.years[i - 1] if i and marks.years[i - 1] is not None else _default_year(ctx, period)
 
 
 def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[Mention]) -> list[PlaceCue]:
@@ -1779,7 +1839,7 @@ def _add_phrase_fact(ctx, text, s, e, start, end, ind, value, qual, sent_facts) 
     f = Fact(start, end, ind, value, ind.unit, kind, qualifier=qual, kind_basis=basis)
     f.comparator = ("<=" if value == 0 else ">=") if kind == "target" else ""
     f.period = _period(ctx.periods, start, ctx.scope_period)
-    f.year = _year(ctx, text, s, start)
+    f.year = _year(ctx, text, s, start, f.period)
     f.city = _city(ctx, start, text)
     f.sentence = (s, e)
     f.in_parens = _in_parens(ctx, start)
@@ -1813,7 +1873,7 @@ def _flat(ctx, text, s, e, mentions_in, sent_facts) -> None:
         unit = {"%": "pp", "day": "day", "count": "count"}.get(ind.unit, "%")
         f = Fact(start, end, ind, 0.0, unit, "change", qualifier=qual, kind_basis=CUE)  # 持平 reports, never asks
         f.period = _period(ctx.periods, start, ctx.scope_period)
-        f.year = _year(ctx, text, s, start)
+        f.year = _year(ctx, text, s, start, f.period)
         f.city = _city(ctx, start, text)
         f.sentence = (s, e)
         sent_facts.append(f)

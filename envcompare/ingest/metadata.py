@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from ..vocab.places import CITY_LEVELS, find_places, lookup
 from ..vocab.resources import read_yaml
+from ..vocab.rules import read_rules
 
 DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护厅|环保局|生态环境委员会")
@@ -235,7 +236,8 @@ def _short_items(line: str, joint: re.Pattern[str], least: int, rules: _Furnitur
 
 
 def is_furniture(line: str) -> bool:
-    """A breadcrumb, a menu or a bare site name: page furniture above the headline, no title."""
+    """A breadcrumb, a menu (after the site's name, too) or a bare site name: page furniture above
+    the headline, no title."""
     rules = _furniture()
     line = line.strip()
     if not line:
@@ -245,6 +247,9 @@ def is_furniture(line: str) -> bool:
     if led and not crumbs:
         return True
     if _short_items(crumbs, rules.breadcrumb, 1 if led else 2, rules) or _short_items(line, rules.menu, 3, rules):
+        return True
+    site, gap, menu = line.partition(" ")  # a site's name, then its menu (常德市生态环境局 首页 | 机构设置 | …)
+    if gap and _short_items(menu, rules.menu, 3, rules) and is_furniture(site):
         return True
     masked = list(line)
     for mention in find_places(line):
@@ -339,10 +344,15 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     doc_type = doc_type_of(probe)
 
     title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
+    lead = _lead_year(lines, title) if not title_years else None
     if title_years:
         years = tuple(sorted(set(title_years)))
         report_year = max(years) if doc_type == "plan" else min(years)
         sources["report_year"] = "title"
+    elif lead is not None and doc_type != "plan" and published and published.year - 1 <= lead <= published.year:
+        # a dated news item reports this year or the last; a plan's lead recaps its base year
+        report_year, years = lead, (lead,)
+        sources["report_year"] = "lead sentence"
     else:
         counts = Counter(int(y) for y in YEAR.findall(text))
         if published and sources["published"] != "link in page":
@@ -352,6 +362,29 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
             sources["report_year"] = "text" if counts else "published"
         years = (report_year,) if report_year else ()
     return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources=sources)
+
+
+@lru_cache(maxsize=1)
+def _lead_rules() -> tuple[re.Pattern[str], re.Pattern[str], str]:
+    r = read_rules()
+    return re.compile(r["lead_year"]), re.compile(r["title"]), read_yaml("clean.yaml")["full_stop"]
+
+
+def _lead_year(lines: list[str], title: str | None) -> int | None:
+    """The year the lead sentence states (…获悉,2016年我市环境空气质量持续改善。): the first
+    sentence of the first paragraph after the title. A news item published in January about last
+    year, or one that later names next year's tasks (2017年是…攻坚之年), reports the year its lead
+    states, however often the rest names another. None when the lead states no year (periods.yaml
+    `lead_year`: not a comparison base, a dated day or a year inside a 《title》)."""
+    year, titled, stop = _lead_rules()
+    start = next((i + 1 for i, line in enumerate(lines) if title and line.strip() == title.strip()), 0)
+    for line in lines[start:]:
+        at = line.find(stop)
+        if at < 0:
+            continue  # furniture, a byline, a heading: no paragraph yet
+        m = year.search(titled.sub("", line[:at]))
+        return int(m.group(1)) if m else None
+    return None
 
 
 def doc_type_of(title: str) -> str:

@@ -345,6 +345,15 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
 
     title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
     lead = _lead_year(lines, title) if not title_years else None
+    lead_source = "lead sentence"
+    dated = published is not None and sources["published"] != "link in page"
+    if not title_years and lead is None and dated and doc_type != "plan":
+        # 去年我市空气质量…, published in January: the year before the page's date
+        offset = _relative_year(probe)
+        if offset is None:
+            offset = _lead_relative_year(lines, title)
+        if offset is not None:
+            lead, lead_source = published.year + offset, "named relative to the date"
     if title_years:
         years = tuple(sorted(set(title_years)))
         report_year = max(years) if doc_type == "plan" else min(years)
@@ -352,14 +361,19 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     elif lead is not None and doc_type != "plan" and published and published.year - 1 <= lead <= published.year:
         # a dated news item reports this year or the last; a plan's lead recaps its base year
         report_year, years = lead, (lead,)
-        sources["report_year"] = "lead sentence"
+        sources["report_year"] = lead_source
     else:
         counts = Counter(int(y) for y in YEAR.findall(text))
         if published and sources["published"] != "link in page":
             counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
-        report_year = max(counts, key=lambda y: (counts[y], y)) if counts else (published.year if published else None)
+        bases = [int(y) + 1 for y in _year_rules().same_period_base.findall(text)] if not counts else []
+        if bases:
+            # 较2022年同期增加7天 is the only year named: the page reports 2023
+            report_year = max(bases)
+        else:
+            report_year = max(counts, key=lambda y: (counts[y], y)) if counts else (published.year if published else None)
         if report_year is not None:
-            sources["report_year"] = "text" if counts else "published"
+            sources["report_year"] = "text" if counts else ("comparison base" if bases else "published")
         years = (report_year,) if report_year else ()
     return Metadata(city, province, publisher, title, published, doc_type, report_year, years, sources=sources)
 
@@ -368,6 +382,39 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
 def _lead_rules() -> tuple[re.Pattern[str], re.Pattern[str], str]:
     r = read_rules()
     return re.compile(r["lead_year"]), re.compile(r["title"]), read_yaml("clean.yaml")["full_stop"]
+
+
+@dataclass(frozen=True)
+class _YearRules:
+    relative: re.Pattern[str]  # a year named relative to the page's date (去年)
+    offsets: dict[str, int]  # its offset from the publication year
+    same_period_base: re.Pattern[str]  # 较2022年同期
+
+
+@lru_cache(maxsize=1)
+def _year_rules() -> _YearRules:
+    r = read_rules()
+    words = r["relative_years"]["words"]
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    relative = re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{alternatives})")
+    return _YearRules(relative, dict(words), re.compile(r["same_period_base"]))
+
+
+def _relative_year(text: str) -> int | None:
+    """The offset of the first year `text` names relative to the page's date (去年: -1)."""
+    m = _year_rules().relative.search(text)
+    return _year_rules().offsets[m.group(0)] if m else None
+
+
+def _lead_relative_year(lines: list[str], title: str | None) -> int | None:
+    """The offset of a year the lead sentence names relative to the page's date (…获悉,去年我市…)."""
+    _, _, stop = _lead_rules()
+    start = next((i + 1 for i, line in enumerate(lines) if title and line.strip() == title.strip()), 0)
+    for line in lines[start:]:
+        at = line.find(stop)
+        if at >= 0:
+            return _relative_year(line[:at])
+    return None
 
 
 def _lead_year(lines: list[str], title: str | None) -> int | None:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from ..ingest.load import Report
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
-from ..vocab.places import CITY_LEVELS, Mention, Place, county_short_names, find_places, province_short
+from ..vocab.places import CITY_LEVELS, Mention, Place, county_parent, county_short_names, find_places, province_short
 from ..vocab.resources import read_yaml
 from ..vocab.rules import read_rules
 from .numbers import Quantity, find_quantities
@@ -197,6 +197,7 @@ class _Rules:
     # comparators and places
     comparator_fillers: tuple[re.Pattern[str], ...]
     region_suffix: str  # a province whose whole is 全区 (自治区)
+    county_page_words: dict[str, str]  # place words on a county's own page (places.yaml county_page)
     passing_place_labels: tuple[str, ...]
     # counts and qualifiers
     count_noun_filler: str
@@ -342,6 +343,7 @@ def rules() -> _Rules:
         base_words=dict(base["words"]),
         comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
         region_suffix=r["region_suffix"],
+        county_page_words=dict(r["county_page"]["words"]),
         passing_place_labels=tuple(r["passing_place_labels"]),
         count_noun_filler=r["count_noun_filler"],
         qualifier_list_join=re.compile(f"[{re.escape(''.join(r['qualifier_list_joins']))}]"),
@@ -1470,7 +1472,10 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
     # 全区 is the report's province only where that is an autonomous region (广西壮族自治区)
     fill = {"province": own_province, "city": own,
             "region": own_province if (meta.province or "").endswith(r.region_suffix) else ""}
-    for word, label in r.place_words.items():
+    place_words = r.place_words
+    if (prefecture := county_parent(own)) is not None:  # a county's own page: 全县 is it, 全市 its city
+        place_words, fill["prefecture"] = {**place_words, **r.county_page_words}, prefecture
+    for word, label in place_words.items():
         if label is None:
             continue
         for m in re.finditer(re.escape(word), sent):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 
-from ..vocab.places import CITY_LEVELS, find_places, lookup
+from ..vocab.places import CITY_LEVELS, county_short_names, find_places, lookup
 from ..vocab.resources import read_yaml
 from ..vocab.rules import read_rules
 
@@ -252,8 +252,13 @@ def is_furniture(line: str) -> bool:
     if gap and _short_items(menu, rules.menu, 3, rules) and is_furniture(site):
         return True
     masked = list(line)
-    for mention in find_places(line):
+    mentions = find_places(line)
+    for mention in mentions:
         masked[mention.start : mention.end] = " " * (mention.end - mention.start)
+    for province in {m.place.province for m in mentions}:  # 淄博市生态环境局张店分局: a county's bureau
+        for short in county_short_names(province):
+            for at in (m.start() for m in re.finditer(re.escape(short), line)):
+                masked[at : at + len(short)] = " " * len(short)
     rest, named = rules.site_words.subn(" ", "".join(masked))
     return named > 0 and not re.search(r"\w", rest)
 
@@ -335,6 +340,9 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     city, province = _infer_city(text, " ".join(filter(None, [title, publisher, *head.values()])))
     if city:
         sources["city"] = "text"
+        heading = " ".join(filter(None, [title, *lines[:HEAD_LINES]]))
+        if (county := _county_page(heading, text, city)) is not None:
+            city, sources["city"] = county, "county page"
     if publisher and city and not find_places(publisher):
         place = lookup(city)
         publisher = (place.name if place else city + "市") + publisher
@@ -448,11 +456,27 @@ def doc_type_of(title: str) -> str:
 
 
 CITY_SCAN_CHARS = 8000  # a report names its city early and often; the head is enough to vote
+HEAD_LINES = 4  # the lines above a page's text: site name, breadcrumb, headline
 
 
 def _head_places(text: str) -> list:
     # one place pass over the whole text, shared with the extract stage (memoised by text)
     return [m for m in find_places(text) if m.start < CITY_SCAN_CHARS]
+
+
+def _county_page(heading: str, text: str, city: str) -> str | None:
+    """The county or district (as the heading writes it) whose own page this is: the title or a
+    line above the text (`heading`) names
+    one of `city`'s districts or counties in full and the text speaks of itself as one
+    (places.yaml `county_page`: 我区, 全县 …). None for a city's page."""
+    self_words = read_rules()["county_page"]["self_words"]
+    if not any(word in text for word in self_words):
+        return None
+    for m in find_places(heading):
+        p = m.place
+        if m.full and p.level in ("district", "county") and p.city_of_prefecture == city:
+            return heading[m.start : m.end]
+    return None
 
 
 def _infer_city(text: str, prominent: str) -> tuple[str | None, str | None]:

@@ -166,6 +166,13 @@ def _former_automaton() -> _Matcher:
     return _Matcher(auto, tuple(keys[n] for n in names))
 
 
+def county_parent(name: str) -> str | None:
+    """The prefecture-level city (its short name) of a district or county named in full
+    (张店区 -> 淄博, 婺源县 -> 上饶); None for any other name."""
+    p = _by_name().get(name)
+    return p.city_of_prefecture if p is not None and p.level in ("district", "county") and p.prefecture else None
+
+
 def province_short(name: str) -> str:
     """A province's short name (江西 for 江西省, 广西 for 广西壮族自治区); the name itself when unknown."""
     p = _by_name().get(name)

@@ -1121,6 +1121,12 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
             f.city = listed[idx].label or f.city
         elif len(listed) > 1 and n_pairs == 1:  # 甲县、乙县均为31: one figure each
             sr.shared[id(f)] = [c.label or ctx.report.meta.city or "" for c in listed]
+        elif n_pairs > 1 and len(quals) == n_pairs:
+            # 甲县、乙县、某某湖区…分别为…: a list of subjects, not all of them places the gazetteer
+            # knows: each figure takes its own subject's place, or none (never the list's last place)
+            named = {text[c.start : c.end]: c for c in ctx.place_cues}
+            own = named.get(quals[idx])
+            f.city = (own.label or f.city) if own is not None else ""
     elif cue is not None and cue.start >= s and n_pairs > 1:
         # 甲县、乙县优良天数比例分别为80%、85%,PM2.5浓度分别为30、28: the sentence's list again
         listed = _place_list(text, ctx.place_cues, cue)
@@ -1454,10 +1460,10 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
             continue  # 千佛山 is a mountain, not 佛山
         if m.former and not (_at_word_start(text, m.start, s, r.short_place_after) or (cues and cues[-1].end == m.start)):
             continue  # 以上城市 is no 上城区, written before it was a district
-        if p.level in CITY_LEVELS or p.level == "province":
+        if (p.level in CITY_LEVELS or p.level == "province") and not m.former:
             label = p.short
         else:
-            label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县
+            label = text[m.start : m.end]  # as written: 民和县 for 民和回族土族自治县, 祁阳县 before it was 祁阳市
             if len(label) < r.min_foreign_place_chars and p.city != own and (
                 p.level == "district" or not _at_word_start(text, m.start, s, r.list_words)
             ):

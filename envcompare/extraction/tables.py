@@ -40,7 +40,9 @@ cell's type fits its column (dynamic programming over cells x columns); cells th
 are left out. Year and period come from the header cell, else the caption line before the
 table, else the document (a 较2013年同期 column dates an undated table to 2014). A fourth shape,
 cells separated by runs of blanks (ideographic spaces the clean stage squeezes to one), is read
-only when every row has exactly the header's cells (_space_blocks).
+only when every row has exactly the header's cells (_space_blocks). A fifth, one cell per line with
+no separator at all (the header cells one a line, then each row's cells), is read under the same
+condition, and only when each row's place cell names a place (_line_blocks).
 """
 
 from __future__ import annotations
@@ -720,6 +722,71 @@ def _space_blocks(lines: list[tuple[int, str]], units: dict[str, tuple[str, floa
     return out
 
 
+def _line_blocks(
+    text: str, lines: list[tuple[int, str]], units: dict[str, tuple[str, float]], is_place: Callable[[_Cell], bool]
+) -> list[tuple[list[_Cell], int, int, int]]:
+    """Place tables flattened one cell per line with no separator (an HTML table scraped as text):
+    header cells one a line (an optional rank column, the place column, then N-1 more), then each
+    row's N cells one a line. Only rows of exactly the header's cells, whose place cell names a
+    place and whose other cells are figures, are taken, so no cell can shift.
+    Returns (cells, first line, last line, header cells)."""
+    place_rules = _place_rules()
+    out: list[tuple[list[_Cell], int, int, int]] = []
+
+    def cell(li: int) -> _Cell | None:
+        """The line as one cell: short, not prose, no separator."""
+        if li >= len(lines):
+            return None
+        start, line = lines[li]
+        t = line.strip()
+        if not t or len(t) > place_rules.max_cell or place_rules.full_stop in t or CELL_SEP.search(line):
+            return None
+        return _cell(text, start, start + len(line), li)
+
+    def is_place_column(c: _Cell) -> bool:
+        return any(w in c.text for w in place_rules.place_words) and not any(w in c.text for w in place_rules.rank_words)
+
+    li = 0
+    while li < len(lines):
+        c = cell(li)
+        if c is None or not is_place_column(c) or _value(c.text, units).type != "text":
+            li += 1
+            continue
+        h0 = li - 1 if li > 0 and (r := cell(li - 1)) is not None and r.text in place_rules.rank_words else li
+        pi = li - h0  # the place column's index in a row
+        header: list[_Cell] = []
+        k = h0
+        while k < len(lines) and (c2 := cell(k)) is not None and _value(c2.text, units).type == "text" and len(header) <= MAX_LINE_COLUMNS:
+            header.append(c2)
+            k += 1
+        # the first row's place closes a header whose rows start with their place
+        if pi == 0 and header and len(header) > 2 and is_place(header[-1]):
+            header.pop()
+            k -= 1
+        n = len(header)
+        rows: list[_Cell] = []
+        while 2 <= n <= MAX_LINE_COLUMNS:
+            row = [cell(j) for j in range(k, k + n)]
+            if any(r2 is None for r2 in row):
+                break
+            cells_ = [r2 for r2 in row if r2 is not None]
+            types = [_value(r2.text, units).type for r2 in cells_]
+            ok = all(
+                (t == "text" and is_place(r2)) if i == pi else (t in FIGURE_TYPES and (i > pi or t == "int"))
+                for i, (t, r2) in enumerate(zip(types, cells_))
+            )
+            if not ok:
+                break
+            rows.extend(cells_)
+            k += n
+        if rows:
+            out.append((header + rows, h0, k - 1, n))
+            li = k
+        else:
+            li += 1
+    return out
+
+
 def _caption(lines: list[tuple[int, str]], first: int) -> str:
     """The line before a table when it reads as its title (short, no full stop)."""
     place_rules = _place_rules()
@@ -828,12 +895,24 @@ def read_place_tables(
     cells: list[TableCell] = []
     used: set[int] = set()
     spaced = _space_blocks(lines, units)
-    if not seps and not spaced and not CELL_SEP.search(text):
-        return cells, used
     by_start: dict[int, Mention] | None = None
+
+    def is_place(c: _Cell) -> bool:
+        nonlocal by_start
+        if by_start is None:
+            by_start = {m.start: m for m in find_places(text, former=True)}  # memoised: extract read it already
+        return _place_label(c, by_start, True) is not None
+
+    stacked = _line_blocks(text, lines, units, is_place)
+    if not seps and not spaced and not stacked and not CELL_SEP.search(text):
+        return cells, used
     todo = deque(_blocks(text, lines, seps) if seps or CELL_SEP.search(text) else [])
     todo.extend(spaced)
-    header_lines = {id(block) for block, _, _ in spaced}  # a blank-separated table's header is its first line
+    # a blank-separated table's header is its first line; a table one cell per line has n header cells
+    header_cells = {id(block): sum(1 for c in block if c.line == first) for block, first, _ in spaced}
+    for block, first, last, n in stacked:
+        todo.append((block, first, last))
+        header_cells[id(block)] = n
     while todo:
         block, first, last = todo.popleft()
         if block and block[0].line in used:
@@ -851,8 +930,8 @@ def read_place_tables(
         if any(_place_label(c, by_start, False) for c in block[h0:h1]):
             # a header holds no place: the cells before one are the header
             h1 = next(i for i in range(h0, h1) if _place_label(block[i], by_start, False))
-        if id(block) in header_lines:
-            h0, h1 = 0, sum(1 for c in block if c.line == first)  # its first line, whatever places its rows name
+        if id(block) in header_cells:
+            h0, h1 = 0, header_cells[id(block)]  # its header as read, whatever places its rows name
         cols = _header_columns(block[h0:h1], _caption(lines, first), units)
         if cols is None:
             continue

@@ -42,7 +42,9 @@ table, else the document (a 较2013年同期 column dates an undated table to 20
 cells separated by runs of blanks (ideographic spaces the clean stage squeezes to one), is read
 only when every row has exactly the header's cells (_space_blocks). A fifth, one cell per line with
 no separator at all (the header cells one a line, then each row's cells), is read under the same
-condition, and only when each row's place cell names a place (_line_blocks).
+condition, and only when each row's place cell names a place (_line_blocks). A table whose rows
+are periods (a 季度 or 月份 column, rows 第一季度 | 62 | 65) gives the document place's figures of each
+row's period, again only from rows of exactly the header's cells (_period_table).
 """
 
 from __future__ import annotations
@@ -356,6 +358,7 @@ ANNUAL = "annual"  # the period of a whole year (a target column's)
 @dataclass(frozen=True)
 class _PlaceRules:
     place_words: tuple[str, ...]
+    period_words: tuple[str, ...]  # the header of a column whose rows are periods (季度)
     rank_words: tuple[str, ...]
     target_words: tuple[str, ...]
     count_words: tuple[str, ...]
@@ -391,6 +394,7 @@ def _place_rules() -> _PlaceRules:
     cols, place_tables, change_rules = r["table_columns"], r["place_tables"], r["change"]
     return _PlaceRules(
         place_words=tuple(cols["place"]),
+        period_words=tuple(cols["period"]),
         rank_words=tuple(cols["rank"]),
         target_words=tuple(cols["target"]),
         count_words=tuple(place_tables["count_columns"]),
@@ -502,10 +506,11 @@ def _unit_of(text: str, units: dict[str, tuple[str, float]]) -> str:
 
 
 def _header_columns(
-    header: list[_Cell], caption: str, units: dict[str, tuple[str, float]]
+    header: list[_Cell], caption: str, units: dict[str, tuple[str, float]], row_words: tuple[str, ...] | None = None
 ) -> list[_PColumn] | None:
     """Columns of a place table's header, or None when it is no such header (no place column,
-    or no column of a catalog indicator)."""
+    or no column of a catalog indicator). `row_words`: what names the column of the rows'
+    labels (a place word unless given: 季度 for a table whose rows are periods)."""
     place_rules = _place_rules()
     cap_year = place_rules.year.search(caption)
     cap_period = _period_of(caption)
@@ -526,7 +531,7 @@ def _header_columns(
             col["kind"] = "count"  # 考核断面数: a count of units, no figure of the indicator beside it
         elif ind is not None:
             col["kind"] = "value"
-        elif any(w in t for w in place_rules.place_words) and not any(r["kind"] == "place" for r in raw):
+        elif any(w in t for w in (row_words or place_rules.place_words)) and not any(r["kind"] == "place" for r in raw):
             col["kind"] = "place"
         else:
             col["kind"] = "text"
@@ -934,6 +939,10 @@ def read_place_tables(
             h0, h1 = 0, header_cells[id(block)]  # its header as read, whatever places its rows name
         cols = _header_columns(block[h0:h1], _caption(lines, first), units)
         if cols is None:
+            period_cells = _period_table(block, values, h0, _caption(lines, first), units)
+            if period_cells:
+                cells.extend(period_cells)
+                used.update(range(first, period_cells[-1].line + 1))
             continue
         pi = next(i for i, c in enumerate(cols) if c.kind == "place")
         after = cols[pi + 1 :]
@@ -945,6 +954,57 @@ def read_place_tables(
         if end < len(block):  # the rest may be another table
             todo.appendleft((block[end:], block[end].line, last))
     return cells, used
+
+
+def _row_period(text: str) -> str:
+    """The period a row cell names when it is nothing else (第一季度, 3月, 1-3月), else ""."""
+    for pattern, form in _place_rules().periods:
+        m = pattern.fullmatch(text)
+        if m:
+            groups = [g for g in m.groups() if g is not None]
+            return form.format(*groups) if "{" in form else form
+    return ""
+
+
+def _period_table(
+    block: list[_Cell], values: list[_Value], h0: int, caption: str, units: dict[str, tuple[str, float]]
+) -> list[TableCell]:
+    """A table whose rows are periods, not places (季度 | PM2.5 | 优良天数比例 / 第一季度 | 62 | 65): the
+    header is its text cells up to the first period; rows hold exactly the header's cells, a
+    period then figures, so no cell can shift. Its figures are the document's place's, each of
+    its row's period (targets included)."""
+    place_rules = _place_rules()
+    if h0 >= len(block) or block[h0].text not in place_rules.period_words:
+        return []
+    h1 = next((i for i in range(h0 + 1, len(block)) if values[i].type != "text" or _row_period(block[i].text)), len(block))
+    n = h1 - h0
+    if n < 2 or h1 >= len(block) or not _row_period(block[h1].text):
+        return []
+    cols = _header_columns(block[h0:h1], caption, units, place_rules.period_words)
+    if cols is None or cols[0].kind != "place":
+        return []
+    if any(m.place.level in ("district", "county") for m in find_places(caption)):
+        return []  # a county's periods (甲县各季度目标): the figures are not the document's place's
+    by_line = block[h0].line == block[h1 - 1].line  # one row a line: a row is its line's cells, no more
+
+    def whole_line(a: int, b: int) -> bool:
+        line = block[a].line
+        return all(c.line == line for c in block[a:b]) and (b >= len(block) or block[b].line != line)
+
+    if by_line and not whole_line(h0, h1):
+        return []
+    out: list[TableCell] = []
+    for r in range(h1, len(block) - n + 1, n):
+        period = _row_period(block[r].text)
+        types = [values[i].type for i in range(r + 1, r + n)]
+        if not period or not all(t in FIGURE_TYPES for t in types) or (by_line and not whole_line(r, r + n)):
+            break
+        for i, col in zip(range(r + 1, r + n), cols[1:]):
+            fact = _place_fact(block[i], values[i], col, "")
+            if fact is not None:
+                out.append(TableCell(fact.start, fact.end, fact.indicator, fact.value, fact.unit, fact.kind, fact.year,
+                                     fact.line, None, period))
+    return out
 
 
 def _row_facts(rows: list[tuple[str, list[tuple[_Cell, _Value]]]], after: list[_PColumn]) -> list[TableCell]:

@@ -840,7 +840,24 @@ def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMe
     return out
 
 
+@lru_cache(maxsize=1)
+def _conversions() -> dict[tuple[str, str], float]:
+    """Unit -> unit multipliers (units.yaml `convert`): 0.062 mg/m3 of PM10 is 62 ug/m3."""
+    return {(a, b): float(k) for a, to in read_yaml("units.yaml")["convert"].items() for b, k in to.items()}
+
+
+def _in_unit(ind: Indicator | None, q: Quantity) -> Quantity:
+    """`q` in the indicator's own unit when it is written in another it converts from (pre-2013
+    bulletins give PM10, SO2 and NO2 in mg/m3); else `q` unchanged."""
+    factor = _conversions().get((q.unit or "", ind.unit)) if ind is not None else None
+    if factor is None or ind is None:
+        return q
+    return replace(q, value=round(q.value * factor, 6), unit=ind.unit)
+
+
 def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
+    if q.unit is not None and (q.unit, ind.unit) in _conversions():
+        return True
     if change:
         if q.unit is None:
             return ind.unit == "index"  # 综合指数同比下降0.07
@@ -1075,6 +1092,7 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         ind = None
     if ind is not None and not _compatible(ind, q, is_change):
         ind = None
+    q = _in_unit(ind, q)
     if ind is not None and scope:
         ind = _under_scope(ind, scope)
     kind, basis = _kind(ctx, text, clause_start, q, s)
@@ -1169,6 +1187,8 @@ def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f
             f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
         f.qualifier = f.qualifier or src.qualifier
         f.value = _change_value(ctx.report.text, f.start, f.value, sr.changes.get(gi, ChangeCue("", "")).verb, src.indicator)
+        converted = _in_unit(src.indicator, _as_q(f))
+        f.value, f.unit = converted.value, converted.unit or f.unit
         f.label = ""
 
 

@@ -215,6 +215,7 @@ class _Rules:
     previous_value: re.Pattern[str]
     reached_value: re.Pattern[str]
     current_value: re.Pattern[str]
+    average_value: re.Pattern[str]  # a wider place's average in brackets after its words (全省平均水平(91.4%))
     attributive_figure: re.Pattern[str]
     attributive_year: re.Pattern[str]
     target_gap: re.Pattern[str]
@@ -358,6 +359,7 @@ def rules() -> _Rules:
         previous_value=re.compile(r["previous_value"] + "$"),
         reached_value=re.compile(r["reached_value"] + "$"),
         current_value=re.compile(r["current_value"]),
+        average_value=re.compile(r["average_value"] + "$"),
         attributive_figure=re.compile(r["attributive_figure"]),
         attributive_year=re.compile(r["attributive_year"] + "$"),
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
@@ -1798,12 +1800,21 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
     value it is compared with (…为96.2%,高于2014年的94.1% / 比上年的80.1%提高…) is the actual
     of that year, else of the year before; the value a change reached (由2014年的52.3%上升至2021年
     的86.3%) is the actual of the year it names, else of its own, and so is the value it stands at
-    now after a target (需控制在36以内,目前为39) (constructions/compared_values.yaml)."""
+    now after a target (需控制在36以内,目前为39); a wider place's average in brackets after its
+    words (高于全省平均水平(91.4%)) is that place's actual (constructions/compared_values.yaml)."""
     r = rules()
     for f in sent_facts:
         if f.indicator is not None or f.kind == "change":
             continue
         clause_start = _clause_start(text, s, f.start)
+        average = r.average_value.search(text, clause_start, f.start)
+        if average is not None:
+            source = _level_before(sent_facts, f)
+            # the average is the place named before it: none named (the figure's own) is no one's
+            if source is not None and f.city and f.city != source.city:
+                f.indicator, f.kind, f.label, f.kind_basis, f.in_parens = source.indicator, "actual", "", CUE, False
+                f.period, f.year, f.qualifier, f.comparator = source.period, source.year, "", ""
+            continue
         m = (r.previous_value.search(text, clause_start, f.start) or r.reached_value.search(text, clause_start, f.start)
              or r.current_value.fullmatch(text, clause_start, f.start))
         if m is None:

@@ -159,6 +159,7 @@ class _Rules:
     relative_years: dict[str, int]
     relative_year: re.Pattern[str]
     place_value_fillers: tuple[str, ...]
+    place_change_fillers: dict[str, str]  # 降幅最大 -> 下降: the figure after is that place's change
     place_value_leads: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
@@ -310,6 +311,7 @@ def rules() -> _Rules:
         relative_years=dict(r["relative_years"]["words"]),
         relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
+        place_change_fillers=dict(r["place_change_fillers"]),
         place_value_leads=tuple(r["place_value_leads"]),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
@@ -977,7 +979,9 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
                 for i, q in enumerate(g)
             ]
         elif not names and (topic := _topic(ctx, text, name_ms, clause_start, head)) is not None:
-            sr.resolved[gi] = [Pairing(topic, q, "level") for q in g]
+            if topic[1]:  # 丁县降幅最大,为17.2%: the place's change
+                sr.changes[gi] = ChangeCue(topic[1], sentence_base)
+            sr.resolved[gi] = [Pairing(topic[0], q, "change" if topic[1] else "level") for q in g]
         elif not names and (pre in r.links or r.share_word.fullmatch(pre)):
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
@@ -1201,14 +1205,18 @@ def _spread_over_places(sr: SentenceReading) -> None:
             sr.facts.append(replace(f, city=city))
 
 
-def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause_start: int, head: Quantity) -> Indicator | None:
+def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause_start: int,
+           head: Quantity) -> tuple[Indicator, str] | None:
     """The indicator of a place-value clause: a clause holding only places and a link word
     before its figure (甲区为4.23 / 乙县(14微克/立方米)), or only a link word after a clause
     ending in a place (最高的是丙市,为63), is a figure of the last indicator named before it
-    in the sentence (data/constructions/places.yaml `place_value_links`)."""
+    in the sentence (data/constructions/places.yaml `place_value_links`); with the verb of a
+    change when the place is said to change most (丁县降幅最大,为17.2%: `place_change_fillers`),
+    else ""."""
     cues = [c for c in ctx.place_cues if c.start < head.start]
     if not cues:
         return None
+    verb = ""
     rest, at = [], clause_start
     in_clause = [c for c in cues if c.start >= clause_start]
     for c in in_clause:
@@ -1220,6 +1228,9 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
     for lead in r.place_value_leads:  # 其中甲区、乙区分别为…
         words = words.removeprefix(lead).strip(r.place_list_marks + " ")
     if in_clause:
+        for filler, down_or_up in r.place_change_fillers.items():
+            if words.startswith(filler):
+                words, verb = words.removeprefix(filler), down_or_up
         for filler in r.place_value_fillers:  # 全省平均为92.6%, 丙县最高为38
             words = words.removeprefix(filler)
     links = r.place_value_links
@@ -1229,11 +1240,13 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
         before = text[cues[-1].end : clause_start].strip(r.place_list_marks + " ,;")
         for filler in r.place_value_fillers:
             before = before.removeprefix(filler)
+        if before in r.place_change_fillers:
+            before, verb = "", r.place_change_fillers[before]
         if not words or before:
             return None  # the place must end the clause just before
     for m in reversed(names):
-        if m.end <= head.start and _compatible(m.indicator, head, False):
-            return m.indicator
+        if m.end <= head.start and _compatible(m.indicator, head, bool(verb)):
+            return m.indicator, verb
     return None
 
 

@@ -159,6 +159,7 @@ class _Rules:
     relative_years: dict[str, int]
     relative_year: re.Pattern[str]
     place_value_fillers: tuple[str, ...]
+    place_change_fillers: dict[str, str]  # 降幅最大 -> 下降: the figure after is that place's change
     place_value_leads: tuple[str, ...]
     not_place_after: tuple[str, ...]
     section_target: tuple[str, ...]
@@ -215,6 +216,7 @@ class _Rules:
     previous_value: re.Pattern[str]
     reached_value: re.Pattern[str]
     current_value: re.Pattern[str]
+    average_value: re.Pattern[str]  # a wider place's average in brackets after its words (全省平均水平(91.4%))
     attributive_figure: re.Pattern[str]
     attributive_year: re.Pattern[str]
     target_gap: re.Pattern[str]
@@ -309,6 +311,7 @@ def rules() -> _Rules:
         relative_years=dict(r["relative_years"]["words"]),
         relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
+        place_change_fillers=dict(r["place_change_fillers"]),
         place_value_leads=tuple(r["place_value_leads"]),
         not_place_after=tuple(r["not_a_place_after"]),
         section_target=tuple(r["section_target_words"]),
@@ -358,6 +361,7 @@ def rules() -> _Rules:
         previous_value=re.compile(r["previous_value"] + "$"),
         reached_value=re.compile(r["reached_value"] + "$"),
         current_value=re.compile(r["current_value"]),
+        average_value=re.compile(r["average_value"] + "$"),
         attributive_figure=re.compile(r["attributive_figure"]),
         attributive_year=re.compile(r["attributive_year"] + "$"),
         target_gap=re.compile(r["target_references"]["gap"] + "$"),
@@ -840,7 +844,24 @@ def _chain(text: str, names: list[IndicatorMention], i: int) -> list[IndicatorMe
     return out
 
 
+@lru_cache(maxsize=1)
+def _conversions() -> dict[tuple[str, str], float]:
+    """Unit -> unit multipliers (units.yaml `convert`): 0.062 mg/m3 of PM10 is 62 ug/m3."""
+    return {(a, b): float(k) for a, to in read_yaml("units.yaml")["convert"].items() for b, k in to.items()}
+
+
+def _in_unit(ind: Indicator | None, q: Quantity) -> Quantity:
+    """`q` in the indicator's own unit when it is written in another it converts from (pre-2013
+    bulletins give PM10, SO2 and NO2 in mg/m3); else `q` unchanged."""
+    factor = _conversions().get((q.unit or "", ind.unit)) if ind is not None else None
+    if factor is None or ind is None:
+        return q
+    return replace(q, value=round(q.value * factor, 6), unit=ind.unit)
+
+
 def _compatible(ind: Indicator, q: Quantity, change: bool) -> bool:
+    if q.unit is not None and (q.unit, ind.unit) in _conversions():
+        return True
     if change:
         if q.unit is None:
             return ind.unit == "index"  # 综合指数同比下降0.07
@@ -958,7 +979,9 @@ def _pair_after_names(ctx: SectionContext, sr: SentenceReading) -> None:
                 for i, q in enumerate(g)
             ]
         elif not names and (topic := _topic(ctx, text, name_ms, clause_start, head)) is not None:
-            sr.resolved[gi] = [Pairing(topic, q, "level") for q in g]
+            if topic[1]:  # 丁县降幅最大,为17.2%: the place's change
+                sr.changes[gi] = ChangeCue(topic[1], sentence_base)
+            sr.resolved[gi] = [Pairing(topic[0], q, "change" if topic[1] else "level") for q in g]
         elif not names and (pre in r.links or r.share_word.fullmatch(pre)):
             # "…排放降低率完成省下达目标,达到4.2%": the name sits in the clause before
             earlier = [m for m in sr.mentions if m.role == "name" and m.end <= clause_start and id(m) not in sr.claimed]
@@ -1075,6 +1098,7 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         ind = None
     if ind is not None and not _compatible(ind, q, is_change):
         ind = None
+    q = _in_unit(ind, q)
     if ind is not None and scope:
         ind = _under_scope(ind, scope)
     kind, basis = _kind(ctx, text, clause_start, q, s)
@@ -1169,6 +1193,8 @@ def _change_of_level_before(ctx: SectionContext, sr: SentenceReading, gi: int, f
             f.city = src.city  # 全国…为29,同比下降3%: the change is the nation's too
         f.qualifier = f.qualifier or src.qualifier
         f.value = _change_value(ctx.report.text, f.start, f.value, sr.changes.get(gi, ChangeCue("", "")).verb, src.indicator)
+        converted = _in_unit(src.indicator, _as_q(f))
+        f.value, f.unit = converted.value, converted.unit or f.unit
         f.label = ""
 
 
@@ -1179,14 +1205,18 @@ def _spread_over_places(sr: SentenceReading) -> None:
             sr.facts.append(replace(f, city=city))
 
 
-def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause_start: int, head: Quantity) -> Indicator | None:
+def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause_start: int,
+           head: Quantity) -> tuple[Indicator, str] | None:
     """The indicator of a place-value clause: a clause holding only places and a link word
     before its figure (甲区为4.23 / 乙县(14微克/立方米)), or only a link word after a clause
     ending in a place (最高的是丙市,为63), is a figure of the last indicator named before it
-    in the sentence (data/constructions/places.yaml `place_value_links`)."""
+    in the sentence (data/constructions/places.yaml `place_value_links`); with the verb of a
+    change when the place is said to change most (丁县降幅最大,为17.2%: `place_change_fillers`),
+    else ""."""
     cues = [c for c in ctx.place_cues if c.start < head.start]
     if not cues:
         return None
+    verb = ""
     rest, at = [], clause_start
     in_clause = [c for c in cues if c.start >= clause_start]
     for c in in_clause:
@@ -1198,6 +1228,9 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
     for lead in r.place_value_leads:  # 其中甲区、乙区分别为…
         words = words.removeprefix(lead).strip(r.place_list_marks + " ")
     if in_clause:
+        for filler, down_or_up in r.place_change_fillers.items():
+            if words.startswith(filler):
+                words, verb = words.removeprefix(filler), down_or_up
         for filler in r.place_value_fillers:  # 全省平均为92.6%, 丙县最高为38
             words = words.removeprefix(filler)
     links = r.place_value_links
@@ -1207,11 +1240,13 @@ def _topic(ctx: SectionContext, text: str, names: list[IndicatorMention], clause
         before = text[cues[-1].end : clause_start].strip(r.place_list_marks + " ,;")
         for filler in r.place_value_fillers:
             before = before.removeprefix(filler)
+        if before in r.place_change_fillers:
+            before, verb = "", r.place_change_fillers[before]
         if not words or before:
             return None  # the place must end the clause just before
     for m in reversed(names):
-        if m.end <= head.start and _compatible(m.indicator, head, False):
-            return m.indicator
+        if m.end <= head.start and _compatible(m.indicator, head, bool(verb)):
+            return m.indicator, verb
     return None
 
 
@@ -1778,12 +1813,21 @@ def _compared_values(text: str, s: int, sent_facts: list[Fact]) -> None:
     value it is compared with (…为96.2%,高于2014年的94.1% / 比上年的80.1%提高…) is the actual
     of that year, else of the year before; the value a change reached (由2014年的52.3%上升至2021年
     的86.3%) is the actual of the year it names, else of its own, and so is the value it stands at
-    now after a target (需控制在36以内,目前为39) (constructions/compared_values.yaml)."""
+    now after a target (需控制在36以内,目前为39); a wider place's average in brackets after its
+    words (高于全省平均水平(91.4%)) is that place's actual (constructions/compared_values.yaml)."""
     r = rules()
     for f in sent_facts:
         if f.indicator is not None or f.kind == "change":
             continue
         clause_start = _clause_start(text, s, f.start)
+        average = r.average_value.search(text, clause_start, f.start)
+        if average is not None:
+            source = _level_before(sent_facts, f)
+            # the average is the place named before it: none named (the figure's own) is no one's
+            if source is not None and f.city and f.city != source.city:
+                f.indicator, f.kind, f.label, f.kind_basis, f.in_parens = source.indicator, "actual", "", CUE, False
+                f.period, f.year, f.qualifier, f.comparator = source.period, source.year, "", ""
+            continue
         m = (r.previous_value.search(text, clause_start, f.start) or r.reached_value.search(text, clause_start, f.start)
              or r.current_value.fullmatch(text, clause_start, f.start))
         if m is None:

@@ -810,7 +810,8 @@ def _place_label(cell: _Cell, by_start: dict[int, Mention], suffix_ok: bool) -> 
         p = m.place
         if p.level in CITY_LEVELS or p.level == "province":
             return p.short
-        return cell.text if m.former else p.name  # 凤翔县 as written, not 凤翔区 (its name since)
+        # as written, as prose names it: 凤翔县 before it was 凤翔区, 民和县 for 民和回族土族自治县
+        return cell.text
     if not suffix_ok:
         return None
     place_rules = _place_rules()

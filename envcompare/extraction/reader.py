@@ -133,7 +133,6 @@ class _Rules:
     frame_before: tuple[str, ...]
     frame_after: frozenset[str]
     list_keep: tuple[str, ...]  # a level kept in a list of targets (保持100%)
-    year_target: re.Pattern[str]  # a target for the whole year (年度目标), whatever period is in force
     target_of_year: re.Pattern[str]  # a year written onto a target in brackets (2025年规划目标(不低于91.5%))
     not_indicator_after: tuple[str, ...]
     zero_neg: re.Pattern[str]
@@ -281,7 +280,6 @@ def rules() -> _Rules:
         frame_before=tuple(r["target_frames"]["before"]),
         frame_after=frozenset(r["target_frames"]["after"]),
         list_keep=tuple(r["target_list"]["keep"]),
-        year_target=re.compile(r["year_target"]),
         target_of_year=re.compile(r["target_of_year"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
         zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
@@ -1122,11 +1120,8 @@ def _pair_fact(ctx: SectionContext, sr: SentenceReading, gi: int, g: list[Quanti
         f.comparator = ("<=" if value < 0 else ">=") if is_change else _comparator(text, clause_start, g[0], q, ind)
     f.qualifier = (quals[idx] if quals else between) or _qualifier(text, clause_start, mentions_in, q, ind, ctx.mention_starts) or scope
     f.period = _period(ctx.periods, q.start, ctx.scope_period)
-    whole = list(r.year_target.finditer(text, clause_start, q.start)) if kind == "target" else []
-    if whole and not any(whole[-1].end() <= start < q.start for start, _ in ctx.periods):
-        f.period = ANNUAL  # 截至6月30日,…年度目标为优良天数比例达到80%: the year's target
     if kind == "target" and f.period != ANNUAL and _whole_year_target(ctx, text, s, q.start):
-        f.period = ANNUAL  # 1-6月…今年PM2.5平均浓度不高于36: this year's target
+        f.period = ANNUAL  # 1-6月…今年PM2.5平均浓度不高于36, 截至6月30日,…年度目标为…: this year's target
     f.year = _reported_year(ctx, text, s, q.start, f.period) if reported else _year(ctx, text, s, q.start, f.period)
     if other_base:
         f.period = _normal_base(other_base, f.year, f.period)

@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..ingest.load import Report
+from ..ingest.metadata import LINK_DATE
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, Place, county_parent, county_short_names, find_places, province_short
 from ..vocab.resources import read_yaml
@@ -727,7 +728,7 @@ def _default_year(ctx: SectionContext, period: str | None = None) -> int | None:
 
 # where a page's publication date comes from when it is too weak to date a period by (a date in a
 # link of the page may be any page's)
-UNDATING_SOURCES = ("link in page",)
+UNDATING_SOURCES = (LINK_DATE,)
 # where a report year comes from when it is stated for the document (its title, the user)
 STATED_YEAR_SOURCES = ("title", "given")
 

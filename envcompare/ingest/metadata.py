@@ -22,6 +22,9 @@ ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护�
 LEAD_IN = re.compile(r"^(?:现将|特将|现就|关于)|(?:的)?(?:情况)?如下[::]?$")
 # a year named as the base of a comparison (比2015年, 较2015年, 与2015年相比) is not the year a
 # report is about
+# the source of a publication date read from a link in the page: any page's date, too weak to date
+# the page's own periods or years by
+LINK_DATE = "link in page"
 YEAR = re.compile(r"(?<![\d比较与(])((?:19|20)\d{2})\s*年")
 
 
@@ -328,7 +331,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
                 sources["published"] = f"html meta {key}"
                 break
     if published is None and (published := date_from_links((*header, text))):
-        sources["published"] = "link in page"
+        sources["published"] = LINK_DATE
 
     publisher = _field(head, publisher_keys) or html_meta.get("contentsource")
     if not publisher or not ORG.search(publisher):
@@ -354,7 +357,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
     lead = _lead_year(lines, title) if not title_years else None
     lead_source = "lead sentence"
-    dated = published is not None and sources["published"] != "link in page"
+    dated = published is not None and sources["published"] != LINK_DATE
     if not title_years and lead is None and dated and doc_type != "plan":
         # 去年我市空气质量…, published in January: the year before the page's date
         offset = _relative_year(probe)
@@ -372,7 +375,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         sources["report_year"] = lead_source
     else:
         counts = Counter(int(y) for y in YEAR.findall(text))
-        if published and sources["published"] != "link in page":
+        if published and sources["published"] != LINK_DATE:
             counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
         bases = [int(y) + 1 for y in _year_rules().same_period_base.findall(text)] if not counts else []
         if bases:
@@ -414,32 +417,36 @@ def _relative_year(text: str) -> int | None:
     return _year_rules().offsets[m.group(0)] if m else None
 
 
-def _lead_relative_year(lines: list[str], title: str | None) -> int | None:
-    """The offset of a year the lead sentence names relative to the page's date (…获悉,去年我市…)."""
-    _, _, stop = _lead_rules()
+def _lead_sentence(lines: list[str], title: str | None) -> str | None:
+    """The first sentence of the first paragraph after the title (lines without a full stop before
+    it are furniture, a byline or a heading); None when there is none."""
+    stop = _lead_rules()[2]
     start = next((i + 1 for i, line in enumerate(lines) if title and line.strip() == title.strip()), 0)
     for line in lines[start:]:
         at = line.find(stop)
         if at >= 0:
-            return _relative_year(line[:at])
+            return line[:at]
     return None
+
+
+def _lead_relative_year(lines: list[str], title: str | None) -> int | None:
+    """The offset of a year the lead sentence names relative to the page's date (…获悉,去年我市…)."""
+    lead = _lead_sentence(lines, title)
+    return _relative_year(lead) if lead is not None else None
 
 
 def _lead_year(lines: list[str], title: str | None) -> int | None:
-    """The year the lead sentence states (…获悉,2016年我市环境空气质量持续改善。): the first
-    sentence of the first paragraph after the title. A news item published in January about last
-    year, or one that later names next year's tasks (2017年是…攻坚之年), reports the year its lead
-    states, however often the rest names another. None when the lead states no year (periods.yaml
-    `lead_year`: not a comparison base, a dated day or a year inside a 《title》)."""
-    year, titled, stop = _lead_rules()
-    start = next((i + 1 for i, line in enumerate(lines) if title and line.strip() == title.strip()), 0)
-    for line in lines[start:]:
-        at = line.find(stop)
-        if at < 0:
-            continue  # furniture, a byline, a heading: no paragraph yet
-        m = year.search(titled.sub("", line[:at]))
-        return int(m.group(1)) if m else None
-    return None
+    """The year the lead sentence states (…获悉,2016年我市环境空气质量持续改善。). A news item
+    published in January about last year, or one that later names next year's tasks (2017年是…攻坚
+    之年), reports the year its lead states, however often the rest names another. None when the
+    lead states no year (periods.yaml `lead_year`: not a comparison base, a dated day or a year
+    inside a 《title》)."""
+    lead = _lead_sentence(lines, title)
+    if lead is None:
+        return None
+    year, titled, _ = _lead_rules()
+    m = year.search(titled.sub("", lead))
+    return int(m.group(1)) if m else None
 
 
 def doc_type_of(title: str) -> str:
@@ -466,9 +473,8 @@ def _head_places(text: str) -> list:
 
 def _county_page(heading: str, text: str, city: str) -> str | None:
     """The county or district (as the heading writes it) whose own page this is: the title or a
-    line above the text (`heading`) names
-    one of `city`'s districts or counties in full and the text speaks of itself as one
-    (places.yaml `county_page`: 我区, 全县 …). None for a city's page."""
+    line above the text (`heading`) names one of `city`'s districts or counties in full, and the
+    text speaks of itself as one (places.yaml `county_page`: 我区, 全县 …). None for a city's page."""
     self_words = read_rules()["county_page"]["self_words"]
     if not any(word in text for word in self_words):
         return None

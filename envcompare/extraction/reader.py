@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
@@ -1537,7 +1537,7 @@ def _place_cues(ctx: SectionContext, text: str, s: int, e: int, places_in: list[
     return kept
 
 
-def _listed_short_places(text: str, s: int, e: int, cues: list[PlaceCue], shorts: dict[str, Place],
+def _listed_short_places(text: str, s: int, e: int, cues: list[PlaceCue], shorts: Mapping[str, Place],
                          own: str) -> list[PlaceCue]:
     """Short names of the report's own counties and districts (and of its province's county-level
     cities) standing as items of a list of places (瑞金、于都、兴国优良天数比例分别为…; 甲区、于都和

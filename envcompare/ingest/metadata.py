@@ -260,8 +260,10 @@ def is_furniture(line: str) -> bool:
         masked[mention.start : mention.end] = " " * (mention.end - mention.start)
     for province in {m.place.province for m in mentions}:  # 淄博市生态环境局张店分局: a county's bureau
         for short in county_short_names(province):
-            for at in (m.start() for m in re.finditer(re.escape(short), line)):
+            at = line.find(short)
+            while at >= 0:
                 masked[at : at + len(short)] = " " * len(short)
+                at = line.find(short, at + len(short))
     rest, named = rules.site_words.subn(" ", "".join(masked))
     return named > 0 and not re.search(r"\w", rest)
 

@@ -7,8 +7,10 @@ infer a report's city and, in extraction, to attribute figures to the place a se
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import NamedTuple
 
 import ahocorasick_rs
@@ -137,7 +139,8 @@ def _names() -> dict[str, tuple[Place, bool]]:
 
 
 @lru_cache(maxsize=64)
-def county_short_names(province: str) -> dict[str, Place]:
+@lru_cache(maxsize=64)
+def county_short_names(province: str) -> Mapping[str, Place]:
     """The short names (于都 for 于都县, 瑞金 for 瑞金市) of a province's districts, counties and
     county-level cities, where no other such place of the province has the same one.
 
@@ -147,7 +150,7 @@ def county_short_names(province: str) -> dict[str, Place]:
     for p in places():
         if p.province == province and p.level in ("district", "county", "county_city") and len(p.short) >= 2:
             found[p.short] = None if p.short in found else p
-    return {short: p for short, p in found.items() if p is not None}
+    return MappingProxyType({short: p for short, p in found.items() if p is not None})
 
 
 @lru_cache(maxsize=1)

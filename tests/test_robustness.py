@@ -502,6 +502,20 @@ def test_csv_safe_changes_exactly_the_cells_csv_text_changes():
     assert texts.loc[0, "str"] == "=1+2"  # the table itself is left as it was
 
 
+def test_csv_safe_guards_a_categorical_column_by_its_categories():
+    # the facts' sentence column is categorical: each distinct text is guarded once, and where
+    # guarding would make two categories one (=a and 'a=… already there) every cell still is
+    cells = ["=1+2", "plain", "=1+2", "-cmd", "-8.6%", None, "a\rb"]
+    clashing = [*cells, "'=1+2"]
+    for values in (cells, clashing):
+        df = pd.DataFrame({"sentence": pd.Series(values, dtype="category")})
+        safe = csv_safe(df)
+        assert [None if pd.isna(v) else v for v in safe["sentence"].tolist()] == \
+            [None if v is None else csv_text(v) for v in values]
+        assert df.loc[0, "sentence"] == "=1+2"  # the table itself is left as it was
+    assert isinstance(csv_safe(pd.DataFrame({"s": pd.Series(cells, dtype="category")}))["s"].dtype, pd.CategoricalDtype)
+
+
 def test_control_characters_in_report_text_do_not_break_the_workbook(tmp_path):
     report = report_from_text("2023年济南市生态环境状况\n全市优良天数比例为80.5%,PM2.5平均浓度为30微克/立方米\x01。", "ctl.txt")
     facts = envcompare.extract(report)

@@ -32,7 +32,7 @@ FACT_COLUMNS: dict[str, str] = {
     "start": "Int64",
     "end": "Int64",
     "evidence": "string",
-    "sentence": "string",
+    "sentence": "category",  # held once per sentence, however many figures it has
 }
 UNMAPPED_COLUMNS = {**FACT_COLUMNS, "label": "string"}
 # What the extractor tells the review stage beside the facts table's columns; the reviewed table

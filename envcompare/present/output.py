@@ -100,13 +100,29 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     for col in out.columns:
         column = out[col]
-        if pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column):
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            out[col] = _safe_categories(column)
+        elif pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column):
             rows = np.flatnonzero(_may_change(column))
             if len(rows):
                 guarded = column.copy()
                 guarded.iloc[rows] = [csv_text(v) for v in column.iloc[rows].tolist()]
                 out[col] = guarded
     return out
+
+
+def _safe_categories(column: pd.Series) -> pd.Series:
+    """A categorical text column (a sentence shared by its figures) guarded by its categories:
+    each distinct text once. Where guarding would make two categories one, every cell is guarded."""
+    categories = pd.Series(column.cat.categories)
+    rows = np.flatnonzero(_may_change(categories))
+    if not len(rows):
+        return column
+    guarded = categories.astype(object)
+    guarded.iloc[rows] = [csv_text(v) for v in categories.iloc[rows].tolist()]
+    if guarded.is_unique:
+        return column.cat.rename_categories(guarded.tolist())
+    return csv_safe(column.astype(object).to_frame()).iloc[:, 0]
 
 
 SUSPECT_START = (*FORMULA_START, "-")  # what `csv_text` may change starts so, or holds a CR

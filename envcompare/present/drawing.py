@@ -1,14 +1,17 @@
-"""Present stage: the build's charts drawn in worker processes, while the caller goes on.
+"""Present stage: the build's charts drawn in a worker process, while the caller goes on.
 
     key_figures(facts, references, judged, shares, folder, jobs)   # every chart of `build`
     start_drawing(charts, folder, jobs)                            # some of them, in the background
 
-The chart processes are forked from a server process started afresh (multiprocessing's
-"forkserver"), which imports matplotlib and `present.charts` once for all of them: they do not
-inherit the caller's memory (in a build: every table of the corpus) and are handed their chart's
-input alone (`chart_inputs`, a few hundred rows). The caller imports no matplotlib. As with any
-start method but "fork", a script that draws with jobs > 1 runs it under `if __name__ == "__main__":`
-(the workers import the script's main module; `python -m envcompare` and notebooks need nothing).
+With jobs > 1 the charts are drawn by one worker process while the caller goes on (in a build:
+writes the workbook, which takes longer than all the charts). It is started afresh
+(multiprocessing's "spawn"): it does not inherit the caller's memory (in a build: every table of
+the corpus) and is handed each chart's input alone (`chart_inputs`, a few hundred rows). One
+process, not `jobs`: a second would only add its own copy of matplotlib to the build's memory
+(issue 16), as the charts are done before the workbook either way. The caller imports no
+matplotlib. As with any start method but "fork", a script that draws with jobs > 1 runs it under
+`if __name__ == "__main__":` (the worker imports the script's main module; `python -m envcompare`
+and notebooks need nothing).
 """
 
 from __future__ import annotations
@@ -19,21 +22,21 @@ import pandas as pd
 
 from .chart_inputs import Chart, key_charts
 
-WORKER_CONTEXT = "forkserver"
-CHARTS_MODULE = "envcompare.present.charts"  # imported by the server, before the workers fork
+WORKER_CONTEXT = "spawn"
+CHART_PROCESSES = 1  # the most chart processes at once, whatever `jobs` is (module docstring)
 
 
 def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
                 folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
     """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
-    drawn in `jobs` processes."""
+    drawn in a worker process when jobs > 1."""
     with start_drawing(key_charts(facts, references, judged, shares, langs), folder, jobs) as drawing:
         return drawing.wait()
 
 
 def start_drawing(charts: list[Chart], folder: Path, jobs: int = 1) -> Drawing:
-    """Draw `charts` into `folder`: in `jobs` worker processes (with jobs > 1, in the background
-    until `wait`), else here and now."""
+    """Draw `charts` into `folder`: with jobs > 1 in a worker process, in the background until
+    `wait`; else here and now."""
     return Drawing([(chart, Path(folder)) for chart in charts], jobs)
 
 
@@ -48,9 +51,7 @@ class Drawing:
             import multiprocessing as mp
 
             context = mp.get_context(WORKER_CONTEXT)
-            if WORKER_CONTEXT == "forkserver":
-                context.set_forkserver_preload([CHARTS_MODULE])
-            self._pool = context.Pool(min(jobs, len(tasks)), initializer=_worker_ready)
+            self._pool = context.Pool(min(jobs, len(tasks), CHART_PROCESSES), initializer=_worker_ready)
             self._pending = self._pool.map_async(_draw, tasks, chunksize=1)
         else:
             self._done = [_draw(t) for t in tasks]

@@ -191,3 +191,22 @@ def test_changed_theme_shares_redraw_only_the_theme_chart(tmp_path, capsys):
     _, _, before, _, after = rebuilt_after(tmp_path, capsys, change)
     assert after["theme_shares.csv"][1] != before["theme_shares.csv"][1]
     assert rewritten_figures(before, after) == {"figures/themes.png", "figures/themes.svg"}
+
+
+def test_pages_redrawn_a_few_documents_at_a_time_are_the_same(tmp_path, monkeypatch, capsys):
+    # the review turns the flagged figures' rows into dicts ROWS_AT_ONCE rows at a time (memory);
+    # one document at a time must give the very pages and review queue of all at once
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("notice.txt", "bulletin.txt", "digest.txt"):
+        (reports / name).write_text(f"襄阳市2023年空气质量{name[:3]}\n2023年,襄阳市PM2.5平均浓度为{len(name) + 30}微克/立方米,"
+                                    "优良天数比例为80.5%。\n", encoding="utf-8")
+    build(reports, tmp_path / "together", capsys)
+    monkeypatch.setattr(reviewing, "ROWS_AT_ONCE", 1)
+    build(reports, tmp_path / "apart", capsys)
+    together, apart = files(tmp_path / "together"), files(tmp_path / "apart")
+    assert sorted(together) == sorted(apart)
+    assert "conflict" in together["review.csv"][1].decode("utf-8-sig")  # pages redrawn by the review
+    for name in together:
+        if name not in STAMPED:
+            assert together[name][1] == apart[name][1], name

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ReportError
@@ -144,18 +145,13 @@ def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]]
     docs = set(every.loc[shown.to_numpy(), "doc"].tolist()) | set(also)
     by_hand = set(every.loc[reviewed_by_hand.to_numpy(), "doc"].tolist())
     mine = every[every["doc"].isin(docs).to_numpy()]
-    rows_of: dict[str, list[dict]] = {}
-    for r in mine.astype(object).where(mine.notna(), None).to_dict("records"):
-        rows_of.setdefault(r["doc"], []).append(r)
     queue = reviewed.queue
     occurrence = queue["occurrence"].astype(object).tolist()
     at: dict[str, list[int]] = {}
     for k, doc in enumerate(queue["doc"].tolist()):
         at.setdefault(doc, []).append(k)
     evidence, starts = queue["evidence"].tolist(), queue["start"].tolist()
-    for doc in sorted(docs - rows_of.keys()):
-        rows_of[doc] = []  # a document named in `also` with no figure left
-    for doc, rows in rows_of.items():
+    for doc, rows in _rows_by_document(mine, docs):
         if doc not in by_hand:
             if keep is not None and keep(doc, rows):
                 continue
@@ -171,6 +167,31 @@ def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]]
         for k in at.get(doc, []):
             occurrence[k] = found(str(evidence[k]), int(starts[k])) or pd.NA
     reviewed.queue = queue.assign(occurrence=pd.array(occurrence, dtype="Int64"))
+
+
+ROWS_AT_ONCE = 20_000  # fact rows turned into dicts at a time by `_rows_by_document`
+
+
+def _rows_by_document(facts: pd.DataFrame, docs: Collection[str]) -> Iterator[tuple[str, list[dict]]]:
+    """(doc, its fact rows as dicts, None for missing) for each document of `facts`, in order of
+    first appearance, then (doc, []) for the other `docs`, sorted. Rows are made ROWS_AT_ONCE or so
+    at a time: the dicts of every flagged figure of a large corpus at once were the build's peak."""
+    positions = facts.groupby("doc", sort=False).indices if len(facts) else {}
+    names = list(positions)
+    start = 0
+    while start < len(names):
+        end, size = start, 0
+        while end < len(names) and (size == 0 or size + len(positions[names[end]]) <= ROWS_AT_ONCE):
+            size += len(positions[names[end]])
+            end += 1
+        part = facts.take(np.concatenate([positions[doc] for doc in names[start:end]]))
+        rows_of: dict[str, list[dict]] = {doc: [] for doc in names[start:end]}
+        for r in part.astype(object).where(part.notna(), None).to_dict("records"):
+            rows_of[r["doc"]].append(r)
+        yield from rows_of.items()
+        start = end
+    for doc in sorted(set(docs) - positions.keys()):
+        yield doc, []  # a document named in `also` with no figure left
 
 
 def _flagged_again(page: str | None, doc: str, rows: list[dict], seen: Seen | None) -> str | None:

@@ -714,3 +714,11 @@ def test_text_stats_pickle_copy_and_close(corpus):
     del dropped
     gc.collect()
     assert file.closed
+
+
+def test_a_released_segmenter_is_built_again_on_next_use():
+    # a build's parent lets the segmenter go once its workers are done (memory); a later call
+    # (a notebook after a batch run) must still segment as before
+    text.prepare()
+    text.release()
+    assert text.segment("PM2.5浓度为38微克/立方米") == ["PM2.5", "浓度", "为", "38微克/立方米"]

@@ -735,7 +735,8 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
         return Task(str(files[i]), docs[i], metas[i] or None, unmapped, analyse, doc_timeout or None, keys[i] is not None)
 
     bar = _progress_bar(len(files), progress, len(files) - len(todo))
-    if analyse and todo and engine == "processes":
+    segmenting_here = analyse and bool(todo) and engine == "processes"
+    if segmenting_here:
         from ..policytext.text import prepare
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
@@ -761,6 +762,10 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
             bar.update(1)
     if bar:
         bar.close()
+    if segmenting_here:
+        from ..policytext.text import release
+
+        release()  # the workers are done: the rest of a build never segments in this process
     errors.extend(tables.errors)
     digest = _digest(files, docs, keys) if cache is not None else None
     return BatchResult(tables.facts(), tables.documents(errors), errors, from_cache, len(files) - from_cache, digest)

@@ -359,6 +359,13 @@ def prepare() -> None:
     _segmenter()
 
 
+def release() -> None:
+    """Let the segmenter go (about 30 MB given back): a batch's parent, once its workers are
+    done, segments nothing more. It is built again on the next use."""
+    with _LOCK:
+        _segmenter_cached.cache_clear()
+
+
 def segment(text: str, content: bool = False) -> list[str]:
     """Tokens of `text` (whitespace dropped); `content=True` keeps only content words.
 

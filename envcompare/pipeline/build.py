@@ -350,23 +350,25 @@ class _Staging:
 def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
     """Every table of the registry not written yet, the workbook and the charts into the stage,
     except those whose tables are the same as for the previous build; in the registry's order.
-    The chart workers draw while this process writes the workbook."""
+    The chart process draws while this process writes the tables and the workbook."""
     from ..present.chart_inputs import key_charts
     from ..present.drawing import start_drawing
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
     stage, previous, digest, output = staging.stage, staging.previous, staging.digest, staging.output
-    for name in dict.fromkeys(o.table for o in table_outputs() if o.table in tables or not o.optional):
-        if name not in staging.tables:
-            staging.table(name, tables[name])
-    city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
-    output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
-           lambda: write_panel_binaries(city_years, stage))
     charts = key_charts(analysis.facts, analysis.references, analysis.judged(), tables["theme_shares"])
     figures = [digest.of_chart(chart) for chart in charts]
     redrawn = [not previous.keeps(_figure_names(c), d) for c, d in zip(charts, figures, strict=True)]
+    # the chart process starts first and is gone (its ~240 MB with it) before the workbook, this
+    # process's largest step, unless the tables were written faster than the charts were drawn
     with start_drawing(list(compress(charts, redrawn)), stage / "figures", jobs=jobs) as drawing:
+        for name in dict.fromkeys(o.table for o in table_outputs() if o.table in tables or not o.optional):
+            if name not in staging.tables:
+                staging.table(name, tables[name])
+        city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
+        output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
+               lambda: write_panel_binaries(city_years, stage))
         workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
         output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
         drawing.wait()

@@ -4,7 +4,8 @@
     start_drawing(charts, folder, jobs)                            # some of them, in the background
 
 With jobs > 1 the charts are drawn by one worker process while the caller goes on (in a build:
-writes the workbook, which takes longer than all the charts). It is started afresh
+writes the tables and the workbook, which take longer than all the charts); the process exits
+as soon as the last chart is drawn. It is started afresh
 (multiprocessing's "spawn"): it does not inherit the caller's memory (in a build: every table of
 the corpus) and is handed each chart's input alone (`chart_inputs`, a few hundred rows). One
 process, not `jobs`: a second would only add its own copy of matplotlib to the build's memory
@@ -41,7 +42,7 @@ def start_drawing(charts: list[Chart], folder: Path, jobs: int = 1) -> Drawing:
 
 
 class Drawing:
-    """Charts being drawn by worker processes while the caller does something else."""
+    """Charts being drawn by a worker process while the caller does something else."""
 
     def __init__(self, tasks: list[tuple[Chart, Path]], jobs: int) -> None:
         self._pool = None
@@ -52,7 +53,8 @@ class Drawing:
 
             context = mp.get_context(WORKER_CONTEXT)
             self._pool = context.Pool(min(jobs, len(tasks), CHART_PROCESSES), initializer=_worker_ready)
-            self._pending = self._pool.map_async(_draw, tasks, chunksize=1)
+            # closed as soon as the last chart is drawn: its process exits then, not at `wait`
+            self._pending = self._pool.map_async(_draw, tasks, chunksize=1, callback=self._close_pool)
         else:
             self._done = [_draw(t) for t in tasks]
 
@@ -65,6 +67,11 @@ class Drawing:
             self._pool.join()
             self._pool = None
         return [p for paths in self._done for p in paths]
+
+    def _close_pool(self, _drawn: object) -> None:
+        pool = self._pool
+        if pool is not None:
+            pool.close()
 
     def __enter__(self) -> Drawing:
         return self

@@ -5,7 +5,9 @@
 One build computes each table once: the batch gives the facts, the documents and each report's
 text counts and evidence page; the review step (`reviewing`) applies corrections.csv and flags
 the facts; `comparison.analyse` gives every comparison table; the registry says which table goes
-to which file; the workbook and the charts lay out the same tables.
+to which file; the workbook and the charts lay out the same tables. Memory follows the largest
+table, not all of them: every figure (`facts_all`) and then each text table is written and let go
+before the comparison tables are made.
 
 A build is a transaction. Its outputs are written into `out/.envcompare-staging/` and moved into
 place together once all are written: the old manifest is removed first and the new one written
@@ -29,7 +31,7 @@ import shutil
 import socket
 import sys
 import weakref
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import compress
 from pathlib import Path, PurePosixPath
@@ -155,10 +157,14 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     staging.table("facts_all", reviewed.facts_all)
     reviewed.facts_all, result.facts = _empty_like(reviewed.facts_all), _empty_like(result.facts)
     release_unused()
-    tables = build_tables(result, per_document.stats, reviewed, written=staging.tables)
+    # The text tables (the next largest) are drawn from the text counts alone, and only the theme
+    # chart's few rows are drawn from them: each is made, written and let go in turn.
+    themes = _write_text_tables(per_document.stats, staging)
     per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
-    release_unused()  # before the chart processes start and the workbook is written
-    written = _write_outputs(tables, staging, jobs)
+    release_unused()
+    tables = build_tables(result, reviewed)
+    release_unused()  # before the chart process starts and the workbook is written
+    written = _write_outputs(tables, staging, jobs, themes)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written.sources)
@@ -274,17 +280,43 @@ def _rows_digest(rows: list[dict[str, object]]) -> str:
 
 @dataclass(frozen=True)
 class BuildTables:
-    """Every table of one build, by the name the outputs registry knows it by, and the analysis
-    the comparison tables come from (the workbook and the charts lay it out)."""
+    """The tables of one build other than every figure and the text tables (written and let go
+    before these are made), by the name the outputs registry knows them by, and the analysis the
+    comparison tables come from (the workbook and the charts lay it out)."""
 
     tables: dict[str, pd.DataFrame]
     analysis: Analysis
 
 
-def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed, written: Collection[str] = ()) -> BuildTables:
-    """The reviewed facts (catalog facts; with the unmapped and rejected ones), the review queue
-    (and the stale corrections, if any), documents, comparison and text tables: each computed once.
-    `written`: tables whose outputs are already written (and which are no longer held), left out."""
+def text_tables(stats: TextStats) -> dict[str, Callable[[], pd.DataFrame]]:
+    """How each text table of a build is made from the corpus's text counts (`TextStats`)."""
+    return {
+        "theme_shares": stats.theme_shares,
+        "attention": stats.attention,
+        "keywords": lambda: stats.keywords(top=20),
+        "plan_vs_summary": stats.plan_vs_summary,
+    }
+
+
+def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.DataFrame]:
+    """Each text table made, written into the stage (or kept) and let go before the next is made;
+    returns the theme chart's input (`chart_inputs.theme_bars`), all that the rest of the build
+    needs of them."""
+    from ..present.chart_inputs import theme_bars
+
+    themes: dict[str, pd.DataFrame] = {}
+    for name, make in text_tables(stats).items():
+        table = make()
+        if name == "theme_shares":
+            themes = theme_bars(table)
+        staging.table(name, table)
+        del table
+    return themes
+
+
+def build_tables(result: BatchResult, reviewed: Reviewed) -> BuildTables:
+    """The reviewed catalog facts, the review queue (and the stale corrections, if any), documents,
+    comparison and panel tables: each computed once."""
     from ..comparison.analysis import analyse
     from ..comparison.panel import panel
 
@@ -293,15 +325,10 @@ def build_tables(result: BatchResult, stats: TextStats, reviewed: Reviewed, writ
     city_years = panel(facts)
     tables = {
         "facts": facts,
-        **({"facts_all": reviewed.facts_all} if "facts_all" not in written else {}),
         "review": reviewed.queue,
         **({"corrections_stale": reviewing.stale_table(reviewed.stale)} if reviewed.stale else {}),
         "documents": with_fact_counts(result.documents, facts),
         **analysis.tables(),
-        "theme_shares": stats.theme_shares(),
-        "attention": stats.attention(),
-        "keywords": stats.keywords(top=20),
-        "plan_vs_summary": stats.plan_vs_summary(),
         "panel": city_years.wide,
         "panel_long": city_years.long,
         "panel_variables": city_years.variables,
@@ -347,7 +374,7 @@ class _Staging:
                 self.output([o.file], source, lambda f=o.file: [write_table(table, self.stage / f)])
 
 
-def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
+def _write_outputs(built: BuildTables, staging: _Staging, jobs: int, themes: dict[str, pd.DataFrame]) -> Written:
     """Every table of the registry not written yet, the workbook and the charts into the stage,
     except those whose tables are the same as for the previous build; in the registry's order.
     The chart process draws while this process writes the tables and the workbook."""
@@ -357,7 +384,7 @@ def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
 
     tables, analysis = built.tables, built.analysis
     stage, previous, digest, output = staging.stage, staging.previous, staging.digest, staging.output
-    charts = key_charts(analysis.facts, analysis.references, analysis.judged(), tables["theme_shares"])
+    charts = key_charts(analysis.facts, analysis.references, analysis.judged(), themes)
     figures = [digest.of_chart(chart) for chart in charts]
     redrawn = [not previous.keeps(_figure_names(c), d) for c, d in zip(charts, figures, strict=True)]
     # the chart process starts first and is gone (its ~240 MB with it) before the workbook, this

@@ -141,16 +141,22 @@ class Chart(NamedTuple):
         return [f"{name}.png", f"{name}.svg"] if self.lang == "zh" else [f"{name}.png"]
 
 
-def key_charts(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, shares: pd.DataFrame,
-               langs: tuple[str, ...] = ("zh",)) -> list[Chart]:
-    """The build's charts with their inputs: coverage, changes, targets, themes, then each key
-    indicator that some city reports."""
+def theme_bars(shares: pd.DataFrame, langs: tuple[str, ...] = ("zh",)) -> dict[str, pd.DataFrame]:
+    """The theme chart's input in each language (`theme_table` of the city-year shares): a few
+    dozen rows, so that a build lets the theme shares table go before the charts are drawn."""
     city_years = shares[shares["level"] == "city_year"]
+    return {lang: theme_table(city_years, lang=lang) for lang in langs}
+
+
+def key_charts(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFrame, themes: dict[str, pd.DataFrame],
+               langs: tuple[str, ...] = ("zh",)) -> list[Chart]:
+    """The build's charts with their inputs: coverage, changes, targets, themes (`theme_bars`,
+    in each of `langs`), then each key indicator that some city reports."""
     specs: list[tuple[str, str, Callable[[str], tuple]]] = [
         ("coverage", "draw_coverage", lambda lang: (coverage_input(facts),)),
         ("changes", "draw_changes", lambda lang: (change_rows(facts),)),
         ("targets", "draw_targets", lambda lang: (target_rows(judged),)),
-        ("themes", "draw_themes", lambda lang: (theme_table(city_years, lang=lang),)),
+        ("themes", "draw_themes", lambda lang: (themes[lang],)),
     ]
     actuals = facts[facts["kind"] == "actual"]
     reported = set(actuals["indicator"].dropna().unique())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .chart_inputs import Chart, key_charts
+from .chart_inputs import Chart, key_charts, theme_bars
 
 WORKER_CONTEXT = "spawn"
 CHART_PROCESSES = 1  # the most chart processes at once, whatever `jobs` is (module docstring)
@@ -31,7 +31,7 @@ def key_figures(facts: pd.DataFrame, references: pd.DataFrame, judged: pd.DataFr
                 folder: Path, jobs: int = 1, langs: tuple[str, ...] = ("zh",)) -> list[Path]:
     """The build's charts as PNG + SVG (Chinese labels; add "en" to `langs` for `_en` PNGs),
     drawn in a worker process when jobs > 1."""
-    with start_drawing(key_charts(facts, references, judged, shares, langs), folder, jobs) as drawing:
+    with start_drawing(key_charts(facts, references, judged, theme_bars(shares, langs), langs), folder, jobs) as drawing:
         return drawing.wait()
 
 

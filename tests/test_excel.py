@@ -297,26 +297,55 @@ def test_gc_paused_restores_the_collector():
         gc.enable()
 
 
+def _same_as_openpyxl_cells(tmp_path, df: pd.DataFrame, formats: dict, styles: dict) -> None:
+    """fill_sheet's rows and styles are what openpyxl's own cells give for the same values,
+    number formats (a column's, or one per row) and styles ((row, column) -> attributes)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from envcompare.present.excel import BOOLEAN_FORMAT, fill_sheet, save_workbook, write_value
+
+    ours = tmp_path / "ours.xlsx"
+    wb = Workbook(write_only=True)
+    fill_sheet(wb.create_sheet("data"), df, number_formats=formats, styles=styles)
+    save_workbook(wb, ours)
+
+    theirs = tmp_path / "theirs.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("data")
+    fill_sheet(ws, df.iloc[0:0])  # the same header; the rows by openpyxl cells
+    columns = list(df.columns)
+    for i, row in enumerate(zip(*[df[c].tolist() for c in columns], strict=True)):
+        cells = []
+        for j, value in enumerate(row):
+            cell = WriteOnlyCell(ws)
+            write_value(cell, value)
+            if isinstance(cell.value, bool):
+                cell.number_format = BOOLEAN_FORMAT
+            elif isinstance(cell.value, (int, float)):
+                fmt = formats.get(columns[j])
+                fmt = fmt[i] if isinstance(fmt, list) else fmt
+                if fmt:
+                    cell.number_format = fmt
+            for attr, v in styles.get((i, j), {}).items():
+                setattr(cell, attr, v)
+            cells.append(cell)
+        ws.append(cells)
+    save_workbook(wb, theirs)
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        rows = [z.read("xl/worksheets/sheet1.xml").decode().split("<sheetData>")[1].split("</sheetData>")[0] for z in (a, b)]
+        assert rows[0].count("<row ") == len(df) + 1 and rows[0] == rows[1]
+        assert a.read("xl/styles.xml") == b.read("xl/styles.xml")
+
+
 @pytest.mark.parametrize("chunk", [3, 5000])
 def test_rows_are_the_xml_openpyxl_writes_for_the_same_cells(tmp_path, monkeypatch, chunk):
     # fill_sheet writes its rows as sheet XML itself, `chunk` rows at a time: the sheet and its
     # styles must be what openpyxl's own cells would give (value types, number formats, fonts,
     # quote prefix, styles numbered in the order the rows meet them)
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    from envcompare.present.excel import (
-        BOOLEAN_FORMAT,
-        TARGET_FONT,
-        YEAR_FILL,
-        SheetRows,
-        fill_sheet,
-        save_workbook,
-        write_value,
-    )
+    from envcompare.present.excel import TARGET_FONT, YEAR_FILL, SheetRows
 
     monkeypatch.setattr(SheetRows, "CHUNK", chunk)
-
     df = pd.DataFrame({
         "text": pd.array(["=1+1", "  padded ", "a & <b>", "", None, "-8.6%", "x\x02y"], dtype="string"),
         "number": [1.5, float("nan"), float("inf"), 1e20, -0.0, 2.0, 12345678901234567.0],
@@ -327,32 +356,25 @@ def test_rows_are_the_xml_openpyxl_writes_for_the_same_cells(tmp_path, monkeypat
     formats = {"number": ["0.0", '"≤"0.0', None, "#,##0", "0", "0.00", "0.0"], "count": "0"}
     styles = {(0, 1): {"font": TARGET_FONT, "number_format": '"≥"0.0'}, (2, 0): {"fill": YEAR_FILL},
               (4, 0): {"fill": YEAR_FILL}, (5, 4): {"font": TARGET_FONT}, (1, 1): {"font": TARGET_FONT}}
-    ours = tmp_path / "ours.xlsx"
-    wb = Workbook(write_only=True)
-    fill_sheet(wb.create_sheet("data"), df, number_formats=formats, styles=styles)
-    save_workbook(wb, ours)
+    _same_as_openpyxl_cells(tmp_path, df, formats, styles)
 
-    theirs = tmp_path / "theirs.xlsx"
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("data")
-    fill_sheet(ws, df.iloc[0:0])  # the same header; the rows by openpyxl cells
-    for i, row in enumerate(zip(*[df[c].tolist() for c in df.columns], strict=True)):
-        cells = []
-        for j, value in enumerate(row):
-            cell = WriteOnlyCell(ws)
-            write_value(cell, value)
-            if isinstance(cell.value, bool):
-                cell.number_format = BOOLEAN_FORMAT
-            elif isinstance(cell.value, (int, float)):
-                fmt = formats["number"][i] if j == 1 else ("0" if j == 2 else None)
-                if fmt:
-                    cell.number_format = fmt
-            for attr, v in styles.get((i, j), {}).items():
-                setattr(cell, attr, v)
-            cells.append(cell)
-        ws.append(cells)
-    save_workbook(wb, theirs)
-    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
-        rows = [z.read("xl/worksheets/sheet1.xml").decode().split("<sheetData>")[1].split("</sheetData>")[0] for z in (a, b)]
-        assert rows[0].count("<row ") == 8 and rows[0] == rows[1]
-        assert a.read("xl/styles.xml") == b.read("xl/styles.xml")
+
+@pytest.mark.parametrize("chunk", [4, 5000])
+def test_plain_columns_made_per_distinct_value_are_the_same_cells(tmp_path, monkeypatch, chunk):
+    # a column without styled cells and with one number format is made once per distinct value:
+    # repeated, missing and formula-like text, a categorical, floats with NaN and inf, a float
+    # column holding -0.0 (equal to 0.0, written "-0"), integers and booleans, first met anywhere
+    from envcompare.present.excel import SheetRows
+
+    monkeypatch.setattr(SheetRows, "CHUNK", chunk)
+    words = ["空气", None, "=SUM(A1)", "空气", "", "水 & 土", None, "-3", "空气", "  x "]
+    df = pd.DataFrame({
+        "text": pd.array(words, dtype="string"),
+        "sentence": pd.Categorical(words),
+        "value": [2.5, float("nan"), 2.5, float("inf"), 0.0, 1e-7, 2.5, float("nan"), 30.0, 0.0],
+        "signed": [0.0, 1.0, -0.0, 0.0, -0.0, 2.0, 1.0, 0.0, -1.5, 0.0],
+        "year": np.array([2021, 2022, 2021, 2023, 2021, 2022, 2020, 2021, 2022, 2023], dtype=np.int64),
+        "count": pd.array([None, 1, 1, None, 2, 3, 1, None, 2, 2], dtype="Int64"),
+        "approx": pd.array([None, True, False, True, None, False, True, True, None, False], dtype="boolean"),
+    })
+    _same_as_openpyxl_cells(tmp_path, df, {"value": "0.0", "count": "0", "year": "0"}, {})

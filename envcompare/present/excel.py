@@ -303,11 +303,15 @@ def _style_base(fmt: object) -> tuple | None:
     return ("number_format", fmt) if fmt else None
 
 
-def _column_cells(values: list, index: int, fixed: str | None, per_row: Sequence[str | None] | None,
+def _column_cells(column: pd.Series, index: int, fixed: str | None, per_row: Sequence[str | None] | None,
                   styles: Mapping[int, Style], texts: dict[str, CellBody]) -> ColumnCells:
     """One column's cells (rows `index`, `index` + 1, ... of the table): each one's style (what
     its value asks, then the table's style of the cell) and its value's XML. A style is numbered
-    once per column; the common cells (text, numbers of the column's format) cost a dict look-up."""
+    once per column; the common cells (text, numbers of the column's format) cost a dict look-up,
+    and a column of one format without styled cells is done per distinct value (`_distinct_cells`)."""
+    if not styles and per_row is None and _by_distinct_value(column):
+        return _distinct_cells(column, fixed, texts)
+    values = column.tolist()
     first_rows: dict[tuple, int] = {}
     number_of: dict[tuple, int] = {}  # a style's key -> its number in this column
 
@@ -355,6 +359,56 @@ def _column_cells(values: list, index: int, fixed: str | None, per_row: Sequence
     return ColumnCells(first_rows, numbers, bodies)
 
 
+def _by_distinct_value(column: pd.Series) -> bool:
+    """Whether equal values of the column (as pandas factorizes them) are always the same cell:
+    text, integers, booleans, and floats without a negative zero (-0.0 equals 0.0 but is
+    written "-0"); not object columns (1, 1.0 and True are equal there, and written apart)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.api.types.is_string_dtype(dtype.categories.dtype) and not pd.api.types.is_object_dtype(dtype.categories.dtype)
+    if isinstance(dtype, (pd.StringDtype, pd.Int64Dtype, pd.BooleanDtype)):
+        return True
+    if dtype == np.int64:
+        return True
+    if dtype == np.float64:
+        values = column.to_numpy()
+        return not bool(np.any((values == 0) & np.signbit(values)))
+    return False
+
+
+def _distinct_cells(column: pd.Series, fixed: str | None, texts: dict[str, CellBody]) -> ColumnCells:
+    """`_column_cells` of a column without styled cells, one format for its numbers: each distinct
+    value's XML and style made once, in the order of the value's first row (the order the cells
+    would number the styles in), then handed to each row by its value's code."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)  # uniques in order of first appearance
+    values = list(uniques.tolist()) + [None]  # code -1 (missing) is the last entry
+    codes = np.where(codes < 0, len(values) - 1, codes)
+    present, first_row = np.unique(codes, return_index=True)
+    first_rows: dict[tuple, int] = {}
+    number_of: dict[tuple, int] = {}
+    style_of = np.zeros(len(values), dtype=np.int64)
+    body_of = np.empty(len(values), dtype=object)
+    for code, row in sorted(zip(present.tolist(), first_row.tolist(), strict=True), key=lambda pair: pair[1]):
+        value = values[code]
+        if code == len(values) - 1:
+            body = MISSING
+        elif type(value) is str:
+            body = texts.get(value)
+            if body is None:
+                body = texts[value] = _text_body(value)
+        else:
+            body = cell_body(value)
+        needs = body.needs
+        fmt = fixed if needs == "number" else (QUOTED if needs is True else needs)
+        key = (_style_base(fmt), ())
+        if key not in number_of:
+            number_of[key] = len(number_of)
+            first_rows[key] = row
+        style_of[code] = number_of[key]
+        body_of[code] = body.xml
+    return ColumnCells(first_rows, style_of[codes].tolist(), body_of[codes].tolist())
+
+
 class SheetRows:
     """A write-only sheet's data rows as sheet XML in a temporary file, put into the sheet's part
     of the workbook when it is saved (`save_workbook`): each value's XML is made once, and each
@@ -398,7 +452,7 @@ class SheetRows:
         first_seen: dict[tuple, tuple[int, int]] = {}  # a style not met before -> its first cell
         texts: dict[str, CellBody] = {}  # each text's XML made once per chunk (names, units, kinds repeat)
         for j, (_, column) in enumerate(part.items()):
-            cells = _column_cells(column.tolist(), index, formats.fixed.get(j), formats.per_row.get(j),
+            cells = _column_cells(column, index, formats.fixed.get(j), formats.per_row.get(j),
                                   by_column.get(j, {}), texts)
             for key, i in cells.first_rows.items():
                 if key not in self.style_attrs and (key not in first_seen or first_seen[key] > (i, j)):

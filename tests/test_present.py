@@ -105,6 +105,18 @@ def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tm
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
+def test_a_chart_the_worker_cannot_draw_fails_the_wait_and_the_others_are_drawn(facts, references, tmp_path):
+    # the worker takes the first chart (a drawing function that does not exist), the caller draws
+    # the rest from the back while it waits: the worker's error is raised by `wait`, no hang
+    from envcompare.present.chart_inputs import Chart, change_rows
+
+    broken = Chart("broken", "draw_nothing_of_that_name", (), "zh")
+    fine = [Chart(f"changes{i}", "draw_changes", (change_rows(facts),), "zh") for i in range(3)]
+    with drawing.start_drawing([broken, *fine], tmp_path, jobs=2) as charts, pytest.raises(KeyError):
+        charts.wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"changes{i}.{s}" for i in range(3) for s in ("png", "svg"))
+
+
 # Draws every chart of `build` (Chinese and English) in a fresh interpreter with a fresh matplotlib
 # config folder (fresh font cache), warnings as errors and the font manager's log on stderr.
 # With argv[2] == "impostor", a font of the same family name but another file ("a system Noto Sans

@@ -4,19 +4,21 @@
     start_drawing(charts, folder, jobs)                            # some of them, in the background
 
 With jobs > 1 the charts are drawn by one worker process while the caller goes on (in a build:
-writes the tables and the workbook, which take longer than all the charts); the process exits
-as soon as the last chart is drawn. It is started afresh
+writes the tables and the workbook); when the caller then waits, it draws from the back of the
+list the charts the worker has not started (a small corpus's tables and workbook are done long
+before its charts), and the worker exits as soon as no chart is left for it. It is started afresh
 (multiprocessing's "spawn"): it does not inherit the caller's memory (in a build: every table of
 the corpus) and is handed each chart's input alone (`chart_inputs`, a few hundred rows). One
-process, not `jobs`: a second would only add its own copy of matplotlib to the build's memory
-(issue 16), as the charts are done before the workbook either way. The caller imports no
-matplotlib. As with any start method but "fork", a script that draws with jobs > 1 runs it under
-`if __name__ == "__main__":` (the worker imports the script's main module; `python -m envcompare`
-and notebooks need nothing).
+process, not `jobs`: a second would add its own copy of matplotlib to the build's memory while
+the tables are held (issue 16); the caller imports matplotlib only if it draws a chart itself,
+after its tables are written. As with any start method but "fork", a script that draws with
+jobs > 1 runs it under `if __name__ == "__main__":` (the worker imports the script's main module;
+`python -m envcompare` and notebooks need nothing).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -42,42 +44,77 @@ def start_drawing(charts: list[Chart], folder: Path, jobs: int = 1) -> Drawing:
 
 
 class Drawing:
-    """Charts being drawn by a worker process while the caller does something else."""
+    """Charts being drawn by a worker process while the caller does something else. The worker
+    takes them from the front of the list, one at a time; the caller, once it waits, draws from
+    the back those the worker has not started, so that neither waits while charts remain (a small
+    corpus's tables and workbook are done long before its charts)."""
 
     def __init__(self, tasks: list[tuple[Chart, Path]], jobs: int) -> None:
+        self._tasks = tasks
+        self._drawn: list[list[Path] | None] = [None] * len(tasks)
+        self._front, self._back = 0, len(tasks)  # the worker takes self._front next, the caller self._back - 1
+        self._lock = threading.Lock()
+        self._idle = threading.Event()  # set when the worker has no chart in hand
+        self._idle.set()
+        self._error: BaseException | None = None
         self._pool = None
-        self._pending = None
-        self._done: list[list[Path]] | None = None
         if jobs > 1 and tasks:
             import multiprocessing as mp
 
             context = mp.get_context(WORKER_CONTEXT)
             self._pool = context.Pool(min(jobs, len(tasks), CHART_PROCESSES), initializer=_worker_ready)
-            # closed as soon as the last chart is drawn: its process exits then, not at `wait`
-            self._pending = self._pool.map_async(_draw, tasks, chunksize=1, callback=self._close_pool)
-        else:
-            self._done = [_draw(t) for t in tasks]
+            self._next()
+
+    def _next(self) -> None:
+        """Hand the worker the next chart from the front; none left: close its pool (its process
+        exits then, not at `wait`)."""
+        with self._lock:
+            pool = self._pool
+            if pool is None:
+                return
+            if self._error is not None or self._front >= self._back:
+                self._idle.set()
+                pool.close()
+                return
+            i = self._front
+            self._front += 1
+            self._idle.clear()
+        pool.apply_async(_draw, (self._tasks[i],), callback=lambda paths: self._done(i, paths),
+                         error_callback=self._failed)
+
+    def _done(self, i: int, paths: list[Path]) -> None:
+        self._drawn[i] = paths
+        self._next()
+
+    def _failed(self, error: BaseException) -> None:
+        with self._lock:
+            self._error = error
+        self._next()
 
     def wait(self) -> list[Path]:
-        """The paths written, in chart order, once every chart is drawn."""
-        if self._done is None:
-            assert self._pending is not None and self._pool is not None
-            self._done = self._pending.get()
+        """The paths written, in chart order, once every chart is drawn (those the worker has not
+        started are drawn here)."""
+        while True:
+            with self._lock:
+                if self._error is not None or self._back <= self._front:
+                    break
+                self._back -= 1
+                i = self._back
+            self._drawn[i] = _draw(self._tasks[i])
+        self._idle.wait()
+        if self._pool is not None:
             self._pool.close()
             self._pool.join()
             self._pool = None
-        return [p for paths in self._done for p in paths]
-
-    def _close_pool(self, _drawn: object) -> None:
-        pool = self._pool
-        if pool is not None:
-            pool.close()
+        if self._error is not None:
+            raise self._error
+        return [p for paths in self._drawn if paths is not None for p in paths]
 
     def __enter__(self) -> Drawing:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # left early (an error): stop the workers
+        if self._pool is not None:  # left early (an error): stop the worker
             self._pool.terminate()
             self._pool.join()
             self._pool = None

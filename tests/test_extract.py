@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -100,3 +101,25 @@ def test_gapped_aliases_found_as_by_a_full_scan(corpus):
         starts = {i for i in range(len(text)) if any(text.startswith(f, i) for f in firsts)}
         fast = [(x.span(), x.lastgroup) for x in _gapped_matches(text, m.gapped, starts)]
         assert fast == [(x.span(), x.lastgroup) for x in m.gapped.finditer(text)]
+
+
+def test_row_dicts_are_plain_values_with_none_for_missing():
+    from envcompare.extraction.tidy import row_dicts
+
+    table = pd.DataFrame({
+        "city": pd.array(["武汉", None], dtype="string"),
+        "year": pd.array([2023, None], dtype="Int64"),
+        "value": [35.0, float("nan")],
+        "approx": pd.array([True, None], dtype="boolean"),
+        "sentence": pd.Categorical(["全年PM2.5浓度为35微克/立方米。", None]),
+        "start": np.array([12, 40], dtype=np.int64),
+        "other": [np.int64(7), pd.NA],
+    })
+    rows = row_dicts(table)
+    assert rows == [
+        {"city": "武汉", "year": 2023, "value": 35.0, "approx": True, "sentence": "全年PM2.5浓度为35微克/立方米。",
+         "start": 12, "other": 7},
+        {"city": None, "year": None, "value": None, "approx": None, "sentence": None, "start": 40, "other": None},
+    ]
+    assert [type(v) for v in rows[0].values()] == [str, int, float, bool, str, int, int]
+    assert row_dicts(table.iloc[0:0]) == []

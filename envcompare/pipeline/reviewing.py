@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReportError
+from ..extraction.tidy import row_dicts
 from ..ingest.load import Report, doc_names, file_metadata, list_files, read_report
 from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection, find_corrections
 from ..review.table import Reviewed, resolve_corrections, review_facts
@@ -186,7 +187,7 @@ def _rows_by_document(facts: pd.DataFrame, docs: Collection[str]) -> Iterator[tu
             end += 1
         part = facts.take(np.concatenate([positions[doc] for doc in names[start:end]]))
         rows_of: dict[str, list[dict]] = {doc: [] for doc in names[start:end]}
-        for r in part.astype(object).where(part.notna(), None).to_dict("records"):
+        for r in row_dicts(part):
             rows_of[r["doc"]].append(r)
         yield from rows_of.items()
         start = end

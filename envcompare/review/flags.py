@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..extraction.tidy import FACT_COLUMNS
+from ..extraction.tidy import FACT_COLUMNS, row_dicts
 from ..vocab.catalog import indicators
 from ..vocab.resources import read_csv, read_yaml
 from ..vocab.rules import read_rules
@@ -183,7 +183,7 @@ def flag_facts(facts: pd.DataFrame, documents: pd.DataFrame | None = None) -> pd
         return pd.Series(pd.array([], dtype="string"), index=facts.index)
     docs: dict[str, dict[str, str]] = {}
     if documents is not None:
-        for d in documents.astype(object).where(documents.notna(), None).to_dict("records"):
+        for d in row_dicts(documents):
             docs[str(d["doc"])] = doc_evidence(d)
     status = _statuses(facts)
     parts: list[list[str]] = [[] for _ in range(len(facts))]
@@ -222,7 +222,7 @@ def _statuses(facts: pd.DataFrame) -> np.ndarray:
 def _records(facts: pd.DataFrame, positions: np.ndarray, columns: list[str]) -> list[dict[str, object]]:
     """The facts at these row positions as dicts of these columns (those it has), missing values as None."""
     rows = facts.iloc[positions][[c for c in columns if c in facts.columns]]
-    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return row_dicts(rows)
 
 
 def _place_year_flags(facts: pd.DataFrame, extracted: np.ndarray, docs: Mapping[str, Mapping[str, str]]) -> dict[int, list[str]]:

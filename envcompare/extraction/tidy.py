@@ -88,7 +88,9 @@ def row_dicts(table: pd.DataFrame) -> list[dict[str, object]]:
     facts took seconds)."""
     names = [str(name) for name in table.columns]
     columns = [_plain_values(table[name]) for name in table.columns]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)] if names else [{}] * len(table)
+    if not names:
+        return [{} for _ in range(len(table))]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _plain_values(column: pd.Series) -> list[object]:

@@ -288,16 +288,6 @@ class BuildTables:
     analysis: Analysis
 
 
-def text_tables(stats: TextStats) -> dict[str, Callable[[], pd.DataFrame]]:
-    """How each text table of a build is made from the corpus's text counts (`TextStats`)."""
-    return {
-        "theme_shares": stats.theme_shares,
-        "attention": stats.attention,
-        "keywords": lambda: stats.keywords(top=20),
-        "plan_vs_summary": stats.plan_vs_summary,
-    }
-
-
 def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.DataFrame]:
     """Each text table made, written into the stage (or kept) and let go before the next is made;
     returns the theme chart's input (`chart_inputs.theme_bars`), all that the rest of the build
@@ -305,7 +295,13 @@ def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.Data
     from ..present.chart_inputs import theme_bars
 
     themes: dict[str, pd.DataFrame] = {}
-    for name, make in text_tables(stats).items():
+    makers: dict[str, Callable[[], pd.DataFrame]] = {
+        "theme_shares": stats.theme_shares,
+        "attention": stats.attention,
+        "keywords": lambda: stats.keywords(top=20),
+        "plan_vs_summary": stats.plan_vs_summary,
+    }
+    for name, make in makers.items():
         table = make()
         if name == "theme_shares":
             themes = theme_bars(table)

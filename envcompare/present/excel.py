@@ -328,9 +328,7 @@ def _column_cells(column: pd.Series, index: int, fixed: str | None, per_row: Seq
     for i, value in enumerate(values):
         kind = type(value)  # the common cases first
         if kind is str:
-            body = texts.get(value)
-            if body is None:
-                body = texts[value] = _text_body(value)
+            body = _cached_text(value, texts)
         elif kind is float:
             body = MISSING if value != value else _number_body(value)
         elif kind is int:
@@ -339,13 +337,7 @@ def _column_cells(column: pd.Series, index: int, fixed: str | None, per_row: Seq
             body = MISSING
         else:
             body = cell_body(value)
-        needs = body.needs
-        if needs == "number":
-            fmt = fixed if per_row is None else per_row[index + i]
-        elif needs is True:
-            fmt = QUOTED
-        else:
-            fmt = needs
+        fmt = _asked_format(body, fixed if per_row is None else per_row[index + i])
         style = styles.get(index + i) if styles else None
         if style:
             key = (_style_base(fmt), tuple((attr, v if isinstance(v, str) else id(v)) for attr, v in style.items()))
@@ -357,6 +349,23 @@ def _column_cells(column: pd.Series, index: int, fixed: str | None, per_row: Seq
             numbers.append(number)
         bodies.append(body.xml)
     return ColumnCells(first_rows, numbers, bodies)
+
+
+def _cached_text(value: str, texts: dict[str, CellBody]) -> CellBody:
+    """A text cell's body, made once per text (`texts`: those made so far)."""
+    body = texts.get(value)
+    if body is None:
+        body = texts[value] = _text_body(value)
+    return body
+
+
+def _asked_format(body: CellBody, number_format: str | None) -> object:
+    """What a cell's value asks of its style: the column's (or row's) number format for a number,
+    the quote prefix for text a spreadsheet would run, a boolean's format, or nothing."""
+    needs = body.needs
+    if needs == "number":
+        return number_format
+    return QUOTED if needs is True else needs
 
 
 def _by_distinct_value(column: pd.Series) -> bool:
@@ -381,7 +390,7 @@ def _distinct_cells(column: pd.Series, fixed: str | None, texts: dict[str, CellB
     value's XML and style made once, in the order of the value's first row (the order the cells
     would number the styles in), then handed to each row by its value's code."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)  # uniques in order of first appearance
-    values = list(uniques.tolist()) + [None]  # code -1 (missing) is the last entry
+    values = list(uniques.tolist()) + [None]  # code -1 (missing: no cell) is the last entry
     codes = np.where(codes < 0, len(values) - 1, codes)
     present, first_row = np.unique(codes, return_index=True)
     first_rows: dict[tuple, int] = {}
@@ -390,17 +399,8 @@ def _distinct_cells(column: pd.Series, fixed: str | None, texts: dict[str, CellB
     body_of = np.empty(len(values), dtype=object)
     for code, row in sorted(zip(present.tolist(), first_row.tolist(), strict=True), key=lambda pair: pair[1]):
         value = values[code]
-        if code == len(values) - 1:
-            body = MISSING
-        elif type(value) is str:
-            body = texts.get(value)
-            if body is None:
-                body = texts[value] = _text_body(value)
-        else:
-            body = cell_body(value)
-        needs = body.needs
-        fmt = fixed if needs == "number" else (QUOTED if needs is True else needs)
-        key = (_style_base(fmt), ())
+        body = _cached_text(value, texts) if type(value) is str else cell_body(value)
+        key = (_style_base(_asked_format(body, fixed)), ())
         if key not in number_of:
             number_of[key] = len(number_of)
             first_rows[key] = row

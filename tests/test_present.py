@@ -105,14 +105,20 @@ def test_key_figures_in_two_processes_are_the_files_of_one(facts, references, tm
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
-def test_a_chart_the_worker_cannot_draw_fails_the_wait_and_the_others_are_drawn(facts, references, tmp_path):
+@pytest.mark.parametrize("busy_seconds", [0, 4])
+def test_a_chart_the_worker_cannot_draw_fails_the_wait_and_the_others_are_drawn(facts, references, tmp_path,
+                                                                                 busy_seconds):
     # the worker takes the first chart (a drawing function that does not exist), the caller draws
-    # the rest from the back while it waits: the worker's error is raised by `wait`, no hang
+    # the rest from the back while it waits: the worker's error is raised by `wait`, no hang; the
+    # same charts exist whether the error came before the caller waited (busy 4 s) or while it drew
+    import time
+
     from envcompare.present.chart_inputs import Chart, change_rows
 
     broken = Chart("broken", "draw_nothing_of_that_name", (), "zh")
     fine = [Chart(f"changes{i}", "draw_changes", (change_rows(facts),), "zh") for i in range(3)]
     with drawing.start_drawing([broken, *fine], tmp_path, jobs=2) as charts, pytest.raises(KeyError):
+        time.sleep(busy_seconds)  # the caller writing its tables
         charts.wait()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"changes{i}.{s}" for i in range(3) for s in ("png", "svg"))
 

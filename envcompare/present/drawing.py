@@ -93,10 +93,11 @@ class Drawing:
 
     def wait(self) -> list[Path]:
         """The paths written, in chart order, once every chart is drawn (those the worker has not
-        started are drawn here)."""
+        started are drawn here, also after the worker failed one: which charts exist does not
+        depend on when its error arrives); then the worker's error, if any, is raised."""
         while True:
             with self._lock:
-                if self._error is not None or self._back <= self._front:
+                if self._back <= self._front:
                     break
                 self._back -= 1
                 i = self._back

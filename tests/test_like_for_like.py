@@ -21,6 +21,8 @@ from envcompare.comparison.analysis import (
     comparison_tables,
     composite,
     composite_tables,
+    fact_statistics,
+    inherit_ratio_qualifiers,
     load_references,
     rank,
     sensitivity,
@@ -279,6 +281,40 @@ def test_standards_are_matched_on_their_statistic():
     assert gb.loc["丁", "status"] == "meets"  # 1.1 <= 4
     assert gb.loc["戊", "status"] == "not comparable" and gb.loc["戊", "statistic"] == "unstated"
     assert pd.isna(gb.loc["甲", "ratio"])
+
+
+def test_statistic_is_read_once_per_sentence_whatever_the_column_type():
+    # two figures share each sentence; a table read back from CSV holds sentences as plain text
+    first = "臭氧日最大8小时平均第90百分位数浓度为150微克/立方米，同比下降2%。"
+    second = "臭氧浓度为170微克/立方米，同比上升3%。"
+    rows = [
+        fact("甲", 2023, "air.o3", 150.0, sentence=first),
+        fact("甲", 2022, "air.o3", 153.0, sentence=first),
+        fact("乙", 2023, "air.o3", 170.0, sentence=second),
+        fact("乙", 2022, "air.o3", 165.0, sentence=second),
+        fact("丙", 2023, "air.o3", 99.0, sentence=None),
+        fact("丙", 2023, "air.good_days_ratio", 80.0, sentence=first),  # no statistics for ratios
+    ]
+    expected = ["mda8_p90", "mda8_p90", "unstated", "unstated", "unstated", None]
+    categorical = facts_frame(rows)
+    assert categorical["sentence"].dtype == "category"
+    plain = categorical.assign(sentence=categorical["sentence"].astype("string"))
+    for facts in (categorical, plain):
+        assert fact_statistics(facts).tolist() == [s if s else pd.NA for s in expected]
+
+
+def test_a_ratio_takes_the_scope_of_the_count_stated_last_before_it_in_its_sentence():
+    sentence = "受理督察交办件120件，办结率99%；热线投诉80件。"
+    rows = [
+        fact("甲", 2023, "gov.petitions_resolved_ratio", 98.0, sentence="全年办结率98%。", start=2, end=5),
+        # the same sentence in another document: its count is no count of the ratio below
+        fact("甲", 2023, "gov.petitions", 7.0, qualifier="其他", sentence=sentence, start=30, end=31, doc="b.txt"),
+        fact("甲", 2023, "gov.petitions", 120.0, qualifier="督察交办", sentence=sentence, start=4, end=8),
+        fact("甲", 2023, "gov.petitions_resolved_ratio", 99.0, sentence=sentence, start=15, end=18),
+        fact("甲", 2023, "gov.petitions", 80.0, qualifier="热线投诉", sentence=sentence, start=26, end=29),  # after it
+    ]
+    qualifiers = inherit_ratio_qualifiers(facts_frame(rows))["qualifier"].tolist()
+    assert qualifiers == [pd.NA, "其他", "督察交办", "督察交办", "热线投诉"]
 
 
 # --- 9. workbook print setup and widths ------------------------------------------------------------

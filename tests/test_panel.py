@@ -146,3 +146,16 @@ def test_generated_multi_year_corpus(tmp_path):
         assert source["value"].tolist() == [cell.value]
         wide_row = result.wide[(result.wide["city"] == cell.city) & (result.wide["year"] == cell.year)]
         assert wide_row[cell.variable].tolist() == [cell.value]
+
+
+def test_a_comparison_at_hand_gives_the_same_panel(facts):
+    from envcompare.comparison.analysis import analyse
+
+    analysis = analyse(facts)
+    assert analysis.all_years.notes is None  # analyse keeps the notes of one year's comparison only
+    assert analysis.comparison.notes is not None
+    given, made = panel(facts, actuals=analysis.all_years), panel(facts)
+    pd.testing.assert_frame_equal(given.wide, made.wide)
+    pd.testing.assert_frame_equal(given.long, made.long)
+    pd.testing.assert_frame_equal(given.variables, made.variables)
+    assert given.wide.set_index(["city", "year"]).loc[("济南", 2023), "air_pm25"] == 35.0

@@ -95,7 +95,9 @@ class Comparison:
     rows: pd.DataFrame
     cells: pd.DataFrame
     kind: str
-    notes: pd.DataFrame | None = None  # NOTE_COLUMNS: cells refused and columns kept apart, with the reason
+    # NOTE_COLUMNS: cells refused and columns kept apart, with the reason; None where not asked
+    # for (`analyse` keeps them for the comparison of one year only: `compare` gives any)
+    notes: pd.DataFrame | None = None
 
     @property
     def directions(self) -> pd.Series:
@@ -192,7 +194,6 @@ def fact_statistics(facts: pd.DataFrame) -> pd.Series:
     stats = comparability()["statistics"]
     own = _catalog_column("statistic")
     indicator_ids = _objects(facts["indicator"])
-    sentences = _objects(facts["sentence"], "") if "sentence" in facts.columns else np.full(len(facts), "", dtype=object)
     out = np.full(len(facts), None, dtype=object)
     for ind in {i for v in stats.values() for i in v["applies_to"]}:
         rows = np.flatnonzero(indicator_ids == ind)
@@ -200,17 +201,29 @@ def fact_statistics(facts: pd.DataFrame) -> pd.Series:
             continue
         mine = own.get(ind, "")
         applicable = sorted((k for k, v in stats.items() if ind in v["applies_to"]), key=lambda k: k != mine)
-        text = pd.Series([s if isinstance(s, str) else "" for s in sentences[rows]], dtype="string")
-        found = np.full(len(rows), mine if mine and stats.get(mine, {}).get("assumed") else "unstated", dtype=object)
-        open_rows = np.ones(len(rows), dtype=bool)  # no statistic found yet: the earlier ones win
+        # each distinct sentence searched once (a sentence holds five figures or so; the column
+        # is categorical in a build), its finding given to every row of it
+        sentence_of, text = _distinct_texts(facts, rows)
+        found = np.full(len(text), mine if mine and stats.get(mine, {}).get("assumed") else "unstated", dtype=object)
+        open_rows = np.ones(len(text), dtype=bool)  # no statistic found yet: the earlier ones win
         for k in applicable:
-            said = np.zeros(len(rows), dtype=bool)
+            said = np.zeros(len(text), dtype=bool)
             for marker in stats[k]["markers"]:
                 said |= text.str.contains(marker, regex=False).to_numpy(dtype=bool)
             found[open_rows & said] = k
             open_rows &= ~said
-        out[rows] = found
+        out[rows] = found[sentence_of]
     return pd.Series(out, index=facts.index, dtype="string")
+
+
+def _distinct_texts(facts: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, pd.Series]:
+    """The distinct sentences of `rows` (a missing one as ""), and for each row the position of
+    its sentence among them."""
+    if "sentence" not in facts.columns:
+        return np.zeros(len(rows), dtype="int64"), pd.Series([""], dtype="string")
+    sentence_of, distinct = pd.factorize(facts["sentence"].iloc[rows], use_na_sentinel=False)
+    text = pd.Series(np.asarray(distinct, dtype=object), dtype="string").fillna("")
+    return sentence_of, text
 
 
 def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
@@ -224,16 +237,19 @@ def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
     if not needs.any():
         return facts
     ratios = np.flatnonzero(needs.to_numpy(dtype=bool))
+    # the counts some ratio is of: only these rows are matched (not every figure's sentence)
+    counts = np.flatnonzero(facts["indicator"].isin(set(ratio_of.values())).to_numpy(dtype=bool))
     keys = ["indicator", "doc", "sentence"]
-    wanted = pd.DataFrame({"indicator": facts["indicator"].map(ratio_of).to_numpy(dtype=object)[ratios],
-                           "doc": _objects(facts["doc"])[ratios], "sentence": _objects(facts["sentence"])[ratios]})
-    ratio_codes, count_codes = _codes([wanted, facts[keys]], keys, missing_matches=False)
+    wanted = pd.DataFrame({"indicator": _objects(facts["indicator"].iloc[ratios].map(ratio_of)),
+                           "doc": _objects(facts["doc"].iloc[ratios]), "sentence": _objects(facts["sentence"].iloc[ratios])})
+    stated = pd.DataFrame({key: _objects(facts[key].iloc[counts]) for key in keys})
+    ratio_codes, count_codes = _codes([wanted, stated], keys, missing_matches=False)
     pairs = _pairs(ratio_codes, count_codes)
     start = facts["start"].to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        pairs = pairs.where(start[pairs.right] < start[ratios[pairs.left]])
+        pairs = pairs.where(start[counts[pairs.right]] < start[ratios[pairs.left]])
     # the count stated last before the ratio (equal positions: the later row)
-    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[pairs.right], "count": pairs.right}).sort_values(
+    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[counts[pairs.right]], "count": counts[pairs.right]}).sort_values(
         ["ratio", "start", "count"], kind="stable").drop_duplicates("ratio", keep="last")
     qualifier = facts["qualifier"].copy()
     qualifier.iloc[ratios[nearest["ratio"].to_numpy()]] = facts["qualifier"].array.take(nearest["count"].to_numpy())
@@ -255,6 +271,7 @@ def compare(
     kind: str | Sequence[str] = "actual",
     year: int | str | None = None,
     period: str | None = "annual",
+    notes: bool = True,
 ) -> Comparison:
     """Facts -> a Comparison: one row per (city, year), one column per indicator.
 
@@ -262,9 +279,10 @@ def compare(
     ask for both). year: None keeps every year as its own row, an int keeps that year, "latest"
     keeps each city's latest year (rows then differ in year; `rows.latest` marks them). Where
     several facts fill one cell (qualifiers such as 县级及以上 / 农村), the unqualified one wins,
-    then the first in its document; `cells.alternatives` counts the others.
+    then the first in its document; `cells.alternatives` counts the others. notes=False: no
+    `notes` table (why cells are empty or columns kept apart), for a caller that never shows it.
     """
-    return _compare(cell_facts(facts), domain, indicators, kind, year, period)
+    return _compare(cell_facts(facts), domain, indicators, kind, year, period, notes)
 
 
 def _compare(
@@ -274,8 +292,11 @@ def _compare(
     kind: str | Sequence[str] = "actual",
     year: int | str | None = None,
     period: str | None = "annual",
+    notes: bool = True,
 ) -> Comparison:
-    """`compare` over `cell_facts`: what every comparison of one facts table works out once."""
+    """`compare` over `cell_facts`: what every comparison of one facts table works out once.
+    `notes`: also say why cells are empty or columns apart (for all years of a large corpus a
+    table of tens of thousands of rows, most of them naming every sibling column)."""
     if isinstance(year, str) and year != "latest":
         raise ValueError(f"year must be None, a year or 'latest', not {year!r}")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
@@ -285,8 +306,8 @@ def _compare(
     values = _value_grid(candidates, choice.cells, columns)
     rows = _row_table(values, choice.cells, latest=year == "latest")
     info = _indicator_table(candidates.drop_duplicates(CELL_KEY, keep="first"), columns)
-    notes = _comparison_notes(candidates, info, choice.conflicts)
-    return Comparison(values, info, rows, choice.cells, "+".join(kinds), notes)
+    why = _comparison_notes(candidates, info, choice.conflicts) if notes else None
+    return Comparison(values, info, rows, choice.cells, "+".join(kinds), why)
 
 
 CELL_KEY = ["city", "year", "column"]  # one cell of a comparison
@@ -1577,8 +1598,8 @@ class Analysis:
 
     facts: pd.DataFrame
     references: pd.DataFrame
-    comparison: Comparison  # the year asked for (default: each city's latest)
-    all_years: Comparison
+    comparison: Comparison  # the year asked for (default: each city's latest), with its notes
+    all_years: Comparison  # without notes, as the domains' (compare(facts) gives them)
     scores: pd.DataFrame
     weights: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -1622,7 +1643,7 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
         facts=facts,
         references=refs,
         comparison=_compare(cells, year=year),
-        all_years=_compare(cells),
+        all_years=_compare(cells, notes=False),
         scores=composites["scores"],
         weights=composites["weights"],
         sensitivity=composites["sensitivity"],
@@ -1631,7 +1652,8 @@ def analyse(facts: pd.DataFrame, references: pd.DataFrame | None = None, year: i
         against_references=against_references(facts, refs),
         derived=derive_previous_year(facts),
         coverage=coverage_table(facts),
-        domains={d: DomainComparison(_compare(cells, domain=d, kind="actual"), _compare(cells, domain=d, kind="target"))
+        domains={d: DomainComparison(_compare(cells, domain=d, kind="actual", notes=False),
+                                     _compare(cells, domain=d, kind="target", notes=False))
                  for d in _domains(facts)},
         indicators=indicator_info(in_catalog_order(pd.unique(facts["indicator"].dropna()))),
     )

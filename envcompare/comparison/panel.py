@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..vocab.places import lookup
-from .analysis import compare, derive_previous_year
+from .analysis import Comparison, compare, derive_previous_year
 
 KEY_COLUMNS = {
     "city": "string",
@@ -82,14 +82,18 @@ class Panel:
         return self.variables["variable"].tolist()
 
 
-def panel(facts: pd.DataFrame, derived: bool = False, corrected: bool = True) -> Panel:
+def panel(facts: pd.DataFrame, derived: bool = False, corrected: bool = True,
+          actuals: Comparison | None = None) -> Panel:
     """Facts -> a Panel of annual actuals.
 
     derived: also fill cells with previous-year values implied by a value and its change
     (kind "derived" in `long`; a stated value always wins). corrected: keep facts a reviewer
     corrected or added (a `status` column of "corrected"/"added"); with False only facts as
-    extracted are used.
+    extracted are used. actuals: `compare(facts, year=None)` when the caller has it already
+    (`analyse(facts).all_years`): used as it is with the defaults, not worked out again.
     """
+    if actuals is not None and not derived and corrected:
+        return _panel(facts, actuals)
     source = facts
     if not corrected and "status" in facts.columns:
         source = facts[facts["status"].isna() | (facts["status"] == "extracted")]
@@ -98,7 +102,11 @@ def panel(facts: pd.DataFrame, derived: bool = False, corrected: bool = True) ->
         previous = derive_previous_year(source)
         source = pd.concat([source, previous], ignore_index=True) if len(previous) else source
         kinds = ("actual", "derived")
-    table = compare(source, kind=kinds, year=None, period="annual")
+    return _panel(source, compare(source, kind=kinds, year=None, period="annual", notes=False))
+
+
+def _panel(source: pd.DataFrame, table: Comparison) -> Panel:
+    """The panel of the facts `source` from their comparison of every year."""
     variables = _variables(table.indicators)
     name_of = dict(zip(variables["column"], variables["variable"], strict=True))
     keys = _keys(table.rows)

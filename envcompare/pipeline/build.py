@@ -150,13 +150,18 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen(), previous)
     result = run(per_document)
     release_unused()
-    reviewed = _review(result, paths, corrections, per_document)
-    staging = _Staging(stage, previous)
+    reports = reviewing.Reports(paths)
+    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
     # Every figure (facts_all) is the largest table and no other output is drawn from it: written
-    # now, it and the batch's table it shares columns with are let go before the other tables are made.
+    # now, it and the batch's table it shares columns with are let go before the other tables are
+    # made, and before the pages are redrawn (from the few documents' rows taken out first).
+    redraw = reviewing.to_redraw(reviewed, also=per_document.deferred)
+    staging = _Staging(stage, previous)
     staging.table("facts_all", reviewed.facts_all)
     reviewed.facts_all, result.facts = _empty_like(reviewed.facts_all), _empty_like(result.facts)
     release_unused()
+    _redraw_pages(redraw, reviewed, reports, per_document)
+    del redraw
     # The text tables (the next largest) are drawn from the text counts alone, and only the theme
     # chart's few rows are drawn from them: each is made, written and let go in turn.
     themes = _write_text_tables(per_document.stats, staging)
@@ -182,17 +187,14 @@ def _empty_like(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: pd.array([], dtype=dtype) for name, dtype in table.dtypes.items()})
 
 
-def _review(result: BatchResult, paths: Sequence[str | os.PathLike], corrections: reviewing.RunCorrections,
-            per_document: _PerDocument) -> Reviewed:
-    """Corrections applied, facts flagged; the pages of corrected or flagged documents redrawn
-    (before the review queue is written: redrawing fills its `occurrence`), unless the previous
-    build drew the same page from the same worker page and rows."""
-    reports = reviewing.Reports(paths)
-    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
-    for doc, html in reviewing.pages(reviewed, reports, keep=per_document.keep_redrawn, also=per_document.deferred,
+def _redraw_pages(redraw: reviewing.Redraw, reviewed: Reviewed, reports: reviewing.Reports,
+                  per_document: _PerDocument) -> None:
+    """The pages of corrected or flagged documents redrawn (before the review queue is written:
+    redrawing fills its `occurrence`), unless the previous build drew the same page from the same
+    worker page and rows."""
+    for doc, html in reviewing.pages(redraw, reviewed, reports, keep=per_document.keep_redrawn,
                                      worker_page=per_document.worker_page, seen=per_document.seen):
         per_document.stage_page(doc, html.encode("utf-8"))
-    return reviewed
 
 
 @dataclass
@@ -318,7 +320,7 @@ def build_tables(result: BatchResult, reviewed: Reviewed) -> BuildTables:
 
     facts = reviewed.facts
     analysis = analyse(facts)
-    city_years = panel(facts)
+    city_years = panel(facts, actuals=analysis.all_years)  # the same comparison: not made twice
     tables = {
         "facts": facts,
         "review": reviewed.queue,

@@ -122,14 +122,37 @@ def review_result(result: BatchResult, reports: Reports, found: RunCorrections, 
     return reviewed
 
 
-def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]], bool] | None = None,
-          also: Collection[str] = (), worker_page: Callable[[str], str | None] | None = None,
-          seen: Seen | None = None) -> Iterator[tuple[str, str]]:
-    """(doc, evidence page) for every document whose page shows more than its worker could draw
-    (`batch.process_file`: each figure's own flags): a corrected, added, confirmed or rejected
-    figure, or a conflict with a figure elsewhere; and for the documents `also` named (whose
-    worker page was not kept). Fills the review queue's `occurrence` on the way (the raw text is
-    read once per document).
+@dataclass
+class Redraw:
+    """What the review shows on evidence pages beyond their workers' flags (`to_redraw`): the
+    documents with a corrected, added, confirmed or rejected figure, or a conflict with a figure
+    elsewhere (and those named `also`); `by_hand` those with a reviewer's figure; `rows`, every
+    catalog figure of those documents (rows of `facts_all`). Small beside `facts_all`, which can
+    then be written and let go before a page is drawn."""
+
+    rows: pd.DataFrame
+    docs: set[str]
+    by_hand: set[str]
+
+
+def to_redraw(reviewed: Reviewed, also: Collection[str] = ()) -> Redraw:
+    """The documents whose pages the review redraws, and their catalog figures (see `Redraw`);
+    masks over `facts_all`, only the rows of those documents copied."""
+    every = reviewed.facts_all
+    catalog = every["indicator"].notna().to_numpy(dtype=bool)
+    conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).to_numpy(dtype=bool)
+    reviewed_by_hand = catalog & every["status"].ne("extracted").fillna(True).to_numpy(dtype=bool)
+    doc = every["doc"]
+    docs = set(doc[reviewed_by_hand | (catalog & conflict)].tolist()) | set(also)
+    by_hand = set(doc[reviewed_by_hand].tolist())
+    return Redraw(every[catalog & doc.isin(docs).to_numpy(dtype=bool)], docs, by_hand)
+
+
+def pages(redraw: Redraw, reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]], bool] | None = None,
+          worker_page: Callable[[str], str | None] | None = None, seen: Seen | None = None) -> Iterator[tuple[str, str]]:
+    """(doc, evidence page) for every document `redraw` names (a page that shows more than its
+    worker could draw: `batch.process_file` draws each figure's own flags). Fills the review
+    queue's `occurrence` on the way (the raw text is read once per document).
 
     Of a document whose figures all stand as extracted (their queue rows' occurrences are then
     the workers', already in the queue): `keep(doc, rows)` True means the page already drawn from
@@ -138,22 +161,14 @@ def pages(reviewed: Reviewed, reports: Reports, keep: Callable[[str, list[dict]]
     without reading the report."""
     from ..present.evidence import evidence_page
 
-    every = reviewed.facts_all
-    every = every[every["indicator"].notna()]
-    conflict = every["flags"].str.contains("conflict: ", regex=False).fillna(False).astype(bool)
-    reviewed_by_hand = every["status"].ne("extracted").fillna(True).astype(bool)
-    shown = reviewed_by_hand | conflict
-    docs = set(every.loc[shown.to_numpy(), "doc"].tolist()) | set(also)
-    by_hand = set(every.loc[reviewed_by_hand.to_numpy(), "doc"].tolist())
-    mine = every[every["doc"].isin(docs).to_numpy()]
     queue = reviewed.queue
     occurrence = queue["occurrence"].astype(object).tolist()
     at: dict[str, list[int]] = {}
     for k, doc in enumerate(queue["doc"].tolist()):
         at.setdefault(doc, []).append(k)
     evidence, starts = queue["evidence"].tolist(), queue["start"].tolist()
-    for doc, rows in _rows_by_document(mine, docs):
-        if doc not in by_hand:
+    for doc, rows in _rows_by_document(redraw.rows, redraw.docs):
+        if doc not in redraw.by_hand:
             if keep is not None and keep(doc, rows):
                 continue
             page = _flagged_again(worker_page(doc) if worker_page else None, doc, rows, seen)

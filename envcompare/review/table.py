@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..extraction.tidy import FACT_COLUMNS, UNMAPPED_COLUMNS
@@ -108,10 +109,10 @@ def review_facts(
     applied = apply_corrections(extracted, corrections, raw_text, documents)
     everything = applied.facts
     catalog = everything["indicator"].notna().to_numpy()
-    flags = pd.Series(pd.array([None] * len(everything), dtype="string"), index=everything.index)
-    if catalog.any():
-        flags[catalog] = flag_facts(everything[catalog], documents)
-    everything = everything.assign(flags=flags)
+    flags = np.full(len(everything), None, dtype=object)  # one string column made once (setting
+    if catalog.any():  # the flagged rows into an Arrow-backed column copied it through Python objects)
+        flags[catalog] = flag_facts(everything[catalog], documents).to_numpy(dtype=object, na_value=None)
+    everything = everything.assign(flags=pd.array(flags, dtype="string"))
     columns = REVIEWED_UNMAPPED_COLUMNS if "label" in everything.columns else REVIEWED_COLUMNS
     everything = everything[list(columns)].astype(columns).reset_index(drop=True)
     keep = (everything["indicator"].notna() & everything["status"].ne("rejected")).to_numpy()

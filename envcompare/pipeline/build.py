@@ -151,15 +151,17 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     result = run(per_document)
     release_unused()
     reports = reviewing.Reports(paths)
-    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen)
+    reviewed = reviewing.review_result(result, reports, corrections, per_document.seen, queue=False)
     # Every figure (facts_all) is the largest table and no other output is drawn from it: written
-    # now, it and the batch's table it shares columns with are let go before the other tables are
-    # made, and before the pages are redrawn (from the few documents' rows taken out first).
+    # now, it and the batch's table it shares columns with are let go before the review queue and
+    # the other tables are made, and before the pages are redrawn (from the few documents' rows
+    # taken out first).
     redraw = reviewing.to_redraw(reviewed, also=per_document.deferred)
     staging = _Staging(stage, previous)
     staging.table("facts_all", reviewed.facts_all)
     reviewed.facts_all, result.facts = _empty_like(reviewed.facts_all), _empty_like(result.facts)
     release_unused()
+    reviewing.with_queue(reviewed, per_document.seen)
     _redraw_pages(redraw, reviewed, reports, per_document)
     del redraw
     # The text tables (the next largest) are drawn from the text counts alone, and only the theme

@@ -23,6 +23,7 @@ from ..errors import ReportError
 from ..extraction.tidy import row_dicts
 from ..ingest.load import Report, doc_names, file_metadata, list_files, read_report
 from ..review.corrections import FILE_NAME, Correction, Occurrences, StaleCorrection, find_corrections
+from ..review.flags import review_queue
 from ..review.table import Reviewed, resolve_corrections, review_facts
 from .batch import BatchResult
 
@@ -110,16 +111,26 @@ class Seen:
         return self.other.get((doc, start, end, evidence), 1)
 
 
-def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None) -> Reviewed:
-    """The batch's facts corrected and flagged; with `seen` (a build), the review queue's
-    `occurrence` too (reports are read again only for the documents corrections name)."""
+def review_result(result: BatchResult, reports: Reports, found: RunCorrections, seen: Seen | None = None,
+                  queue: bool = True) -> Reviewed:
+    """The batch's facts corrected and flagged, and their review queue (`with_queue`; reports are
+    read again only for the documents corrections name). queue=False: no queue yet (a build makes
+    it once every figure is written and let go)."""
     drop_correction_files(result, [*found.files, *found.beside])
-    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text, queue_occurrences=False)
-    if seen is not None and len(reviewed.queue):
-        q = reviewed.queue
-        at = [seen.occurrence(d, int(s), int(e), str(v)) for d, s, e, v in zip(q["doc"], q["start"], q["end"], q["evidence"])]
-        reviewed.queue = q.assign(occurrence=pd.array([k if k > 0 else None for k in at], dtype="Int64"))
+    reviewed = review_facts(result.facts, result.documents, found.corrections, reports.raw_text, queue=False)
+    if queue:
+        with_queue(reviewed, seen)
     return reviewed
+
+
+def with_queue(reviewed: Reviewed, seen: Seen | None = None) -> None:
+    """The review queue of the reviewed facts; with `seen` (a build), each figure's `occurrence`
+    as the workers found it."""
+    q = review_queue(reviewed.facts)
+    if seen is not None and len(q):
+        at = [seen.occurrence(d, int(s), int(e), str(v)) for d, s, e, v in zip(q["doc"], q["start"], q["end"], q["evidence"])]
+        q = q.assign(occurrence=pd.array([k if k > 0 else None for k in at], dtype="Int64"))
+    reviewed.queue = q
 
 
 @dataclass

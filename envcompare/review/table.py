@@ -101,11 +101,13 @@ def review_facts(
     corrections: Iterable[Correction],
     raw_text: Callable[[str], str | None],
     queue_occurrences: bool = True,
+    queue: bool = True,
 ) -> Reviewed:
     """Corrections, then flags, on an extracted facts table (with or without unmapped figures).
 
     `raw_text(doc)`: a document's raw text, read for the documents corrections name and (with
-    `queue_occurrences`) for those in the review queue, for each figure's occurrence."""
+    `queue_occurrences`) for those in the review queue, for each figure's occurrence. queue=False:
+    the queue is left empty (`review_queue(reviewed.facts)` makes it when the caller wants it)."""
     applied = apply_corrections(extracted, corrections, raw_text, documents)
     everything = applied.facts
     catalog = everything["indicator"].notna().to_numpy()
@@ -117,8 +119,10 @@ def review_facts(
     everything = everything[list(columns)].astype(columns).reset_index(drop=True)
     keep = (everything["indicator"].notna() & everything["status"].ne("rejected")).to_numpy()
     facts = everything[keep][list(REVIEWED_COLUMNS)].reset_index(drop=True)
-    queue = review_queue(facts, raw_text if queue_occurrences else None)
-    return Reviewed(facts, everything, applied.stale, applied.elsewhere, queue, applied.applied)
+    reviewed = Reviewed(facts, everything, applied.stale, applied.elsewhere, applied=applied.applied)
+    if queue:
+        reviewed.queue = review_queue(facts, raw_text if queue_occurrences else None)
+    return reviewed
 
 
 def _without_correction_files(corpus: Corpus, files: list[Path]) -> Corpus:

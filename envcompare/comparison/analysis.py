@@ -245,11 +245,12 @@ def inherit_ratio_qualifiers(facts: pd.DataFrame) -> pd.DataFrame:
     stated = pd.DataFrame({key: _objects(facts[key].iloc[counts]) for key in keys})
     ratio_codes, count_codes = _codes([wanted, stated], keys, missing_matches=False)
     pairs = _pairs(ratio_codes, count_codes)
+    pairs = Pairs(pairs.left, counts[pairs.right])  # the counts' row positions in `facts`
     start = facts["start"].to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore"):
-        pairs = pairs.where(start[counts[pairs.right]] < start[ratios[pairs.left]])
+        pairs = pairs.where(start[pairs.right] < start[ratios[pairs.left]])
     # the count stated last before the ratio (equal positions: the later row)
-    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[counts[pairs.right]], "count": counts[pairs.right]}).sort_values(
+    nearest = pd.DataFrame({"ratio": pairs.left, "start": start[pairs.right], "count": pairs.right}).sort_values(
         ["ratio", "start", "count"], kind="stable").drop_duplicates("ratio", keep="last")
     qualifier = facts["qualifier"].copy()
     qualifier.iloc[ratios[nearest["ratio"].to_numpy()]] = facts["qualifier"].array.take(nearest["count"].to_numpy())

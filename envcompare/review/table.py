@@ -100,14 +100,13 @@ def review_facts(
     documents: pd.DataFrame | None,
     corrections: Iterable[Correction],
     raw_text: Callable[[str], str | None],
-    queue_occurrences: bool = True,
     queue: bool = True,
 ) -> Reviewed:
     """Corrections, then flags, on an extracted facts table (with or without unmapped figures).
 
-    `raw_text(doc)`: a document's raw text, read for the documents corrections name and (with
-    `queue_occurrences`) for those in the review queue, for each figure's occurrence. queue=False:
-    the queue is left empty (`review_queue(reviewed.facts)` makes it when the caller wants it)."""
+    `raw_text(doc)`: a document's raw text, read for the documents corrections name and for those
+    in the review queue, for each figure's occurrence. queue=False: the queue is left empty
+    (`review_queue(reviewed.facts)` makes it when the caller wants it)."""
     applied = apply_corrections(extracted, corrections, raw_text, documents)
     everything = applied.facts
     catalog = everything["indicator"].notna().to_numpy()
@@ -121,7 +120,7 @@ def review_facts(
     facts = everything[keep][list(REVIEWED_COLUMNS)].reset_index(drop=True)
     reviewed = Reviewed(facts, everything, applied.stale, applied.elsewhere, applied=applied.applied)
     if queue:
-        reviewed.queue = review_queue(facts, raw_text if queue_occurrences else None)
+        reviewed.queue = review_queue(facts, raw_text)
     return reviewed
 
 

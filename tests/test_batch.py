@@ -75,6 +75,22 @@ def test_facts_held_in_small_column_chunks_come_out_in_document_order(seeds_dir,
     assert list(counts) == [13, 17, 3, 34]
 
 
+def test_compact_table_holds_text_as_categories_with_the_same_values(seeds_dir, serial, monkeypatch):
+    from envcompare.pipeline import batch
+
+    monkeypatch.setattr(batch._Tables, "CHUNK", 4)  # categories numbered across many chunks
+    compact = run(seeds_dir, jobs=1, compact=True).facts
+    text_columns = [name for name, dtype in serial.facts.dtypes.items() if dtype == "string"]
+    assert text_columns and all(isinstance(compact[name].dtype, pd.CategoricalDtype) for name in text_columns)
+    for name in text_columns:  # each category once, sorted as astype("category") sorts them
+        categories = list(compact[name].cat.categories)
+        assert categories == sorted(set(categories))
+    # the seeds' cities in file order (fuzhou, jinan, qianjiang, wuhan)
+    assert list(compact["city"].drop_duplicates().dropna()) == ["福州", "济南", "潜江", "武汉"]
+    as_text = compact.astype({name: "string" for name in text_columns})
+    pd.testing.assert_frame_equal(serial.facts, as_text)
+
+
 def test_cached_and_extracted_documents_interleave_in_file_order(tmp_path, seeds_dir, serial):
     corpus_dir = tmp_path / "reports"
     shutil.copytree(seeds_dir, corpus_dir)

@@ -682,6 +682,7 @@ def run(
     analyse: bool = False,
     each: Callable[[DocResult], DocResult] | None = None,
     doc_timeout: float | None = DOC_TIMEOUT,
+    compact: bool = False,
 ) -> BatchResult:
     """Extract every file under `paths`: the facts table and the documents table, in file order.
 
@@ -694,15 +695,19 @@ def run(
     adds the text counts to its totals there, so neither piles up in memory.
 
     `jobs` is capped at the cores available; `doc_timeout`: seconds one document may take (it is
-    then recorded as failed, and the run goes on); None for no limit.
+    then recorded as failed, and the run goes on); None for no limit. `compact`: every text column
+    of the facts table is categorical (a tenth of the memory of a large corpus's table; the
+    values and their order are the same), not "string".
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     with gc_paused():  # results are acyclic rows; the collector would walk them again and again
-        return _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout)
+        return _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout,
+                    compact)
 
 
-def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout) -> BatchResult:
+def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress, analyse, each, doc_timeout,
+         compact) -> BatchResult:
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     files, errors = list_files(paths)
     docs = doc_names(files, paths)
@@ -717,14 +722,14 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
         cache = None
     try:
         return _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse,
-                         each, doc_timeout)
+                         each, doc_timeout, compact)
     finally:
         if cache is not None:
             cache.close()
 
 
 def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse, each,
-              doc_timeout) -> BatchResult:
+              doc_timeout, compact=False) -> BatchResult:
     """Every document's result in file order, from the cache or a worker, as it arrives: handed to
     `each`, its rows added to the tables at once (nothing of a document is kept beyond them)."""
     keys = _keys(files, docs, metas, unmapped, analyse) if cache is not None else [None] * len(files)
@@ -741,7 +746,7 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
 
         prepare()  # jieba's dictionary loads once here, and forked workers inherit it
     answers = _map([task(i) for i in todo], jobs, engine, scheduler)
-    tables = _Tables(EXTRACTED_UNMAPPED_COLUMNS if unmapped else EXTRACTED_COLUMNS)
+    tables = _Tables(EXTRACTED_UNMAPPED_COLUMNS if unmapped else EXTRACTED_COLUMNS, compact)
     waiting = collections.deque(todo)
     from_cache = 0
     for i, key in enumerate(keys):
@@ -771,17 +776,39 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
     return BatchResult(tables.facts(), tables.documents(errors), errors, from_cache, len(files) - from_cache, digest)
 
 
+class _Codes:
+    """Each distinct value of one text column -> its category number, across a batch's chunks, so
+    that the chunks' numbers join without re-encoding."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def encode(self, values: list[object]) -> np.ndarray:
+        """The category numbers of `values` (-1 for a missing value), new values numbered on."""
+        local, distinct = pd.factorize(np.array(values, dtype=object), use_na_sentinel=True)
+        numbers = self.numbers
+        mapped = np.fromiter((numbers.setdefault(v, len(numbers)) for v in distinct), dtype=np.int32, count=len(distinct))
+        return np.where(local < 0, -1, mapped[local] if len(mapped) else local).astype(np.int32)
+
+    def categorical(self, codes: np.ndarray) -> pd.Categorical:
+        """The column: categories sorted, as `astype("category")` orders them."""
+        categories = pd.Index(list(self.numbers), dtype=str)
+        self.numbers = {}
+        return pd.Categorical.from_codes(codes, categories=categories).reorder_categories(categories.sort_values())
+
+
 class _Tables:
     """The facts and documents tables, filled one document at a time: fact rows are turned into
     typed columns every CHUNK rows, so that a large corpus is held as columns, not as dicts.
-    A sentence is held once however many figures it has (five or so): the column is categorical,
-    numbered across chunks by `sentences`, so that the chunks join without re-encoding."""
+    A sentence is held once however many figures it has (five or so): the column is categorical.
+    `compact`: every text column is (a city, unit or document repeats over thousands of rows)."""
 
     CHUNK = 20_000
 
-    def __init__(self, columns: dict[str, str]):
+    def __init__(self, columns: dict[str, str], compact: bool = False):
         self.columns = columns
-        self.sentences: dict[str, int] = {}  # each distinct sentence -> its category number
+        self.coded = {name: _Codes() for name, dtype in columns.items()
+                      if name == SENTENCE or (compact and dtype == "string")}
         self.rows: list[dict[str, object]] = []
         self.chunks: list[pd.DataFrame] = []
         self.doc_rows: list[dict[str, object]] = []
@@ -796,12 +823,10 @@ class _Tables:
             self._flush()
 
     def _flush(self) -> None:
-        numbers = self.sentences
-        plain = {name: dtype for name, dtype in self.columns.items() if name != SENTENCE}
+        plain = {name: dtype for name, dtype in self.columns.items() if name not in self.coded}
         chunk = pd.DataFrame(self.rows, columns=list(plain)).astype(plain)
-        chunk[SENTENCE] = np.fromiter(  # the category numbers, made a Categorical in `facts`
-            (numbers.setdefault(s, len(numbers)) if isinstance(s, str) else -1 for s in (r.get(SENTENCE) for r in self.rows)),
-            dtype=np.int32, count=len(self.rows))
+        for name, codes in self.coded.items():  # the category numbers, made Categoricals in `facts`
+            chunk[name] = codes.encode([r.get(name) for r in self.rows])
         self.chunks.append(chunk[list(self.columns)])
         self.rows = []
 
@@ -811,11 +836,8 @@ class _Tables:
             self._flush()
         facts = self.chunks[0] if len(self.chunks) == 1 else pd.concat(self.chunks, ignore_index=True)
         self.chunks = []
-        categories = pd.Index(list(self.sentences), dtype=str)
-        self.sentences = {}
-        sentences = pd.Categorical.from_codes(facts[SENTENCE].to_numpy(), categories=categories)
-        # sorted, as astype("category") orders them: the same table as the library call's
-        facts[SENTENCE] = sentences.reorder_categories(categories.sort_values())
+        for name, codes in self.coded.items():
+            facts[name] = codes.categorical(facts[name].to_numpy())
         return facts
 
     def documents(self, errors: list[LoadError]) -> pd.DataFrame:

@@ -43,7 +43,7 @@ from ..comparison.panel import Panel
 from ..errors import BuildError
 from ..extraction.tidy import with_fact_counts
 from ..ingest.load import doc_names, list_files
-from ..memory import release_unused
+from ..memory import compact, release_unused
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
@@ -162,16 +162,17 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     reviewed.facts_all, result.facts = _empty_like(reviewed.facts_all), _empty_like(result.facts)
     release_unused()
     reviewing.with_queue(reviewed, per_document.seen)
-    _redraw_pages(redraw, reviewed, reports, per_document)
+    _redraw_pages(redraw, reviewed, reports, per_document)  # fills the queue's occurrences
     del redraw
+    reviewed.queue = compact(reviewed.queue)  # only written and laid out from here on
     # The text tables (the next largest) are drawn from the text counts alone, and only the theme
     # chart's few rows are drawn from them: each is made, written and let go in turn.
     themes = _write_text_tables(per_document.stats, staging)
     per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
     release_unused()
-    tables = build_tables(result, reviewed)
+    tables = build_tables(result, reviewed, themes)
     release_unused()  # before the chart process starts and the workbook is written
-    written = _write_outputs(tables, staging, jobs, themes)
+    written = _write_outputs(tables, staging, jobs)
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written.sources)
@@ -185,8 +186,9 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
 
 def _empty_like(table: pd.DataFrame) -> pd.DataFrame:
     """A table with the columns and dtypes of `table` and no rows, sharing none of its memory (a
-    slice of Arrow-backed columns would keep all of it)."""
-    return pd.DataFrame({name: pd.array([], dtype=dtype) for name, dtype in table.dtypes.items()})
+    slice of Arrow-backed columns would keep all of it; a categorical column keeps no categories)."""
+    return pd.DataFrame({name: pd.array([], dtype="category" if isinstance(dtype, pd.CategoricalDtype) else dtype)
+                         for name, dtype in table.dtypes.items()})
 
 
 def _redraw_pages(redraw: reviewing.Redraw, reviewed: Reviewed, reports: reviewing.Reports,
@@ -285,11 +287,12 @@ def _rows_digest(rows: list[dict[str, object]]) -> str:
 @dataclass(frozen=True)
 class BuildTables:
     """The tables of one build other than every figure and the text tables (written and let go
-    before these are made), by the name the outputs registry knows them by, and the analysis the
-    comparison tables come from (the workbook and the charts lay it out)."""
+    before these are made), by the name the outputs registry knows them by, the analysis the
+    comparison tables come from (the workbook lays it out), and each chart's input."""
 
     tables: dict[str, pd.DataFrame]
     analysis: Analysis
+    charts: list[Chart]
 
 
 def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.DataFrame]:
@@ -314,26 +317,32 @@ def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.Data
     return themes
 
 
-def build_tables(result: BatchResult, reviewed: Reviewed) -> BuildTables:
+def build_tables(result: BatchResult, reviewed: Reviewed, themes: dict[str, pd.DataFrame]) -> BuildTables:
     """The reviewed catalog facts, the review queue (and the stale corrections, if any), documents,
-    comparison and panel tables: each computed once."""
+    comparison and panel tables: each computed once; and the charts' inputs (`themes`: the theme
+    chart's, from the text tables). The facts are compacted once they are compared (`compact`):
+    from here on they are only written and laid out."""
     from ..comparison.analysis import analyse
     from ..comparison.panel import panel
+    from ..present.chart_inputs import key_charts
 
-    facts = reviewed.facts
-    analysis = analyse(facts)
-    city_years = panel(facts, actuals=analysis.all_years)  # the same comparison: not made twice
+    analysis = analyse(reviewed.facts)
+    city_years = panel(reviewed.facts, actuals=analysis.all_years)  # the same comparison: not made twice
+    charts = key_charts(analysis.facts, analysis.references, analysis.judged(), themes)
+    documents = with_fact_counts(result.documents, reviewed.facts)
+    reviewed.facts = facts = compact(reviewed.facts)
+    analysis = replace(analysis, facts=facts)
     tables = {
         "facts": facts,
         "review": reviewed.queue,
         **({"corrections_stale": reviewing.stale_table(reviewed.stale)} if reviewed.stale else {}),
-        "documents": with_fact_counts(result.documents, facts),
+        "documents": documents,
         **analysis.tables(),
         "panel": city_years.wide,
         "panel_long": city_years.long,
         "panel_variables": city_years.variables,
     }
-    return BuildTables(tables, analysis)
+    return BuildTables(tables, analysis, charts)
 
 
 @dataclass
@@ -374,17 +383,16 @@ class _Staging:
                 self.output([o.file], source, lambda f=o.file: [write_table(table, self.stage / f)])
 
 
-def _write_outputs(built: BuildTables, staging: _Staging, jobs: int, themes: dict[str, pd.DataFrame]) -> Written:
+def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
     """Every table of the registry not written yet, the workbook and the charts into the stage,
     except those whose tables are the same as for the previous build; in the registry's order.
     The chart process draws while this process writes the tables and the workbook."""
-    from ..present.chart_inputs import key_charts
     from ..present.drawing import start_drawing
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
     stage, previous, digest, output = staging.stage, staging.previous, staging.digest, staging.output
-    charts = key_charts(analysis.facts, analysis.references, analysis.judged(), themes)
+    charts = built.charts
     figures = [digest.of_chart(chart) for chart in charts]
     redrawn = [not previous.keeps(_figure_names(c), d) for c, d in zip(charts, figures, strict=True)]
     # the chart process starts first and is gone (its ~240 MB with it) before the workbook, this

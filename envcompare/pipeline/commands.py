@@ -66,14 +66,14 @@ def _companion(path: Path) -> Path:
     return path.with_name(f"{path.stem}.documents{path.suffix}")
 
 
-def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each=None):
+def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each=None, compact: bool = False):
     """Extract every file under the paths with the run options of the command line."""
     from .batch import run
 
     result = run(
         args.paths, unmapped=unmapped, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,
         cache_dir=None if args.no_cache else args.cache, progress=False if args.quiet else None,
-        analyse=analyse, each=each, doc_timeout=args.doc_timeout or None,
+        analyse=analyse, each=each, doc_timeout=args.doc_timeout or None, compact=compact,
     )
     _require_reports(result.loaded, result.errors, args.paths)
     return result
@@ -199,7 +199,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     found = _corrections(args)  # review: corrections.csv (before the batch: a bad file stops here)
     digest = inputs_digest(args.paths, unmapped=True, analyse=True,
                            options=f"doc_timeout={args.doc_timeout};corrections={found.digest()}")
-    built = build(args.paths, Path(args.out), lambda each: _batch(args, unmapped=True, analyse=True, each=each),
+    built = build(args.paths, Path(args.out), lambda each: _batch(args, unmapped=True, analyse=True, each=each, compact=True),
                   digest, found, check_current=not args.no_cache, jobs=args.jobs)
     if built.current:
         print(f"up to date: no report, code or data file changed since the last build; "

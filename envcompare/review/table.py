@@ -115,13 +115,20 @@ def review_facts(
         flags[catalog] = flag_facts(everything[catalog], documents).to_numpy(dtype=object, na_value=None)
     everything = everything.assign(flags=pd.array(flags, dtype="string"))
     columns = REVIEWED_UNMAPPED_COLUMNS if "label" in everything.columns else REVIEWED_COLUMNS
-    everything = everything[list(columns)].astype(columns).reset_index(drop=True)
+    everything = _typed(everything[list(columns)], columns).reset_index(drop=True)
     keep = (everything["indicator"].notna() & everything["status"].ne("rejected")).to_numpy()
-    facts = everything[keep][list(REVIEWED_COLUMNS)].reset_index(drop=True)
+    facts = everything[keep][list(REVIEWED_COLUMNS)].astype(REVIEWED_COLUMNS).reset_index(drop=True)
     reviewed = Reviewed(facts, everything, applied.stale, applied.elsewhere, applied=applied.applied)
     if queue:
         reviewed.queue = review_queue(facts, raw_text)
     return reviewed
+
+
+def _typed(table: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """`table` with the dtypes of `columns`, except that a text column held as categories stays
+    categorical (a batch's compact table: `batch.run(compact=True)`)."""
+    return table.astype({name: dtype for name, dtype in columns.items()
+                         if not (dtype == "string" and isinstance(table[name].dtype, pd.CategoricalDtype))})
 
 
 def _without_correction_files(corpus: Corpus, files: list[Path]) -> Corpus:

@@ -210,3 +210,26 @@ def test_pages_redrawn_a_few_documents_at_a_time_are_the_same(tmp_path, monkeypa
     for name in together:
         if name not in STAMPED:
             assert together[name][1] == apart[name][1], name
+
+
+def test_charts_of_large_tables_are_drawn_after_the_tables_are_written_and_the_same(tmp_path, monkeypatch, capsys):
+    """Issue 16: beside a large corpus's tables the chart process was the build's peak memory; it
+    starts once they are written and let go, and draws the same charts."""
+    from envcompare.pipeline import build as build_module
+
+    events: list[str] = []
+    write_tables, start = build_module._write_tables, build_module._ChartWork.start
+    monkeypatch.setattr(build_module, "_write_tables", lambda *a: (write_tables(*a), events.append("tables"))[0])
+    monkeypatch.setattr(build_module._ChartWork, "start", lambda self, jobs: (events.append("charts"), start(self, jobs))[1])
+    seeds = ROOT / "seeds"
+    assert main(["build", str(seeds), "-o", str(tmp_path / "beside"), "-j", "2", "--no-cache"]) == 0
+    assert events == ["charts", "tables"]  # the seeds' tables are few: the charts are drawn beside them
+    events.clear()
+    monkeypatch.setattr(build_module, "CHARTS_BESIDE_TABLES_MB", 0)
+    assert main(["build", str(seeds), "-o", str(tmp_path / "after"), "-j", "2", "--no-cache"]) == 0
+    assert events == ["tables", "charts"]
+    capsys.readouterr()
+    beside, after = files(tmp_path / "beside"), files(tmp_path / "after")
+    figures = sorted(n for n in beside if n.startswith("figures/"))
+    assert figures and figures == sorted(n for n in after if n.startswith("figures/"))
+    assert all(beside[n][1] == after[n][1] for n in figures)

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from ..comparison.analysis import Analysis
     from ..policytext.text import TextStats
     from ..present.chart_inputs import Chart
+    from ..present.drawing import Drawing
     from ..review.table import Reviewed
 
 MANIFEST = ".envcompare-build"  # what the outputs were built from, and the digest of each
@@ -69,14 +70,16 @@ class Built:
     """What a build did: the batch's result and the review's, the number of catalog facts, and
     every output in the folder (relative names: tables, workbook and charts, then evidence pages),
     of which `kept` were left as the previous build wrote them (drawn from the same tables);
-    `current` when nothing had to be done. The batch's facts and the review's `facts_all` are let
-    go once facts_all.csv is written (they are empty here: read that file)."""
+    `current` when nothing had to be done. The tables are let go once written: the batch's facts
+    and the review's facts, `facts_all` and queue are empty here (read facts_all.csv, facts.csv
+    and review.csv); `facts` and `flagged` count the catalog facts and the review queue's rows."""
 
     outputs: list[str]
     kept: list[str] = field(default_factory=list)
     result: BatchResult | None = None
     reviewed: Reviewed | None = None
     facts: int = 0
+    flagged: int = 0
     current: bool = False
 
 
@@ -171,8 +174,21 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     per_document.stats.close()  # its spilled word counts are in the tables now: the temporary file goes
     release_unused()
     tables = build_tables(result, reviewed, themes)
-    release_unused()  # before the chart process starts and the workbook is written
-    written = _write_outputs(tables, staging, jobs)
+    facts, flagged = len(reviewed.facts), len(reviewed.queue)
+    reviewed.facts, reviewed.queue = _empty_like(reviewed.facts), _empty_like(reviewed.queue)  # `tables` holds them
+    release_unused()
+    # The chart process (~300 MB while it draws a chart of 300 cities) draws beside the tables
+    # while they are written when they are few; else once they are written and let go (beside a
+    # large corpus's tables it was the build's peak).
+    charts = _ChartWork(tables.charts, staging)
+    beside = _held_mb(tables) < CHARTS_BESIDE_TABLES_MB
+    with contextlib.ExitStack() as drawings:
+        drawing = drawings.enter_context(charts.start(jobs)) if beside else None
+        _write_tables(tables, staging)
+        del tables
+        release_unused()
+        (drawing or drawings.enter_context(charts.start(jobs))).wait()
+    written = charts.done()
     for name in written.sources:
         per_document.outputs[name] = previous.outputs[name] if name in written.kept else _sha256(stage / name)
     pages = sorted(n for n in per_document.outputs if n not in written.sources)
@@ -181,7 +197,7 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     _swap_in(out, stage, {n: per_document.outputs[n] for n in outputs}, [*staged, *per_document.staged], digest,
              {**written.sources, **per_document.sources}, previous.outputs)
     fresh = set(staged) | set(per_document.staged)
-    return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, len(tables.tables["facts"]))
+    return Built(outputs, [n for n in outputs if n not in fresh], result, reviewed, facts, flagged)
 
 
 def _empty_like(table: pd.DataFrame) -> pd.DataFrame:
@@ -383,38 +399,57 @@ class _Staging:
                 self.output([o.file], source, lambda f=o.file: [write_table(table, self.stage / f)])
 
 
-def _write_outputs(built: BuildTables, staging: _Staging, jobs: int) -> Written:
-    """Every table of the registry not written yet, the workbook and the charts into the stage,
-    except those whose tables are the same as for the previous build; in the registry's order.
-    The chart process draws while this process writes the tables and the workbook."""
-    from ..present.drawing import start_drawing
+def _write_tables(built: BuildTables, staging: _Staging) -> None:
+    """Every table of the registry not written yet, the panel files and the workbook into the
+    stage, except those whose tables are the same as for the previous build."""
     from ..present.excel import write_workbook
 
     tables, analysis = built.tables, built.analysis
-    stage, previous, digest, output = staging.stage, staging.previous, staging.digest, staging.output
-    charts = built.charts
-    figures = [digest.of_chart(chart) for chart in charts]
-    redrawn = [not previous.keeps(_figure_names(c), d) for c, d in zip(charts, figures, strict=True)]
-    # the chart process starts first and is gone (its ~240 MB with it) before the workbook, this
-    # process's largest step, unless the tables were written faster than the charts were drawn
-    with start_drawing(list(compress(charts, redrawn)), stage / "figures", jobs=jobs) as drawing:
-        for name in dict.fromkeys(o.table for o in table_outputs() if o.table in tables or not o.optional):
-            if name not in staging.tables:
-                staging.table(name, tables[name])
-        city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
-        output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
-               lambda: write_panel_binaries(city_years, stage))
-        workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
-        output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
-        drawing.wait()
-    done = staging.done
-    for chart, source, drawn in zip(charts, figures, redrawn, strict=True):  # in chart order
-        if not drawn:
-            done.kept.update(_figure_names(chart))
-        done.sources.update(dict.fromkeys(_figure_names(chart), source))
-    order = {o.file: i for i, o in enumerate(table_outputs())}  # tables written ahead take their place again
-    done.sources = dict(sorted(done.sources.items(), key=lambda item: order.get(item[0], len(order))))
-    return done
+    stage, digest, output = staging.stage, staging.digest, staging.output
+    for name in dict.fromkeys(o.table for o in table_outputs() if o.table in tables or not o.optional):
+        if name not in staging.tables:
+            staging.table(name, tables[name])
+    city_years = Panel(tables["panel"], tables["panel_long"], tables["panel_variables"])
+    output(list(BINARY_FILES), digest(city_years.wide, city_years.long, city_years.variables),
+           lambda: write_panel_binaries(city_years, stage))
+    workbook = digest(analysis.references, *(tables[name] for name in sorted(tables)))
+    output([WORKBOOK], workbook, lambda: [write_workbook(analysis, stage / WORKBOOK, tables)])
+
+
+CHARTS_BESIDE_TABLES_MB = 64  # tables held while writing, under which the charts are drawn beside them
+
+
+class _ChartWork:
+    """The build's charts: which to draw (those drawn from the same input as for the previous
+    build are kept), each one's source, and the drawing (`start`): by the chart process and, once
+    it waits, this one (jobs > 1)."""
+
+    def __init__(self, charts: list[Chart], staging: _Staging):
+        self.charts = charts
+        self.staging = staging
+        self.sources = [staging.digest.of_chart(chart) for chart in charts]
+        self.redrawn = [not staging.previous.keeps(_figure_names(c), d) for c, d in zip(charts, self.sources, strict=True)]
+
+    def start(self, jobs: int) -> Drawing:
+        from ..present.drawing import start_drawing
+
+        return start_drawing(list(compress(self.charts, self.redrawn)), self.staging.stage / "figures", jobs=jobs)
+
+    def done(self) -> Written:
+        """Every output so far, the charts' included, in the registry's order."""
+        done = self.staging.done
+        for chart, source, drawn in zip(self.charts, self.sources, self.redrawn, strict=True):  # in chart order
+            if not drawn:
+                done.kept.update(_figure_names(chart))
+            done.sources.update(dict.fromkeys(_figure_names(chart), source))
+        order = {o.file: i for i, o in enumerate(table_outputs())}  # tables written ahead take their place again
+        done.sources = dict(sorted(done.sources.items(), key=lambda item: order.get(item[0], len(order))))
+        return done
+
+
+def _held_mb(built: BuildTables) -> float:
+    """The memory of the tables a build holds while it writes them."""
+    return sum(float(t.memory_usage(deep=True).sum()) for t in built.tables.values()) / 1e6
 
 
 def _figure_names(chart: Chart) -> list[str]:

@@ -210,7 +210,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"loaded {_n(result.loaded, 'report')} from {', '.join(map(str, args.paths))} ({len(result.errors)} failed); "
           f"{_n(result.from_cache, 'document')} came from the cache, {result.processed} "
           f"{'was' if result.processed == 1 else 'were'} extracted")
-    print(f"extracted {_n(built.facts, 'catalog fact')}; {_n(len(reviewed.queue), 'fact')} flagged for review (review.csv)")
+    print(f"extracted {_n(built.facts, 'catalog fact')}; {_n(built.flagged, 'fact')} flagged for review (review.csv)")
     reviewing.report(reviewed, found)
     _say_written(Path(args.out), built.outputs, set(built.kept))
     return max(_finish_batch(result, args), reviewing.strict_status(reviewed, args.strict))

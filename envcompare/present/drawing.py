@@ -3,15 +3,14 @@
     key_figures(facts, references, judged, shares, folder, jobs)   # every chart of `build`
     start_drawing(charts, folder, jobs)                            # some of them, in the background
 
-With jobs > 1 the charts are drawn by one worker process while the caller goes on (in a build:
-writes the tables and the workbook); when the caller then waits, it draws from the back of the
-list the charts the worker has not started (a small corpus's tables and workbook are done long
-before its charts), and the worker exits as soon as no chart is left for it. It is started afresh
-(multiprocessing's "spawn"): it does not inherit the caller's memory (in a build: every table of
-the corpus) and is handed each chart's input alone (`chart_inputs`, a few hundred rows). One
-process, not `jobs`: a second would add its own copy of matplotlib to the build's memory while
-the tables are held (issue 16); the caller imports matplotlib only if it draws a chart itself,
-after its tables are written. As with any start method but "fork", a script that draws with
+With jobs > 1 the charts are drawn by one worker process while the caller goes on; when the
+caller then waits, it draws from the back of the list the charts the worker has not started, and
+the worker exits as soon as no chart is left for it (a build waits at once, after its tables are
+written and let go: the two processes draw side by side). It is started afresh (multiprocessing's
+"spawn"): it does not inherit the caller's memory and is handed each chart's input alone
+(`chart_inputs`, a few hundred rows), and it gives its memory back after each chart. One process,
+not `jobs`: each adds its own copy of matplotlib and a chart's canvas (~300 MB for a chart of
+300 cities) to the build's memory (issue 16). As with any start method but "fork", a script that draws with
 jobs > 1 runs it under `if __name__ == "__main__":` (the worker imports the script's main module;
 `python -m envcompare` and notebooks need nothing).
 """

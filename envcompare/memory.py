@@ -63,6 +63,25 @@ def release_unused() -> None:
                 trim(0)
 
 
+def arrow_on_jemalloc() -> None:
+    """Allocate pyarrow's buffers (pandas' text columns) with jemalloc, where pyarrow has it: it
+    gives freed pages back to the system, where mimalloc (pyarrow's default) kept them: a
+    20,000-report build from the cache peaked at 1,053 MB with mimalloc, 926 MB with jemalloc.
+    For a command's whole process (the CLI sets it); a pool chosen with ARROW_DEFAULT_MEMORY_POOL
+    is kept."""
+    import os
+
+    import pyarrow
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pool = pyarrow.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without it (Windows wheels)
+        return
+    pyarrow.set_memory_pool(pool)
+
+
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     """The table with every text column held as categories: each distinct value once (a city, a
     unit, a flag or a reason repeats over thousands of rows), the values and their order the same.

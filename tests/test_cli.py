@@ -288,3 +288,24 @@ def test_help_and_import_load_no_heavy_library():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[-2:] == ["[]", "True"]
+
+
+def test_a_command_allocates_its_arrow_buffers_with_jemalloc_unless_a_pool_is_chosen(tmp_path, monkeypatch):
+    """Issue 16: mimalloc kept freed pages (a 20,000-report build peaked 130 MB higher)."""
+    import pyarrow
+
+    from envcompare.pipeline.cli import main
+
+    try:
+        pyarrow.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc")
+    chosen: list[str] = []
+    monkeypatch.setattr(pyarrow, "set_memory_pool", lambda pool: chosen.append(pool.backend_name))
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    seeds = str(ROOT / "seeds")
+    assert main(["extract", seeds, "-o", str(tmp_path / "a.csv"), "--no-cache", "-j", "1"]) == 0
+    assert chosen == ["jemalloc"]
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    assert main(["extract", seeds, "-o", str(tmp_path / "b.csv"), "--no-cache", "-j", "1"]) == 0
+    assert chosen == ["jemalloc"]  # the user's choice stands

@@ -67,8 +67,12 @@ def _companion(path: Path) -> Path:
 
 
 def _batch(args: argparse.Namespace, unmapped: bool, analyse: bool = False, each=None, compact: bool = False):
-    """Extract every file under the paths with the run options of the command line."""
+    """Extract every file under the paths with the run options of the command line (the
+    process's Arrow buffers on jemalloc from here on: `memory.arrow_on_jemalloc`)."""
+    from ..memory import arrow_on_jemalloc
     from .batch import run
+
+    arrow_on_jemalloc()
 
     result = run(
         args.paths, unmapped=unmapped, jobs=args.jobs, engine=args.engine, scheduler=args.scheduler,

@@ -54,13 +54,12 @@ def release_unused() -> None:
         sys.modules["pyarrow"].default_memory_pool().release_unused()
     if sys.platform.startswith("linux"):
         import ctypes
-        import ctypes.util
 
-        libc_name = ctypes.util.find_library("c")
-        if libc_name:
-            trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None)
-            if trim is not None:
-                trim(0)
+        # the process's own symbols (libc's among them): `ctypes.util.find_library` would run
+        # ldconfig, a child process that counts the whole parent's memory until it starts
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+        if trim is not None:
+            trim(0)
 
 
 def arrow_on_jemalloc() -> None:

@@ -715,3 +715,32 @@ def test_build_twice_gives_byte_identical_tables_and_workbook(tmp_path):
     for name in names:
         assert (tmp_path / "out0" / name).read_bytes() == (tmp_path / "out1" / name).read_bytes(), name
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", (tmp_path / "out0" / "facts.csv").read_text(encoding="utf-8-sig"))
+
+
+def test_giving_memory_back_starts_no_child_process(monkeypatch):
+    """Issue 16: a child forked from a build's main process counts all of its memory until it
+    starts its own program (`ctypes.util.find_library` ran ldconfig at every stage's end)."""
+    from envcompare.memory import release_unused
+
+    started: list[object] = []
+
+    def popen(*args, **kwargs):
+        started.append(args)
+        raise OSError("no child processes in this test")
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    release_unused()
+    assert started == []
+
+
+def test_a_compact_table_holds_text_as_categories_and_the_same_values():
+    import pandas as pd
+
+    from envcompare.memory import compact
+
+    table = pd.DataFrame({"city": pd.array(["济南", "武汉", "济南", None], dtype="string"), "n": [1, 2, 3, 4]})
+    held = compact(table)
+    assert isinstance(held["city"].dtype, pd.CategoricalDtype) and held["n"].dtype == table["n"].dtype
+    assert list(held["city"].cat.categories) == ["武汉", "济南"]  # by code point: 武 U+6B66, 济 U+6D4E
+    assert held["city"].astype(object).tolist()[:3] == ["济南", "武汉", "济南"]
+    assert held["city"].isna().tolist() == [False, False, False, True]

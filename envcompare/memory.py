@@ -40,12 +40,11 @@ def frozen_for_fork() -> Iterator[None]:
 
 
 def release_unused() -> None:
-    """Give memory freed by a finished stage back to the system. Its tables are freed first: a
-    pandas table is often held by a reference cycle, which only the collector's rare full pass
-    frees (at 20,000 reports, a few hundred MB lived on into the next stages). Then pyarrow's
-    allocator (mimalloc), which keeps freed blocks for reuse (about 90 MB after reading 3,000
-    reports' facts, counted in every later stage's peak and in each process forked from this
-    one), and the C allocator's free pages (glibc's malloc_trim, where there is one)."""
+    """Give memory freed by a finished stage back to the system. Garbage in reference cycles is
+    collected first (the collector's full passes are rare, and the batch pauses it). Then
+    pyarrow's allocator, which may keep freed blocks for reuse (mimalloc kept about 90 MB after
+    reading 3,000 reports' facts, counted in every later stage's peak and in each process forked
+    from this one), and the C allocator's free pages (glibc's malloc_trim, where there is one)."""
     import sys
 
     gc.collect()

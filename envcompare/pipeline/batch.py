@@ -788,7 +788,7 @@ class _Codes:
         local, distinct = pd.factorize(np.array(values, dtype=object), use_na_sentinel=True)
         numbers = self.numbers
         mapped = np.fromiter((numbers.setdefault(v, len(numbers)) for v in distinct), dtype=np.int32, count=len(distinct))
-        return np.where(local < 0, -1, mapped[local] if len(mapped) else local).astype(np.int32)
+        return np.append(mapped, np.int32(-1))[local]  # local -1 (missing) takes the last entry: -1
 
     def categorical(self, codes: np.ndarray) -> pd.Categorical:
         """The column: categories sorted, as `astype("category")` orders them."""

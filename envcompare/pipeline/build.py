@@ -175,7 +175,8 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     release_unused()
     tables = build_tables(result, reviewed, themes)
     facts, flagged = len(reviewed.facts), len(reviewed.queue)
-    reviewed.facts, reviewed.queue = _empty_like(reviewed.facts), _empty_like(reviewed.queue)  # `tables` holds them
+    # `tables` holds what is written of them (the facts compacted once compared)
+    reviewed.facts, reviewed.queue = _empty_like(reviewed.facts), _empty_like(reviewed.queue)
     release_unused()
     # The chart process (~300 MB while it draws a chart of 300 cities) draws beside the tables
     # while they are written when they are few; else once they are written and let go (beside a
@@ -346,7 +347,7 @@ def build_tables(result: BatchResult, reviewed: Reviewed, themes: dict[str, pd.D
     city_years = panel(reviewed.facts, actuals=analysis.all_years)  # the same comparison: not made twice
     charts = key_charts(analysis.facts, analysis.references, analysis.judged(), themes)
     documents = with_fact_counts(result.documents, reviewed.facts)
-    reviewed.facts = facts = compact(reviewed.facts)
+    facts = compact(reviewed.facts)
     analysis = replace(analysis, facts=facts)
     tables = {
         "facts": facts,

@@ -35,7 +35,7 @@ import time
 import types
 import typing
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import chain
@@ -630,7 +630,7 @@ def _sequence(read_item: Reader, as_tuple: bool) -> Reader:
 DASK_TIMEOUT = 20.0  # seconds to reach a Dask scheduler, and to wait for its first worker
 
 
-def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> Iterator[Processed]:
+def _map(tasks: list[Task], jobs: int, engine: str, scheduler: str | None) -> Generator[Processed, None, None]:
     if engine == "dask":
         yield from _map_dask(tasks, jobs, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
@@ -749,22 +749,25 @@ def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cac
     tables = _Tables(EXTRACTED_UNMAPPED_COLUMNS if unmapped else EXTRACTED_COLUMNS, compact)
     waiting = collections.deque(todo)
     from_cache = 0
-    for i, key in enumerate(keys):
-        hit = None if waiting and waiting[0] == i else cache.get(key)
-        if hit is not None:
-            from_cache += 1
-            tables.add(each(hit) if each else hit)
-            continue
-        if waiting and waiting[0] == i:
-            waiting.popleft()
-            answer = next(answers)
-        else:  # an entry that could not be read back: extracted here
-            answer = _process(task(i))
-        if cache is not None and key is not None and answer.payload is not None:
-            cache.put(key, answer.payload)
-        tables.add(each(answer.result) if each else answer.result)
-        if bar:
-            bar.update(1)
+    try:
+        for i, key in enumerate(keys):
+            hit = None if waiting and waiting[0] == i else cache.get(key)
+            if hit is not None:
+                from_cache += 1
+                tables.add(each(hit) if each else hit)
+                continue
+            if waiting and waiting[0] == i:
+                waiting.popleft()
+                answer = next(answers)
+            else:  # an entry that could not be read back: extracted here
+                answer = _process(task(i))
+            if cache is not None and key is not None and answer.payload is not None:
+                cache.put(key, answer.payload)
+            tables.add(each(answer.result) if each else answer.result)
+            if bar:
+                bar.update(1)
+    finally:
+        answers.close()  # the worker pool stops now, not when the generator is collected
     if bar:
         bar.close()
     if segmenting_here:
@@ -810,7 +813,7 @@ class _Tables:
         self.coded = {name: _Codes() for name, dtype in columns.items()
                       if name == SENTENCE or (compact and dtype == "string")}
         self.rows: list[dict[str, object]] = []
-        self.chunks: list[pd.DataFrame] = []
+        self.parts: dict[str, list[object]] = {name: [] for name in columns}  # each column's chunks
         self.doc_rows: list[dict[str, object]] = []
         self.errors: list[LoadError] = []
 
@@ -825,20 +828,29 @@ class _Tables:
     def _flush(self) -> None:
         plain = {name: dtype for name, dtype in self.columns.items() if name not in self.coded}
         chunk = pd.DataFrame(self.rows, columns=list(plain)).astype(plain)
+        for name in plain:
+            self.parts[name].append(chunk[name].array)
         for name, codes in self.coded.items():  # the category numbers, made Categoricals in `facts`
-            chunk[name] = codes.encode([r.get(name) for r in self.rows])
-        self.chunks.append(chunk[list(self.columns)])
+            self.parts[name].append(codes.encode([r.get(name) for r in self.rows]))
         self.rows = []
 
     def facts(self) -> pd.DataFrame:
-        """Every fact row, in the order of the documents."""
-        if self.rows or not self.chunks:
+        """Every fact row, in the order of the documents. Joined column by column, each column's
+        chunks let go as it is joined: the table is never held twice."""
+        if self.rows or not self.parts[next(iter(self.columns))]:
             self._flush()
-        facts = self.chunks[0] if len(self.chunks) == 1 else pd.concat(self.chunks, ignore_index=True)
-        self.chunks = []
-        for name, codes in self.coded.items():
-            facts[name] = codes.categorical(facts[name].to_numpy())
-        return facts
+        joined: dict[str, object] = {}
+        for name in self.columns:
+            parts = self.parts.pop(name)
+            if name in self.coded:
+                codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
+                del parts
+                joined[name] = self.coded[name].categorical(codes)
+            else:
+                joined[name] = pd.concat([pd.Series(part, copy=False) for part in parts], ignore_index=True)
+                del parts
+        self.parts = {name: [] for name in self.columns}
+        return pd.DataFrame(joined)
 
     def documents(self, errors: list[LoadError]) -> pd.DataFrame:
         """One row per document, sorted by name; the files that never reached a worker (unlistable

@@ -91,6 +91,33 @@ def test_compact_table_holds_text_as_categories_with_the_same_values(seeds_dir, 
     pd.testing.assert_frame_equal(serial.facts, as_text)
 
 
+def test_workers_stop_before_the_tables_are_joined(seeds_dir, serial, monkeypatch):
+    """Joining the facts table briefly needs memory of its own: the worker pool is gone by then."""
+    import multiprocessing
+
+    from envcompare.pipeline import batch
+
+    alive_at_join = []
+    join = batch._Tables.facts
+
+    def facts(tables):
+        alive_at_join.append(len(multiprocessing.active_children()))
+        return join(tables)
+
+    monkeypatch.setattr(batch._Tables, "facts", facts)
+    result = run(seeds_dir, jobs=2)
+    assert alive_at_join == [0]
+    pd.testing.assert_frame_equal(serial.facts, result.facts)
+
+
+def test_facts_joined_column_by_column_equal_one_chunk(seeds_dir, serial, monkeypatch):
+    from envcompare.pipeline import batch
+
+    monkeypatch.setattr(batch._Tables, "CHUNK", 3)  # many chunks of every column
+    chunked = run(seeds_dir, jobs=1).facts
+    pd.testing.assert_frame_equal(serial.facts, chunked)
+
+
 def test_cached_and_extracted_documents_interleave_in_file_order(tmp_path, seeds_dir, serial):
     corpus_dir = tmp_path / "reports"
     shutil.copytree(seeds_dir, corpus_dir)

@@ -241,3 +241,22 @@ def test_a_capped_chart_has_one_tick_per_row_shown():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == charts.MAX_ROWS + 3
     assert labels[:2] == ["c000", "c001"] and labels[-3:] == ["z0", "z1", "z2"]
+
+
+@pytest.mark.parametrize(("not_reporting", "lang", "tail"), [
+    (20, "zh", ["z00", "z19"]),  # up to 20 not-reporting cities are named, one row each
+    (21, "zh", ["c050", "21个城市"]),  # more are one row that counts them (a national corpus)
+    (250, "en", ["c050", "250 cities"]),
+])
+def test_cities_not_reporting_are_named_up_to_twenty_then_counted(not_reporting, lang, tail):
+    import matplotlib.pyplot as plt
+    from test_compare import fact, frame
+
+    rows = [fact(f"c{i:03d}", 2023, "air.pm25", 20.0 + i) for i in range(51)]
+    rows += [fact(f"z{i:02d}", 2023, "air.good_days_ratio", 80.0) for i in range(not_reporting)]
+    fig = charts.indicator_chart(frame(*rows), "air.pm25", lang=lang)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    plt.close(fig)
+    listed = 40 + (not_reporting if not_reporting <= 20 else 1)  # the 20 best and 20 worst bars, then those rows
+    assert len(labels) == listed
+    assert [labels[-not_reporting if not_reporting <= 20 else -2], labels[-1]] == tail

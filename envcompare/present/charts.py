@@ -189,6 +189,9 @@ class Capped(NamedTuple):
     note: str
 
 
+MISSING_LISTED = MAX_ROWS // 2  # not-reported cities named one per row; more are counted in one row
+
+
 def _cap(data: pd.DataFrame, lang: str) -> Capped:
     """At most MAX_ROWS rows (data already ordered best first): the head and the tail."""
     if len(data) <= MAX_ROWS:
@@ -242,8 +245,8 @@ def indicator_chart(
     Each bar is labelled with its value and year (and its qualifier), so cities of different
     years are never silently mixed; a national average is drawn only across the bars of its own
     year, and a bar is green or red against its own year's reference, not against the other
-    cities. Cities that do not report the indicator are listed as "not reported". Limits are
-    drawn only when the figures are of the limit's statistic.
+    cities. Cities that do not report the indicator are listed as "not reported" (past 20 of them,
+    one row counts them). Limits are drawn only when the figures are of the limit's statistic.
     """
     return draw_indicator(indicator, indicator_input(facts, indicator, references, year), lang)
 
@@ -251,9 +254,10 @@ def indicator_chart(
 def draw_indicator(indicator: str, shown: IndicatorInput, lang: str = "zh") -> Figure:
     """`indicator_chart` of its input (`chart_inputs.indicator_input`)."""
     ind = indicators()[indicator]
-    missing, refs = shown.missing, shown.references
+    refs = shown.references
     data, note = _cap(shown.actuals, lang)  # before counting rows: a capped chart has one tick per bar shown
     with chart_style():
+        missing = _missing_rows(shown.missing, lang)
         n = len(data) + len(missing)
         fig, ax = plt.subplots(figsize=(7.6, 1.9 + 0.45 * max(2, n)))
         judged = _reference_colours(data, ind.direction, refs)
@@ -286,8 +290,18 @@ class LegendEntry(NamedTuple):
     text: str
 
 
+def _missing_rows(missing: list[str], lang: str) -> list[str]:
+    """The row labels of the cities that do not report an indicator: each city, or, past
+    MISSING_LISTED of them (a national corpus), one row that counts them (the coverage chart and
+    coverage.csv name them): a chart of 40 bars is not 250 rows of "not reported"."""
+    if len(missing) <= MISSING_LISTED:
+        return [city_label(c, lang) for c in missing]
+    return [label("cities_count", lang).format(n=len(missing))]
+
+
 def _draw_bars(ax, data: pd.DataFrame, missing: list[str], colours: list[str], lang: str) -> None:
-    """A bar per city, labelled with its value and year; then the cities that do not report it."""
+    """A bar per city, labelled with its value and year; then the rows of the cities that do not
+    report it (`missing`: their labels, `_missing_rows`)."""
     n = len(data) + len(missing)
     labels = [_row_label(c, q, lang) for c, q in zip(data["city"], data["qualifier"], strict=True)]
     ax.barh(np.arange(len(data)), data["value"], color=colours, height=0.6)
@@ -296,7 +310,7 @@ def _draw_bars(ax, data: pd.DataFrame, missing: list[str], colours: list[str], l
     for j in range(len(data), n):
         # inside the axes (a short word from zero): no part of the tight layout, never measured for it
         ax.text(0, j, " " + label("not_reported", lang), va="center", fontsize=9, color=MUTED, in_layout=False)
-    ax.set_yticks(np.arange(n), labels + [city_label(c, lang) for c in missing])
+    ax.set_yticks(np.arange(n), labels + missing)
     ax.set_ylim(n - 0.5, -0.5)
 
 

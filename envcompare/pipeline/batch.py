@@ -729,7 +729,7 @@ def _run(paths, metadata, unmapped, jobs, engine, scheduler, cache_dir, progress
 
 
 def _run_with(files, docs, errors, metas, unmapped, jobs, engine, scheduler, cache, progress, analyse, each,
-              doc_timeout, compact=False) -> BatchResult:
+              doc_timeout, compact) -> BatchResult:
     """Every document's result in file order, from the cache or a worker, as it arrives: handed to
     `each`, its rows added to the tables at once (nothing of a document is kept beyond them)."""
     keys = _keys(files, docs, metas, unmapped, analyse) if cache is not None else [None] * len(files)
@@ -837,18 +837,15 @@ class _Tables:
     def facts(self) -> pd.DataFrame:
         """Every fact row, in the order of the documents. Joined column by column, each column's
         chunks let go as it is joined: the table is never held twice."""
-        if self.rows or not self.parts[next(iter(self.columns))]:
+        if self.rows or not any(self.parts.values()):
             self._flush()
         joined: dict[str, object] = {}
         for name in self.columns:
-            parts = self.parts.pop(name)
+            parts = self.parts.pop(name)  # this column's chunks, let go once it is joined
             if name in self.coded:
-                codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
-                del parts
-                joined[name] = self.coded[name].categorical(codes)
+                joined[name] = self.coded[name].categorical(np.concatenate(parts))
             else:
                 joined[name] = pd.concat([pd.Series(part, copy=False) for part in parts], ignore_index=True)
-                del parts
         self.parts = {name: [] for name in self.columns}
         return pd.DataFrame(joined)
 

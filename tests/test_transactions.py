@@ -253,6 +253,34 @@ def test_a_cache_entry_of_the_wrong_shape_is_refused_at_any_depth():
             batch.decode_result(payload(change))
 
 
+
+def test_a_result_json_would_not_give_back_exactly_is_not_encoded():
+    import datetime
+
+    import numpy as np
+
+    def result(**row: object) -> batch.DocResult:
+        return batch.DocResult({"doc": "a.txt"}, [{"indicator": "air.pm25", **row}])
+
+    # a numpy number is written as the number
+    assert batch.decode_result(batch.encode_result(result(value=np.float64(31.5), year=np.int64(2023)))).facts == [
+        {"indicator": "air.pm25", "value": 31.5, "year": 2023}]
+    refused = [
+        result(value=float("nan")),                       # would come back as null
+        result(value=float("inf")),
+        result(value=np.float32("nan")),
+        result(published=datetime.date(2024, 1, 5)),       # would come back as text
+        result(counts={1: 2}),                             # a key that is not text
+        result(value=2**70),                               # past 64 bits
+        result(text="\ud800"),                             # half a surrogate pair is no UTF-8
+    ]
+    for bad in refused:
+        with pytest.raises((TypeError, ValueError)):
+            batch.encode_result(bad)
+    nan_doc = batch.DocResult({"doc": "a.txt", "share": float("nan")}, [])
+    with pytest.raises(ValueError):
+        batch.encode_result(nan_doc)
+
 def test_a_damaged_cache_is_set_aside_with_one_warning(tmp_path, capsys):
     seeds, cache = corpus_of(tmp_path / "seeds"), tmp_path / "cache"
     cache.mkdir()

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from ..errors import CacheBusy, CacheError, ReportError, RunError
@@ -402,46 +403,41 @@ def _foreign(exc: sqlite3.Error) -> bool:
 # --- cache entries as data ------------------------------------------------------------------------
 
 def encode_result(result: DocResult) -> bytes:
-    """zlib-compressed JSON of a DocResult; TypeError for a value JSON would not give back exactly."""
-    text = json.dumps(_to_data(result), ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode("utf-8"), 1)  # level 1: 2x faster, 10% larger
+    """zlib-compressed JSON of a DocResult; TypeError or ValueError for a value JSON would not
+    give back exactly. orjson writes the result's dataclasses, mappings and lists in one C pass
+    (5x faster than the standard library's json after a Python pass making them plain values)."""
+    if not (_finite(result.doc_row.values()) and all(_finite(row.values()) for row in result.facts)):
+        raise ValueError("a figure that is not a finite number")  # orjson would write NaN as null
+    text = orjson.dumps(result, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return zlib.compress(text, 1)  # level 1: 2x faster, 10% larger
 
 
 def decode_result(payload: bytes) -> DocResult:
     """The DocResult of `encode_result`; ValueError/TypeError/KeyError for anything else."""
     if not isinstance(payload, bytes):
         raise TypeError("payload is not bytes")
-    data = json.loads(zlib.decompress(payload).decode("utf-8"))
+    data = orjson.loads(zlib.decompress(payload))
     return _from_data(DocResult, data)
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_PLAIN = frozenset(_SCALARS)  # values JSON writes and reads back as they are
-_TEXT = frozenset((str,))
+_INFINITY = float("inf")
 
 
-def _to_data(value: object) -> object:
-    """`value` as JSON's plain values (dataclasses as mappings of their fields, numpy scalars as
-    Python's); TypeError for anything JSON would not give back exactly (a key that is not text).
-    Containers of plain values are checked in one C-level pass and passed on as they are (JSON
-    writes a tuple as a list): most of a result is such rows and word counts."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is dict or (isinstance(value, dict) and not dataclasses.is_dataclass(value)):
-        if not _TEXT.issuperset(map(type, value)):
-            raise TypeError("a mapping with keys that are not text")
-        if _PLAIN.issuperset(map(type, value.values())):
-            return value
-        return {k: v if type(v) in _PLAIN else _to_data(v) for k, v in value.items()}
-    if kind is tuple or kind is list or isinstance(value, (list, tuple)):
-        if _PLAIN.issuperset(map(type, value)):
-            return value
-        return [v if type(v) in _PLAIN else _to_data(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
-        return _to_data(value.item())
+def _finite(values: Iterable[object]) -> bool:
+    """No float among `values` is NaN or infinite (the values of a row may be any plain value;
+    the other fields of a result are typed, and the decoder refuses a null where a number was)."""
+    total = sum(v for v in values if isinstance(v, (float, np.floating)))
+    return total == total and -_INFINITY < total < _INFINITY
+
+
+def _json_default(value: object) -> object:
+    """What orjson does not write itself: named tuples as lists (as JSON writes any tuple), numpy
+    scalars as Python's; TypeError for anything else (a date or an object would not come back)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
     raise TypeError(f"{type(value).__name__} is not cached")
 
 

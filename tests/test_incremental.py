@@ -233,3 +233,67 @@ def test_charts_of_large_tables_are_drawn_after_the_tables_are_written_and_the_s
     figures = sorted(n for n in beside if n.startswith("figures/"))
     assert figures and figures == sorted(n for n in after if n.startswith("figures/"))
     assert all(beside[n][1] == after[n][1] for n in figures)
+
+
+def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path, monkeypatch, capsys):
+    """Issue 20: with jobs > 1 a small corpus's text tables are made by a forked process while the
+    build reviews and compares; the outputs are the very bytes of making them in the build's own
+    process, and a rebuild keeps the unchanged ones either way."""
+    import os
+
+    import pytest
+
+    from envcompare.pipeline import build as build_module
+    from envcompare.policytext.text import TextStats
+
+    made_by = tmp_path / "made_by.txt"  # the process that made the tables: the forked one writes here too
+    write_text_tables = build_module._write_text_tables
+
+    def recorded(*args):
+        with made_by.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return write_text_tables(*args)
+
+    monkeypatch.setattr(build_module, "_write_text_tables", recorded)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in TWO:
+        shutil.copy(ROOT / "seeds" / name, reports / name)
+
+    def built(out: Path) -> str:
+        assert main(["build", str(reports), "-o", str(out), "-j", "2", "--no-cache"]) == 0
+        return capsys.readouterr().out
+
+    built(tmp_path / "beside")
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 0)
+    built(tmp_path / "here")
+    pids = made_by.read_text().split()
+    assert len(pids) == 2 and pids[0] != str(os.getpid()) and pids[1] == str(os.getpid())
+    beside, here = files(tmp_path / "beside"), files(tmp_path / "here")
+    assert sorted(beside) == sorted(here) and "keywords.csv" in beside
+    for name in beside:
+        if name not in STAMPED:
+            assert beside[name][1] == here[name][1], name
+
+    # a blank line changes the documents table, no word count: the text tables are kept (by the
+    # forked process's word) and the manifest vouches for them
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 64)
+    jinan = reports / "jinan_2023_report.txt"
+    jinan.write_bytes(jinan.read_bytes() + b"\n")
+    said = built(tmp_path / "beside")
+    again = files(tmp_path / "beside")
+    assert again["theme_shares.csv"][0] == beside["theme_shares.csv"][0]  # the same file, not rewritten
+    assert again["documents.csv"][0] != beside["documents.csv"][0]
+    assert f"wrote {tmp_path / 'beside' / 'documents.csv'}" in said
+    assert "wrote " not in built(tmp_path / "beside")  # every output vouched for by the manifest: all kept
+
+    # an error while making them is the build's error, and the previous outputs stay
+    def broken(self, top=20):
+        raise RuntimeError("keywords failed")
+
+    monkeypatch.setattr(TextStats, "keywords", broken)
+    jinan.write_bytes(jinan.read_bytes() + b"\n")
+    with pytest.raises(RuntimeError, match="keywords failed"):
+        main(["build", str(reports), "-o", str(tmp_path / "beside"), "-j", "2", "--no-cache"])
+    assert files(tmp_path / "beside") == again
+    assert not (tmp_path / "beside" / ".envcompare-staging").exists()

@@ -768,6 +768,11 @@ class TextStats:
         """Delete the temporary file now; the theme, attention and plan tables still work."""
         self._spill.close()
 
+    @property
+    def spilled(self) -> int:
+        """Bytes of word counts and example sentences in the temporary file (what `keywords` reads)."""
+        return self._spill.size
+
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_spill"] = self._spill.read(0, self._spill.size)  # the records themselves, not the open file

@@ -632,7 +632,7 @@ def _plain_keywords(docs: list[text.DocText], top: int, examples: int) -> list[t
     for key, members in groups.items():
         words: dict[str, list] = {}
         for d in members:
-            for w, (uses, in_sentences, first) in d.words.items():
+            for w, (uses, in_sentences, first) in d.word_stats():
                 if w in text._places():
                     continue
                 word = words.setdefault(w, [0, 0, []])
@@ -680,7 +680,10 @@ def test_spilled_sentences_and_offsets_read_back_exactly():
 
     def made(doc: str, city: str, words: dict) -> text.DocText:
         done, plan = text._Tally(Counter(), Counter(), 5, 3), text._Tally(Counter(), Counter())
-        return text.DocText(doc, doc, city, 2023, "summary", done, plan, 0, words,
+        counts = list(words.values())  # (uses, sentences, examples) as columns, two examples each, -1 padded
+        firsts = tuple(i for _, _, first in counts for i in (*first, -1, -1)[:2])
+        return text.DocText(doc, doc, city, 2023, "summary", done, plan, 0, tuple(words),
+                            tuple(c[0] for c in counts), tuple(c[1] for c in counts), firsts,
                             tuple((start, end, s) for s, start, end in sentences), 2, 10)
 
     stats = text.TextStats(examples=2)

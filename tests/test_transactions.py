@@ -238,15 +238,15 @@ def test_a_cache_entry_of_the_wrong_shape_is_refused_at_any_depth():
         lambda d: d["text"]["sentences"][0].append(1),                   # a triple of four
         lambda d: d["facts"][0].update(value=[1]),                       # a list for a plain value
         lambda d: d["doc_row"].update(chars={"a": 1}),                   # a mapping for a plain value
-        # a word's counts (uses, sentences, first sentences), checked column by column
-        lambda d: next(iter(d["text"]["words"].values())).append(0),      # four items
-        lambda d: next(iter(d["text"]["words"].values())).pop(),          # two items
-        lambda d: next(iter(d["text"]["words"].values())).__setitem__(0, True),    # a flag for a count
-        lambda d: next(iter(d["text"]["words"].values())).__setitem__(1, 2.0),     # a float for a count
-        lambda d: next(iter(d["text"]["words"].values())).__setitem__(2, 3),       # a count for a list
-        lambda d: next(iter(d["text"]["words"].values()))[2].append("x"),          # text in the list
-        lambda d: d["text"]["words"].update(extra={"uses": 1}),          # a mapping for a triple
-        lambda d: d["text"].update(words=[]),                             # a list for the mapping
+        # the words' counts, column by column, and the columns aligned
+        lambda d: d["text"]["uses"].append(1),                            # one count too many
+        lambda d: d["text"]["firsts"].pop(),                              # one example too few
+        lambda d: d["text"]["words"].pop(),                               # one word too few
+        lambda d: d["text"]["uses"].__setitem__(0, True),                 # a flag for a count
+        lambda d: d["text"]["in_sentences"].__setitem__(1, 2.0),          # a float for a count
+        lambda d: d["text"]["firsts"].__setitem__(0, [3]),                # a list for a sentence number
+        lambda d: d["text"]["words"].__setitem__(0, 7),                   # a number for a word
+        lambda d: d["text"].update(words={"a": 1}),                       # a mapping for the words
     ]
     for change in wrong:
         with pytest.raises((TypeError, ValueError)):

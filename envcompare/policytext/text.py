@@ -62,7 +62,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain
+from itertools import accumulate, chain, compress
 from typing import NamedTuple
 
 import numpy as np
@@ -542,8 +542,7 @@ class _Tally:
 
 WordStats = tuple[int, int, tuple[int, ...]]
 """One word of two or more characters in one document: (uses, sentences using it, the first of
-those sentences as indices into `DocText.sentences`). A plain tuple: thousands per document go
-through pickling to and from workers and the cache."""
+those sentences as indices into `DocText.sentences`); `DocText.word_stats` gives them."""
 
 
 @dataclass(frozen=True)
@@ -553,6 +552,10 @@ class DocText:
     Small and picklable, so the batch workers compute it beside extraction and the cache keeps it:
     corpus tables are then sums over documents (`TextStats`), and no report is segmented twice.
     `sentences` holds (raw start, raw end, cleaned sentence) of the example sentences only.
+    The words' counts are columns (`words`, `uses`, `in_sentences`, `firsts`), not a mapping of
+    small tuples: a report has hundreds of words, and each document's counts are pickled from a
+    worker, written to and read from the cache and added to the corpus's (TextStats) as a few
+    flat sequences, not as thousands of objects.
     """
 
     doc: str
@@ -563,10 +566,25 @@ class DocText:
     done: _Tally
     plan: _Tally
     env_words: int
-    words: dict[str, WordStats]
+    words: tuple[str, ...]  # words of two or more characters, in order of first use
+    uses: tuple[int, ...]  # how often each word is used
+    in_sentences: tuple[int, ...]  # how many sentences use each word
+    firsts: tuple[int, ...]  # each word's first `examples` sentences (into `sentences`), -1 where it has fewer
     sentences: tuple[tuple[int, int, str], ...]
     examples: int
     all_words: int = 0  # every word but punctuation: the literature's attention denominator
+
+    def __post_init__(self) -> None:
+        n = len(self.words)
+        if not (len(self.uses) == len(self.in_sentences) == n and len(self.firsts) == n * self.examples):
+            raise ValueError(f"{self.doc}: the word count columns are not aligned")
+
+    def word_stats(self) -> Iterator[tuple[str, WordStats]]:
+        """(word, (uses, sentences using it, its example sentences)) in order of first use."""
+        width = self.examples
+        for k, word in enumerate(self.words):
+            first = self.firsts[k * width : (k + 1) * width]
+            yield word, (self.uses[k], self.in_sentences[k], tuple(i for i in first if i >= 0))
 
     @property
     def base(self) -> dict[str, object]:
@@ -623,6 +641,10 @@ def analyse(report: Report, examples: int = 1) -> DocText:
     for i in kept:
         s = sentences[i]
         example_rows.append((*report.raw_span(s.start, s.end), report.text[s.start : s.end]))
+    firsts: list[int] = []
+    for _, _, first in words.values():  # each word's examples renumbered, padded with -1 to `examples`
+        firsts += [number[i] for i in first]
+        firsts += [-1] * (examples - len(first))
     m = report.meta
     return DocText(
         doc=report.doc,
@@ -633,8 +655,10 @@ def analyse(report: Report, examples: int = 1) -> DocText:
         done=_Tally.of(s for s in sentences if not s.plan),
         plan=_Tally.of(s for s in sentences if s.plan),
         env_words=env,
-        words={w: (uses, in_sentences, tuple(number[i] for i in first))
-               for w, (uses, in_sentences, first) in words.items()},
+        words=tuple(words),
+        uses=tuple(stats[0] for stats in words.values()),
+        in_sentences=tuple(stats[1] for stats in words.values()),
+        firsts=tuple(firsts),
         sentences=tuple(example_rows),
         examples=examples,
         all_words=all_words,
@@ -797,30 +821,27 @@ class TextStats:
     def _spill_words(self, doc: DocText) -> _Place:
         """Write a document's word counts and example sentences to the spill file; where they are."""
         wanted, skip, word_ids, words = self.examples, self._skip, self._word_ids, self._words
-        ids: list[int] = []
-        counts: list[int] = []  # uses and sentences using the word, alternating
-        examples: list[int] = []  # `wanted` per word, -1 where it has fewer
-        for w, (uses, in_sentences, first) in doc.words.items():
-            if w in skip:
-                continue
-            number = word_ids.get(w)
-            if number is None:
-                number = word_ids[w] = len(words)
-                words.append(sys.intern(w))  # one string per word (a worker's copies are new objects)
-            ids.append(number)
-            counts += (uses, in_sentences)
-            chosen = first[:wanted]
-            examples += (*chosen, *(-1,) * (wanted - len(chosen)))
+        kept_words = [w not in skip for w in doc.words]
+        spilled = list(compress(doc.words, kept_words))
+        ids = list(map(word_ids.get, spilled))  # the corpus's number of each word; None: new
+        if None in ids:
+            for k, word in enumerate(spilled):
+                if ids[k] is None:
+                    ids[k] = word_ids[word] = len(words)
+                    words.append(sys.intern(word))  # one string per word (a worker's copies are new objects)
+        keep = np.array(kept_words, dtype=bool)
         by_id = np.argsort(np.array(ids, dtype=_ID), kind="stable")
-        example_numbers = np.array(examples, dtype=_ID).reshape(len(ids), wanted)[by_id]
+        # examples are padded with -1 at their end: the first `wanted` of `doc.examples` per word
+        firsts = np.array(doc.firsts, dtype=_ID).reshape(len(doc.words), doc.examples)[keep, :wanted]
+        example_numbers = firsts[by_id]
         kept = np.unique(example_numbers[example_numbers >= 0])  # the sentences some example needs
         sentences = [doc.sentences[i] for i in kept.tolist()]
         texts = [s[2].encode(*_TEXT_ENCODING) for s in sentences]
         renumbered = np.where(example_numbers >= 0, np.searchsorted(kept, example_numbers), -1)
-        pairs = np.array(counts, dtype=_ID).reshape(len(ids), 2)[by_id]
         text = zlib.compress(b"".join(texts), 1)
         record = b"".join([
-            np.array(ids, dtype=_ID)[by_id].tobytes(), pairs[:, 0].tobytes(), pairs[:, 1].tobytes(),
+            np.array(ids, dtype=_ID)[by_id].tobytes(), np.array(doc.uses, dtype=_ID)[keep][by_id].tobytes(),
+            np.array(doc.in_sentences, dtype=_ID)[keep][by_id].tobytes(),
             renumbered.astype(_ID).tobytes(),
             np.array([s[0] for s in sentences], dtype=_OFFSET).tobytes(),
             np.array([s[1] for s in sentences], dtype=_OFFSET).tobytes(),
@@ -854,8 +875,8 @@ class TextStats:
         tally_width = 2 + 2 * len(self._theme_ids)
         done_at = _PLACE_FIELDS + len(_PLAIN_FIELDS)
         return DocText(doc, path, city, year, doc_type, done=self._tally(row[done_at : done_at + tally_width]),
-                       plan=self._tally(row[done_at + tally_width :]), env_words=env_words, words={},
-                       sentences=(), examples=self.examples, all_words=all_words)
+                       plan=self._tally(row[done_at + tally_width :]), env_words=env_words, words=(), uses=(),
+                       in_sentences=(), firsts=(), sentences=(), examples=self.examples, all_words=all_words)
 
     def _document_order(self) -> list[int]:
         """The documents' numbers sorted by (doc, path), whatever order they arrived in."""

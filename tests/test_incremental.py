@@ -236,25 +236,14 @@ def test_charts_of_large_tables_are_drawn_after_the_tables_are_written_and_the_s
 
 
 def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path, monkeypatch, capsys):
-    """Issue 20: with jobs > 1 a small corpus's text tables are made by a forked process while the
-    build reviews and compares; the outputs are the very bytes of making them in the build's own
+    """Issue 20: with jobs > 1 the text tables are made by a process of their own while the build
+    reviews and compares; the outputs are the very bytes of making them in the build's own
     process, and a rebuild keeps the unchanged ones either way."""
-    import os
-
-    import pytest
-
     from envcompare.pipeline import build as build_module
-    from envcompare.policytext.text import TextStats
 
-    made_by = tmp_path / "made_by.txt"  # the process that made the tables: the forked one writes here too
+    made_here: list[int] = []  # calls in this process (the other process has its own module)
     write_text_tables = build_module._write_text_tables
-
-    def recorded(*args):
-        with made_by.open("a") as f:
-            f.write(f"{os.getpid()}\n")
-        return write_text_tables(*args)
-
-    monkeypatch.setattr(build_module, "_write_text_tables", recorded)
+    monkeypatch.setattr(build_module, "_write_text_tables", lambda *a: (made_here.append(1), write_text_tables(*a))[1])
     reports = tmp_path / "reports"
     reports.mkdir()
     for name in TWO:
@@ -265,19 +254,20 @@ def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path
         return capsys.readouterr().out
 
     built(tmp_path / "beside")
+    assert made_here == []  # made by the other process
     monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 0)
     built(tmp_path / "here")
-    pids = made_by.read_text().split()
-    assert len(pids) == 2 and pids[0] != str(os.getpid()) and pids[1] == str(os.getpid())
+    assert made_here == [1]
     beside, here = files(tmp_path / "beside"), files(tmp_path / "here")
     assert sorted(beside) == sorted(here) and "keywords.csv" in beside
     for name in beside:
         if name not in STAMPED:
             assert beside[name][1] == here[name][1], name
+    assert not [p for p in (tmp_path / "beside").rglob("*") if "envcompare-text" in p.name]  # the spill file went
 
     # a blank line changes the documents table, no word count: the text tables are kept (by the
-    # forked process's word) and the manifest vouches for them
-    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 64)
+    # other process's word) and the manifest vouches for them
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 256)
     jinan = reports / "jinan_2023_report.txt"
     jinan.write_bytes(jinan.read_bytes() + b"\n")
     said = built(tmp_path / "beside")
@@ -286,14 +276,25 @@ def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path
     assert again["documents.csv"][0] != beside["documents.csv"][0]
     assert f"wrote {tmp_path / 'beside' / 'documents.csv'}" in said
     assert "wrote " not in built(tmp_path / "beside")  # every output vouched for by the manifest: all kept
+    assert made_here == [1]
 
-    # an error while making them is the build's error, and the previous outputs stay
-    def broken(self, top=20):
-        raise RuntimeError("keywords failed")
 
-    monkeypatch.setattr(TextStats, "keywords", broken)
-    jinan.write_bytes(jinan.read_bytes() + b"\n")
-    with pytest.raises(RuntimeError, match="keywords failed"):
-        main(["build", str(reports), "-o", str(tmp_path / "beside"), "-j", "2", "--no-cache"])
-    assert files(tmp_path / "beside") == again
-    assert not (tmp_path / "beside" / ".envcompare-staging").exists()
+def test_an_error_making_the_text_tables_beside_is_raised_by_the_build(tmp_path):
+    import pytest
+
+    from envcompare.ingest.load import read_report
+    from envcompare.pipeline import build as build_module
+    from envcompare.policytext.text import TextStats, analyse
+
+    stage, out = tmp_path / "stage", tmp_path / "out"
+    stage.mkdir()
+    out.mkdir()
+    stats = TextStats(spill_folder=stage)
+    stats.add(analyse(read_report(ROOT / "seeds" / TWO[0])))
+    spill = [p for p in stage.iterdir() if "envcompare-text" in p.name]
+    assert len(spill) == 1  # the named spill file the other process reads
+    spill[0].unlink()  # gone before the other process opens it
+    staging = build_module._Staging(stage, build_module._Previous(out))
+    with build_module._TextTables(stats, staging, beside=True) as text_tables, pytest.raises(FileNotFoundError):
+        text_tables.themes()
+    assert not list(stage.iterdir())  # it wrote nothing

@@ -719,6 +719,26 @@ def test_text_stats_pickle_copy_and_close(corpus):
     assert file.closed
 
 
+def test_text_stats_shared_with_another_process_read_its_spill_file(corpus, tmp_path):
+    """`shared` hands the counts without the spilled bytes: the other side reads the owner's named
+    file, which stays until the owner closes."""
+    stats = text.TextStats(examples=2, spill_folder=tmp_path)
+    for r in corpus:
+        stats.add(text.analyse(r, examples=2))
+    (spill,) = tmp_path.iterdir()
+    shared = stats.shared()
+    assert "_spill" not in shared.state and shared.path == str(spill) and shared.size == spill.stat().st_size > 0
+    other = pickle.loads(pickle.dumps(shared)).open()
+    pd.testing.assert_frame_equal(other.keywords(), stats.keywords(), check_exact=True)
+    pd.testing.assert_frame_equal(other.attention(), stats.attention(), check_exact=True)
+    other.close()
+    assert spill.exists()  # the reader's close leaves the owner's file
+    stats.close()
+    assert not spill.exists()
+    with pytest.raises(ValueError, match="spill_folder"):
+        text.TextStats().shared()
+
+
 def test_a_released_segmenter_is_built_again_on_next_use():
     # a build's parent lets the segmenter go once its workers are done (memory); a later call
     # (a notebook after a batch run) must still segment as before

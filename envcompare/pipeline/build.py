@@ -7,8 +7,9 @@ text counts and evidence page; the review step (`reviewing`) applies corrections
 the facts; `comparison.analyse` gives every comparison table; the registry says which table goes
 to which file; the workbook and the charts lay out the same tables. Memory follows the largest
 table, not all of them: every figure (`facts_all`) and then each text table is written and let go
-before the comparison tables are made. A small corpus's text tables are made by a forked process
-beside the review and the comparisons instead (`_TextTables`): the same bytes, sooner.
+before the comparison tables are made. A corpus of up to ~10,000 reports has its text tables made
+by a process of their own beside the review and the comparisons instead (`_TextTables`): the same
+bytes, sooner.
 
 A build is a transaction. Its outputs are written into `out/.envcompare-staging/` and moved into
 place together once all are written: the old manifest is removed first and the new one written
@@ -44,7 +45,7 @@ from ..comparison.panel import Panel
 from ..errors import BuildError
 from ..extraction.tidy import with_fact_counts
 from ..ingest.load import doc_names, list_files
-from ..memory import compact, frozen_for_fork, release_unused
+from ..memory import compact, release_unused
 from ..present.export import write_table
 from ..present.output import atomic_write
 from ..present.outputs import WORKBOOK, table_outputs
@@ -54,7 +55,7 @@ from .batch import BatchResult, DocResult, code_version
 
 if TYPE_CHECKING:
     from ..comparison.analysis import Analysis
-    from ..policytext.text import TextStats
+    from ..policytext.text import SharedTextStats, TextStats
     from ..present.chart_inputs import Chart
     from ..present.drawing import Drawing
     from ..review.table import Reviewed
@@ -151,7 +152,9 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     stage.mkdir()
     files, _ = list_files(paths)
     previous = _Previous(out)
-    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(), reviewing.Seen(), previous)
+    # the text counts' spill file in the stage: a process making the text tables reads it there
+    per_document = _PerDocument(out, stage, _page_names(doc_names(files, paths)), TextStats(spill_folder=stage),
+                                reviewing.Seen(), previous)
     result = run(per_document)
     release_unused()
     staging = _Staging(stage, previous)
@@ -346,17 +349,20 @@ def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.Data
     return themes
 
 
-TEXT_TABLES_BESIDE_MB = 64  # text counts spilled, under which a process makes the text tables beside the review
+TEXT_TABLES_BESIDE_MB = 256  # text counts spilled, under which a process makes the text tables beside the review
 
 
 class _TextTables:
     """The text tables, made, written into the stage (or kept) and let go; `themes()` returns the
     theme chart's input once they are. With `beside` (jobs > 1 and a corpus whose spilled text
-    counts are under TEXT_TABLES_BESIDE_MB) a forked process makes them while this one reviews
-    the facts and makes the comparisons: on 1,000 reports they took ~3 s of ~15 after the batch,
-    on one core while the other was idle. A large corpus makes them here, between the review and
-    the comparisons, so that their memory never adds to either's (a forked process also counts
-    every page of its parent in its RSS). The outputs are the same bytes either way."""
+    counts are under TEXT_TABLES_BESIDE_MB: ~200 MB at 10,000 generated reports) a process of
+    their own makes them while this one reviews the facts and makes the comparisons, on the core
+    the batch's workers left idle: 1,000 reports ~2-3 s, 10,000 ~20 s. It is started afresh
+    ("spawn": it shares no page with this one, so the tree's RSS counts what it holds, ~250 MB at
+    10,000 reports) and handed the text counts without their spilled word counts, which it reads
+    from the spill file in the stage (`TextStats.shared`). A larger corpus makes them here,
+    between the review and the comparisons, so that their memory never adds to either's. The
+    outputs are the same bytes either way."""
 
     def __init__(self, stats: TextStats, staging: _Staging, beside: bool):
         self.stats = stats
@@ -367,12 +373,11 @@ class _TextTables:
         if self.beside:
             import multiprocessing as mp
 
-            context = mp.get_context("fork")
+            context = mp.get_context("spawn")
             self._answer, reply = context.Pipe(duplex=False)
-            with frozen_for_fork():
-                self._process = context.Process(target=_text_tables_process, args=(stats, staging, reply),
-                                                name="envcompare-text-tables", daemon=True)
-                self._process.start()
+            self._process = context.Process(target=_text_tables_process, name="envcompare-text-tables", daemon=True,
+                                            args=(stats.shared(), staging.stage, staging.previous, reply))
+            self._process.start()
             reply.close()
 
     def themes(self) -> dict[str, pd.DataFrame]:
@@ -412,12 +417,13 @@ class _TextTables:
             self._answer.close()
 
 
-def _text_tables_process(stats: TextStats, staging: _Staging, reply) -> None:
-    """The forked process of `_TextTables`: the text tables written into the stage, and what it
-    wrote (or kept) with the theme chart's input sent back; an error is sent back to be raised."""
-    staging.done, staging.tables = Written(), {}  # only this process's outputs go back
+def _text_tables_process(shared: SharedTextStats, stage: Path, previous: _Previous, reply) -> None:
+    """The process of `_TextTables`: the text tables written into the stage, and what it wrote (or
+    kept) with the theme chart's input sent back; an error is sent back to be raised."""
+    staging = _Staging(stage, previous)
     try:
-        answer = (True, (staging.done, staging.tables, _write_text_tables(stats, staging)))
+        with shared.open() as stats:
+            answer = (True, (staging.done, staging.tables, _write_text_tables(stats, staging)))
     except Exception as exc:  # raised in the build, as if made there
         answer = (False, exc)
     try:

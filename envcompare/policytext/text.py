@@ -48,8 +48,10 @@ order with the same numbers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import re
 import sys
 import tempfile
@@ -670,14 +672,29 @@ class _SpillFile:
 
     TextStats keeps here what it needs of a document only when the keyword table is asked for
     (word counts, example sentences): memory then holds a few counts per document. The file is
-    `tempfile.TemporaryFile` (no name at all where the system allows it) and is closed, which
-    deletes it, by `close`, when its owner is garbage-collected, or at exit (weakref.finalize)."""
+    `tempfile.TemporaryFile` (no name at all where the system allows it), or a named file in
+    `folder` (another process may then read it: `TextStats.shared`), and is closed, which deletes
+    it, by `close`, when its owner is garbage-collected, or at exit (weakref.finalize)."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: str | os.PathLike | None = None) -> None:
         # open as long as its owner lives: closed by close() or the finalizer, not by a with block
-        self._file = tempfile.TemporaryFile(prefix="envcompare-text-")  # noqa: SIM115
-        self._finalizer = weakref.finalize(self, self._file.close)
+        self.path: str | None = None
+        if folder is None:
+            self._file = tempfile.TemporaryFile(prefix="envcompare-text-")  # noqa: SIM115
+        else:
+            handle, self.path = tempfile.mkstemp(prefix=".envcompare-text-", dir=folder)
+            self._file = os.fdopen(handle, "w+b")
+        self._finalizer = weakref.finalize(self, _close_spill, self._file, self.path)
         self.size = 0
+
+    @classmethod
+    def reading(cls, path: str, size: int) -> _SpillFile:
+        """Another process's named spill file, read only: it stays that process's to delete."""
+        spill = cls.__new__(cls)
+        spill.path, spill.size = None, size
+        spill._file = open(path, "rb")  # noqa: SIM115 (closed by close() or the finalizer)
+        spill._finalizer = weakref.finalize(spill, _close_spill, spill._file, None)
+        return spill
 
     @property
     def closed(self) -> bool:
@@ -703,9 +720,21 @@ class _SpillFile:
     def close(self) -> None:
         self._finalizer()
 
+    def flush(self) -> None:
+        """Everything appended is in the file (for another process reading it by its path)."""
+        self._check_open()
+        self._file.flush()
+
     def _check_open(self) -> None:
         if self.closed:
             raise ValueError("this TextStats is closed: its word counts and example sentences are gone")
+
+
+def _close_spill(file: object, path: str | None) -> None:
+    file.close()
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 _ID = np.dtype("<i4")  # word ids, counts and sentence numbers of a spilled record
@@ -767,7 +796,9 @@ class TextStats:
     into a new file.
     """
 
-    def __init__(self, examples: int = 1, places: bool = False) -> None:
+    def __init__(self, examples: int = 1, places: bool = False, spill_folder: str | os.PathLike | None = None) -> None:
+        """`spill_folder`: the spill file is a named file there, so that `shared` can hand these
+        counts to another process without copying it (default: a file with no name)."""
         self.examples = max(examples, 1)
         self._skip = frozenset() if places else _places()
         self._theme_ids = tuple(t.id for t in themes())
@@ -775,7 +806,7 @@ class TextStats:
         self._words: list[str] = []  # the words by number
         self._meta: list[tuple[str, str, str | None, int | None, str | None]] = []  # (doc, path, city, year, doc_type)
         self._numbers = array("q")  # per document: _Place, env and all words, done and plan tallies
-        self._spill = _SpillFile()
+        self._spill = _SpillFile(spill_folder)
 
     @property
     def _width(self) -> int:
@@ -797,6 +828,17 @@ class TextStats:
         """Bytes of word counts and example sentences in the temporary file (what `keywords` reads)."""
         return self._spill.size
 
+    def shared(self) -> SharedTextStats:
+        """These counts for another process (a TextStats made with `spill_folder`): everything
+        but the spilled word counts, which it reads from this one's file by its path instead of
+        being sent them (~200 MB at 10,000 reports). The file stays this one's: close this one
+        only once the other is done with it."""
+        if self._spill.path is None:
+            raise ValueError("this TextStats spills to a file with no name: make it with spill_folder to share it")
+        self._spill.flush()
+        state = {name: value for name, value in self.__dict__.items() if name != "_spill"}
+        return SharedTextStats(state, self._spill.path, self._spill.size)
+
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
         state["_spill"] = self._spill.read(0, self._spill.size)  # the records themselves, not the open file
@@ -807,6 +849,13 @@ class TextStats:
         self.__dict__.update(state)
         self._spill = _SpillFile()
         self._spill.append(spilled)  # at offset 0: every _Place stays right
+
+    @classmethod
+    def _reading(cls, shared: SharedTextStats) -> TextStats:
+        stats = cls.__new__(cls)
+        stats.__dict__.update(shared.state)
+        stats._spill = _SpillFile.reading(shared.path, shared.size)
+        return stats
 
     def add(self, doc: DocText) -> None:
         """Pool one document's counts: the same work per word of the document however many
@@ -1126,6 +1175,19 @@ PLAN_COLUMNS = {
     "part": "string",
     **{k: v for k, v in THEME_COLUMNS.items() if k not in ("level", "city", "year", "doc", "doc_type", "documents")},
 }
+
+
+class SharedTextStats(NamedTuple):
+    """A TextStats handed to another process (`TextStats.shared`): its counts, and the path and
+    size of the spill file it reads the word counts from."""
+
+    state: dict[str, object]
+    path: str
+    size: int
+
+    def open(self) -> TextStats:
+        """The TextStats, reading the owner's spill file (close it when done; the file stays)."""
+        return TextStats._reading(self)
 
 
 def theme_shares(corpus: Corpus | Iterable[Report]) -> pd.DataFrame:

@@ -253,11 +253,14 @@ def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path
         assert main(["build", str(reports), "-o", str(out), "-j", "2", "--no-cache"]) == 0
         return capsys.readouterr().out
 
-    built(tmp_path / "beside")
-    assert made_here == []  # made by the other process
-    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 0)
-    built(tmp_path / "here")
+    built(tmp_path / "seeds")  # two seeds' counts are too few to be worth a process
     assert made_here == [1]
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", (0, 256))
+    built(tmp_path / "beside")
+    assert made_here == [1]  # made by the other process
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", (0, 0))
+    built(tmp_path / "here")
+    assert made_here == [1, 1]
     beside, here = files(tmp_path / "beside"), files(tmp_path / "here")
     assert sorted(beside) == sorted(here) and "keywords.csv" in beside
     for name in beside:
@@ -267,7 +270,7 @@ def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path
 
     # a blank line changes the documents table, no word count: the text tables are kept (by the
     # other process's word) and the manifest vouches for them
-    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", 256)
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", (0, 256))
     jinan = reports / "jinan_2023_report.txt"
     jinan.write_bytes(jinan.read_bytes() + b"\n")
     said = built(tmp_path / "beside")
@@ -276,10 +279,10 @@ def test_text_tables_made_beside_the_review_are_the_same_and_kept_alike(tmp_path
     assert again["documents.csv"][0] != beside["documents.csv"][0]
     assert f"wrote {tmp_path / 'beside' / 'documents.csv'}" in said
     assert "wrote " not in built(tmp_path / "beside")  # every output vouched for by the manifest: all kept
-    assert made_here == [1]
+    assert made_here == [1, 1]
 
 
-def test_an_error_making_the_text_tables_beside_is_raised_by_the_build(tmp_path):
+def test_an_error_making_the_text_tables_beside_is_raised_by_the_build(tmp_path, monkeypatch):
     import pytest
 
     from envcompare.ingest.load import read_report
@@ -295,6 +298,7 @@ def test_an_error_making_the_text_tables_beside_is_raised_by_the_build(tmp_path)
     assert len(spill) == 1  # the named spill file the other process reads
     spill[0].unlink()  # gone before the other process opens it
     staging = build_module._Staging(stage, build_module._Previous(out))
+    monkeypatch.setattr(build_module, "TEXT_TABLES_BESIDE_MB", (0, 256))
     with build_module._TextTables(stats, staging, beside=True) as text_tables, pytest.raises(FileNotFoundError):
         text_tables.themes()
     assert not list(stage.iterdir())  # it wrote nothing

@@ -349,13 +349,16 @@ def _write_text_tables(stats: TextStats, staging: _Staging) -> dict[str, pd.Data
     return themes
 
 
-TEXT_TABLES_BESIDE_MB = 256  # text counts spilled, under which a process makes the text tables beside the review
+# text counts spilled (MB) between which a process makes the text tables beside the review: below,
+# starting it (~1.5 s) costs more than the tables take; above, its memory would add to the review's
+TEXT_TABLES_BESIDE_MB = (8, 256)
 
 
 class _TextTables:
     """The text tables, made, written into the stage (or kept) and let go; `themes()` returns the
     theme chart's input once they are. With `beside` (jobs > 1 and a corpus whose spilled text
-    counts are under TEXT_TABLES_BESIDE_MB: ~200 MB at 10,000 generated reports) a process of
+    counts are within TEXT_TABLES_BESIDE_MB: ~20 MB at 1,000 generated reports, ~200 MB at 10,000; the seeds' are
+    far below) a process of
     their own makes them while this one reviews the facts and makes the comparisons, on the core
     the batch's workers left idle: 1,000 reports ~2-3 s, 10,000 ~20 s. It is started afresh
     ("spawn": it shares no page with this one, so the tree's RSS counts what it holds, ~250 MB at
@@ -367,7 +370,8 @@ class _TextTables:
     def __init__(self, stats: TextStats, staging: _Staging, beside: bool):
         self.stats = stats
         self.staging = staging
-        self.beside = beside and stats.spilled < TEXT_TABLES_BESIDE_MB * 1e6
+        low, high = TEXT_TABLES_BESIDE_MB
+        self.beside = beside and low * 1e6 <= stats.spilled < high * 1e6
         self._themes: dict[str, pd.DataFrame] | None = None
         self._process = self._answer = None
         if self.beside:

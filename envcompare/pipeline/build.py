@@ -159,15 +159,14 @@ def _build(paths: Sequence[str | os.PathLike], out: Path, stage: Path,
     release_unused()
     staging = _Staging(stage, previous)
     with _TextTables(per_document.stats, staging, beside=jobs > 1) as text_tables:
-        return _review_and_write(paths, out, stage, result, per_document, staging, text_tables, digest, corrections,
-                                 jobs)
+        return _review_and_write(paths, out, result, per_document, staging, text_tables, digest, corrections, jobs)
 
 
-def _review_and_write(paths: Sequence[str | os.PathLike], out: Path, stage: Path, result: BatchResult,
-                      per_document: _PerDocument, staging: _Staging, text_tables: _TextTables, digest: str | None,
+def _review_and_write(paths: Sequence[str | os.PathLike], out: Path, result: BatchResult, per_document: _PerDocument,
+                      staging: _Staging, text_tables: _TextTables, digest: str | None,
                       corrections: reviewing.RunCorrections, jobs: int) -> Built:
     """The build after its batch: review, tables, workbook and charts into the stage, then the swap."""
-    previous = staging.previous
+    stage, previous = staging.stage, staging.previous
     reports = reviewing.Reports(paths)
     reviewed = reviewing.review_result(result, reports, corrections, per_document.seen, queue=False)
     # Every figure (facts_all) is the largest table and no other output is drawn from it: written
@@ -357,10 +356,10 @@ TEXT_TABLES_BESIDE_MB = (8, 256)
 class _TextTables:
     """The text tables, made, written into the stage (or kept) and let go; `themes()` returns the
     theme chart's input once they are. With `beside` (jobs > 1 and a corpus whose spilled text
-    counts are within TEXT_TABLES_BESIDE_MB: ~20 MB at 1,000 generated reports, ~200 MB at 10,000; the seeds' are
-    far below) a process of
-    their own makes them while this one reviews the facts and makes the comparisons, on the core
-    the batch's workers left idle: 1,000 reports ~2-3 s, 10,000 ~20 s. It is started afresh
+    counts are within TEXT_TABLES_BESIDE_MB: ~20 MB at 1,000 generated reports, ~200 MB at 10,000,
+    the seeds' far below) a process of their own makes them while this one reviews the facts and
+    makes the comparisons, on the core the batch's workers left idle: 1,000 reports ~2-3 s, 10,000
+    ~20 s. It is started afresh
     ("spawn": it shares no page with this one, so the tree's RSS counts what it holds, ~250 MB at
     10,000 reports) and handed the text counts without their spilled word counts, which it reads
     from the spill file in the stage (`TextStats.shared`). A larger corpus makes them here,
@@ -404,9 +403,7 @@ class _TextTables:
         if not made:
             raise answer
         done, digests, themes = answer
-        self.staging.done.sources.update(done.sources)
-        self.staging.done.kept.update(done.kept)
-        self.staging.tables.update(digests)
+        self.staging.add(done, digests)
         return themes
 
     def __enter__(self) -> _TextTables:
@@ -432,9 +429,9 @@ def _text_tables_process(shared: SharedTextStats, stage: Path, previous: _Previo
         answer = (False, exc)
     try:
         reply.send(answer)
-    except Exception as exc:  # an error that does not pickle: its text
-        reply.send((False, BuildError(f"making the text tables failed: {type(answer[1]).__name__}: {answer[1]}"
-                                      if not answer[0] else f"the text tables could not be sent back: {exc}")))
+    except Exception as exc:  # what does not pickle goes back as text
+        why = exc if answer[0] else f"{type(answer[1]).__name__}: {answer[1]}"
+        reply.send((False, BuildError(f"making the text tables in their own process failed: {why}")))
     finally:
         reply.close()
 
@@ -496,6 +493,12 @@ class _Staging:
         else:
             names = [Path(p).relative_to(self.stage).as_posix() for p in write()]
         self.done.sources.update(dict.fromkeys(names, source))
+
+    def add(self, done: Written, tables: dict[str, str]) -> None:
+        """What another process wrote into (or kept for) the same stage, and its tables' digests."""
+        self.done.sources.update(done.sources)
+        self.done.kept.update(done.kept)
+        self.tables.update(tables)
 
     def table(self, name: str, table: pd.DataFrame) -> None:
         """The outputs of the registry that are the table `name` (a .csv)."""

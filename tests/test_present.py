@@ -74,6 +74,28 @@ def test_figures_draw_without_missing_glyphs(facts, references, name, lang, tmp_
     assert all(p.stat().st_size > 5000 for p in paths)
 
 
+@pytest.mark.parametrize("cities", [2, 12, 40])
+def test_coverage_title_stands_clear_of_its_panels(cities):
+    # a tall chart (a national corpus: 40 cities, three panels) keeps its title above the first
+    # panel's title and cells, as a chart of two cities does
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    from envcompare.present.chart_inputs import CoverageInput
+
+    names = [f"城{i:02d}" for i in range(cities)]
+    columns = ["air.pm25", "air.good_days_ratio", "water.national_sections_good_ratio"]
+    counts = pd.DataFrame([[1, 2, 0]] * cities, index=names, columns=columns)
+    fig = charts.draw_coverage(CoverageInput(["actual", "target", "change"], [counts] * 3))
+    renderer = fig.canvas.get_renderer()
+    title = next(t for t in fig.findobj(Text) if t.get_text() == fig.get_suptitle()).get_window_extent(renderer)
+    panels = [ax.get_tightbbox(renderer) for ax in fig.axes]
+    assert title.y0 >= max(panel.y1 for panel in panels), (title, panels[0])
+    assert not any(Bbox.intersection(title, panel) for panel in panels)
+    assert title.y1 <= fig.bbox.y1  # and inside the figure
+    charts.plt.close(fig)
+
+
 def test_english_labels_use_pinyin_and_catalog_names(facts, references):
     fig = charts.indicator_chart(facts, "air.pm25", references, lang="en")
     ax = fig.axes[0]

@@ -132,6 +132,8 @@ def indicator_label(ind_id: str, lang: str, unit: str | None = None) -> str:
 # (their x ticks are at the bottom), given, not searched for. The search measures every y tick
 # label again at every draw (tight layout, PNG, SVG): on a chart of 170 rows, much of its time.
 TITLE_Y = 1.0
+SUPTITLE_TOP_IN = 0.08  # inches between the top of a figure and its title's
+SUPTITLE_ROOM_IN = 0.3  # inches at the top of a figure for its title (12 pt) and the gap below it
 
 
 def _without_ylabel_search(fig: Figure) -> None:
@@ -469,9 +471,13 @@ def draw_coverage(coverage: CoverageInput, lang: str = "zh") -> Figure:
         last = axes[-1][0]
         last.set_xticks(range(len(columns)), [indicator_label(c, lang).split(" (")[0] for c in columns], rotation=60,
                         ha="right", fontsize=8)
-        fig.suptitle(label("coverage_title", lang), x=0.01, ha="left", fontsize=12)
+        # the title sits a fixed distance from the top, and the panels are laid out below the room
+        # it takes (a figure fraction would put it inside the first panel of a tall chart)
+        height = fig.get_figheight()
+        fig.suptitle(label("coverage_title", lang), x=0.01, y=1 - SUPTITLE_TOP_IN / height, ha="left", va="top",
+                     fontsize=12)
         _without_ylabel_search(fig)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 1 - SUPTITLE_ROOM_IN / height))
     return fig
 
 

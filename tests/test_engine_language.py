@@ -16,12 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent / "envcompare"
 # (、。《》「」〔〕), full-width forms ((,: ｜), and the curly quotes Chinese text uses (“”‘’)
 CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u2018\u2019\u201c\u201d]")
 
-# Files outside the changes that cleared the engine (ingest/metadata.py, ingest/mojibake.py); a
-# file not listed here may hold no CJK literal.
-ALLOWED = {
-    "ingest/metadata.py",
-    "ingest/mojibake.py",
-}
 
 
 def docstring_nodes(tree: ast.AST) -> set[int]:
@@ -55,16 +49,11 @@ def test_no_cjk_literal_in_the_engine():
     found = []
     for path in sorted(ROOT.rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()
-        if name in ALLOWED or "__pycache__" in path.parts:
+        if "__pycache__" in path.parts:
             continue
         for line, written in cjk_literals(path.read_text(encoding="utf-8")):
             found.append(f"envcompare/{name}:{line}: {written[:60]}")
     assert not found, "words of the language belong in data/ (constructions/ or clean.yaml):\n  " + "\n  ".join(found)
-
-
-def test_the_allowed_files_exist():
-    for name in ALLOWED:
-        assert (ROOT / name).is_file(), f"{name} is gone: take it off ALLOWED"
 
 
 def test_the_check_sees_literals_but_not_docstrings_or_escapes():

@@ -132,6 +132,22 @@ def test_the_command_line_says_which_file_and_key_in_one_line(tmp_path):
         f"envcompare: {copy / 'labels.yaml'}: subtitle: expected a mapping with the keys zh, en, found a whole number 3"]
 
 
+def test_a_date_key_the_header_has_no_name_for_is_a_data_file_error(tmp_path):
+    # page_metadata.undated_key must be one of date_keys (else a header line starting with a date
+    # would be read under a key no date is looked for in): refused when the rules load
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    clean = copy / "clean.yaml"
+    text = clean.read_text(encoding="utf-8")
+    assert "  undated_key: 日期\n" in text
+    clean.write_text(text.replace("  undated_key: 日期\n", "  undated_key: 落款\n"), encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", "from envcompare.ingest.metadata import infer; infer('某市')"],
+                         cwd=ROOT, env={**os.environ, "ENVCOMPARE_DATA": str(copy)}, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 1
+    assert f"DataFileError: cannot read {clean}: page_metadata.undated_key '落款' is not one of date_keys" in res.stderr
+
+
 def test_invalid_yaml_is_a_data_file_error(data_copy):
     (data_copy / "gazetteer.yaml").write_text("written_suffixes: {自治县: 县\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="gazetteer.yaml: not valid YAML"):

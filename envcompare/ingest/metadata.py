@@ -13,19 +13,43 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 
+from ..errors import DataFileError
 from ..vocab.places import CITY_LEVELS, county_short_names, find_places, lookup
-from ..vocab.resources import read_yaml
+from ..vocab.resources import data_path, read_yaml
 from ..vocab.rules import read_rules
 
-DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-ORG = re.compile(r"生态环境局|生态环境厅|环境保护局|环境保护厅|环保局|生态环境委员会")
-LEAD_IN = re.compile(r"^(?:现将|特将|现就|关于)|(?:的)?(?:情况)?如下[::]?$")
-# a year named as the base of a comparison (比2015年, 较2015年, 与2015年相比) is not the year a
-# report is about
 # the source of a publication date read from a link in the page: any page's date, too weak to date
 # the page's own periods or years by
 LINK_DATE = "link in page"
-YEAR = re.compile(r"(?<![\d比较与(])((?:19|20)\d{2})\s*年")
+
+
+@dataclass(frozen=True)
+class _PageRules:
+    """The page_metadata rules of data/clean.yaml, compiled."""
+
+    date: re.Pattern[str]  # a date written out: year, month, day
+    undated_key: str  # the date key a header line starting with a date is read under
+    title_keys: tuple[str, ...]  # header keys naming the page
+    bureau: re.Pattern[str]  # an environment authority's name after its place
+    title_lead_in: re.Pattern[str]  # a first line's lead-in or tail, no part of its title
+    year: re.Pattern[str]  # a year named with its year word, not a comparison's base
+    bare_title_year: re.Pattern[str]  # a year in a title without its year word
+    city_suffix_end: re.Pattern[str]  # a user-given city's ending, stripped
+    city_suffix: str  # added to an unknown city's short name to name its publisher
+
+
+@lru_cache(maxsize=1)
+def _page_rules() -> _PageRules:
+    cfg = read_yaml("clean.yaml")
+    rules = cfg["page_metadata"]
+    if rules["undated_key"] not in cfg["date_keys"]:
+        raise DataFileError(data_path("clean.yaml"), f"page_metadata.undated_key {rules['undated_key']!r} is not one of date_keys")
+    return _PageRules(
+        re.compile(rules["date"]), rules["undated_key"], tuple(rules["title_keys"]),
+        re.compile("|".join(map(re.escape, rules["bureaus"]))), re.compile(rules["title_lead_in"]),
+        re.compile(rules["year"]), re.compile(rules["bare_title_year"]),
+        re.compile(f"(?:{'|'.join(map(re.escape, rules['city_suffixes']))})$"), rules["city_suffix"],
+    )
 
 
 @dataclass(frozen=True)
@@ -150,7 +174,7 @@ def basis(meta: Metadata) -> str:
 
 
 def parse_date(text: str) -> date | None:
-    m = re.search(DATE, text)
+    m = _page_rules().date.search(text)
     if not m:
         return None
     try:
@@ -161,7 +185,7 @@ def parse_date(text: str) -> date | None:
 
 def strip_suffix(name: str) -> str:
     place = lookup(name)
-    return place.short if place and place.level in CITY_LEVELS else re.sub(r"(市|省)$", "", name)
+    return place.short if place and place.level in CITY_LEVELS else _page_rules().city_suffix_end.sub("", name)
 
 
 @lru_cache(maxsize=1)
@@ -285,13 +309,13 @@ def title_of(lines: list[str], html_meta: dict[str, str]) -> str | None:
     found = next((line for line in candidates[:TITLE_CANDIDATES] if _headline(line, rules)), None)
     found = found or next((line for line in lines[:TITLE_CANDIDATES]
                            if line and len(line) <= TITLE_MAX_LENGTH and rules.full_stop not in line), None)
-    return (LEAD_IN.sub("", found) or found) if found else None
+    return (_page_rules().title_lead_in.sub("", found) or found) if found else None
 
 
 def _named_org(text: str) -> str | None:
     """First environment bureau named with its place (成都市生态环境局) in the text."""
     ends = {p.end: p for p in _head_places(text)}
-    for m in ORG.finditer(text):
+    for m in _page_rules().bureau.finditer(text):
         place = ends.get(m.start())
         if place:
             return place.place.name + m.group(0)
@@ -304,9 +328,10 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
     head = parse_header("\n".join(header))
     lines = text.split("\n")
     sources: dict[str, str] = {}
+    page = _page_rules()
 
     title = title_of(lines, html_meta)
-    name_field = _field(head, ("名称", "标题"))
+    name_field = _field(head, page.title_keys)
     if name_field and not title:
         title = name_field
     if title:
@@ -314,9 +339,9 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
 
     date_keys, publisher_keys = _header_fields()
     published = None
-    undated = [h for h in header if re.match(DATE, h.strip())]
+    undated = [h for h in header if page.date.match(h.strip())]
     if undated and not any(_field(head, (k,)) for k in date_keys):
-        head = {**head, "日期": undated[0].strip()}
+        head = {**head, page.undated_key: undated[0].strip()}
     for key in date_keys:
         value = _field(head, (key,))
         if value and (published := parse_date(value)):
@@ -336,7 +361,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         sources["published"] = LINK_DATE
 
     publisher = _field(head, publisher_keys) or html_meta.get("contentsource")
-    if not publisher or not ORG.search(publisher):
+    if not publisher or not page.bureau.search(publisher):
         publisher = _named_org(text) or publisher
     if publisher:
         publisher = re.split(r"\s", publisher.strip())[0]
@@ -350,13 +375,13 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
             city, sources["city"] = county, "county page"
     if publisher and city and not find_places(publisher):
         place = lookup(city)
-        publisher = (place.name if place else city + "市") + publisher
+        publisher = (place.name if place else city + page.city_suffix) + publisher
         sources["publisher"] = "header + inferred city"
 
     probe = title or (lines[0] if lines else "")
     doc_type = doc_type_of(probe)
 
-    title_years = [int(y) for y in YEAR.findall(probe)] or [int(y) for y in re.findall(r"(?<![\d比较与])(20\d{2})(?!\d)", probe)]
+    title_years = [int(y) for y in page.year.findall(probe)] or [int(y) for y in page.bare_title_year.findall(probe)]
     lead = _lead_year(lines, title) if not title_years else None
     lead_source = "lead sentence"
     dated = published is not None and sources["published"] != LINK_DATE
@@ -376,7 +401,7 @@ def infer(text: str, header: tuple[str, ...] = (), html_meta: dict[str, str] | N
         report_year, years = lead, (lead,)
         sources["report_year"] = lead_source
     else:
-        counts = Counter(int(y) for y in YEAR.findall(text))
+        counts = Counter(int(y) for y in page.year.findall(text))
         if published and sources["published"] != LINK_DATE:
             counts = Counter({y: n for y, n in counts.items() if y <= published.year}) or counts
         bases = [int(y) + 1 for y in _year_rules().same_period_base.findall(text)] if not counts else []

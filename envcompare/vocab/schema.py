@@ -354,6 +354,9 @@ SCHEMAS: dict[str, Any] = {
         "spam_words": WORDS, "canonical_tokens": WORDS, "water_class_letters": REGEX, "water_class_digits": REGEX, "pinyin_gloss": REGEX,
         "duplicate_min_chars": int,
         "full_stop": str,  # a line holding it is prose (not a header, navigation or a title)
+        "page_metadata": {"date": REGEX, "undated_key": str, "title_keys": WORDS, "bureaus": WORDS,
+                          "title_lead_in": REGEX, "year": REGEX, "bare_title_year": REGEX,
+                          "city_suffixes": WORDS, "city_suffix": str},
     },
     "text/themes.yaml": {
         "themes": [{"id": str, "zh": str, "en": str, "source": str, "words": WORDS}],

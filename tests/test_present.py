@@ -96,6 +96,23 @@ def test_coverage_title_stands_clear_of_its_panels(cities):
     charts.plt.close(fig)
 
 
+def test_coverage_counts_stand_in_their_cells(tmp_path):
+    # each nonzero count is written at its cell's centre (column j, row i at data (j, i)), one
+    # collection per panel and value, named in the SVG; a zero cell has none
+    from envcompare.present.chart_inputs import CoverageInput
+
+    columns = ["air.pm25", "air.good_days_ratio", "water.national_sections_good_ratio"]
+    actual = pd.DataFrame([[1, 2, 0], [0, 2, 11]], index=["甲", "乙"], columns=columns)
+    target = pd.DataFrame([[0, 0, 0], [3, 0, 0]], index=["甲", "乙"], columns=columns)
+    fig = charts.draw_coverage(CoverageInput(["actual", "target"], [actual, target]))
+    stamped = {c.get_gid(): sorted(map(tuple, c.get_offsets().tolist())) for ax in fig.axes for c in ax.collections}
+    assert stamped == {"cells-actual-1": [(0, 0)], "cells-actual-2": [(1, 0), (1, 1)], "cells-actual-11": [(2, 1)],
+                       "cells-target-3": [(0, 1)]}
+    assert all(not ax.texts for ax in fig.axes)  # no text artist per cell
+    svg = charts.save_figure(fig, tmp_path / "coverage")[1].read_text(encoding="utf-8")
+    assert 'id="cells-actual-11"' in svg and 'id="cells-target-3"' in svg
+
+
 def test_english_labels_use_pinyin_and_catalog_names(facts, references):
     fig = charts.indicator_chart(facts, "air.pm25", references, lang="en")
     ax = fig.axes[0]

@@ -17,7 +17,12 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path as MplPath
+from matplotlib.textpath import TextPath
+from matplotlib.transforms import IdentityTransform
 
 from ..vocab.catalog import indicators
 from ..vocab.places import lookup
@@ -463,10 +468,7 @@ def draw_coverage(coverage: CoverageInput, lang: str = "zh") -> Figure:
             ax.imshow(table.values > 0, cmap="Greens", vmin=0, vmax=1.4, aspect="auto")
             ax.set_yticks(range(len(cities)), [city_label(c, lang) for c in cities], fontsize=8)
             ax.grid(False)
-            for (i, j), n in np.ndenumerate(table.values):
-                if n:
-                    # inside its cell: no part of the tight layout, never measured for it
-                    ax.text(j, i, str(n), ha="center", va="center", fontsize=7, color=INK, in_layout=False)
+            _cell_counts(ax, table.to_numpy(), CELL_COUNT_POINTS, f"cells-{kind}")
             ax.set_title(label(f"kind_{kind}", lang), fontsize=10, y=TITLE_Y)
         last = axes[-1][0]
         last.set_xticks(range(len(columns)), [indicator_label(c, lang).split(" (")[0] for c in columns], rotation=60,
@@ -479,6 +481,31 @@ def draw_coverage(coverage: CoverageInput, lang: str = "zh") -> Figure:
         _without_ylabel_search(fig)
         fig.tight_layout(rect=(0, 0, 1, 1 - SUPTITLE_ROOM_IN / height))
     return fig
+
+
+CELL_COUNT_POINTS = 7  # size of the counts written in the coverage chart's cells
+
+
+def _cell_counts(ax, counts: np.ndarray, points: float, name: str) -> None:
+    """Each nonzero count written at the centre of its cell (row i, column j at data (j, i)) in the
+    chart font: one path per distinct count, its digits outlined and centred, stamped on every
+    cell holding it by one collection. One artist per value rather than one text per cell: a
+    national corpus's chart has thousands of cells, and a text costs its own layout and font
+    look-up at every draw (PNG and SVG). Inside the cells: no part of the tight layout. Each
+    collection is named `name`-count (its id in the SVG: cells-actual-3)."""
+    font = FontProperties(family=plt.rcParams["font.family"], size=points)
+    for value in np.unique(counts[counts > 0]).tolist():
+        rows, columns = np.nonzero(counts == value)
+        outline = TextPath((0, 0), str(value), prop=font)
+        (x0, y0), (x1, y1) = outline.get_extents().get_points()
+        centred = MplPath(outline.vertices - ((x0 + x1) / 2, (y0 + y1) / 2), outline.codes)
+        # sizes [1]: the path's units are points at any resolution (as a scatter's markers)
+        stamps = PathCollection([centred], sizes=[1], offsets=np.column_stack([columns, rows]),
+                                offset_transform=ax.transData, facecolors=INK, edgecolors="none", linewidths=0)
+        stamps.set_transform(IdentityTransform())  # the offsets alone are in data coordinates
+        stamps.set_in_layout(False)
+        stamps.set_gid(f"{name}-{value}")
+        ax.add_collection(stamps, autolim=False)
 
 
 def theme_chart(shares: pd.DataFrame, value: str = "token_share", lang: str = "zh") -> Figure:

@@ -332,6 +332,7 @@ def test_the_headline_under_site_furniture_gives_the_figures_their_period(furnis
         ("PM2.5浓度>75", False),
         ("2024/03/05", False),
         ("玉溪:前两月中心城区优良天数比例100%", False),
+        ("长沙市 湘潭市", False),  # places alone, no site word: no site's name
     ],
 )
 def test_which_lines_are_site_furniture(line, furniture):

@@ -278,6 +278,8 @@ def is_furniture(line: str) -> bool:
     site, gap, menu = line.partition(" ")  # a site's name, then its menu (常德市生态环境局 首页 | 机构设置 | …)
     if gap and _short_items(menu, rules.menu, 3, rules) and is_furniture(site):
         return True
+    if not rules.site_words.search(line):
+        return False  # no site word: no bare site name (masking places below only blanks characters)
     masked = list(line)
     mentions = find_places(line)
     for mention in mentions:

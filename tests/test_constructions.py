@@ -190,3 +190,13 @@ def test_the_loader_refuses_a_rule_defined_twice_and_an_unknown_section(tmp_path
     (folder / "b.yaml").write_text("rules: {}\nexampels: []\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="b.yaml: top level: unknown key 'exampels' \\(known: rules, examples, not_facts\\)"):
         _read_rules_from(tmp_path, monkeypatch)
+
+
+def test_an_alternation_of_cue_words_tries_the_longest_first_unless_told_the_order():
+    import re
+
+    longest = rules_module.alternation(["同比", "同比下降", "a.b"])
+    assert longest == r"同比下降|a\.b|同比"  # the ties keep the data's order
+    assert re.match(longest, "同比下降5%").group(0) == "同比下降"
+    assert re.fullmatch(longest, "a.b") and not re.fullmatch(longest, "axb")  # written, not a pattern
+    assert rules_module.alternation(["同比", "同比下降"], longest_first=False) == "同比|同比下降"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..vocab.resources import read_yaml
-from ..vocab.rules import read_rules
+from ..vocab.rules import alternation, read_rules
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,6 @@ class Quantity:
     range_end: float | None = None
 
 
-def _alt(words, longest_first: bool = True) -> str:
-    return "|".join(map(re.escape, sorted(words, key=len, reverse=True) if longest_first else words))
-
-
 @dataclass(frozen=True)
 class QuantityRules:
     """The quantity pattern and the checks after it (data/units.yaml, constructions/numbers.yaml)."""
@@ -122,14 +118,14 @@ def _patterns() -> QuantityRules:
     rules = read_rules()
     numeral_words = numerals()
     approx = rules["approx"]
-    unit_alt = _alt(units)
-    scale_alt = _alt(scales)
+    unit_alt = alternation(units)
+    scale_alt = alternation(scales)
     before_words = approx["before"]
-    before = _alt(before_words)
-    hedge = _alt(approx["after"], longest_first=False)  # 余/多 between a number and its unit
+    before = alternation(before_words)
+    hedge = alternation(approx["after"], longest_first=False)  # 余/多 between a number and its unit
     percent = rules["percent_word"]
     # after the unit: comparators (以上, 以内) and hedges (左右)
-    after = _alt(sorted({*rules["comparators"]["after"], *approx["after_unit"], *approx["after_actual"]}))
+    after = alternation(sorted({*rules["comparators"]["after"], *approx["after_unit"], *approx["after_actual"]}))
     # every match opens with a hedge word or a number: a lookahead on those first characters
     # rejects most positions at once (the optional group in front defeats the engine's own scan)
     firsts = "".join(sorted({w[0] for w in before_words} | set(numeral_words.chars) | {percent[0]}))
@@ -139,7 +135,7 @@ def _patterns() -> QuantityRules:
     # the pattern, so the regex engine rejects them without a Python-level look
     cn_with_unit = rf"{chinese}(?=(?:{scale_alt})?(?:{hedge})?(?:{unit_alt}))"
     number = rf"(?P<num>{arabic}|{re.escape(percent)}(?P<pct>{chinese}|{arabic})|{cn_with_unit})"
-    rng = rf"(?:\s*(?:{_alt(rules['range_joins'], longest_first=False)})\s*(?P<num2>{arabic}))?"
+    rng = rf"(?:\s*(?:{alternation(rules['range_joins'], longest_first=False)})\s*(?P<num2>{arabic}))?"
     pattern = (
         rf"(?=[\d{re.escape(firsts)}])(?P<before>{before})?{number}{rng}"
         rf"(?:[ \u00a0]?(?P<unit1>{unit_alt})|(?P<scale>{scale_alt})?(?P<hedge>{hedge})?(?P<unit2>{unit_alt})?)"

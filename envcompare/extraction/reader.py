@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
@@ -29,7 +29,7 @@ from ..ingest.metadata import LINK_DATE
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, Place, county_parent, county_short_names, find_places, province_short
 from ..vocab.resources import read_yaml
-from ..vocab.rules import read_rules
+from ..vocab.rules import alternation, read_rules
 from .numbers import Quantity, find_quantities
 from .tables import read_tables, separators
 
@@ -233,16 +233,6 @@ class _Rules:
     target_whole_year: re.Pattern[str]  # words that make a target the whole year's (今年…不高于, 年度目标)
 
 
-def _alt(words: Iterable[str]) -> str:
-    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-
-
-def _listed(words: Iterable[str]) -> str:
-    """An alternation of `words` in the data's order (where the order of a hand-written
-    alternation was kept)."""
-    return "|".join(map(re.escape, words))
-
-
 @lru_cache(maxsize=1)
 def rules() -> _Rules:
     r = read_rules()
@@ -250,8 +240,8 @@ def rules() -> _Rules:
     after_base = change_rules["up_after_base"] + change_rules["down_after_base"]
     verbs = change_rules["up"] + change_rules["down"] + change_rules["better"] + change_rules["worse"] + after_base
     change = re.compile(
-        rf"(?:(?P<base>{_alt(change_rules['bases'])})|(?P<other>{change_rules['other_base']}))?(?:{_listed(change_rules['before_verb'])})?"
-        rf"(?P<verb>{_alt(verbs)})(?:{_listed(change_rules['particles'])})?{change_rules.get('after_verb', '')}(?:{_listed(change_rules['after_change'])})?$"
+        rf"(?:(?P<base>{alternation(change_rules['bases'])})|(?P<other>{change_rules['other_base']}))?(?:{alternation(change_rules['before_verb'], longest_first=False)})?"
+        rf"(?P<verb>{alternation(verbs)})(?:{alternation(change_rules['particles'], longest_first=False)})?{change_rules.get('after_verb', '')}(?:{alternation(change_rules['after_change'], longest_first=False)})?$"
     )
     ends = re.escape(r["sentence_ends"])
     full_stop = r["full_stop"]
@@ -262,16 +252,16 @@ def rules() -> _Rules:
     periods = tuple(PeriodPattern(re.compile(p["pattern"]), p["form"], p.get("normalise", {})) for p in r["periods"])
     return _Rules(
         change=change,
-        change_verbs=re.compile(_alt(verbs)),
+        change_verbs=re.compile(alternation(verbs)),
         up=frozenset(change_rules["up"] + change_rules["up_after_base"]),
         down=frozenset(change_rules["down"] + change_rules["down_after_base"]),
         after_base=frozenset(after_base),
         better=frozenset(change_rules["better"]),
         worse=frozenset(change_rules["worse"]),
-        flat=re.compile(rf"(?:{_alt(change_rules['bases'])})?(?P<word>{_alt(change_rules['flat'])})"),
-        flat_words=re.compile(_alt(change_rules["flat"])),
+        flat=re.compile(rf"(?:{alternation(change_rules['bases'])})?(?P<word>{alternation(change_rules['flat'])})"),
+        flat_words=re.compile(alternation(change_rules["flat"])),
         other_base=re.compile(change_rules["other_base"]),
-        target_cues=re.compile(_alt(r["target_cues"])),
+        target_cues=re.compile(alternation(r["target_cues"])),
         target_after=re.compile(r["target_after"]),
         target_scope=re.compile(r["target_scope_cues"]),
         target_year=re.compile(r["target_year_cue"]),
@@ -283,11 +273,11 @@ def rules() -> _Rules:
         list_keep=tuple(r["target_list"]["keep"]),
         target_of_year=re.compile(r["target_of_year"]),
         not_indicator_after=tuple(r["not_indicator_after"]),
-        zero_neg=re.compile(rf"(?P<spread>{_alt(r['spread_words'])})?(?P<neg>{_alt(r['zero_negations'])})$"),
+        zero_neg=re.compile(rf"(?P<spread>{alternation(r['spread_words'])})?(?P<neg>{alternation(r['zero_negations'])})$"),
         zero_after=re.compile(r["zero_after"].strip()),
-        full=re.compile(_alt(r["full_phrases"])),
+        full=re.compile(alternation(r["full_phrases"])),
         spread=tuple(r["spread_words"]),
-        part_words=re.compile(rf"(?:{_alt(r['part_words'])})$"),
+        part_words=re.compile(rf"(?:{alternation(r['part_words'])})$"),
         completion_after=re.compile("|".join(r["completion_after"])),
         periods=periods,
         place_words=dict(r["place_words"]),
@@ -297,18 +287,18 @@ def rules() -> _Rules:
         min_foreign_place_chars=int(r.get("min_foreign_place_chars", 0)),
         place_value_links=frozenset(r.get("place_value_links", ())),
         spread_bound=re.compile(r["spread_bound"]),
-        range_join_after=re.compile(rf"\s*(?:{_alt(r['range_joins'])})\s*\d"),
+        range_join_after=re.compile(rf"\s*(?:{alternation(r['range_joins'])})\s*\d"),
         short_place_after=tuple(r.get("short_place_after", ())),
-        zero_subject=re.compile(f"(?:{_alt(r['zero_subject_lead'])})?(?P<noun>{_alt(r['zero_subjects'])})"),
+        zero_subject=re.compile(f"(?:{alternation(r['zero_subject_lead'])})?(?P<noun>{alternation(r['zero_subjects'])})"),
         split_modifier=re.compile(r["count_split_modifier"] + "$"),
         negated_bounds=dict(r["negated_bounds"]["words"]),
         negated_bound=re.compile(
-            rf"(?:{_alt(nb['negations'])})(?P<word>{_alt(nb['words'])})(?:{_listed(nb['fillers'])})?$"
+            rf"(?:{alternation(nb['negations'])})(?P<word>{alternation(nb['words'])})(?:{alternation(nb['fillers'], longest_first=False)})?$"
         ),
         scope_indicators=tuple(ScopeIndicator(re.compile(x["scope"]), x["from"], x["to"]) for x in r["scope_indicators"]),
         continues_paragraph=tuple(r["continues_paragraph"]),
         relative_years=dict(r["relative_years"]["words"]),
-        relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{_alt(r['relative_years']['words'])})"),
+        relative_year=re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{alternation(r['relative_years']['words'])})"),
         place_value_fillers=tuple(r.get("place_value_fillers", ())),
         place_change_fillers=dict(r["place_change_fillers"]),
         place_value_leads=tuple(r["place_value_leads"]),
@@ -343,7 +333,7 @@ def rules() -> _Rules:
         base_period=base["period"],
         quote_marks=base["quote_marks"],
         base_words=dict(base["words"]),
-        comparator_fillers=tuple(re.compile(f"({_listed(words)})$") for words in r["comparators"]["fillers"]),
+        comparator_fillers=tuple(re.compile(f"({alternation(words, longest_first=False)})$") for words in r["comparators"]["fillers"]),
         region_suffix=r["region_suffix"],
         county_page_words=dict(r["county_page"]["words"]),
         passing_place_labels=tuple(r["passing_place_labels"]),
@@ -351,8 +341,8 @@ def rules() -> _Rules:
         qualifier_list_join=re.compile(f"[{re.escape(''.join(r['qualifier_list_joins']))}]"),
         qualifier_counted=re.compile(f"{r['qualifier_counted']}|{re.escape(r['list_mark'])}"),
         label_after=re.compile(r["label_after"]),
-        label_link_tail=re.compile(rf"(?:{_listed(r['label_link_words'])})+$"),
-        label_lead_words=re.compile(rf"^(?:{_listed(r['label_lead_words'])})+"),
+        label_link_tail=re.compile(rf"(?:{alternation(r['label_link_words'], longest_first=False)})+$"),
+        label_lead_words=re.compile(rf"^(?:{alternation(r['label_lead_words'], longest_first=False)})+"),
         label_split=re.compile(r["label_split"]),
         share_frame=re.compile(r["shares"]["frame"]),
         share_word=re.compile(r["shares"]["bare"]),

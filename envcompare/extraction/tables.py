@@ -57,7 +57,7 @@ from functools import lru_cache
 
 from ..vocab.catalog import Indicator, IndicatorMention, find_indicators, indicators
 from ..vocab.places import CITY_LEVELS, Mention, find_places
-from ..vocab.rules import read_rules
+from ..vocab.rules import alternation, read_rules
 
 TOKEN = re.compile(r"[^\s|]+")
 CELL_SEP = re.compile(r"[|\t]")  # what ends a cell of a place table: `|`, or a tab (one row per line)
@@ -111,7 +111,7 @@ def _table_rules() -> TableRules:
     return TableRules(
         columns=r["table_columns"],
         year_column=re.compile(it["year_column"]),
-        number=re.compile(NUMBER_CELL + "(" + "|".join(map(re.escape, cell_units)) + ")?$"),
+        number=re.compile(NUMBER_CELL + "(" + alternation(cell_units, longest_first=False) + ")?$"),
         cell_units=cell_units,
         points=tuple(it["points_words"]),
         falling=tuple(r["falling_columns"]),

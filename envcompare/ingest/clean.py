@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..vocab.resources import read_yaml
+from ..vocab.rules import alternation
 from .script import to_simplified
 
 
@@ -121,7 +122,7 @@ def rules() -> _Rules:
     keys = sorted(cfg["header_keys"], key=len, reverse=True)
     key_alt = "|".join(r"\s*".join(map(re.escape, k)) for k in keys)
     header = rf"^(?:{key_alt})\s*[::]"
-    spam_words = "|".join(map(re.escape, cfg["spam_words"]))
+    spam_words = alternation(cfg["spam_words"], longest_first=False)
     tokens = sorted(cfg["canonical_tokens"], key=len, reverse=True)
     return _Rules(
         header=re.compile(header),
@@ -142,7 +143,7 @@ def rules() -> _Rules:
         # that opens with a lookbehind gets no fast first-character scan from the regex engine)
         upper=re.compile(
             "(?=[" + "".join(sorted({re.escape(t[0]) for t in tokens})) + r"])(?<![A-Za-z])(?:"
-            + "|".join(map(re.escape, tokens)) + r")(?![A-Za-z])",
+            + alternation(tokens, longest_first=False) + r")(?![A-Za-z])",
             re.I,
         ),
         canonical={t.lower(): t for t in tokens},

@@ -16,7 +16,7 @@ from functools import lru_cache
 from ..errors import DataFileError
 from ..vocab.places import CITY_LEVELS, county_short_names, find_places, lookup
 from ..vocab.resources import data_path, read_yaml
-from ..vocab.rules import read_rules
+from ..vocab.rules import alternation, read_rules
 
 # the source of a publication date read from a link in the page: any page's date, too weak to date
 # the page's own periods or years by
@@ -46,9 +46,9 @@ def _page_rules() -> _PageRules:
         raise DataFileError(data_path("clean.yaml"), f"page_metadata.undated_key {rules['undated_key']!r} is not one of date_keys")
     return _PageRules(
         re.compile(rules["date"]), rules["undated_key"], tuple(rules["title_keys"]),
-        re.compile("|".join(map(re.escape, rules["bureaus"]))), re.compile(rules["title_lead_in"]),
+        re.compile(alternation(rules["bureaus"], longest_first=False)), re.compile(rules["title_lead_in"]),
         re.compile(rules["year"]), re.compile(rules["bare_title_year"]),
-        re.compile(f"(?:{'|'.join(map(re.escape, rules['city_suffixes']))})$"), rules["city_suffix"],
+        re.compile(f"(?:{alternation(rules['city_suffixes'])})$"), rules["city_suffix"],
     )
 
 
@@ -245,10 +245,9 @@ class _Furniture:
 def _furniture() -> _Furniture:
     cfg = read_yaml("clean.yaml")
     rules = cfg["title_furniture"]
-    words = sorted(rules["site_words"], key=len, reverse=True)
     return _Furniture(
         re.compile(rules["breadcrumb_lead"]), re.compile(rules["breadcrumb"]), re.compile(rules["menu"]),
-        rules["max_item_length"], re.compile("|".join(map(re.escape, words))),
+        rules["max_item_length"], re.compile(alternation(rules["site_words"])),
         rules["headline_min_letters"], rules["scan_lines"], cfg["full_stop"],
     )
 
@@ -435,8 +434,7 @@ class _YearRules:
 def _year_rules() -> _YearRules:
     r = read_rules()
     words = r["relative_years"]["words"]
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    relative = re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{alternatives})")
+    relative = re.compile(rf"(?<![{r['relative_years']['not_after']}])(?:{alternation(words)})")
     return _YearRules(relative, dict(words), re.compile(r["same_period_base"]))
 
 

@@ -73,6 +73,7 @@ import pandas as pd
 from ..extraction.reader import SENTENCE, SectionContext, enter_line
 from ..ingest.load import Corpus, Report
 from ..vocab.resources import read_csv, read_text, read_yaml
+from ..vocab.rules import alternation
 
 __all__ = [
     "ATTENTION_COLUMNS",
@@ -168,10 +169,6 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _alt(words: Iterable[str]) -> str:
-    return "|".join(map(re.escape, words))
-
-
 PUNCTUATION, WORD, CONTENT = 0, 1, 2  # `_Segmenter.word_class`: what a token counts as
 
 
@@ -242,11 +239,11 @@ class _Segmenter:
         unit_words = sorted({*units["units"], *seg["figure_suffixes"]}, key=len, reverse=True)
         scales = sorted(units["scales"], key=len, reverse=True)
         number = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
-        hedge = f"(?:{_alt(seg['figure_hedges'])})?"
-        figure = rf"(?:{number}){hedge}(?:(?:{_alt(unit_words)})|(?:{_alt(scales)}){hedge}(?:{_alt(unit_words)})?)?"
+        hedge = f"(?:{alternation(seg['figure_hedges'], longest_first=False)})?"
+        figure = rf"(?:{number}){hedge}(?:(?:{alternation(unit_words, longest_first=False)})|(?:{alternation(scales, longest_first=False)}){hedge}(?:{alternation(unit_words, longest_first=False)})?)?"
         # units written with a slash or Latin letters stay whole even without a number before them
         odd_units = [u for u in unit_words if not re.fullmatch(r"[\u3400-\u9fff%]+", u)]
-        self.protect = re.compile(f"(?P<figure>{figure})|(?P<code>{seg['code']})|(?P<unit>{_alt(odd_units)})")
+        self.protect = re.compile(f"(?P<figure>{figure})|(?P<code>{seg['code']})|(?P<unit>{alternation(odd_units, longest_first=False)})")
         self.units = frozenset(unit_words)
         self.ignore = re.compile("|".join(f"(?:{p})" for p in seg["ignore"])) if seg["ignore"] else None
         self.stop = _stopwords()

@@ -8,12 +8,21 @@ sees one mapping: every file's `rules:` merged, a key defined in one file only.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from functools import cache
 
 from ..errors import DataFileError
 from .resources import data_path, read_yaml
 
 CONSTRUCTIONS = "constructions"
+
+
+def alternation(words: Iterable[str], longest_first: bool = True) -> str:
+    """A regular expression matching any of `words` as written (escaped), longest first so that
+    a word is never cut short by another it starts with (or, with `longest_first=False`, in the given
+    order, where a hand-written alternation's order was kept)."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True) if longest_first else words))
 
 
 def construction_names() -> list[str]:

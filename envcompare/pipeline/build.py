@@ -359,12 +359,11 @@ class _TextTables:
     counts are within TEXT_TABLES_BESIDE_MB: ~20 MB at 1,000 generated reports, ~200 MB at 10,000,
     the seeds' far below) a process of their own makes them while this one reviews the facts and
     makes the comparisons, on the core the batch's workers left idle: 1,000 reports ~2-3 s, 10,000
-    ~20 s. It is started afresh
-    ("spawn": it shares no page with this one, so the tree's RSS counts what it holds, ~250 MB at
-    10,000 reports) and handed the text counts without their spilled word counts, which it reads
-    from the spill file in the stage (`TextStats.shared`). A larger corpus makes them here,
-    between the review and the comparisons, so that their memory never adds to either's. The
-    outputs are the same bytes either way."""
+    ~20 s. It is started afresh ("spawn": it shares no page with this one, so the tree's RSS counts
+    what it holds, ~250 MB at 10,000 reports) and handed the text counts without their spilled
+    word counts, which it reads from the spill file in the stage (`TextStats.shared`). A larger
+    corpus makes them here, between the review and the comparisons, so that their memory never
+    adds to either's. The outputs are the same bytes either way."""
 
     def __init__(self, stats: TextStats, staging: _Staging, beside: bool):
         self.stats = stats

@@ -139,6 +139,7 @@ def indicator_label(ind_id: str, lang: str, unit: str | None = None) -> str:
 TITLE_Y = 1.0
 SUPTITLE_TOP_IN = 0.08  # inches between the top of a figure and its title's
 SUPTITLE_ROOM_IN = 0.3  # inches at the top of a figure for its title (12 pt) and the gap below it
+CELL_COUNT_POINTS = 7  # size of the counts written in the coverage chart's cells
 
 
 def _without_ylabel_search(fig: Figure) -> None:
@@ -481,9 +482,6 @@ def draw_coverage(coverage: CoverageInput, lang: str = "zh") -> Figure:
         _without_ylabel_search(fig)
         fig.tight_layout(rect=(0, 0, 1, 1 - SUPTITLE_ROOM_IN / height))
     return fig
-
-
-CELL_COUNT_POINTS = 7  # size of the counts written in the coverage chart's cells
 
 
 def _cell_counts(ax, counts: np.ndarray, points: float, name: str) -> None:
